@@ -1,0 +1,124 @@
+"""The Lakehouse: the one object the notebook, the CLI and the server all use.
+
+It only wires the configured parts together; each primitive lives in its own module
+(ingest.py, transform.py, publish.py, datasets.py, engines/)."""
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from pyiceberg.catalog import Catalog
+
+from .catalog import open_catalog
+from .config import Config, load_config
+from .errors import InvalidInput
+from .names import TableName, table_name
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
+    from .engines.base import Engine, Result
+    from .ingest import IngestReport
+
+
+class Lakehouse:
+    def __init__(self, config: Config | None = None):
+        self.config = config or load_config()
+        self._engines: dict[str, "Engine"] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Lakehouse catalog={self.config.catalog_name!r} engine={self.config.engine!r} home={self.config.home}>"
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The pyiceberg Catalog itself."""
+        return open_catalog(self.config)
+
+    def table_name(self, name: "str | TableName") -> TableName:
+        cat = self.config.trino.catalog if self.config.trino else self.config.catalog_name
+        parsed = table_name(name, catalog=cat)
+        if len(parsed.identifier) > 2 and parsed.catalog is None and len(parsed.namespace) == 2 \
+                and parsed.namespace[0] in (self.config.catalog_name, cat):
+            parsed = TableName(parsed.namespace[1:], parsed.name, parsed.namespace[0])
+        return parsed
+
+    # -- engines -----------------------------------------------------------------------
+    def engine(self, name: str | None = None) -> "Engine":
+        name = name or self.config.engine
+        with self._lock:
+            if name not in self._engines:
+                if name == "duckdb":
+                    from .engines.duckdb_engine import DuckDBEngine
+
+                    self._engines[name] = DuckDBEngine(self)
+                elif name == "trino":
+                    if not self.config.trino:
+                        raise InvalidInput("no Trino is configured",
+                                           hint="run `lakelab services up` or add a trino section to the config; "
+                                                "--engine duckdb runs locally")
+                    from .engines.trino_engine import TrinoEngine
+
+                    self._engines[name] = TrinoEngine(self)
+                else:
+                    raise InvalidInput(f"unknown engine {name!r}", hint="use trino or duckdb")
+            return self._engines[name]
+
+    def sql(self, sql: str, engine: str | None = None, params: dict[str, Any] | None = None,
+            limit: int | None = None) -> "Result":
+        """Run Trino-dialect SQL. `{{ name }}` placeholders bind `params`; see templating.py."""
+        return self.engine(engine).execute(sql, params, limit=limit)
+
+    # -- the three primitives ----------------------------------------------------------
+    def ingest(self, source: Any, table: str, mode: str = "append", partition_by: Any = None,
+               key: Any = None, format: str | None = None, evolve: bool = False,
+               progress: bool | None = None) -> "IngestReport":
+        from .ingest import ingest
+
+        return ingest(self, source, table, mode=mode, partition_by=partition_by, key=key,
+                      format=format, evolve=evolve, progress=progress)
+
+    def transform(self, out: str, sql: str | None = None, fn: Callable | None = None,
+                  inputs: Iterable[str] | None = None, workspace: str | None = None,
+                  mode: str = "create", engine: str | None = None, params: dict[str, Any] | None = None):
+        from .transform import transform
+
+        return transform(self, out, sql=sql, fn=fn, inputs=inputs, workspace=workspace,
+                         mode=mode, engine=engine, params=params)
+
+    def publish(self, obj: Any, name: str, kind: str | None = None, description: str | None = None,
+                owner: str | None = None, tags: Any = None, mode: str = "overwrite"):
+        from .publish import publish
+
+        return publish(self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode)
+
+    # -- discovery ---------------------------------------------------------------------
+    def datasets(self, query: str | None = None, kind: str | None = None, owner: str | None = None,
+                 tag: str | None = None, namespace: str | None = None):
+        from .datasets import search
+
+        return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace)
+
+    def dataset(self, name: str) -> "Dataset":
+        from .datasets import Dataset
+
+        return Dataset(self, self.table_name(name))
+
+    def close(self) -> None:
+        for e in self._engines.values():
+            e.close()
+        self._engines.clear()
+
+
+_default: Lakehouse | None = None
+
+
+def connect(config: Config | str | None = None, *, reload: bool = False) -> Lakehouse:
+    """The configured lakehouse (or the embedded default). Cached per process unless a
+    config is passed or `reload` is set."""
+    global _default
+    if config is not None:
+        return Lakehouse(load_config(config) if isinstance(config, str) else config)
+    if _default is None or reload:
+        _default = Lakehouse()
+    return _default

@@ -1,0 +1,129 @@
+"""Dataset metadata (table properties) and lineage (snapshot summaries): the keys, and the
+one writer and one reader of each, so every write path records them the same way."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .errors import InvalidInput
+
+KIND = "lakelab.kind"
+OWNER = "lakelab.owner"
+DESCRIPTION = "lakelab.description"
+TAGS = "lakelab.tags"
+KINDS = ("table", "model", "report")
+
+# snapshot-summary keys; values are strings (Iceberg summaries are string maps)
+L_UPSTREAM = "lakelab.upstream"     # JSON list of {"table": "ns.t", "snapshot_id": int}
+L_SOURCES = "lakelab.sources"       # JSON list of file URIs
+L_SQL = "lakelab.sql"               # SQL text
+L_CODE = "lakelab.code"             # python code identity (module.qualname@sha)
+L_NOTEBOOK = "lakelab.notebook"     # notebook path
+L_USER = "lakelab.user"
+L_OPERATION = "lakelab.operation"   # ingest | transform | publish | metadata | trino
+MAX_SUMMARY_TEXT = 16_000
+
+
+def current_user() -> str:
+    try:
+        return os.environ.get("LAKELAB_USER") or getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return "unknown"
+
+
+def notebook_path() -> str | None:
+    """The running notebook's path when the kernel knows it (JupyterLab sets JPY_SESSION_NAME)."""
+    return os.environ.get("JPY_SESSION_NAME") or os.environ.get("LAKELAB_NOTEBOOK") or None
+
+
+@dataclass
+class Lineage:
+    operation: str
+    upstream: list[dict[str, Any]] = field(default_factory=list)  # {"table", "snapshot_id"}
+    sources: list[str] = field(default_factory=list)
+    sql: str | None = None
+    code: str | None = None
+    notebook: str | None = None
+    user: str | None = None
+
+    def summary(self) -> dict[str, str]:
+        """Snapshot summary properties for this write."""
+        out = {L_OPERATION: self.operation, L_USER: self.user or current_user()}
+        nb = self.notebook or notebook_path()
+        if nb:
+            out[L_NOTEBOOK] = nb
+        if self.upstream:
+            out[L_UPSTREAM] = json.dumps(self.upstream, separators=(",", ":"))
+        if self.sources:
+            srcs = list(self.sources)
+            text = json.dumps(srcs)
+            while len(text) > MAX_SUMMARY_TEXT and len(srcs) > 1:  # keep summaries small
+                srcs = srcs[: len(srcs) // 2]
+                text = json.dumps(srcs + [f"... {len(self.sources) - len(srcs)} more"])
+            out[L_SOURCES] = text
+        if self.sql:
+            out[L_SQL] = self.sql[:MAX_SUMMARY_TEXT]
+        if self.code:
+            out[L_CODE] = self.code[:MAX_SUMMARY_TEXT]
+        return out
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, str]) -> "Lineage | None":
+        if L_OPERATION not in summary and L_UPSTREAM not in summary:
+            return None
+        return cls(
+            operation=summary.get(L_OPERATION, "unknown"),
+            upstream=json.loads(summary.get(L_UPSTREAM, "[]")),
+            sources=json.loads(summary.get(L_SOURCES, "[]")),
+            sql=summary.get(L_SQL), code=summary.get(L_CODE),
+            notebook=summary.get(L_NOTEBOOK), user=summary.get(L_USER),
+        )
+
+
+def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:
+    if tags is None:
+        return None
+    items = tags.split(",") if isinstance(tags, str) else list(tags)
+    out = []
+    for t in items:
+        t = str(t).strip()
+        if not t:
+            continue
+        if len(t) > 64 or any(c in t for c in ",\n\r\t"):
+            raise InvalidInput(f"tag {t[:40]!r} is not valid", hint="tags are short words without commas")
+        out.append(t)
+    return out
+
+
+def metadata_properties(*, kind: str | None = None, owner: str | None = None,
+                        description: str | None = None, tags: "str | Iterable[str] | None" = None) -> dict[str, str]:
+    """Table properties for the given metadata (only those given)."""
+    props: dict[str, str] = {}
+    if kind is not None:
+        if kind not in KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        props[KIND] = kind
+    if owner is not None:
+        if len(owner) > 256:
+            raise InvalidInput("owner is longer than 256 characters")
+        props[OWNER] = owner
+    if description is not None:
+        if len(description) > 10_000:
+            raise InvalidInput("description is longer than 10,000 characters")
+        props[DESCRIPTION] = description
+    parsed = parse_tags(tags)
+    if parsed is not None:
+        props[TAGS] = ",".join(parsed)
+    return props
+
+
+def read_metadata(properties: dict[str, str]) -> dict[str, Any]:
+    return {
+        "kind": properties.get(KIND, "table"),
+        "owner": properties.get(OWNER),
+        "description": properties.get(DESCRIPTION),
+        "tags": [t for t in properties.get(TAGS, "").split(",") if t],
+    }

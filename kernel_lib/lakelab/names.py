@@ -1,0 +1,100 @@
+"""Identifiers: the only way a name reaches a catalog call or a SQL string.
+
+Names follow Trino's rules for unquoted identifiers as the Iceberg connector stores them:
+lower case ASCII letters, digits and underscores, not starting with a digit. Upper case
+input is folded (as Trino folds it); anything else is rejected with a message that says
+what was wrong, so a name never needs quoting tricks and never carries SQL.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
+MAX_IDENT = 128
+
+
+def ident(part: str, what: str = "identifier") -> str:
+    """Validate and normalise one identifier (namespace, table or column name)."""
+    if not isinstance(part, str):
+        raise InvalidInput(f"{what} must be text, got {type(part).__name__}")
+    folded = part.strip().lower()
+    if not folded:
+        raise InvalidInput(f"{what} is empty")
+    if len(folded) > MAX_IDENT:
+        raise InvalidInput(f"{what} {part[:40]!r}… is longer than {MAX_IDENT} characters")
+    if not _IDENT.match(folded):
+        raise InvalidInput(
+            f"{what} {part!r} is not a valid name",
+            hint="use letters a-z, digits and underscores, not starting with a digit",
+        )
+    return folded
+
+
+def quote(part: str) -> str:
+    """A validated identifier, double-quoted for SQL (Trino and DuckDB agree on this)."""
+    return '"' + ident(part) + '"'
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A table identifier: namespace parts plus a name. `catalog` is the optional first part
+    of a three-part Trino name (catalog.schema.table); it is kept only to check it."""
+
+    namespace: tuple[str, ...]
+    name: str
+    catalog: str | None = None
+
+    @property
+    def identifier(self) -> tuple[str, ...]:
+        return (*self.namespace, self.name)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.identifier)
+
+    def sql(self) -> str:
+        return ".".join('"' + p + '"' for p in self.identifier)
+
+    def __str__(self) -> str:
+        return self.dotted
+
+
+def table_name(text: "str | TableName | tuple[str, ...]", *, catalog: str | None = None) -> TableName:
+    """Parse `ns.table` (or `catalog.ns.table` when `catalog` names the configured catalog).
+
+    Nested namespaces are written a.b.table; a first part equal to the configured
+    catalog name is stripped, as Trino users write iceberg.ns.table.
+    """
+    if isinstance(text, TableName):
+        return text
+    parts = list(text) if isinstance(text, tuple) else (text.split(".") if isinstance(text, str) else None)
+    if parts is None:
+        raise InvalidInput(f"table name must be text like 'namespace.table', got {type(text).__name__}")
+    if len(parts) < 2:
+        raise InvalidInput(
+            f"table name {text!r} has no namespace", hint="write it as namespace.table, e.g. demo.flights"
+        )
+    parts = [ident(p, "name part") for p in parts]
+    cat = None
+    if catalog and len(parts) >= 3 and parts[0] == catalog.lower():
+        cat, parts = parts[0], parts[1:]
+    return TableName(tuple(parts[:-1]), parts[-1], cat)
+
+
+def namespace_name(text: "str | tuple[str, ...]") -> tuple[str, ...]:
+    parts = list(text) if isinstance(text, tuple) else str(text).split(".")
+    return tuple(ident(p, "namespace") for p in parts)
+
+
+def column_list(text: "str | list[str] | tuple[str, ...] | None") -> list[str] | None:
+    """'a,b' or ['a','b'] -> validated column names (None passes through)."""
+    if text is None:
+        return None
+    items = text.split(",") if isinstance(text, str) else list(text)
+    cols = [ident(c, "column") for c in items if str(c).strip()]
+    if not cols:
+        raise InvalidInput("column list is empty")
+    return cols

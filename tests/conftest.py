@@ -1,0 +1,103 @@
+"""Shared fixtures: real parts only. A lakehouse in a temp dir (SQLite SqlCatalog + local
+warehouse), a real PostgreSQL started from Debian's binaries, and (in their own modules)
+Trino, Ray and Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import lakelab
+from lakelab.config import load_config
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lakelab_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "lakelab_home"
+    monkeypatch.setenv("LAKELAB_HOME", str(home))
+    for var in list(os.environ):
+        if var.startswith("LAKELAB_TRINO_") or var in ("LAKELAB_CONFIG", "LAKELAB_ENGINE"):
+            monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture
+def lh(lakelab_home) -> lakelab.Lakehouse:
+    """An empty embedded lakehouse (SQLite catalog, local warehouse) in a temp dir."""
+    house = lakelab.Lakehouse(load_config())
+    yield house
+    house.close()
+
+
+def _pg_bin() -> Path | None:
+    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (cand / "initdb").exists():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory) -> str:
+    """A real PostgreSQL server for the session (Debian's binaries; .ci/run installs them)."""
+    binary = _pg_bin()
+    if binary is None:
+        pytest.fail("PostgreSQL binaries not found: run `make test` (it installs postgresql)")
+    data = tmp_path_factory.mktemp("pg") / "data"
+    port = free_port()
+    as_root = os.geteuid() == 0
+    run = (lambda cmd: subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True,
+                                      capture_output=True)) if as_root else \
+          (lambda cmd: subprocess.run(cmd, check=True, capture_output=True))
+    if as_root:
+        shutil.chown(data.parent, "postgres")
+        os.chmod(data.parent, 0o777)
+    run([str(binary / "initdb"), "-D", str(data), "-U", "lakelab", "--auth=trust", "-E", "UTF8"])
+    sock = str(data.parent)
+    proc = subprocess.Popen(
+        (["runuser", "-u", "postgres", "--"] if as_root else [])
+        + [str(binary / "postgres"), "-D", str(data), "-p", str(port), "-k", sock, "-h", "127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"postgresql+psycopg2://lakelab@127.0.0.1:{port}/postgres"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def pg_lh(postgres_url, lakelab_home, tmp_path) -> lakelab.Lakehouse:
+    """A lakehouse whose catalog is a JDBC-style SqlCatalog on the real PostgreSQL."""
+    import sqlalchemy
+
+    db = f"t{os.getpid()}_{int(time.time()*1000) % 10**9}"
+    eng = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sqlalchemy.text(f'CREATE DATABASE "{db}"'))
+    eng.dispose()
+    cfg = load_config()
+    cfg.catalog = {"name": "lakelab", "type": "sql", "uri": postgres_url.rsplit("/", 1)[0] + "/" + db,
+                   "warehouse": f"file://{tmp_path / 'pg_warehouse'}"}
+    (tmp_path / "pg_warehouse").mkdir()
+    house = lakelab.Lakehouse(cfg)
+    yield house
+    house.close()
