@@ -65,9 +65,9 @@ class Lakehouse:
             return self._engines[name]
 
     def sql(self, sql: str, engine: str | None = None, params: dict[str, Any] | None = None,
-            limit: int | None = None) -> "Result":
+            limit: int | None = None, progress: Callable[[dict[str, Any]], None] | None = None) -> "Result":
         """Run Trino-dialect SQL. `{{ name }}` placeholders bind `params`; see templating.py."""
-        return self.engine(engine).execute(sql, params, limit=limit)
+        return self.engine(engine).execute(sql, params, limit=limit, progress=progress)
 
     # -- the three primitives ----------------------------------------------------------
     def ingest(self, source: Any, table: str, mode: str = "append", partition_by: Any = None,

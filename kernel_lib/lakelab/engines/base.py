@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import pyarrow as pa
 
@@ -50,9 +50,12 @@ class Result:
 class Engine(Protocol):
     name: str
 
-    def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None) -> Result:
+    def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
+                progress: Callable[[dict[str, Any]], None] | None = None) -> Result:
         """Run one Trino-dialect statement. `params` are bound (never spliced); `limit` bounds
-        the rows fetched and sets `has_more`; KeyboardInterrupt cancels the query."""
+        the rows fetched and sets `has_more`; `progress` is called with stats dicts
+        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs;
+        KeyboardInterrupt cancels the query on the engine and re-raises."""
         ...
 
     def close(self) -> None: ...
