@@ -1,0 +1,56 @@
+"""`lakelab lab`: JupyterLab on the configured lakehouse, demo datasets seeded, the tutorial open."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+
+from ..lakehouse import connect
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lab", help="start JupyterLab on the configured lakehouse (seeds the demo on first run)")
+    p.add_argument("--workspace", metavar="NAME", help="also bring up (or re-use) a Ray workspace with this name")
+    p.add_argument("--no-demo", action="store_true", help="do not seed the demo datasets")
+    p.add_argument("--root-dir", help="notebook directory (default: $LAKELAB_HOME/notebooks with the tutorial)")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="further arguments for `jupyter lab`")
+    p.set_defaults(func=run)
+
+
+def tutorial_source() -> Path:
+    return Path(str(resources.files("lakelab") / "notebooks" / "tutorial.ipynb"))
+
+
+def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
+    """Seed what is missing and return (root dir, files to open)."""
+    lh = connect()
+    if not args.no_demo and not lh.catalog.table_exists(("demo", "flights")):
+        from ..demo import seed
+
+        print("first run: seeding the demo datasets")
+        seed(lh)
+    if args.workspace:
+        from ..workspaces.client import Workspace
+
+        ws = Workspace(args.workspace)
+        print(f"workspace {args.workspace}: {ws.up().get('status', 'starting')}")
+    if args.root_dir:
+        return Path(args.root_dir).resolve(), []
+    root = lh.config.home / "notebooks"
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / "tutorial.ipynb"
+    if not target.exists():
+        shutil.copyfile(tutorial_source(), target)
+    return root, ["tutorial.ipynb"]
+
+
+def run(args: argparse.Namespace) -> int:
+    root, open_files = prepare(args)
+    extra = [a for a in args.jupyter_args if a != "--"]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *extra, *open_files]
+    print("starting:", " ".join(cmd[2:]))
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
