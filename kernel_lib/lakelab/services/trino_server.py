@@ -147,7 +147,7 @@ def write_config(etc: Path, data: Path, *, port: int, pg_port: int, pg_user: str
         f"iceberg.jdbc-catalog.default-warehouse-dir={warehouse}",
         # pyiceberg writes file:///abs/path locations; the native local FS maps them under /
         "fs.native-local.enabled=true",
-        "local.location=local:///",
+        "local.location=/",
         # other engines commit to the same tables: never serve cached table metadata
         "iceberg.metadata-cache.enabled=false",
         "iceberg.compression-codec=SNAPPY",
@@ -188,11 +188,13 @@ def wait_ready(port: int, record: dict, log: Path, timeout: float) -> float:
             raise Unavailable(f"Trino did not become ready within {timeout:.0f} s; log {log}:\n{log_tail(log)}")
         i = info(port)
         if i and not i.get("starting", True):
-            try:  # "No nodes available" until the node has announced itself
+            try:  # "No nodes available" until the node has announced itself and the node
+                # list was refreshed; a system-table scan needs a scheduled node, unlike SELECT 1
                 conn = trino.dbapi.connect(host="127.0.0.1", port=port, user="lakelab", request_timeout=10)
                 cur = conn.cursor()
-                cur.execute("SELECT 1")
-                cur.fetchall()
+                cur.execute("SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'")
+                if cur.fetchall()[0][0] < 1:
+                    raise RuntimeError("no active node yet")
                 conn.close()
                 return time.time() - t0
             except Exception:  # noqa: BLE001 - any failure here means "not yet"

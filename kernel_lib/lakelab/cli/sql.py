@@ -1,0 +1,53 @@
+"""`lakelab sql "SELECT ..."`: run Trino SQL on the configured (or chosen) engine."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("sql", help="run a Trino SQL statement", description=__doc__)
+    p.add_argument("query", help="the SQL text ({{ name }} placeholders bind --param values)")
+    p.add_argument("--engine", choices=("trino", "duckdb"), default=None, help="default: the configured engine")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("-l", "--limit", type=int, default=None, help="rows to fetch (default: all)")
+    p.set_defaults(func=run)
+
+
+def _text(v: Any) -> str:
+    return "NULL" if v is None else str(v)
+
+
+def run(args: argparse.Namespace) -> int:
+    import lakelab
+    from lakelab.magics.sql import parse_param
+
+    params = dict(parse_param(p) for p in args.param)
+    lh = lakelab.connect()
+    result = lh.sql(args.query, engine=args.engine, params=params or None, limit=args.limit)
+    table = result.table
+    out = sys.stdout
+    if args.format == "csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, out.buffer if hasattr(out, "buffer") else out)
+        out.flush()
+    elif args.format == "json":
+        for row in table.to_pylist():
+            out.write(json.dumps(row, default=str) + "\n")
+    else:
+        rows = [[_text(v) for v in r.values()] for r in table.to_pylist()]
+        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(table.column_names)]
+        out.write(" | ".join(c.ljust(w) for c, w in zip(table.column_names, widths)) + "\n")
+        out.write("-+-".join("-" * w for w in widths) + "\n")
+        for r in rows:
+            out.write(" | ".join(v.ljust(w) for v, w in zip(r, widths)) + "\n")
+        tail = f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
+        tail += ", more exist beyond -l" if result.has_more else ""
+        print(f"{tail}; engine: {result.engine})", file=sys.stderr)
+    if result.message:
+        print(result.message, file=sys.stderr)
+    return 0

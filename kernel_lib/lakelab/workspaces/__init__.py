@@ -1,0 +1,13 @@
+"""Ray workspaces: named Ray clusters that notebooks connect to.
+
+`manager.WorkspaceManager` owns the lifecycle (persisted records, limits, reconciliation,
+idle culling) over a pluggable backend (`backends/`: local processes or an attached
+cluster); `client.Workspace` is the notebook's handle (`lakelab.workspace(name)`);
+`transform.run` runs a Python transform on a workspace with Ray Data.
+"""
+from __future__ import annotations
+
+from .manager import WorkspaceManager
+from .state import FAILED, PENDING, RUNNING, STATES, STOPPED, STOPPING, WorkspaceRecord
+
+__all__ = ["WorkspaceManager", "WorkspaceRecord", "STATES", "PENDING", "RUNNING", "STOPPING", "STOPPED", "FAILED"]

@@ -1,0 +1,1 @@
+"""REST handlers of the lakelab server extension, one module per resource."""

@@ -1,0 +1,103 @@
+"""The one base handler: the Lakehouse from settings, JSON in and out, blocking calls in a
+thread, and THE one place where lakelab's domain errors become HTTP errors."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any, Callable
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from lakelab.errors import InvalidInput, LakelabError, Unavailable
+
+
+class LakelabHandler(APIHandler):
+    @property
+    def lakehouse(self):
+        lh = self.settings.get("lakelab")
+        if lh is None:
+            err = self.settings.get("lakelab_error")
+            raise Unavailable(f"the lakehouse could not be opened: {err.message if err else 'not configured'}",
+                              hint="run `lakelab doctor` and restart the server")
+        return lh
+
+    @property
+    def lakelab_settings(self):
+        return self.settings["lakelab_settings"]
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking library call in the extension's thread pool, keeping the server responsive."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.settings["lakelab_executor"], functools.partial(fn, *args, **kwargs))
+
+    # -- input --------------------------------------------------------------------------
+    def int_arg(self, name: str, default: int, lo: int, hi: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} must be a whole number, got {raw[:40]!r}") from None
+        if not lo <= value <= hi:
+            raise InvalidInput(f"{name} must be from {lo} to {hi}, got {value}")
+        return value
+
+    def str_arg(self, name: str, max_len: int = 500) -> str | None:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return None
+        if len(raw) > max_len:
+            raise InvalidInput(f"{name} is longer than {max_len} characters")
+        return raw
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("request body must be a JSON object")
+        return body
+
+    # -- output -------------------------------------------------------------------------
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, allow_nan=False, default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, LakelabError):
+            code, message = exc.code, str(exc)
+        elif isinstance(exc, web.HTTPError):
+            code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+                status_code, "http_error")
+            message = exc.log_message or self._reason
+        else:
+            # the traceback is in the server log (tornado logs it); the client gets no internals
+            code, message = "internal_error", "internal server error: see the Jupyter server log"
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"code": code, "message": message}}))
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, LakelabError):
+            status_code = exc.http_status  # the one mapping: domain error -> its HTTP status
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ, value, tb) -> None:  # type: ignore[override]
+        if isinstance(value, LakelabError):
+            self.log.info("lakelab %s: %s", value.code, value)  # a user's mistake, not a server fault
+            return
+        super().log_exception(typ, value, tb)
+
+
+class UnknownRouteHandler(LakelabHandler):
+    """Anything else under the API prefix: a JSON 404 (not Jupyter's HTML page)."""
+
+    def _missing(self, *args: str) -> None:
+        raise web.HTTPError(404, f"no such lakelab API route: {self.request.path}")
+
+    get = post = put = patch = delete = web.authenticated(_missing)

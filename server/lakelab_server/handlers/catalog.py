@@ -1,0 +1,108 @@
+"""Catalog browsing: namespaces, datasets (detail, preview, snapshots, lineage, metadata)
+and search. Each handler parses its input, calls lakelab.datasets in a thread, replies."""
+from __future__ import annotations
+
+from tornado import web
+
+from lakelab import datasets as ds
+from lakelab.errors import InvalidInput
+
+from ..serialize import arrow_preview, ids_as_text
+from .base import LakelabHandler
+
+
+class NamespacesHandler(LakelabHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        parent = self.str_arg("parent")
+        items = await self.run(ds.list_namespaces, self.lakehouse, parent)
+        self.reply({"parent": parent, "namespaces": items})
+
+
+class NamespaceDatasetsHandler(LakelabHandler):
+    @web.authenticated
+    async def get(self, namespace: str) -> None:
+        size = self.int_arg("page_size", 100, 1, self.lakelab_settings.page_size_max)
+        token = self.str_arg("page_token", 2000)
+        page = await self.run(ds.list_datasets, self.lakehouse, namespace, page_size=size, page_token=token)
+        self.reply(ids_as_text(page))
+
+
+class SearchHandler(LakelabHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        limit = self.int_arg("limit", 100, 1, self.lakelab_settings.page_size_max)
+        args = {k: self.str_arg(k) for k in ("kind", "owner", "tag", "namespace")}
+        query = self.str_arg("q")
+        found = await self.run(ds.search, self.lakehouse, query, limit=limit, **args)
+        self.reply(ids_as_text({"query": query, "datasets": list(found)}))
+
+
+class DatasetResource(LakelabHandler):
+    def dataset(self, name: str) -> ds.Dataset:
+        return ds.Dataset(self.lakehouse, self.lakehouse.table_name(name))
+
+
+class DatasetHandler(DatasetResource):
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        detail = await self.run(lambda: self.dataset(name).describe())
+        self.reply(ids_as_text(detail))
+
+
+class PreviewHandler(DatasetResource):
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        s = self.lakelab_settings
+        limit = self.int_arg("limit", min(s.preview_default_rows, s.preview_max_rows), 0, s.preview_max_rows)
+        columns = self.str_arg("columns", 2000)
+        snapshot_id, as_of = self.str_arg("snapshot_id", 40), self.str_arg("as_of", 60)
+        if columns is not None and not columns.strip(","):
+            raise InvalidInput("columns is empty", hint="give column names separated by commas")
+
+        def work():
+            d = self.dataset(name)
+            table = d.preview(limit, columns=columns, snapshot_id=snapshot_id, as_of=as_of)
+            sid = d._snapshot_id(snapshot_id, as_of)
+            current = d.table.current_snapshot()
+            return table, sid if sid is not None else (current.snapshot_id if current else None)
+
+        table, sid = await self.run(work)
+        self.reply(ids_as_text({"dataset": name, "snapshot_id": sid, "limit": limit, **arrow_preview(table)}))
+
+
+class SnapshotsHandler(DatasetResource):
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        snaps = await self.run(lambda: self.dataset(name).snapshots())
+        self.reply(ids_as_text({"dataset": name, "snapshots": snaps}))
+
+
+class LineageHandler(DatasetResource):
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        depth = self.int_arg("depth", 1, 1, ds.MAX_LINEAGE_DEPTH)
+        graph = await self.run(lambda: self.dataset(name).lineage(depth=depth))
+        self.reply(ids_as_text(graph))
+
+
+class MetadataHandler(DatasetResource):
+    @web.authenticated
+    async def patch(self, name: str) -> None:
+        body = self.json_body()
+        unknown = set(body) - {"description", "owner", "tags"}
+        if unknown:
+            raise InvalidInput(f"unknown field(s) {sorted(unknown)}", hint="allowed: description, owner, tags")
+        for key in ("description", "owner"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise InvalidInput(f"{key} must be text")
+        tags = body.get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise InvalidInput("tags must be a list of text")
+
+        def work():
+            d = self.dataset(name)
+            d.set_metadata(description=body.get("description"), owner=body.get("owner"), tags=tags)
+            return d.describe()
+
+        self.reply(ids_as_text(await self.run(work)))

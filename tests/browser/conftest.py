@@ -1,0 +1,236 @@
+"""Browser-test fixtures: a seeded lakehouse, a real `jupyter lab` on it, Debian's Chromium.
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium (FIELD-NOTES), with
+the flags that keep Chromium off the network.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import socket
+
+import pyarrow as pa
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+TOKEN = "lakelab-browser-test"
+START_TIMEOUT_S = 120
+
+
+def seed_lakehouse(home: Path) -> dict[str, int]:
+    """Three small datasets with lakelab metadata, written with pyiceberg directly:
+    demo.flights (two appends: two snapshots for time travel, column docs), demo.airlines,
+    demo.delay_model (kind model), and demo.delays_by_carrier with recorded lineage."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
+
+    import lakelab
+    from lakelab import metadata as md
+    from lakelab.catalog import WRITE_PROPERTIES, ensure_namespace
+    from lakelab.config import load_config
+
+    old = os.environ.get("LAKELAB_HOME")
+    os.environ["LAKELAB_HOME"] = str(home)
+    try:
+        lh = lakelab.Lakehouse(load_config())
+        cat = lh.catalog
+        ensure_namespace(cat, ("demo",))
+        ensure_namespace(cat, ("sales", "eu"))
+
+        carriers = ["AA", "B6", "DL", "UA", "WN"]
+        n = 2500
+        flights = pa.table({
+            "flight": pa.array(range(1, n + 1), pa.int64()),
+            "carrier": pa.array([carriers[i % 5] for i in range(n)], pa.string()),
+            "origin": pa.array([("JFK", "LGA", "EWR")[i % 3] for i in range(n)], pa.string()),
+            "dep_delay": pa.array([float((i * 7) % 60 - 10) for i in range(n)], pa.float64()),
+        })
+        schema = Schema(
+            NestedField(1, "flight", LongType(), doc="flight number"),
+            NestedField(2, "carrier", StringType(), doc="two-letter carrier code"),
+            NestedField(3, "origin", StringType(), doc="departure airport"),
+            NestedField(4, "dep_delay", DoubleType(), doc="departure delay, minutes"),
+        )
+        t = cat.create_table(("demo", "flights"), schema=schema, properties={
+            **WRITE_PROPERTIES,
+            **md.metadata_properties(kind="table", owner="ops", tags="aviation,nyc",
+                                     description="Departures from New York airports")})
+        first = md.Lineage("ingest", sources=["file:///data/flights-part1.csv"], user="tester")
+        t.append(flights.slice(0, 1500), snapshot_properties=first.summary())
+        second = md.Lineage("ingest", sources=["file:///data/flights-part2.csv"], user="tester")
+        t.append(flights.slice(1500), snapshot_properties=second.summary())
+        t = cat.load_table(("demo", "flights"))
+
+        airlines = pa.table({"carrier": carriers,
+                             "name": ["American", "JetBlue", "Delta", "United", "Southwest"]})
+        a = cat.create_table(("demo", "airlines"), schema=airlines.schema, properties={
+            **WRITE_PROPERTIES,
+            **md.metadata_properties(kind="table", owner="ref-data", tags="reference",
+                                     description="Airline names by carrier code")})
+        a.append(airlines, snapshot_properties=md.Lineage("ingest", user="tester").summary())
+        a = cat.load_table(("demo", "airlines"))
+
+        model = pa.table({
+            "version": pa.array([1], pa.int64()), "uri": ["file:///models/delay/1.pkl"],
+            "sha256": ["0" * 64], "bytes": pa.array([1024], pa.int64()),
+            "created_at": pa.array([1_700_000_000_000_000], pa.timestamp("us", tz="UTC")),
+            "created_by": ["tester"], "metadata": ['{"framework": "sklearn"}'],
+        })
+        m = cat.create_table(("demo", "delay_model"), schema=model.schema, properties={
+            **md.metadata_properties(kind="model", owner="ml", tags="ml",
+                                     description="Predicts departure delay")})
+        m.append(model, snapshot_properties=md.Lineage("publish", user="tester").summary())
+
+        derived = pa.table({"carrier": carriers, "avg_dep_delay": pa.array([1.5, 2.0, 3.25, 4.0, 5.5])})
+        d = cat.create_table(("demo", "delays_by_carrier"), schema=derived.schema, properties={
+            **md.metadata_properties(kind="report", owner="analytics", tags="derived",
+                                     description="Average departure delay per carrier")})
+        lineage = md.Lineage("transform", upstream=[
+            {"table": "demo.flights", "snapshot_id": t.current_snapshot().snapshot_id},
+            {"table": "demo.airlines", "snapshot_id": a.current_snapshot().snapshot_id}],
+            sql="SELECT carrier, avg(dep_delay) FROM demo.flights GROUP BY carrier", user="tester")
+        d.append(derived, snapshot_properties=lineage.summary())
+
+        eu = pa.table({"order_id": pa.array([1, 2, 3], pa.int64()), "amount": [9.5, 20.0, 3.0]})
+        o = cat.create_table(("sales", "eu", "orders"), schema=eu.schema, properties={
+            **md.metadata_properties(kind="table", owner="sales", description="EU orders")})
+        o.append(eu)
+        snaps = sorted(t.snapshots(), key=lambda s: s.timestamp_ms)
+        lh.close()
+        return {"flights_first_snapshot": snaps[0].snapshot_id, "flights_rows": n}
+    finally:
+        if old is None:
+            os.environ.pop("LAKELAB_HOME", None)
+        else:
+            os.environ["LAKELAB_HOME"] = old
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """A running `jupyter lab` subprocess."""
+
+    def __init__(self, root: Path, home: Path, *extra: str, name: str = "lab"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.root = root
+        settings = root.parent / f"{name}-settings"
+        # no news / update pop-ups over the screenshots
+        (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
+        (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        env = {**os.environ, "LAKELAB_HOME": str(home), "JUPYTERLAB_SETTINGS_DIR": str(settings),
+               "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / f"{name}-workspaces")}
+        for var in list(env):
+            if var.startswith("LAKELAB_TRINO_") or var in ("LAKELAB_CONFIG", "LAKELAB_ENGINE"):
+                env.pop(var)
+        self.log_path = root.parent / f"{name}.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+             "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True", *extra],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=root)
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                req = urllib.request.Request(self.url + "api/status", headers={"Authorization": f"token {TOKEN}"})
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"jupyter lab did not start: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> tuple[Path, dict[str, int]]:
+    home = tmp_path_factory.mktemp("browser") / "lakelab_home"
+    return home, seed_lakehouse(home)
+
+
+@pytest.fixture(scope="session")
+def lab(seeded, tmp_path_factory) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp("lab") / "notebooks"
+    root.mkdir()
+    server = Lab(root, seeded[0])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_without_server_extension(seeded, tmp_path_factory) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp("bare") / "notebooks"
+    root.mkdir()
+    server = Lab(root, seeded[0], "--ServerApp.jpserver_extensions=lakelab_server=False", name="bare")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium not found: apt-get install -y chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.page_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

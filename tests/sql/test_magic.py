@@ -1,0 +1,122 @@
+"""%%trino through a real IPython shell on the embedded engine."""
+from __future__ import annotations
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from IPython.core.completer import provisionalcompleter
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from lakelab.engines.base import Result
+from lakelab.metadata import Lineage
+
+
+@pytest.fixture
+def shell(lh):
+    lh.catalog.create_namespace("demo")
+    table = lh.catalog.create_table("demo.flights", schema=pa.schema([("id", pa.int64()), ("origin", pa.string())]))
+    table.append(pa.table({"id": pa.array(range(2500), pa.int64()), "origin": ["JFK", "LGA"] * 1250}))
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "lakelab")
+    ip.magics_manager.registry["SqlMagics"]._lh = lh
+    ip.magics_manager.registry["SqlMagics"].saved.clear()
+    yield ip
+    ip.user_ns.pop("df", None)
+
+
+def run(shell, cell):
+    with capture_output() as out:
+        res = shell.run_cell(cell)
+    html = "".join(o.data.get("text/html", "") for o in out.outputs)
+    return res, html + out.stdout + out.stderr
+
+
+def test_default_fetches_1000_rows_and_says_more_exist(shell):
+    res, _ = run(shell, "%%trino\nSELECT id FROM demo.flights ORDER BY id")
+    result = res.result
+    assert isinstance(result, Result) and result.num_rows == 1000 and result.has_more
+    html = result._repr_html_()
+    assert "more rows exist" in html and "engine: <b>duckdb</b>" in html
+    assert html.count("<tr>") == 51  # header + one page of 50
+
+
+def test_output_variable_holds_the_bounded_result_in_the_chosen_format(shell):
+    run(shell, "%%trino -o df -l 10\nSELECT * FROM demo.flights")
+    assert isinstance(shell.user_ns["df"], pd.DataFrame) and len(shell.user_ns["df"]) == 10
+    run(shell, "%%trino -o df --no-limit --format polars\nSELECT * FROM demo.flights")
+    assert isinstance(shell.user_ns["df"], pl.DataFrame) and len(shell.user_ns["df"]) == 2500
+    run(shell, "%%trino -o df --format arrow\nSELECT count(*) AS n FROM demo.flights")
+    assert shell.user_ns["df"].to_pylist() == [{"n": 2500}]
+
+
+def test_parameters_from_options_and_the_notebook_are_bound(shell):
+    shell.user_ns["airport"] = "JFK"
+    res, _ = run(shell, "%%trino --param lo=2490\nSELECT count(*) AS n FROM demo.flights "
+                        "WHERE origin = {{ airport }} AND id >= {{ lo }}")
+    assert res.result.table.to_pylist() == [{"n": 5}]
+
+
+def test_dollar_and_braces_in_sql_are_not_expanded_by_ipython(shell):
+    shell.user_ns["x"] = "EXPANDED"
+    res, _ = run(shell, "%%trino\nSELECT '$x {x}' AS s")
+    assert res.result.table.to_pylist() == [{"s": "$x {x}"}]
+
+
+def test_into_writes_a_dataset_with_lineage(shell, lh):
+    _, out = run(shell, "%%trino --into demo.jfk\nSELECT * FROM demo.flights WHERE origin = 'JFK'")
+    assert "wrote 1,250 rows to demo.jfk" in out and "duckdb" in out
+    table = lh.catalog.load_table("demo.jfk")
+    lineage = Lineage.from_summary(table.current_snapshot().summary.additional_properties)
+    assert lineage.upstream[0]["table"] == "demo.flights" and "origin = 'JFK'" in lineage.sql
+    run(shell, "%%trino --into demo.jfk --mode append\nSELECT * FROM demo.flights WHERE id < 2")
+    assert lh.catalog.load_table("demo.jfk").scan().to_arrow().num_rows == 1252
+    _, out = run(shell, "%%trino --into demo.jfk\nSELECT 1 AS id")
+    assert "already exists" in out
+
+
+def test_save_and_with_compose_queries_as_ctes(shell):
+    run(shell, "%%trino --save jfk\nSELECT id FROM demo.flights WHERE origin = 'JFK'")
+    run(shell, "%%trino --save big --with jfk\nSELECT id FROM jfk WHERE id > 2000")
+    res, _ = run(shell, "%%trino --with big\nWITH top AS (SELECT max(id) AS m FROM big) SELECT m FROM top")
+    assert res.result.table.to_pylist() == [{"m": 2498}]
+    _, out = run(shell, "%%trino --with nope\nSELECT 1")
+    assert "no saved query named" in out
+
+
+@pytest.mark.parametrize("line, message", [
+    ("%%trino --bogus", "unrecognized arguments"),
+    ("%%trino -l -3", "either -l N"),
+    ("%%trino --mode append", "--mode only applies"),
+    ("%%trino --engine spark", "invalid choice"),
+])
+def test_bad_options_are_one_line_errors_without_traceback(shell, line, message):
+    res, out = run(shell, f"{line}\nSELECT 1")
+    assert message in out and "Traceback" not in out
+    assert res.error_in_exec is None
+
+
+def test_empty_cell_and_sql_errors_are_shown_plainly(shell):
+    _, out = run(shell, "%%trino\n;")
+    assert "has no SQL" in out
+    _, out = run(shell, "%%trino\nSELECT format('%s', 1)")
+    assert "not supported on the embedded engine" in out and "Traceback" not in out
+
+
+def test_explain_shows_the_plan(shell):
+    res, _ = run(shell, "%%trino --explain\nSELECT id FROM demo.flights WHERE id > 5")
+    text = "\n".join(res.result.table.column("explain").to_pylist())
+    assert "parquet" in text and "READ_PARQUET" in text.upper()
+
+
+def test_statements_run_and_say_what_they_did(shell):
+    res, _ = run(shell, "%%trino\nSHOW TABLES FROM demo")
+    assert res.result.table.column("Table").to_pylist() == ["flights"]
+
+
+def test_table_names_complete_in_trino_cells(shell):
+    text = "%%trino\nSELECT * FROM demo.fl"
+    with provisionalcompleter():
+        completions = [c.text for c in shell.Completer.completions(text, len(text))]
+    assert "demo.flights" in completions

@@ -1,0 +1,429 @@
+/**
+ * The dataset view: about (editable description/owner/tags), stats, schema, snapshots
+ * (pick one to preview it: time travel), lineage links, and a paged preview grid.
+ */
+import { BasicKeyHandler, BasicMouseHandler, DataGrid, TextRenderer } from '@lumino/datagrid';
+import { ISignal, Signal } from '@lumino/signaling';
+import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
+
+import {
+  ApiError,
+  IDatasetDetail,
+  IField,
+  ILineage,
+  ISnapshot,
+  LakelabClient,
+  formatBytes
+} from './api';
+import { kindIcon } from './icons';
+import { PagingDataModel } from './paging';
+
+export interface IDatasetViewOptions {
+  client: LakelabClient;
+  name: string;
+  pageSize: number;
+  maxRows: number;
+}
+
+/** What the view asks its host to do (open another dataset, insert a query…). */
+export type DatasetAction = { action: 'open' | 'query' | 'copy-select'; name: string };
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls = '',
+  text = ''
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) {
+    e.className = cls;
+  }
+  if (text) {
+    e.textContent = text;
+  }
+  return e;
+}
+
+function when(ms: number | null): string {
+  return ms ? new Date(ms).toLocaleString() : '–';
+}
+
+function errText(e: unknown): string {
+  return e instanceof ApiError ? e.display : String(e);
+}
+
+/** The grid's colours come from the theme's CSS variables, read again on theme change. */
+export function themedGridStyle(): { style: DataGrid.Style; text: TextRenderer; header: TextRenderer } {
+  const css = getComputedStyle(document.body);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const font = `${v('--jp-code-font-size', '13px')} ${v('--jp-code-font-family', 'monospace')}`;
+  const style: DataGrid.Style = {
+    ...DataGrid.defaultStyle,
+    voidColor: v('--jp-layout-color0', '#fff'),
+    backgroundColor: v('--jp-layout-color0', '#fff'),
+    rowBackgroundColor: i => (i % 2 === 0 ? v('--jp-layout-color0', '#fff') : v('--jp-layout-color1', '#fafafa')),
+    gridLineColor: v('--jp-border-color3', '#eee'),
+    headerBackgroundColor: v('--jp-layout-color2', '#eee'),
+    headerGridLineColor: v('--jp-border-color2', '#ddd'),
+    selectionFillColor: 'rgba(33, 150, 243, 0.2)'
+  };
+  const text = new TextRenderer({ textColor: v('--jp-content-font-color1', '#000'), font });
+  const header = new TextRenderer({
+    textColor: v('--jp-ui-font-color1', '#000'),
+    font: `bold ${font}`
+  });
+  return { style, text, header };
+}
+
+export class DatasetView extends SplitPanel {
+  constructor(private readonly options: IDatasetViewOptions) {
+    super({ orientation: 'vertical', spacing: 4 });
+    this.addClass('jp-lakelab-dataset');
+    this.id = `lakelab-dataset-${options.name}`;
+    this.title.label = options.name;
+    this.title.caption = `Dataset ${options.name}`;
+    this.title.closable = true;
+
+    this._info = new Widget();
+    this._info.addClass('jp-lakelab-info');
+    this._previewPanel = new BoxPanel({ direction: 'top-to-bottom', spacing: 0 });
+    this._previewPanel.addClass('jp-lakelab-preview');
+    this._previewHeader = new Widget({ node: el('div', 'jp-lakelab-preview-header') });
+    this._grid = new DataGrid({ defaultSizes: { rowHeight: 22, columnWidth: 120, rowHeaderWidth: 56, columnHeaderHeight: 24 } });
+    this._grid.addClass('jp-lakelab-grid');
+    this._grid.keyHandler = new BasicKeyHandler();
+    this._grid.mouseHandler = new BasicMouseHandler();
+    this._previewPanel.addWidget(this._previewHeader);
+    this._previewPanel.addWidget(this._grid);
+    BoxPanel.setStretch(this._previewHeader, 0);
+    BoxPanel.setSizeBasis(this._previewHeader, 28);
+    BoxPanel.setStretch(this._grid, 1);
+    this.addWidget(this._info);
+    this.addWidget(this._previewPanel);
+    this.setRelativeSizes([1, 1]);
+    this.applyTheme();
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get actionRequested(): ISignal<this, DatasetAction> {
+    return this._action;
+  }
+
+  get detail(): IDatasetDetail | null {
+    return this._detail;
+  }
+
+  /** The preview's data model (null until the first page arrived). */
+  get previewModel(): PagingDataModel | null {
+    return this._model;
+  }
+
+  applyTheme(): void {
+    const { style, text, header } = themedGridStyle();
+    this._grid.style = style;
+    this._grid.cellRenderers.update({ body: text, 'column-header': header, 'row-header': header, 'corner-header': header });
+  }
+
+  /** Load everything; each part fails on its own and says so where it would be. */
+  async load(): Promise<void> {
+    const { client, name } = this.options;
+    this._info.node.textContent = '';
+    this._info.node.appendChild(el('div', 'jp-lakelab-loading', `Loading ${name}…`));
+    try {
+      this._detail = await client.dataset(name);
+    } catch (e) {
+      this._info.node.textContent = '';
+      const box = el('div', 'jp-lakelab-error', `Could not load dataset ${name}: ${errText(e)}`);
+      box.setAttribute('role', 'alert');
+      this._info.node.appendChild(box);
+      this._previewHeader.node.textContent = '';
+      return;
+    }
+    this._renderInfo();
+    const [snapshots, lineage] = await Promise.allSettled([client.snapshots(name), client.lineage(name)]);
+    this._renderSnapshots(snapshots.status === 'fulfilled' ? snapshots.value : errText(snapshots.reason));
+    this._renderLineage(lineage.status === 'fulfilled' ? lineage.value : errText(lineage.reason));
+    await this.preview(null);
+  }
+
+  /** Preview the current snapshot (null) or an older one (time travel). */
+  async preview(snapshotId: string | null): Promise<void> {
+    const { client, name, pageSize, maxRows } = this.options;
+    this._snapshotId = snapshotId;
+    const current = snapshotId === null || snapshotId === this._detail?.snapshotId;
+    const snap = this._snapshots.find(s => s.snapshotId === snapshotId);
+    const total = current ? this._detail?.rowCount : snap ? Number(snap.summary['total-records'] ?? NaN) : null;
+    const model = new PagingDataModel(
+      (offset, limit) => client.preview(name, { limit, offset, snapshotId }),
+      { pageSize, maxRows, totalRows: Number.isFinite(total) ? total : null }
+    );
+    this._model = model;
+    this._setPreviewHeader(current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestampMs ?? null)})`, '');
+    this._highlightSnapshot();
+    await model.init();
+    if (this._model !== model) {
+      return;
+    }
+    this._grid.dataModel = model;
+    const rows = model.rowCount('body');
+    const more = this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
+    this._setPreviewHeader(
+      current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestampMs ?? null)}) — time travel`,
+      model.error ? `Preview failed: ${model.error}` : `${rows.toLocaleString()}${more} rows`
+    );
+    model.changed.connect(() => {
+      if (model.error && this._model === model) {
+        this._setPreviewHeader('', `Preview failed: ${model.error}`);
+      }
+    });
+  }
+
+  private _setPreviewHeader(what: string, status: string): void {
+    const node = this._previewHeader.node;
+    if (what) {
+      node.textContent = '';
+      node.append(el('span', 'jp-lakelab-preview-title', `Preview — ${what}`));
+      node.append(el('span', 'jp-lakelab-preview-status'));
+    }
+    const s = node.querySelector('.jp-lakelab-preview-status') as HTMLElement;
+    s.textContent = status;
+    s.classList.toggle('jp-lakelab-error', status.startsWith('Preview failed'));
+    if (status.startsWith('Preview failed')) {
+      s.setAttribute('role', 'alert');
+    }
+  }
+
+  private _renderInfo(): void {
+    const d = this._detail!;
+    const root = this._info.node;
+    root.textContent = '';
+
+    const head = el('div', 'jp-lakelab-dataset-head');
+    const icon = el('span', 'jp-lakelab-dataset-icon');
+    kindIcon(d.kind).element({ container: icon });
+    head.append(icon, el('h2', 'jp-lakelab-dataset-name', d.name), el('span', `jp-lakelab-badge jp-lakelab-kind-${d.kind}`, d.kind));
+    const actions = el('span', 'jp-lakelab-actions');
+    const button = (label: string, action: DatasetAction['action'], cls: string) => {
+      const b = el('button', `jp-mod-styled jp-lakelab-button ${cls}`, label);
+      b.addEventListener('click', () => this._action.emit({ action, name: d.name }));
+      return b;
+    };
+    actions.append(
+      button('Query in notebook', 'query', 'jp-mod-accept jp-lakelab-query'),
+      button('Copy SELECT', 'copy-select', 'jp-lakelab-copy-select')
+    );
+    const reload = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-reload', 'Reload');
+    reload.addEventListener('click', () => void this.load());
+    actions.append(reload);
+    head.append(actions);
+    root.append(head);
+
+    root.append(this._aboutSection(d));
+
+    const stats = el('div', 'jp-lakelab-stats');
+    const stat = (label: string, value: string) => {
+      const s = el('div', 'jp-lakelab-stat');
+      s.append(el('div', 'jp-lakelab-stat-value', value), el('div', 'jp-lakelab-stat-label', label));
+      stats.append(s);
+    };
+    stat('rows', d.rowCount === null ? '–' : d.rowCount.toLocaleString());
+    stat('files', d.fileCount === null ? '–' : d.fileCount.toLocaleString());
+    stat('size', formatBytes(d.totalBytes));
+    stat('last update', when(d.lastUpdatedMs));
+    root.append(this._section('Stats', stats));
+
+    root.append(this._section('Schema', this._schemaTable(d.schema), 'jp-lakelab-schema'));
+    if (d.partitionSpec.length) {
+      root.append(
+        this._section(
+          'Partitioning',
+          el('div', 'jp-lakelab-partitioning', d.partitionSpec.map(p => `${p.transform}(${p.source})`).join(', '))
+        )
+      );
+    }
+    this._snapshotsBox = el('div', 'jp-lakelab-snapshots', 'Loading snapshots…');
+    root.append(this._section('Snapshots', this._snapshotsBox));
+    this._lineageBox = el('div', 'jp-lakelab-lineage', 'Loading lineage…');
+    root.append(this._section('Lineage', this._lineageBox));
+  }
+
+  private _section(title: string, body: HTMLElement, cls = ''): HTMLElement {
+    const s = el('section', `jp-lakelab-section ${cls}`);
+    s.append(el('h3', '', title), body);
+    return s;
+  }
+
+  private _aboutSection(d: IDatasetDetail): HTMLElement {
+    const form = el('form', 'jp-lakelab-about');
+    const field = (label: string, input: HTMLInputElement | HTMLTextAreaElement, name: string) => {
+      const row = el('label', 'jp-lakelab-field');
+      input.name = name;
+      input.classList.add('jp-mod-styled');
+      row.append(el('span', 'jp-lakelab-field-label', label), input);
+      form.append(row);
+      return input;
+    };
+    const desc = field('Description', el('textarea'), 'description') as HTMLTextAreaElement;
+    desc.rows = 2;
+    desc.value = d.description ?? '';
+    const owner = field('Owner', el('input'), 'owner') as HTMLInputElement;
+    owner.value = d.owner ?? '';
+    const tags = field('Tags', el('input'), 'tags') as HTMLInputElement;
+    tags.value = d.tags.join(', ');
+    tags.placeholder = 'comma, separated, tags';
+    const save = el('button', 'jp-mod-styled jp-mod-accept jp-lakelab-save', 'Save');
+    save.type = 'submit';
+    save.disabled = true;
+    const status = el('span', 'jp-lakelab-save-status');
+    const bar = el('div', 'jp-lakelab-about-bar');
+    bar.append(save, status);
+    form.append(bar);
+    form.addEventListener('input', () => {
+      save.disabled = false;
+      status.textContent = '';
+    });
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      save.disabled = true;
+      status.className = 'jp-lakelab-save-status';
+      status.textContent = 'Saving…';
+      try {
+        const updated = await this.options.client.updateMetadata(d.name, {
+          description: desc.value,
+          owner: owner.value,
+          tags: tags.value
+            .split(',')
+            .map(t => t.trim())
+            .filter(Boolean)
+        });
+        this._detail = { ...this._detail!, description: updated.description, owner: updated.owner, tags: updated.tags };
+        tags.value = updated.tags.join(', ');
+        status.textContent = 'Saved (recorded as a catalog commit)';
+      } catch (err) {
+        save.disabled = false;
+        status.classList.add('jp-lakelab-error');
+        status.setAttribute('role', 'alert');
+        status.textContent = `Not saved: ${errText(err)}`;
+      }
+    });
+    return this._section('About', form);
+  }
+
+  private _schemaTable(fields: IField[]): HTMLElement {
+    const table = el('table', 'jp-lakelab-table');
+    const head = el('tr');
+    for (const h of ['id', 'column', 'type', 'required', 'doc']) {
+      head.append(el('th', '', h));
+    }
+    table.append(el('thead'), el('tbody'));
+    table.tHead!.append(head);
+    const add = (f: IField, depth: number) => {
+      const tr = el('tr', 'jp-lakelab-schema-row');
+      tr.dataset.column = f.name;
+      const name = el('td', 'jp-lakelab-col-name', f.name);
+      name.style.paddingLeft = `${4 + depth * 14}px`;
+      tr.append(el('td', 'jp-lakelab-col-id', f.id === null ? '' : String(f.id)), name,
+        el('td', 'jp-lakelab-col-type', f.type), el('td', '', f.required ? 'yes' : ''), el('td', 'jp-lakelab-col-doc', f.doc ?? ''));
+      table.tBodies[0].append(tr);
+      f.fields.forEach(c => add(c, depth + 1));
+    };
+    fields.forEach(f => add(f, 0));
+    return table;
+  }
+
+  private _renderSnapshots(snaps: ISnapshot[] | string): void {
+    const box = this._snapshotsBox!;
+    box.textContent = '';
+    if (typeof snaps === 'string') {
+      box.append(el('div', 'jp-lakelab-error', `Could not load snapshots: ${snaps}`));
+      return;
+    }
+    this._snapshots = snaps;
+    if (!snaps.length) {
+      box.textContent = 'No snapshots: the table is empty.';
+      return;
+    }
+    const table = el('table', 'jp-lakelab-table');
+    const head = el('tr');
+    for (const h of ['', 'committed', 'snapshot id', 'operation', 'rows', '']) {
+      head.append(el('th', '', h));
+    }
+    table.append(el('thead'), el('tbody'));
+    table.tHead!.append(head);
+    for (const s of snaps) {
+      const tr = el('tr', 'jp-lakelab-snapshot');
+      tr.dataset.snapshotId = s.snapshotId;
+      const btn = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-preview-snapshot', 'Preview');
+      btn.title = s.current ? 'Preview the current snapshot' : 'Preview the table as it was at this snapshot';
+      btn.addEventListener('click', () => void this.preview(s.current ? null : s.snapshotId));
+      tr.append(
+        el('td', 'jp-lakelab-snapshot-mark', s.current ? 'current' : ''),
+        el('td', '', when(s.timestampMs)),
+        el('td', 'jp-lakelab-mono', s.snapshotId),
+        el('td', '', s.operation ?? ''),
+        el('td', '', s.summary['total-records'] ? Number(s.summary['total-records']).toLocaleString() : ''),
+        el('td', '', '')
+      );
+      tr.lastElementChild!.append(btn);
+      table.tBodies[0].append(tr);
+    }
+    box.append(table);
+    this._highlightSnapshot();
+  }
+
+  private _highlightSnapshot(): void {
+    const current = this._snapshots.find(s => s.current)?.snapshotId ?? null;
+    const shown = this._snapshotId ?? current;
+    this._snapshotsBox?.querySelectorAll<HTMLElement>('.jp-lakelab-snapshot').forEach(tr => {
+      tr.classList.toggle('jp-mod-selected', tr.dataset.snapshotId === shown);
+    });
+  }
+
+  private _renderLineage(lineage: ILineage | string): void {
+    const box = this._lineageBox!;
+    box.textContent = '';
+    if (typeof lineage === 'string') {
+      box.append(el('div', 'jp-lakelab-error', `Could not load lineage: ${lineage}`));
+      return;
+    }
+    const group = (title: string, items: ILineage['upstream'], cls: string) => {
+      const g = el('div', `jp-lakelab-lineage-group ${cls}`);
+      g.append(el('span', 'jp-lakelab-lineage-title', `${title}: `));
+      if (!items.length) {
+        g.append(el('span', 'jp-lakelab-muted', 'none recorded'));
+      }
+      for (const item of items) {
+        if (item.type === 'dataset' && item.exists) {
+          const a = el('a', 'jp-lakelab-link', item.name);
+          a.href = '#';
+          a.dataset.lakelabDataset = item.name;
+          a.addEventListener('click', e => {
+            e.preventDefault();
+            this._action.emit({ action: 'open', name: item.name });
+          });
+          g.append(a);
+        } else {
+          const s = el('span', 'jp-lakelab-lineage-source', item.name);
+          s.title = item.type === 'source' ? 'source file' : 'dataset no longer exists';
+          g.append(s);
+        }
+      }
+      return g;
+    };
+    box.append(group('Upstream', lineage.upstream, 'jp-lakelab-upstream'), group('Downstream', lineage.downstream, 'jp-lakelab-downstream'));
+  }
+
+  private _info: Widget;
+  private _previewPanel: BoxPanel;
+  private _previewHeader: Widget;
+  private _grid: DataGrid;
+  private _model: PagingDataModel | null = null;
+  private _detail: IDatasetDetail | null = null;
+  private _snapshots: ISnapshot[] = [];
+  private _snapshotId: string | null = null;
+  private _snapshotsBox: HTMLElement | null = null;
+  private _lineageBox: HTMLElement | null = null;
+  private _action = new Signal<this, DatasetAction>(this);
+}

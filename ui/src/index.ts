@@ -1,0 +1,138 @@
+/**
+ * lakelab's JupyterLab plugins. `plugins` is the list JupyterLab loads: add a panel (e.g.
+ * workspaces/) by appending its plugin here.
+ */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, IThemeManager, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { EditorExtensionRegistry, IEditorExtensionRegistry, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LanguageSupport } from '@codemirror/language';
+
+import { handshake } from './api';
+import { CommandIDs, ICommandContext, openDataset, registerCommands } from './commands';
+import { serverClient } from './connection';
+import { DatasetView } from './datasetView';
+import { LakehouseSidebar } from './sidebar';
+import { TreeModel } from './tree';
+import { trinoSqlExtension } from './trino';
+
+export const PLUGIN_ID = 'lakelab:plugin';
+
+interface ISettings {
+  previewRows: number;
+  maxPreviewRows: number;
+  hiddenNamespaces: string[];
+  pageSize: number;
+}
+
+const DEFAULTS: ISettings = { previewRows: 100, maxPreviewRows: 10000, hiddenNamespaces: [], pageSize: 200 };
+
+const catalogPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'The Lakehouse sidebar, dataset views and their commands.',
+  autoStart: true,
+  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker, IDocumentManager, ISettingRegistry, IThemeManager],
+  activate: async (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    docManager: IDocumentManager | null,
+    settingRegistry: ISettingRegistry | null,
+    themes: IThemeManager | null
+  ) => {
+    let settings: ISettings = { ...DEFAULTS };
+    let serverMaxRows = DEFAULTS.maxPreviewRows;
+    const client = serverClient();
+    const model = new TreeModel(client, { pageSize: settings.pageSize });
+    const sidebar = new LakehouseSidebar(model);
+    const tracker = new WidgetTracker<MainAreaWidget<DatasetView>>({ namespace: 'lakelab-dataset' });
+    const ctx: ICommandContext = {
+      app,
+      client,
+      sidebar,
+      tracker,
+      notebooks,
+      docManager,
+      palette,
+      settings: () => ({
+        pageSize: Math.min(settings.previewRows, serverMaxRows),
+        maxRows: Math.min(settings.maxPreviewRows, serverMaxRows)
+      })
+    };
+    registerCommands(ctx);
+    sidebar.openRequested.connect((_, name) => void openDataset(ctx, name));
+    const check = async () => {
+      const result = await handshake(client);
+      if (result.state === 'ok' && result.info.previewMaxRows) {
+        serverMaxRows = result.info.previewMaxRows;
+      }
+      return result;
+    };
+    sidebar.recheck = check;
+    app.shell.add(sidebar, 'left', { rank: 450 });
+    if (restorer) {
+      restorer.add(sidebar, sidebar.id);
+      void restorer.restore(tracker, {
+        command: CommandIDs.open,
+        args: w => ({ name: w.content.name }),
+        name: w => w.content.name
+      });
+    }
+    themes?.themeChanged.connect(() => tracker.forEach(w => w.content.applyTheme()));
+
+    if (settingRegistry) {
+      try {
+        const loaded = await settingRegistry.load(PLUGIN_ID);
+        const apply = () => {
+          settings = { ...DEFAULTS, ...(loaded.composite as Partial<ISettings>) };
+          model.hiddenNamespaces = settings.hiddenNamespaces;
+        };
+        apply();
+        loaded.changed.connect(apply);
+      } catch (e) {
+        console.warn('lakelab: settings could not be loaded, using defaults', e);
+      }
+    }
+
+    const result = await check();
+    sidebar.setHandshake(result);
+    if (result.state === 'ok') {
+      await model.refresh();
+    }
+  }
+};
+
+/** `%%trino` cells highlighted as SQL. */
+const trinoPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'lakelab:trino-highlighting',
+  description: 'Highlights %%trino cells as SQL.',
+  autoStart: true,
+  requires: [IEditorExtensionRegistry, IEditorLanguageRegistry],
+  activate: (app: JupyterFrontEnd, extensions: IEditorExtensionRegistry, languages: IEditorLanguageRegistry) => {
+    let support: LanguageSupport | null = null;
+    const ready = languages
+      .getLanguage('sql')
+      .then(lang => (support = lang?.support ?? null))
+      .catch(e => {
+        console.warn('lakelab: SQL highlighting unavailable', e);
+        return null;
+      });
+    const source = { current: () => support, ready };
+    extensions.addExtension({
+      name: 'lakelab:trino-sql',
+      factory: options => {
+        const mime = options.model.mimeType;
+        if (mime.includes('markdown') || mime.includes('gfm') || mime === 'text/plain') {
+          return null;
+        }
+        return EditorExtensionRegistry.createImmutableExtension(trinoSqlExtension(source));
+      }
+    });
+  }
+};
+
+export const plugins: JupyterFrontEndPlugin<any>[] = [catalogPlugin, trinoPlugin];
+export default plugins;

@@ -1,0 +1,388 @@
+/**
+ * The sidebar's tree as data: namespaces -> datasets -> columns, loaded level by level,
+ * flattened into the rows a windowed list draws. No DOM here, so it is unit-tested alone.
+ *
+ * Two modes: browsing (the tree) and searching (a flat list of matching datasets whose
+ * columns can still be expanded). Responses that arrive after the user moved on (a newer
+ * search, a refresh) are dropped by generation counters.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { ApiError, IDatasetSummary, IField, INamespace, LakelabClient } from './api';
+
+export type RowKind = 'namespace' | 'dataset' | 'column' | 'more' | 'loading' | 'error' | 'empty';
+
+export interface ITreeRow {
+  /** Stable across reloads: used as the DOM key and in tests. */
+  key: string;
+  kind: RowKind;
+  depth: number;
+  label: string;
+  detail: string;
+  expandable: boolean;
+  expanded: boolean;
+  namespace?: INamespace;
+  dataset?: IDatasetSummary;
+  field?: IField;
+  /** For 'more' rows: the namespace whose next page to load. */
+  owner?: NamespaceNode;
+}
+
+type LoadState = 'idle' | 'loading' | 'loaded' | 'error';
+
+export class DatasetNode {
+  expanded = false;
+  state: LoadState = 'idle';
+  columns: IField[] = [];
+  error = '';
+  constructor(readonly summary: IDatasetSummary) {}
+}
+
+export class NamespaceNode {
+  expanded = false;
+  state: LoadState = 'idle';
+  children: NamespaceNode[] = [];
+  datasets: DatasetNode[] = [];
+  nextPageToken: string | null = null;
+  loadingMore = false;
+  error = '';
+  constructor(readonly info: INamespace) {}
+}
+
+export interface ITreeOptions {
+  pageSize?: number;
+  hiddenNamespaces?: string[];
+}
+
+function message(e: unknown): string {
+  return e instanceof ApiError ? e.display : String(e);
+}
+
+export class TreeModel {
+  constructor(
+    private readonly client: LakelabClient,
+    options: ITreeOptions = {}
+  ) {
+    this.pageSize = options.pageSize ?? 200;
+    this._hidden = new Set(options.hiddenNamespaces ?? []);
+  }
+
+  readonly pageSize: number;
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get query(): string {
+    return this._query;
+  }
+
+  /** Top-level error (the root listing or the search failed). */
+  get error(): string {
+    return this._error;
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get rows(): readonly ITreeRow[] {
+    if (this._rows === null) {
+      this._rows = this._flatten();
+    }
+    return this._rows;
+  }
+
+  set hiddenNamespaces(names: string[]) {
+    this._hidden = new Set(names);
+    this._emit();
+  }
+
+  /** (Re)load the top level, dropping everything loaded below it. */
+  async refresh(): Promise<void> {
+    const gen = ++this._generation;
+    this._loading = true;
+    this._error = '';
+    this._emit();
+    try {
+      if (this._query) {
+        const found = await this.client.search(this._query);
+        if (gen !== this._generation) {
+          return;
+        }
+        this._results = found.map(s => new DatasetNode(s));
+      } else {
+        const namespaces = await this.client.namespaces();
+        if (gen !== this._generation) {
+          return;
+        }
+        this._roots = namespaces.map(n => new NamespaceNode(n));
+      }
+    } catch (e) {
+      if (gen !== this._generation) {
+        return;
+      }
+      this._error = message(e);
+    }
+    this._loading = false;
+    this._emit();
+  }
+
+  /** Switch to search results for `query` (empty: back to the tree). */
+  async search(query: string): Promise<void> {
+    const q = query.trim();
+    if (q === this._query) {
+      return;
+    }
+    this._query = q;
+    this._results = [];
+    if (!q) {
+      // back to the tree as it was, or load it if it never was
+      this._generation++;
+      this._loading = false;
+      this._error = '';
+      if (this._roots === null) {
+        return this.refresh();
+      }
+      this._emit();
+      return;
+    }
+    return this.refresh();
+  }
+
+  async toggleNamespace(node: NamespaceNode): Promise<void> {
+    node.expanded = !node.expanded;
+    this._emit();
+    if (node.expanded && (node.state === 'idle' || node.state === 'error')) {
+      await this._loadNamespace(node);
+    }
+  }
+
+  async toggleDataset(node: DatasetNode): Promise<void> {
+    node.expanded = !node.expanded;
+    this._emit();
+    if (node.expanded && (node.state === 'idle' || node.state === 'error')) {
+      node.state = 'loading';
+      this._emit();
+      const gen = this._generation;
+      try {
+        const detail = await this.client.dataset(node.summary.name);
+        node.columns = detail.schema;
+        node.state = 'loaded';
+      } catch (e) {
+        node.error = message(e);
+        node.state = 'error';
+      }
+      if (gen === this._generation) {
+        this._emit();
+      }
+    }
+  }
+
+  /** Fetch the next page of a namespace's datasets (the "load more" row). */
+  async loadMore(node: NamespaceNode): Promise<void> {
+    if (!node.nextPageToken || node.loadingMore) {
+      return;
+    }
+    node.loadingMore = true;
+    this._emit();
+    try {
+      const page = await this.client.datasets(node.info.name, node.nextPageToken, this.pageSize);
+      node.datasets.push(...page.datasets.map(s => new DatasetNode(s)));
+      node.nextPageToken = page.nextPageToken;
+    } catch (e) {
+      node.error = message(e);
+    }
+    node.loadingMore = false;
+    this._emit();
+  }
+
+  /** Expand the path to a dataset (used after opening one by name). */
+  find(name: string): DatasetNode | null {
+    const all = [...this._results, ...this._allDatasets(this._roots ?? [])];
+    return all.find(d => d.summary.name === name) ?? null;
+  }
+
+  activate(row: ITreeRow): Promise<void> {
+    switch (row.kind) {
+      case 'namespace':
+        return this.toggleNamespace(this._nsNode(row)!);
+      case 'dataset':
+        return this.toggleDataset(this._dsNode(row)!);
+      case 'more':
+        return row.owner ? this.loadMore(row.owner) : Promise.resolve();
+      default:
+        return Promise.resolve();
+    }
+  }
+
+  private async _loadNamespace(node: NamespaceNode): Promise<void> {
+    node.state = 'loading';
+    node.error = '';
+    this._emit();
+    const gen = this._generation;
+    try {
+      const [children, page] = await Promise.all([
+        node.info.hasChildren ? this.client.namespaces(node.info.name) : Promise.resolve([]),
+        this.client.datasets(node.info.name, null, this.pageSize)
+      ]);
+      if (gen !== this._generation) {
+        return;
+      }
+      node.children = children.map(n => new NamespaceNode(n));
+      node.datasets = page.datasets.map(s => new DatasetNode(s));
+      node.nextPageToken = page.nextPageToken;
+      node.state = 'loaded';
+    } catch (e) {
+      node.error = message(e);
+      node.state = 'error';
+    }
+    this._emit();
+  }
+
+  private _nsNode(row: ITreeRow): NamespaceNode | null {
+    return this._nsIndex.get(row.key) ?? null;
+  }
+
+  private _dsNode(row: ITreeRow): DatasetNode | null {
+    return this._dsIndex.get(row.key) ?? null;
+  }
+
+  private _allDatasets(nodes: NamespaceNode[]): DatasetNode[] {
+    return nodes.flatMap(n => [...n.datasets, ...this._allDatasets(n.children)]);
+  }
+
+  private _isHidden(ns: string): boolean {
+    for (const h of this._hidden) {
+      if (ns === h || ns.startsWith(`${h}.`)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private _flatten(): ITreeRow[] {
+    const rows: ITreeRow[] = [];
+    this._nsIndex.clear();
+    this._dsIndex.clear();
+    const status = (key: string, kind: RowKind, depth: number, label: string) =>
+      rows.push({ key, kind, depth, label, detail: '', expandable: false, expanded: false });
+
+    const dataset = (d: DatasetNode, depth: number, prefix: string) => {
+      const key = `${prefix}d:${d.summary.name}`;
+      this._dsIndex.set(key, d);
+      rows.push({
+        key,
+        kind: 'dataset',
+        depth,
+        label: this._query ? d.summary.name : d.summary.table,
+        detail: d.summary.description ?? '',
+        expandable: true,
+        expanded: d.expanded,
+        dataset: d.summary
+      });
+      if (!d.expanded) {
+        return;
+      }
+      if (d.state === 'loading') {
+        status(`${key}/loading`, 'loading', depth + 1, 'Loading columns…');
+      } else if (d.state === 'error') {
+        status(`${key}/error`, 'error', depth + 1, d.error);
+      } else {
+        for (const f of d.columns) {
+          rows.push({
+            key: `${key}/c:${f.name}`,
+            kind: 'column',
+            depth: depth + 1,
+            label: f.name,
+            detail: f.type,
+            expandable: false,
+            expanded: false,
+            field: f,
+            dataset: d.summary
+          });
+        }
+      }
+    };
+
+    const namespace = (n: NamespaceNode, depth: number) => {
+      if (this._isHidden(n.info.name)) {
+        return;
+      }
+      const key = `n:${n.info.name}`;
+      this._nsIndex.set(key, n);
+      rows.push({
+        key,
+        kind: 'namespace',
+        depth,
+        label: n.info.parts[n.info.parts.length - 1] ?? n.info.name,
+        detail: n.info.datasetCount === null ? '' : String(n.info.datasetCount),
+        expandable: true,
+        expanded: n.expanded,
+        namespace: n.info
+      });
+      if (!n.expanded) {
+        return;
+      }
+      if (n.state === 'loading') {
+        status(`${key}/loading`, 'loading', depth + 1, 'Loading…');
+        return;
+      }
+      if (n.state === 'error') {
+        status(`${key}/error`, 'error', depth + 1, n.error);
+        return;
+      }
+      n.children.forEach(c => namespace(c, depth + 1));
+      n.datasets.forEach(d => dataset(d, depth + 1, ''));
+      if (n.children.length === 0 && n.datasets.length === 0) {
+        status(`${key}/empty`, 'empty', depth + 1, 'No datasets');
+      }
+      if (n.nextPageToken) {
+        rows.push({
+          key: `${key}/more`,
+          kind: 'more',
+          depth: depth + 1,
+          label: n.loadingMore ? 'Loading…' : 'Load more…',
+          detail: '',
+          expandable: false,
+          expanded: false,
+          owner: n
+        });
+      } else if (n.loadingMore) {
+        status(`${key}/loading`, 'loading', depth + 1, 'Loading…');
+      }
+    };
+
+    if (this._query) {
+      this._results
+        .filter(d => !this._isHidden(d.summary.namespace))
+        .forEach(d => dataset(d, 0, 's:'));
+      if (!this._loading && !this._error && rows.length === 0) {
+        status('s:/empty', 'empty', 0, `No datasets match “${this._query}”`);
+      }
+    } else if (this._roots) {
+      this._roots.forEach(n => namespace(n, 0));
+      if (!this._loading && !this._error && rows.length === 0) {
+        status('n:/empty', 'empty', 0, 'The lakehouse has no datasets yet. Try `lakelab demo`.');
+      }
+    }
+    return rows;
+  }
+
+  private _emit(): void {
+    this._rows = null;
+    this._changed.emit();
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _roots: NamespaceNode[] | null = null;
+  private _results: DatasetNode[] = [];
+  private _query = '';
+  private _error = '';
+  private _loading = false;
+  private _generation = 0;
+  private _hidden: Set<string>;
+  private _rows: ITreeRow[] | null = null;
+  private _nsIndex = new Map<string, NamespaceNode>();
+  private _dsIndex = new Map<string, DatasetNode>();
+}

@@ -1,0 +1,200 @@
+/**
+ * @jest-environment node
+ */
+import { ApiError, FRONTEND_VERSION, handshake, parseJson, selectSql, trinoCell } from '../src/api';
+import { FakeServer, jsonResponse, summary } from './fakeServer';
+
+const INFO = {
+  api_version: 'v1',
+  server_version: FRONTEND_VERSION,
+  library_version: FRONTEND_VERSION,
+  status: 'ok',
+  problem: null,
+  config: { catalog: { name: 'lakelab', type: 'sql' }, engine: 'duckdb' },
+  engines: ['duckdb'],
+  workspaces_api: false,
+  limits: { preview_max_rows: 1000, page_size_max: 1000 }
+};
+
+describe('parseJson', () => {
+  it('keeps 64-bit snapshot ids exact by turning them into text', () => {
+    const body = parseJson('{"snapshot_id": 3055729675574597004, "n": 42, "x": -1.5e3}') as any;
+    expect(body.snapshot_id).toBe('3055729675574597004');
+    expect(body.n).toBe(42);
+    expect(body.x).toBe(-1500);
+  });
+
+  it('leaves digits inside strings alone, escapes included', () => {
+    const body = parseJson('{"d": "a \\"12345678901234567890\\" b", "v": [9007199254740993]}') as any;
+    expect(body.d).toBe('a "12345678901234567890" b');
+    expect(body.v).toEqual(['9007199254740993']);
+  });
+});
+
+describe('handshake', () => {
+  it('is ok when the server extension version matches', async () => {
+    const result = await handshake(new FakeServer(() => INFO).client());
+    expect(result.state).toBe('ok');
+    if (result.state === 'ok') {
+      expect(result.info.catalog).toBe('lakelab');
+      expect(result.info.engine).toBe('duckdb');
+      expect(result.info.previewMaxRows).toBe(1000);
+    }
+  });
+
+  it('says plainly that the server extension is missing when info is a 404 page', async () => {
+    const server = new FakeServer(() => new Response('<html>404: Not Found</html>', { status: 404 }));
+    const result = await handshake(server.client());
+    expect(result.state).toBe('missing');
+    if (result.state === 'missing') {
+      expect(result.message).toMatch(/server extension is not running/);
+    }
+  });
+
+  it('reports a version mismatch with both versions', async () => {
+    const result = await handshake(new FakeServer(() => ({ ...INFO, server_version: '9.3.0' })).client());
+    expect(result.state).toBe('mismatch');
+    if (result.state === 'mismatch') {
+      expect(result.message).toContain('9.3.0');
+      expect(result.message).toContain(FRONTEND_VERSION);
+    }
+  });
+
+  it('passes on the problem when the server cannot open the catalog', async () => {
+    const body = { ...INFO, status: 'unavailable', problem: 'cannot open catalog lakelab' };
+    const result = await handshake(new FakeServer(() => body).client());
+    expect(result).toEqual({
+      state: 'error',
+      message: 'The lakelab server extension cannot open the lakehouse: cannot open catalog lakelab'
+    });
+  });
+});
+
+describe('LakelabClient', () => {
+  it('turns a JSON error body into an ApiError with code and message', async () => {
+    const server = new FakeServer(() =>
+      jsonResponse({ error: { code: 'not_found', message: 'dataset demo.nope does not exist' } }, 404)
+    );
+    await expect(server.client().dataset('demo.nope')).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'dataset demo.nope does not exist'
+    });
+  });
+
+  it("reads Jupyter Server's own {message} errors (e.g. 403)", async () => {
+    const server = new FakeServer(() => jsonResponse({ message: 'Forbidden', reason: null }, 403));
+    const err = await server.client().namespaces().catch(e => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.display).toBe('Forbidden (HTTP 403)');
+  });
+
+  it('reports an unreachable server as a network error', async () => {
+    const client = new FakeServer(() => {
+      throw new TypeError('Failed to fetch');
+    }).client();
+    await expect(client.info()).rejects.toMatchObject({ code: 'network' });
+  });
+
+  it('lists a namespace page with its token, URL-encoded', async () => {
+    const server = new FakeServer(() => ({
+      namespace: 'sales.eu',
+      datasets: [summary('sales.eu.orders')],
+      next_page_token: 'tok/1'
+    }));
+    const page = await server.client().datasets('sales.eu', 'tok/1', 50);
+    expect(server.calls).toEqual(['GET namespaces/sales.eu/datasets?page_token=tok%2F1&page_size=50']);
+    expect(page.nextPageToken).toBe('tok/1');
+    expect(page.datasets[0]).toMatchObject({ name: 'sales.eu.orders', namespace: 'sales.eu', table: 'orders' });
+  });
+
+  it('parses the dataset detail: schema with nested fields, stats and partitioning', async () => {
+    const server = new FakeServer(() => ({
+      name: 'demo.flights',
+      namespace: 'demo',
+      table: 'flights',
+      kind: 'table',
+      owner: 'demo',
+      description: 'All flights',
+      tags: ['aviation', 'nyc'],
+      schema: [
+        { id: 1, name: 'year', type: 'long', required: false, doc: 'year of departure' },
+        { id: 2, name: 'loc', type: 'struct', required: false, doc: null,
+          fields: [{ id: 3, name: 'lat', type: 'double', required: true, doc: null }] }
+      ],
+      partition_spec: [{ field_id: 1000, source_id: 1, name: 'year_month', source: 'time_hour', transform: 'month' }],
+      sort_order: [],
+      properties: { 'lakelab.kind': 'table' },
+      stats: { row_count: 336776, file_count: 12, total_bytes: 5000000, current_snapshot_id: '8744736658442914487', last_updated_ms: 1 },
+      location: 'file:///x',
+      format_version: 2
+    }));
+    const d = await server.client().dataset('demo.flights');
+    expect(d.rowCount).toBe(336776);
+    expect(d.snapshotId).toBe('8744736658442914487');
+    expect(d.schema.map(f => f.name)).toEqual(['year', 'loc']);
+    expect(d.schema[1].fields[0]).toMatchObject({ id: 3, name: 'lat', type: 'double', required: true });
+    expect(d.partitionSpec).toEqual([{ name: 'year_month', source: 'time_hour', transform: 'month' }]);
+  });
+
+  it('splits the lineage graph into upstream and downstream', async () => {
+    const server = new FakeServer(() => ({
+      dataset: 'demo.delays',
+      depth: 1,
+      nodes: [
+        { id: 'demo.delays', type: 'dataset', exists: true, direction: 'self' },
+        { id: 'demo.flights', type: 'dataset', exists: true, direction: 'upstream' },
+        { id: 'file:///x.csv', type: 'source', exists: true, direction: 'upstream' },
+        { id: 'demo.report', type: 'dataset', exists: true, direction: 'downstream' }
+      ],
+      edges: []
+    }));
+    const lineage = await server.client().lineage('demo.delays');
+    expect(lineage.upstream.map(n => n.name)).toEqual(['demo.flights', 'file:///x.csv']);
+    expect(lineage.downstream).toEqual([{ name: 'demo.report', type: 'dataset', exists: true }]);
+  });
+
+  it('fetches a later preview page as the first offset+limit rows and keeps the tail', async () => {
+    const server = new FakeServer(path => {
+      const limit = Number(new URLSearchParams(path.split('?')[1]).get('limit'));
+      return {
+        dataset: 'demo.t',
+        snapshot_id: '1',
+        limit,
+        columns: [{ name: 'n', type: 'int64' }],
+        rows: Array.from({ length: limit }, (_, i) => [i]),
+        row_count: limit
+      };
+    });
+    const page = await server.client().preview('demo.t', { offset: 200, limit: 100, snapshotId: '77', columns: ['n'] });
+    expect(server.calls).toEqual(['GET datasets/demo.t/preview?limit=300&columns=n&snapshot_id=77']);
+    expect(page.rows.length).toBe(100);
+    expect(page.rows[0]).toEqual([200]);
+  });
+
+  it('sends metadata edits as PATCH datasets/{name}/metadata', async () => {
+    let sent: unknown = null;
+    const server = new FakeServer((_, init) => {
+      sent = JSON.parse(String(init.body));
+      return { ...summary('demo.t'), schema: [], partition_spec: [], sort_order: [], properties: {},
+        stats: { row_count: 1, file_count: 1, total_bytes: 1, current_snapshot_id: null, last_updated_ms: 1 },
+        location: 'x', format_version: 2, tags: ['x', 'y'] };
+    });
+    const d = await server.client().updateMetadata('demo.t', { description: 'd', owner: 'o', tags: ['x', 'y'] });
+    expect(server.calls).toEqual(['PATCH datasets/demo.t/metadata']);
+    expect(sent).toEqual({ description: 'd', owner: 'o', tags: ['x', 'y'] });
+    expect(d.tags).toEqual(['x', 'y']);
+  });
+
+  it('rejects an answer without the expected list', async () => {
+    const server = new FakeServer(() => ({ parent: null }));
+    await expect(server.client().namespaces()).rejects.toMatchObject({ code: 'bad_response' });
+  });
+});
+
+describe('SQL helpers', () => {
+  it('writes the %%trino cell every command inserts', () => {
+    expect(selectSql('demo.flights')).toBe('SELECT * FROM demo.flights LIMIT 100');
+    expect(trinoCell('demo.flights')).toBe('%%trino\nSELECT * FROM demo.flights LIMIT 100');
+  });
+});
