@@ -169,7 +169,9 @@ def main() -> None:
     if args.quick:
         args.rows, args.csv_gb = 1_000_000, 0.1
     work.mkdir(parents=True, exist_ok=True)
-    results: dict = {"host": {"python": platform.python_version(), "cpus": os.cpu_count()},
+    # the box may be shared: record its load, and CPU seconds next to wall seconds
+    results: dict = {"host": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                              "loadavg_at_start": os.getloadavg()},
                      "rows": args.rows, "csv_gb": args.csv_gb, "parquet": [], "csv": []}
     pq_src = work / f"src_{args.rows}.parquet"
     print(f"generating {args.rows:,}-row Parquet in {work} ...", flush=True)
@@ -197,6 +199,9 @@ def main() -> None:
         d, lkc = results["csv"][0], results["csv"][1]
         print(f"CSV ({results['csv_bytes'] / 1e9:.2f} GB): lakelab {lkc['seconds'] / d['seconds']:.2f}x DuckDB COPY's "
               f"time, peak RSS {lkc['peak_rss_mb']:,.0f} MB vs {d['peak_rss_mb']:,.0f} MB")
+    results["host"]["loadavg_at_end"] = os.getloadavg()
+    print(f"load average at start {results['host']['loadavg_at_start'][0]:.1f}, "
+          f"at end {results['host']['loadavg_at_end'][0]:.1f} ({os.cpu_count()} cpus)")
     out = HERE / "results" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -104,27 +104,29 @@ def main() -> int:
     rows = []
     for name in names:
         sql = (QUERIES / f"{name}.sql").read_text()
-        lh.sql(sql, engine="duckdb")  # warm the OS cache and the engine's connection
+        first = best(lambda: lh.sql(sql, engine="duckdb"), 1)  # cold: translation not yet cached
         e = best(lambda: lh.sql(sql, engine="duckdb"), args.runs)
         d = best(lambda: direct.sql(sql).to_arrow_table(), args.runs)
         a = best(lambda: via_to_arrow(sql), args.runs)
-        rows.append({"query": name, "embedded_s": e, "direct_s": d, "to_arrow_s": a})
+        rows.append({"query": name, "embedded_s": e, "direct_s": d, "to_arrow_s": a, "embedded_first_s": first})
         print(f"{name}: embedded {e:.3f}s direct {d:.3f}s to_arrow {a:.3f}s", file=sys.stderr)
 
-    totals = {k: sum(r[k] for r in rows) for k in ("embedded_s", "direct_s", "to_arrow_s")}
+    totals = {k: sum(r[k] for r in rows) for k in ("embedded_s", "direct_s", "to_arrow_s", "embedded_first_s")}
     print(f"\nTPC-H sf={args.sf:g}, best of {args.runs} run(s), {platform.node()} ({platform.processor() or '?'})")
-    print(f"{'query':6} {'embedded':>10} {'direct':>10} {'to_arrow':>10} {'emb/direct':>11}")
+    print("embedded = best of runs (translation cached after the first); first = the cold first run")
+    print(f"{'query':6} {'embedded':>10} {'first':>10} {'direct':>10} {'to_arrow':>10} {'emb/direct':>11}")
     for r in rows:
-        print(f"{r['query']:6} {r['embedded_s']:10.3f} {r['direct_s']:10.3f} {r['to_arrow_s']:10.3f} "
-              f"{r['embedded_s'] / r['direct_s']:11.2f}")
+        print(f"{r['query']:6} {r['embedded_s']:10.3f} {r['embedded_first_s']:10.3f} {r['direct_s']:10.3f} "
+              f"{r['to_arrow_s']:10.3f} {r['embedded_s'] / r['direct_s']:11.2f}")
     ratio = totals["embedded_s"] / totals["direct_s"]
-    print(f"{'total':6} {totals['embedded_s']:10.3f} {totals['direct_s']:10.3f} {totals['to_arrow_s']:10.3f} "
-          f"{ratio:11.2f}")
+    print(f"{'total':6} {totals['embedded_s']:10.3f} {totals['embedded_first_s']:10.3f} {totals['direct_s']:10.3f} "
+          f"{totals['to_arrow_s']:10.3f} {ratio:11.2f}")
     print(f"goal: embedded total within 1.3x of direct -> {'met' if ratio <= 1.3 else 'NOT met'} ({ratio:.2f}x)")
     out = ROOT / "bench" / "results" / "tpch.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": "tpch", "sf": args.sf, "runs": args.runs, "queries": rows,
                                "totals": totals, "embedded_over_direct": ratio,
+                               "embedded_first_over_direct": totals["embedded_first_s"] / totals["direct_s"],
                                "duckdb": duckdb.__version__}, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
     lh.close()

@@ -59,7 +59,12 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - t, out
 
 
-def bench_tpch(lh: lakelab.Lakehouse, raw: Path) -> dict:
+def best(fn, runs: int) -> tuple[float, object]:
+    results = [timed(fn) for _ in range(runs)]
+    return min(r[0] for r in results), results[-1][1]
+
+
+def bench_tpch(lh: lakelab.Lakehouse, raw: Path, runs: int) -> dict:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA tpch")
     for name in TABLES:
@@ -68,9 +73,9 @@ def bench_tpch(lh: lakelab.Lakehouse, raw: Path) -> dict:
     for q in sorted(QUERIES.glob("q*.sql")):
         sql = q.read_text()
         duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
-        t_trino, r1 = timed(lambda: lh.engine("trino").execute(sql))
-        t_emb, r2 = timed(lambda: lh.engine("duckdb").execute(sql))
-        t_duck, _ = timed(lambda: con.execute(duck_sql).to_arrow_table())
+        t_trino, r1 = best(lambda: lh.engine("trino").execute(sql), runs)
+        t_emb, r2 = best(lambda: lh.engine("duckdb").execute(sql), runs)
+        t_duck, _ = best(lambda: con.execute(duck_sql).to_arrow_table(), runs)
         rows[q.stem] = {"trino_s": t_trino, "embedded_s": t_emb, "duckdb_raw_s": t_duck,
                         "rows": r1.num_rows, "same_row_count": r1.num_rows == r2.num_rows}
         print(f"{q.stem}  trino {t_trino:7.3f}  embedded {t_emb:7.3f}  duckdb-raw {t_duck:7.3f}", file=sys.stderr)
@@ -130,9 +135,9 @@ def bench_fetch(lh: lakelab.Lakehouse, runs: int = 2) -> dict:
     out = {}
     for name, fn in (("bare_fetchall", bare_rows), ("bare_fetchall_to_dataframe", bare_df),
                      ("lakelab_to_dataframe", lakelab_df)):
-        best = min(timed(fn)[0] for _ in range(runs))
-        out[name] = {"seconds": best, "rows_per_s": 1_000_000 / best}
-        print(f"fetch 1M  {name:28s} {best:6.2f} s", file=sys.stderr)
+        secs = min(timed(fn)[0] for _ in range(runs))
+        out[name] = {"seconds": secs, "rows_per_s": 1_000_000 / secs}
+        print(f"fetch 1M  {name:28s} {secs:6.2f} s", file=sys.stderr)
     return out
 
 
@@ -141,6 +146,7 @@ def main() -> int:
     ap.add_argument("--sf", type=float, default=1.0, help="TPC-H scale factor (default 1)")
     ap.add_argument("--iters", type=int, default=200, help="SELECT 1 iterations per path (default 200)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lakelab-bench"), help="data + scratch home")
+    ap.add_argument("--runs", type=int, default=1, help="TPC-H: best of N runs per query and engine")
     ap.add_argument("--keep", action="store_true", help="leave the services running afterwards")
     args = ap.parse_args()
 
@@ -164,7 +170,7 @@ def main() -> int:
         result = {
             "sf": args.sf, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             "trino_startup_s": state.get("trino", {}).get("startup_s"), "services_up_s": up_s,
-            "tpch": bench_tpch(lh, raw), "overhead_select1": bench_overhead(lh, args.iters),
+            "runs": args.runs, "tpch": bench_tpch(lh, raw, args.runs), "overhead_select1": bench_overhead(lh, args.iters),
             "fetch_1m": bench_fetch(lh),
         }
     finally:
@@ -172,7 +178,7 @@ def main() -> int:
         if not args.keep:
             services.down(home=home)
 
-    print(f"\nTPC-H sf={args.sf:g} (seconds)\n{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}")
+    print(f"\nTPC-H sf={args.sf:g}, best of {args.runs} (seconds)\n{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}")
     for q, r in result["tpch"]["queries"].items():
         print(f"{q:6} {r['trino_s']:9.3f} {r['embedded_s']:9.3f} {r['duckdb_raw_s']:10.3f}")
     t = result["tpch"]["total"]

@@ -127,6 +127,8 @@ class DatasetIndex:
         self._known: dict[str, str] = {r[0]: r[1] for r in self._db.execute(
             "SELECT ident, metadata_location FROM datasets")}
         self._last_generic_refresh = 0.0
+        self._last_fingerprint: Any = None
+        self._watch: sqlite3.Connection | None = None
 
     # -- refresh -----------------------------------------------------------------------
     def _listing(self) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -150,13 +152,43 @@ class DatasetIndex:
                 out[".".join(ident)] = (tuple(ident), cat.load_table(ident).metadata_location)
         return out
 
+    def _fingerprint(self) -> Any:
+        """A cheap value that changes whenever the SqlCatalog's tables change, so most
+        refreshes skip the full listing: SQLite's data_version (bumped by every commit of
+        any other connection), or on PostgreSQL a hash of the listing computed in the
+        database. None when unknown."""
+        from sqlalchemy import text
+
+        cat = self.lh.catalog
+        if not isinstance(cat, SqlCatalog):
+            return None
+        dialect = cat.engine.dialect.name
+        if dialect == "sqlite":
+            db = cat.engine.url.database
+            if not db or db == ":memory:":
+                return None
+            if self._watch is None:
+                self._watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
+            return self._watch.execute("PRAGMA data_version").fetchone()[0]
+        if dialect == "postgresql":
+            with cat.engine.connect() as conn:
+                return tuple(conn.execute(text(
+                    "SELECT count(*), md5(string_agg(table_namespace || '.' || table_name || '=' || "
+                    "coalesce(metadata_location, ''), ',' ORDER BY table_namespace, table_name)) "
+                    "FROM iceberg_tables WHERE catalog_name = :c"), {"c": cat.name}).one())
+        return None
+
     def refresh(self, force: bool = False) -> None:
         with self._lock:
             if not isinstance(self.lh.catalog, SqlCatalog) and not force \
                     and time.monotonic() - self._last_generic_refresh < GENERIC_REFRESH_S:
                 return
+            fingerprint = self._fingerprint()  # taken before listing: a later change is seen next time
+            if fingerprint is not None and fingerprint == self._last_fingerprint:
+                return
             listing = self._listing()
             self._last_generic_refresh = time.monotonic()
+            self._last_fingerprint = fingerprint
             gone = [k for k in self._known if k not in listing]
             changed = [(k, ident, loc) for k, (ident, loc) in listing.items() if self._known.get(k) != loc]
             if not gone and not changed:
@@ -235,6 +267,8 @@ class DatasetIndex:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._watch is not None:
+                self._watch.close()
 
 
 _indexes: "weakref.WeakKeyDictionary[Lakehouse, DatasetIndex]" = weakref.WeakKeyDictionary()

@@ -1,10 +1,11 @@
 """Ingest: a source (files, DataFrames, Arrow) -> one atomic Iceberg commit.
 
-The source streams through in bounded memory: batches are conformed to the table's schema,
-gathered into chunks of about CHUNK_BYTES, and each chunk is written as Parquet data files
-(pyiceberg's writer: field ids, partitioning, column statistics) by a background thread
-while the next chunk is read. Only then is everything committed in one transaction. A
-failure anywhere leaves the table as it was (no table at all for create) and removes the
+The source streams through in bounded memory: batches are renamed and cast to the table's
+schema, cut into row groups and written as Parquet data files (field ids and column
+statistics as pyiceberg writes them) by two writer threads while the next batches are read;
+partitioned tables go through pyiceberg's own partitioning writer a chunk at a time. Only
+then is everything committed in one transaction, with the lineage in its snapshot summary.
+A failure anywhere leaves the table as it was (no table at all for create) and removes the
 data files this ingest wrote, found by its write id in their names.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, NoSuchNamespaceError, TableAlreadyExistsError
 from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
@@ -104,8 +105,8 @@ def column_name(name: str) -> str:
 
 def storable_type(t: pa.DataType) -> pa.DataType:
     """The Arrow type an Iceberg column can hold for `t` (Iceberg has no unsigned, ns or view types)."""
-    if pa.types.is_timestamp(t) and t.unit in ("ns", "s", "ms"):
-        return pa.timestamp("us", tz=t.tz)
+    if pa.types.is_timestamp(t):  # Iceberg keeps microseconds, and instants in UTC
+        return pa.timestamp("us", tz="UTC" if t.tz else None)
     if pa.types.is_time(t):
         return pa.time64("us")
     if pa.types.is_date64(t):
@@ -463,7 +464,7 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
         if isinstance(e, (LakelabError, KeyboardInterrupt)) or not isinstance(e, Exception):
             raise
         if isinstance(e, (ValueError, TypeError, pa.ArrowException, CommitFailedException,
-                          TableAlreadyExistsError, OSError)):
+                          TableAlreadyExistsError, OSError, UnsupportedPyArrowTypeException)):
             raise _pyiceberg_error(e, name.dotted) from None
         raise
     finally:

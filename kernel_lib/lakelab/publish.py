@@ -75,7 +75,9 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
             raise InvalidInput(f"this result holds only the first {obj.limit:,} rows of the query",
                                hint="re-run the query with --no-limit (or limit=None) before publishing it")
         lineage.sql = obj.sql
-        lineage.upstream = list(getattr(obj, "stats", {}).get("upstream", []) or [])
+        # the engine lists the Iceberg snapshots the query read (stats["scans"])
+        lineage.upstream = [{"table": sc["table"], "snapshot_id": sc.get("snapshot_id")}
+                            for sc in (obj.stats or {}).get("scans", []) if isinstance(sc, dict) and "table" in sc]
         return obj.table, lineage
     mod = type(obj).__module__.split(".")[0]
     if mod == "pandas":
@@ -134,13 +136,14 @@ def publish(lh: "Lakehouse", obj: Any, name: str, *, kind: str | None = None, de
         raise Unsupported(f"publishing a {kind} is coming in a later release", hint="publish tables for now")
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    props = md.metadata_properties(kind=kind, description=description, tags=tags,
-                                   owner=owner if owner is not None else md.current_user())
+    props = md.metadata_properties(kind=kind, description=description, tags=tags, owner=owner)
     target = lh.table_name(name)
     data, lineage = _to_arrow(lh, obj, target)
     data = _normalise(data)
     summary = lineage.summary()
     exists = table_exists(lh.catalog, target)
+    if not exists and owner is None:
+        props[md.OWNER] = md.current_user()  # a new dataset belongs to whoever publishes it
     if exists and mode == "create":
         raise Conflict(f"dataset {target} already exists", hint="use mode='overwrite' or 'append'")
     try:

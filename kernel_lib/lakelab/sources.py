@@ -24,6 +24,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from .config import redact
 from .errors import InvalidInput, NotFound, Unavailable
 
 FORMATS = ("csv", "parquet", "json")
@@ -100,12 +101,20 @@ def _fs_for(uri: str) -> tuple[pafs.FileSystem, str, str]:
         else:
             fs, path = pafs.FileSystem.from_uri(uri.split("*", 1)[0].split("?", 1)[0] if _is_glob(uri) else uri)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        raise InvalidInput(f"cannot open {uri!r}: {e}", hint="use a local path or an s3://, gs:// or file:// URL") from None
+        raise InvalidInput(f"cannot open {safe_uri(uri)!r}: {redact(str(e))}",
+                           hint="use a local path or an s3://, gs:// or file:// URL") from None
     except OSError as e:
-        raise Unavailable(f"cannot reach {uri!r}: {e}") from None
+        raise Unavailable(f"cannot reach {safe_uri(uri)!r}: {redact(str(e))}") from None
     if _is_glob(uri):  # from_uri cannot parse patterns: keep the pattern part ourselves
         path = uri.split("://", 1)[1]
     return fs, path, f"{scheme}://"
+
+
+def safe_uri(uri: str) -> str:
+    """A URI fit to show and record: no password in it, no query string (it may hold keys)."""
+    if "://" not in uri:
+        return uri
+    return redact(uri.split("?", 1)[0])
 
 
 def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
@@ -151,8 +160,9 @@ def resolve_files(spec: "str | os.PathLike | list", format: str | None = None) -
         if not out:
             raise InvalidInput("the list of sources is empty")
         return out
-    text = os.fspath(spec)
-    fs, path, prefix = _fs_for(text)
+    raw = os.fspath(spec)
+    text = safe_uri(raw)  # what messages and lineage show
+    fs, path, prefix = _fs_for(raw)
     try:
         infos = _list(fs, path, text)
     except OSError as e:  # an object store that cannot be reached or refuses us
@@ -209,17 +219,26 @@ def _csv_header(f: SourceFile) -> list[str]:
     return next(csv.reader(io.StringIO(head.split("\n", 1)[0])), [])
 
 
+def _casts(col: pa.Array, typ: pa.DataType) -> bool:
+    try:
+        col.cast(typ)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+
+
 def _find_bad_value(f: SourceFile, column: str, typ: pa.DataType, skip_rows: int) -> tuple[int, str] | None:
     """(line, value) of the first value in `column` that does not convert to `typ`: reread
     the file with that column as text (error path only)."""
     try:
         reader = pacsv.open_csv(_open_stream(f), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
                                 convert_options=pacsv.ConvertOptions(column_types={column: pa.string()},
-                                                                     include_columns=[column]))
+                                                                     include_columns=[column],
+                                                                     strings_can_be_null=True))
         seen = 0
         for batch in reader:
             col = batch.column(0)
-            if seen + batch.num_rows > skip_rows:
+            if seen + batch.num_rows > skip_rows and not _casts(col, typ):
                 for i, v in enumerate(col.to_pylist()):
                     if v is None or v == "":
                         continue

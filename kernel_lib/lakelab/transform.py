@@ -12,7 +12,7 @@ import pyarrow as pa
 from .catalog import WRITE_PROPERTIES, ensure_namespace, load_table, table_exists
 from .errors import Conflict, InvalidInput, NotFound, Unsupported
 from .metadata import Lineage
-from .names import TableName, ident
+from .names import TableName, ident, quote
 
 if TYPE_CHECKING:
     from .lakehouse import Lakehouse
@@ -53,7 +53,7 @@ def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: di
     exists = table_exists(lh.catalog, name)
     if mode == "create" and exists:
         raise Conflict(f"dataset {name} already exists", hint="use mode='append' or 'overwrite'")
-    target = f"{lh.config.trino.catalog}.{name.sql()}"
+    target = f"{quote(lh.config.trino.catalog)}.{name.sql()}"
     if mode == "append":
         if not exists:
             raise NotFound(f"dataset {name} does not exist", hint="use mode='create'")
@@ -95,7 +95,8 @@ def _as_arrow(obj: Any, what: str) -> pa.Table:
 
 
 def _python(lh: "Lakehouse", name: TableName, fn: Callable, inputs: list[str], mode: str) -> dict[str, Any]:
-    """In-process: one input is streamed batch by batch through fn; several are passed whole."""
+    """In-process: one input is streamed through fn as pandas DataFrame batches (the same batch
+    format the Ray workspace path uses, so one fn runs in both); several inputs are passed whole."""
     if not callable(fn):
         raise InvalidInput("fn must be callable")
     if not inputs:
@@ -106,11 +107,11 @@ def _python(lh: "Lakehouse", name: TableName, fn: Callable, inputs: list[str], m
     label = f"fn {getattr(fn, '__name__', 'fn')}"
     if len(tables) == 1:
         reader = tables[0].scan(snapshot_id=upstream[0]["snapshot_id"]).to_arrow_batch_reader()
-        parts = [_as_arrow(fn(pa.Table.from_batches([b])), label) for b in reader if b.num_rows]
+        parts = [_as_arrow(fn(b.to_pandas()), label) for b in reader if b.num_rows]
         data = pa.concat_tables(parts, promote_options="permissive") if parts else \
-            _as_arrow(fn(reader.schema.empty_table()), label)
+            _as_arrow(fn(reader.schema.empty_table().to_pandas()), label)
     else:
-        args = [t.scan(snapshot_id=u["snapshot_id"]).to_arrow() for t, u in zip(tables, upstream)]
+        args = [t.scan(snapshot_id=u["snapshot_id"]).to_arrow().to_pandas() for t, u in zip(tables, upstream)]
         data = _as_arrow(fn(*args), label)
     return write_query_result(lh, name, data, mode=mode, upstream=upstream, code=_code_identity(fn))
 

@@ -214,6 +214,7 @@ def page(browser, request):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: print(f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     pg.page_errors = errors  # type: ignore[attr-defined]
     yield pg
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

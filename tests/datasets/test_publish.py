@@ -108,3 +108,21 @@ def test_publish_magic_publishes_a_kernel_variable_and_rejects_unknown_options(l
     assert "unrecognized arguments: --colour red" in shown[0]
     assert "not a variable in this kernel" in shown[1]
     assert not lh.catalog.table_exists(("team", "other"))
+
+
+def test_republishing_keeps_the_owner_unless_a_new_one_is_given(lh):
+    lh.publish(pa.table({"x": [1]}), "own.t", owner="ana")
+    lh.publish(pa.table({"x": [2]}), "own.t")
+    assert lh.dataset("own.t").metadata["owner"] == "ana"
+    lh.publish(pa.table({"x": [3]}), "own.new")
+    assert lh.dataset("own.new").metadata["owner"]  # the publishing user
+
+
+def test_publishing_a_query_result_records_its_sql_and_the_snapshots_it_read(lh):
+    src = lh.publish(pa.table({"x": [1, 2, 3]}), "q.src")
+    result = lh.sql("SELECT x * 2 AS y FROM q.src")
+    out = lh.publish(result, "q.doubled")
+    summary = out.table.current_snapshot().summary
+    assert summary["lakelab.sql"] == "SELECT x * 2 AS y FROM q.src"
+    assert json.loads(summary[L_UPSTREAM]) == [{"table": "q.src",
+                                                "snapshot_id": src.table.current_snapshot().snapshot_id}]

@@ -163,6 +163,14 @@ def test_unknown_url_scheme_is_a_clear_error(lh):
         lh.ingest("ftp://example.org/data.csv", "raw.x")
 
 
+def test_credentials_in_a_url_never_appear_in_errors(lh):
+    from lakelab.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as e:
+        lh.ingest("ftp://user:hunter2@example.org/data.csv?token=s3cret", "raw.x")
+    assert "hunter2" not in str(e.value) and "s3cret" not in str(e.value)
+
+
 def test_progress_bar_shows_when_asked_and_stays_silent_when_not(lh, people, capsys, monkeypatch):
     import lakelab.progress as progress_mod
 
@@ -174,3 +182,32 @@ def test_progress_bar_shows_when_asked_and_stays_silent_when_not(lh, people, cap
     assert "ingest raw.loud" in err and "rows" in err
     lh.ingest(people, "raw.auto")  # not interactive under pytest: quiet
     assert capsys.readouterr().err == ""
+
+
+def test_arrow_types_iceberg_lacks_are_stored_as_the_nearest_type(lh):
+    import datetime as dt
+    import decimal
+
+    t = pa.table({
+        "small": pa.array([1], pa.int16()), "unsigned": pa.array([7], pa.uint32()),
+        "oslo": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)], pa.timestamp("ns", tz="Europe/Oslo")),
+        "price": pa.array([decimal.Decimal("1.23")], pa.decimal128(10, 2)),
+        "tags": [["a", "b"]], "point": [{"x": 1, "label": "p"}], "nothing": pa.nulls(1),
+        "cat": pa.array(["a"]).dictionary_encode(), "blob": [b"\x00"],
+    })
+    lh.ingest(t, "raw.types", mode="create")
+    schema = lh.catalog.load_table("raw.types").schema()
+    assert {f.name: str(f.field_type) for f in schema.fields} == {
+        "small": "int", "unsigned": "long", "oslo": "timestamptz", "price": "decimal(10, 2)",
+        "tags": "list<string>", "point": "struct<11: x: optional long, 12: label: optional string>",
+        "nothing": "string", "cat": "string", "blob": "binary"}
+    row = read_rows(lh, "raw.types")[0]
+    assert row["oslo"] == dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) and row["price"] == decimal.Decimal("1.23")
+    assert row["tags"] == ["a", "b"] and row["point"] == {"x": 1, "label": "p"} and row["cat"] == "a"
+
+
+def test_durations_are_refused_with_a_hint(lh):
+    from lakelab.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="cannot be stored in Iceberg"):
+        lh.ingest(pa.table({"d": pa.array([1], pa.duration("s"))}), "raw.dur")

@@ -83,3 +83,11 @@ def test_cli_reports_bad_input_in_one_line_with_a_nonzero_exit(lakelab_home, tmp
     assert "malformed CSV" in r.stderr and "line 2" in r.stderr
     r = _cli([str(tmp_path / "bad.csv"), "--into", "cli.bad", "--mode", "merge"], lakelab_home)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_ingest_cell_runs_like_a_notebook_cell(shell):
+    shell.run_cell("import pyarrow as pa\nt = pa.table({'id': [1, 2, 3]})")
+    result = shell.run_cell("%ingest t --into demo.cells --mode create")
+    assert result.success and result.result.rows == 3
+    bad = shell.run_cell("%ingest t --into demo.cells --mode create")  # exists: shown, not raised
+    assert bad.success and bad.result is None

@@ -207,3 +207,21 @@ def test_ctrl_c_interrupts_a_running_query_and_the_engine_stays_usable(lh):
     finally:
         timer.cancel()
     assert lh.sql("SELECT count(*) AS n FROM demo.items", engine="duckdb").table.to_pylist() == [{"n": 3000}]
+
+
+def test_nested_columns_are_read_directly_when_the_schema_never_changed(lh):
+    lh.catalog.create_namespace("demo")
+    data = pa.table({"id": pa.array([1, 2], pa.int64()), "tags": pa.array([["a", "b"], []], pa.list_(pa.string())),
+                     "s": pa.array([{"x": 1}, None], pa.struct([("x", pa.int64())]))})
+    lh.catalog.create_table("demo.nested", schema=data.schema).append(data)
+    result = lh.sql("SELECT id, tags, s FROM demo.nested ORDER BY id", engine="duckdb")
+    assert result.table.to_pylist() == [{"id": 1, "tags": ["a", "b"], "s": {"x": 1}},
+                                        {"id": 2, "tags": [], "s": None}]
+    assert scans(result) == [("demo.nested", "parquet")]
+
+
+def test_an_empty_table_answers_with_no_rows(lh):
+    lh.catalog.create_namespace("demo")
+    lh.catalog.create_table("demo.empty", schema=pa.schema([("a", pa.int64())]))
+    assert lh.sql("SELECT count(*) AS n FROM demo.empty", engine="duckdb").table.to_pylist() == [{"n": 0}]
+    assert lh.sql("SELECT a FROM demo.empty", engine="duckdb").num_rows == 0

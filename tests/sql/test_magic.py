@@ -120,3 +120,20 @@ def test_table_names_complete_in_trino_cells(shell):
     with provisionalcompleter():
         completions = [c.text for c in shell.Completer.completions(text, len(text))]
     assert "demo.flights" in completions
+
+
+def test_ctrl_c_interrupts_the_query_and_says_so(shell):
+    import _thread
+    import threading
+
+    run(shell, "%%trino\nSELECT 1 AS warm FROM demo.flights LIMIT 1")
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    try:
+        res, out = run(shell, "%%trino\nSELECT count(*) FROM demo.flights a, demo.flights b, demo.flights c, "
+                              "demo.flights d WHERE a.id + b.id + c.id + d.id > -1")
+    finally:
+        timer.cancel()
+    assert "interrupted" in out
+    res, _ = run(shell, "%%trino\nSELECT count(*) AS n FROM demo.flights")
+    assert res.result.table.to_pylist() == [{"n": 2500}]

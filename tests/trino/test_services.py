@@ -54,3 +54,32 @@ def test_down_restores_embedded_config_and_keeps_tables_made_on_trino(tmp_path, 
     assert back.config.catalog["uri"].startswith("sqlite:///")
     assert back.config.workspaces.max_workers == 3  # the user's own settings came back
     assert back.catalog.load_table("made.on_trino").scan().to_arrow() == pa.table({"x": pa.array([7], pa.int32())})
+
+
+def test_missing_distribution_without_maven_is_a_clear_error(tmp_path, monkeypatch):
+    import pytest
+
+    from lakelab.errors import Unavailable
+    from lakelab.services import trino_server
+
+    monkeypatch.setenv("LAKELAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    with pytest.raises(Unavailable, match="Maven") as err:
+        trino_server.fetch(trino_server.cache_dir())
+    assert str(tmp_path / "cache" / "trino") in str(err.value)
+
+
+def test_up_refuses_a_catalog_it_cannot_share_and_starts_nothing(tmp_path, monkeypatch):
+    import pytest
+
+    from lakelab.errors import InvalidInput
+
+    home = tmp_path / "rest_home"
+    home.mkdir()
+    monkeypatch.setenv("LAKELAB_HOME", str(home))
+    (home / "config.yaml").write_text(yaml.safe_dump(
+        {"catalog": {"name": "prod", "type": "rest", "uri": "http://127.0.0.1:1", "warehouse": "file:///tmp/w"}}))
+    with pytest.raises(InvalidInput, match="rest"):
+        services.up(home=home)
+    assert services.status(home)["postgres"]["running"] is False
+    assert yaml.safe_load((home / "config.yaml").read_text())["catalog"]["type"] == "rest"

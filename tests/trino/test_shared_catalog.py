@@ -56,3 +56,10 @@ def test_lakelab_properties_and_lineage_survive_trino_writes(tlh, ns):
     for engine in ("trino", "duckdb"):
         got = tlh.engine(engine).execute(f"SELECT id, city FROM {ns}.cities ORDER BY id").table.to_pylist()
         assert got == want, engine
+
+
+def test_trino_commits_name_their_query_and_user_in_the_snapshot_summary(tlh, ns):
+    res = tlh.engine("trino").execute(f"CREATE TABLE {ns}.traced AS SELECT 1 AS x")
+    summary = tlh.catalog.load_table(f"{ns}.traced").current_snapshot().summary.additional_properties
+    assert summary.get("trino_query_id") == res.query_id
+    assert summary.get("trino_user") == tlh.config.trino.user

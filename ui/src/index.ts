@@ -124,8 +124,10 @@ const trinoPlugin: JupyterFrontEndPlugin<void> = {
     extensions.addExtension({
       name: 'lakelab:trino-sql',
       factory: options => {
+        // markdown cells never run magics (a code cell's mime type may still be
+        // text/plain while its kernel starts, so only markdown is left out)
         const mime = options.model.mimeType;
-        if (mime.includes('markdown') || mime.includes('gfm') || mime === 'text/plain') {
+        if (mime.includes('markdown') || mime.includes('gfm')) {
           return null;
         }
         return EditorExtensionRegistry.createImmutableExtension(trinoSqlExtension(source));

@@ -24,10 +24,12 @@ export function datasetCells(name: string): Record<string, unknown>[] {
   return [{ cell_type: 'code', source: trinoCell(name), metadata: {}, outputs: [], execution_count: null }];
 }
 
-/** What a dataset row shows on its right: its size, and its kind when not a table. */
+/** What a dataset row shows on its right: its size (its kind is its icon). */
 export function datasetDetail(d: IDatasetSummary): string {
-  const rows = d.rowCount === null ? '' : `${compact(d.rowCount)} rows`;
-  return d.kind === 'table' ? rows : [d.kind, rows].filter(Boolean).join(' · ');
+  if (d.rowCount === null) {
+    return '';
+  }
+  return d.rowCount === 1 ? '1 row' : `${compact(d.rowCount)} rows`;
 }
 
 function compact(n: number): string {

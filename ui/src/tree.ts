@@ -197,12 +197,6 @@ export class TreeModel {
     this._emit();
   }
 
-  /** Expand the path to a dataset (used after opening one by name). */
-  find(name: string): DatasetNode | null {
-    const all = [...this._results, ...this._allDatasets(this._roots ?? [])];
-    return all.find(d => d.summary.name === name) ?? null;
-  }
-
   activate(row: ITreeRow): Promise<void> {
     switch (row.kind) {
       case 'namespace':
@@ -246,10 +240,6 @@ export class TreeModel {
 
   private _dsNode(row: ITreeRow): DatasetNode | null {
     return this._dsIndex.get(row.key) ?? null;
-  }
-
-  private _allDatasets(nodes: NamespaceNode[]): DatasetNode[] {
-    return nodes.flatMap(n => [...n.datasets, ...this._allDatasets(n.children)]);
   }
 
   private _isHidden(ns: string): boolean {

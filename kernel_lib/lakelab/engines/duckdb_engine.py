@@ -9,6 +9,7 @@ has the support matrix.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -26,7 +27,7 @@ from ..errors import EngineError, InvalidInput, LakelabError, NotFound, Unsuppor
 from ..names import TableName, ident
 from ..templating import render
 from .base import Result
-from .dialect import HINT, column_types, translate, trino_type
+from .dialect import HINT, column_types, python_type, translate, trino_type
 
 
 @dataclass
@@ -68,7 +69,7 @@ class DuckDBEngine:
         self.default_schema = lh.config.trino.schema if lh.config.trino else "default"
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
-        self._seq = 0
+        self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
 
@@ -204,6 +205,7 @@ class DuckDBEngine:
     def _prepare(self, tree: exp.Expression, values: list[Any], default_schema: str) -> str:
         """Register a view per table reference and return the DuckDB SQL over them."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        key_text = tree.sql("trino")  # before views replace the names: the cache key
         schema: dict[str, dict[str, str]] = {}
         refs: dict[str, Resolved] = {}
         loaded: dict[TableName, Table] = {}
@@ -213,8 +215,7 @@ class DuckDBEngine:
             if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
                 raise Unsupported(f"table functions are {HINT}")
             res = self._resolve(node, default_schema, loaded)
-            self._seq += 1
-            view = f"__lk_{self._seq}"
+            view = f"__lk_{len(refs) + 1}"  # views live for one statement (under the lock)
             refs[view] = res
             cols = {}
             for f in self._plan(res).schema.fields:
@@ -223,9 +224,18 @@ class DuckDBEngine:
             schema[view] = cols
             alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
             node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
-        translated = translate(tree, schema, values)
-        self.last_scans = [self._register(view, res, translated) for view, res in refs.items()]
-        return translated.sql("duckdb")
+        # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
+        key = (key_text, default_schema, tuple((v, str(r.name), json.dumps(schema[v])) for v, r in refs.items()),
+               tuple(python_type(v).sql() for v in values))
+        cached = self._translations.get(key)
+        if cached is None:
+            translated = translate(tree, schema, values)
+            cached = (translated, translated.sql("duckdb"))
+            if len(self._translations) > 128:
+                self._translations.clear()
+            self._translations[key] = cached
+        self.last_scans = [self._register(view, res, cached[0]) for view, res in refs.items()]
+        return cached[1]
 
     def _plan(self, res: Resolved) -> "Plan":
         """Files and read path for one table snapshot; cached by metadata file, so repeated
@@ -238,7 +248,10 @@ class DuckDBEngine:
             tasks = list(scan.plan_files()) if res.snapshot_id is not None else []
             blocker = _fast_path_blocker(res.table, schema, tasks)
             files = [_local_path(t.file.file_path) for t in tasks]
-            plan = Plan(schema, files, blocker, _needs_field_ids(res.table, schema) if blocker is None else None)
+            mapping = _needs_field_ids(res.table, schema) if blocker is None else None
+            if mapping == "ids" and any(column_types(f.field_type) is None for f in schema.fields):
+                blocker = "nested or uncommon column types after schema changes"
+            plan = Plan(schema, files, blocker, mapping)
             if len(self._plans) > 256:
                 self._plans.clear()
             self._plans[key] = plan
@@ -454,8 +467,6 @@ def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
         return "data files are not local"
     if "schema.name-mapping.default" in table.properties:
         return "data files may lack field ids (name mapping)"
-    if any(column_types(f.field_type) is None for f in schema.fields):
-        return "nested or uncommon column types"
     return None
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from itertools import islice
 from operator import itemgetter
@@ -150,7 +151,8 @@ class TrinoEngine:
         self.config = config or lh.config.trino
         if self.config is None:
             raise InvalidInput("no Trino is configured", hint="run `lakelab services up`")
-        self._conn: Any = None
+        self._local = threading.local()  # one client connection per thread: requests sessions are not shared
+        self._all: list[Any] = []
         self._secrets = [s for s in (self.config.password, self.config.jwt) if s]
 
     def __repr__(self) -> str:
@@ -174,14 +176,17 @@ class TrinoEngine:
                       legacy_primitive_types=True, request_timeout=60.0, max_attempts=1)
         if catalog or schema:
             return trino.dbapi.connect(**kwargs)
-        if self._conn is None:  # one HTTP session, reused: connection setup dominates tiny queries
-            self._conn = trino.dbapi.connect(**kwargs)
-        return self._conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:  # one HTTP session, reused: connection setup dominates tiny queries
+            conn = self._local.conn = trino.dbapi.connect(**kwargs)
+            self._all.append(conn)
+        return conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+        self._local = threading.local()
 
     # -- queries -------------------------------------------------------------------------
     def execute(self, sql: str, params: Any = None, *, limit: int | None = None,
@@ -216,7 +221,7 @@ class TrinoEngine:
         except Exception as e:  # noqa: BLE001 - every client failure becomes a domain error
             raise self._error(e, cur) from None
         finally:
-            if conn is not self._conn:
+            if conn is not getattr(self._local, "conn", None):
                 conn.close()
         stats = dict(cur.stats or {})
         update = getattr(cur, "update_type", None)

@@ -189,10 +189,12 @@ class WorkspaceManager:
             if rec.state != RUNNING or not self.backend(rec.backend).lifecycle or timeout <= 0:
                 continue
             try:
-                self.status(rec.name)  # touches last_active when busy
+                cluster = self.status(rec.name)["cluster"]  # touches last_active when busy
                 rec = self.store.load(rec.name)
             except LakelabError:
                 continue
+            if cluster is None or is_busy(cluster):
+                continue  # busy now, or unreachable (reconcile judges that, not culling)
             now_ = now or time.time()
             if rec.last_active and now_ - rec.last_active > timeout:
                 log.info("stopping idle workspace %s", rec.name)

@@ -105,7 +105,9 @@ class LocalBackend(Backend):
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(self.store.token_path(rec.name)),
                    RAY_USAGE_STATS_ENABLED="0",
                    # SIGTERM drains a node for up to 30 s by default, even an idle head
-                   RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=str(getattr(self.settings, "drain_timeout_s", 3)))
+                   RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=str(getattr(self.settings, "drain_timeout_s", 3)),
+                   # a busy host (2 cores shared) can take longer than Ray's 30 s to register a node
+                   RAY_raylet_start_wait_time_s=str(int(getattr(self.settings, "start_timeout_s", 180))))
         return env
 
     def _spawn(self, rec: WorkspaceRecord, role: str, taken: set[int]) -> NodeProc:
