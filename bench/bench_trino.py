@@ -14,7 +14,7 @@
 Prints tables and writes bench/results/trino.json.
 
     python bench/bench_trino.py --sf 1                   # full
-    python bench/bench_trino.py --sf 0.1 --iters 50      # quick
+    python bench/bench_trino.py --quick                  # SF 0.01, 30 iterations
 """
 from __future__ import annotations
 
@@ -148,7 +148,10 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lakelab-bench"), help="data + scratch home")
     ap.add_argument("--runs", type=int, default=1, help="TPC-H: best of N runs per query and engine")
     ap.add_argument("--keep", action="store_true", help="leave the services running afterwards")
+    ap.add_argument("--quick", action="store_true", help="small run: --sf 0.01 --iters 30 --runs 1")
     args = ap.parse_args()
+    if args.quick:
+        args.sf, args.iters, args.runs = 0.01, 30, 1
 
     raw = raw_data(args.sf, args.cache)
     home = args.cache / f"trino-home-sf{args.sf:g}"

@@ -286,3 +286,26 @@ def test_a_failed_request_says_what_failed(page: Page, lab: Lab):
     expect(error).to_contain_text("does not exist")
     expect(error).to_contain_text("(HTTP 404)")
     shot(page, "dataset-view-error")
+
+
+def put_settings(lab: Lab, raw: dict) -> None:
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{lab.url}lab/api/settings/lakelab:plugin", method="PUT",
+        data=json.dumps({"raw": json.dumps(raw)}).encode(),
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 204
+
+
+def test_hidden_namespaces_setting_hides_them_from_the_sidebar(page: Page, lab: Lab):
+    put_settings(lab, {"hiddenNamespaces": ["sales"]})
+    try:
+        open_lab(page, lab)
+        open_sidebar(page)
+        expect(row(page, "demo", "namespace")).to_be_visible()
+        expect(row(page, "sales", "namespace")).to_have_count(0)
+    finally:
+        put_settings(lab, {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,6 +34,27 @@ def pg_dirs_traversable(tmp_path_factory) -> None:
             os.chmod(d, os.stat(d).st_mode | 0o111)
 
 
+def wait_until_postgres_answers(url: str, timeout_s: float = 90) -> None:
+    """The shared fixture waits for the port; a loaded machine may still answer "the
+    database system is starting up" for a while after that."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    deadline = time.time() + timeout_s
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sqlalchemy.text("SELECT 1"))
+                return
+            except sqlalchemy.exc.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def house(request, lakelab_home) -> lakelab.Lakehouse:
     """The lakehouse the server will open: its config is written to $LAKELAB_HOME so the
@@ -40,6 +62,7 @@ def house(request, lakelab_home) -> lakelab.Lakehouse:
     if request.param == "sqlite":
         return request.getfixturevalue("lh")
     request.getfixturevalue("pg_dirs_traversable")
+    wait_until_postgres_answers(request.getfixturevalue("postgres_url"))
     pg = request.getfixturevalue("pg_lh")
     save_config({"catalog": dict(pg.config.catalog)})
     return pg

@@ -137,3 +137,10 @@ def test_ctrl_c_interrupts_the_query_and_says_so(shell):
     assert "interrupted" in out
     res, _ = run(shell, "%%trino\nSELECT count(*) AS n FROM demo.flights")
     assert res.result.table.to_pylist() == [{"n": 2500}]
+
+
+def test_schema_and_catalog_options_set_the_defaults(shell):
+    res, _ = run(shell, "%%trino --catalog lakelab --schema demo\nSELECT count(*) AS n FROM flights")
+    assert res.result.table.to_pylist() == [{"n": 2500}]
+    _, out = run(shell, "%%trino --catalog hive\nSELECT 1")
+    assert "catalog &#x27;hive&#x27; is not known" in out

@@ -56,15 +56,15 @@ def test_ray_transform_writes_the_right_rows_with_lineage_in_one_commit(main_ws,
     src_snapshot = lh.catalog.load_table("demo.numbers").current_snapshot().snapshot_id
     out = run_driver("""
         import json, lakelab
-        from lakelab.workspaces.transform import run
 
         def evens_doubled(batch):
             batch = batch[batch["x"] % 2 == 0].copy()
             batch["y"] = batch["x"] * 10
             return batch[["x", "y", "label"]]
 
-        r = run(lakelab.connect(), "demo.evens", evens_doubled, ["demo.numbers"], "main")
-        print("RESULT:" + json.dumps({"rows": r.rows, "snapshot": r.snapshot_id}))
+        lh = lakelab.connect()
+        r = lh.transform("demo.evens", fn=evens_doubled, inputs=["demo.numbers"], workspace="main")
+        print("RESULT:" + json.dumps(r))
     """, ws_home)
     table = lh.catalog.load_table("demo.evens")
     got = table.scan().to_arrow().sort_by("x")
@@ -72,12 +72,12 @@ def test_ray_transform_writes_the_right_rows_with_lineage_in_one_commit(main_ws,
     assert got.column("x").to_pylist() == list(range(0, 5000, 2))
     assert got.column("y").to_pylist() == [x * 10 for x in range(0, 5000, 2)]
     assert got.column("label").to_pylist()[:2] == ["n0", "n2"]
-    assert len(table.snapshots()) == 1 and table.current_snapshot().snapshot_id == out["snapshot"]
+    assert out["engine"] == "ray" and out["workspace"] == "main"
+    assert len(table.snapshots()) == 1 and table.current_snapshot().snapshot_id == out["snapshot_id"]
     lineage = Lineage.from_summary(table.current_snapshot().summary.additional_properties)
     assert lineage.operation == "transform"
     assert lineage.upstream == [{"table": "demo.numbers", "snapshot_id": src_snapshot}]
     assert "evens_doubled@" in lineage.code
-    assert table.current_snapshot().summary.additional_properties["lakelab.workspace"] == "main"
 
 
 def test_failing_transform_function_is_a_clear_error_and_commits_nothing(main_ws, ws_home):
@@ -89,13 +89,12 @@ def test_failing_transform_function_is_a_clear_error_and_commits_nothing(main_ws
     out = run_driver("""
         import json, lakelab
         from lakelab.errors import LakelabError
-        from lakelab.workspaces.transform import run
 
         def broken(batch):
             raise ValueError("column z is missing")
 
         try:
-            run(lakelab.connect(), "demo.never", broken, ["demo.small"], "main")
+            lakelab.connect().transform("demo.never", fn=broken, inputs=["demo.small"], workspace="main")
         except LakelabError as e:
             print("RESULT:" + json.dumps({"code": e.code, "message": str(e)}))
     """, ws_home)

@@ -138,9 +138,11 @@ export class DatasetView extends SplitPanel {
       const box = el('div', 'jp-lakelab-error', `Could not load dataset ${name}: ${errText(e)}`);
       box.setAttribute('role', 'alert');
       this._info.node.appendChild(box);
-      this._previewHeader.node.textContent = '';
+      // no grid at all rather than an empty one that looks like an empty table
+      this._previewPanel.hide();
       return;
     }
+    this._previewPanel.show();
     this._renderInfo();
     const [snapshots, lineage] = await Promise.allSettled([client.snapshots(name), client.lineage(name)]);
     this._renderSnapshots(snapshots.status === 'fulfilled' ? snapshots.value : errText(snapshots.reason));

@@ -76,6 +76,6 @@ def run(args: argparse.Namespace) -> int:
         for line in mgr.logs(args.name, args.lines):
             out.write(line + "\n")
     elif args.action == "down":
-        mgr.stop(args.name)
-        out.write(f"workspace {args.name} stopped\n")
+        rec = mgr.stop(args.name)
+        out.write(f"workspace {rec.name} stopped\n")
     return 0

@@ -66,8 +66,7 @@ class WorkspaceMagics(Magics):
             raise UsageError("--workers applies to %workspace up and %workspace scale only")
         ws = Workspace(name)
         if args.action == "up":
-            ws.up(cpus=args.cpus, workers=args.workers or 0)
-            return ws.status()
+            return ws.up(cpus=args.cpus, workers=args.workers or 0)
         if args.action == "status":
             return ws.status()
         if args.action == "connect":

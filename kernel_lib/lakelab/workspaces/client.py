@@ -75,9 +75,13 @@ class Workspace:
     def _repr_html_(self) -> str:
         return self.status()._repr_html_()
 
-    def up(self, cpus: int | None = None, workers: int = 0) -> "Workspace":
+    def up(self, cpus: int | None = None, workers: int = 0, exist_ok: bool = True) -> WorkspaceStatus:
+        """Start the workspace and wait until it is ready; a running one is re-used when
+        `exist_ok` (so `lakelab lab --workspace NAME` and re-running a cell are harmless)."""
+        if exist_ok and self.manager.store.exists(self.name) and self.manager.get(self.name).state == "running":
+            return self.status()
         self.manager.create(self.name, cpus=cpus, workers=workers)
-        return self
+        return self.status()
 
     def status(self) -> WorkspaceStatus:
         return WorkspaceStatus(self.manager.status(self.name))

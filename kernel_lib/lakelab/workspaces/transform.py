@@ -1,45 +1,29 @@
 """Python transforms on a Ray workspace: `lh.transform(OUT, fn=..., inputs=[IN], workspace=NAME)`.
 
 Ray Data reads the input Iceberg table at a pinned snapshot on the cluster, applies `fn` to
-pandas batches there, and materialises the result. The driver then writes it with pyiceberg
-in ONE transaction (table creation included) whose snapshot summary carries the lineage:
-Ray's `write_iceberg` cannot create a table in the same commit, so a failed write would
-leave an empty table behind; collecting keeps "nothing committed on failure" true.
+pandas batches there, and materialises the result. The driver then writes it with
+lakelab.transform's one writer in ONE commit (table creation included) whose snapshot
+summary carries the lineage. Ray's `write_iceberg` cannot create a table in the same
+commit, so a failed write would leave an empty table behind; collecting the result to the
+driver keeps "nothing committed on failure" true, at the cost of driver memory.
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
 import re
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 
-from ..catalog import WRITE_PROPERTIES, ensure_namespace, load_table, table_exists
+from ..catalog import load_table, table_exists
 from ..errors import Conflict, EngineError, InvalidInput
-from ..metadata import Lineage
+from ..transform import _code_identity, write_query_result
 from .client import Workspace
 
 if TYPE_CHECKING:
     from ..lakehouse import Lakehouse
 
 MODES = ("create", "append", "overwrite")
-
-
-@dataclass
-class RayTransformResult:
-    table: str
-    rows: int
-    snapshot_id: int | None
-    workspace: str
-    mode: str
-    elapsed_s: float
-
-    def _repr_html_(self) -> str:
-        return (f"<div>transform on workspace <b>{self.workspace}</b> wrote {self.rows:,} rows to "
-                f"<b>{self.table}</b> ({self.mode}, snapshot {self.snapshot_id}) in {self.elapsed_s:.1f} s</div>")
 
 
 class _BatchFn:
@@ -59,18 +43,6 @@ class _BatchFn:
         if isinstance(out, pd.DataFrame):
             return pa.Table.from_pandas(out, preserve_index=False)
         raise TypeError(f"fn must return a pandas DataFrame or a pyarrow Table, got {type(out).__name__}")
-
-
-def code_identity(fn: Callable) -> str:
-    """module.qualname@sha256-prefix of the function's source (or bytecode when the source
-    is not available), so lineage names exactly which code produced a snapshot."""
-    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-    try:
-        body = inspect.getsource(fn).encode()
-    except (OSError, TypeError):
-        code = getattr(fn, "__code__", None)
-        body = code.co_code if code is not None else repr(fn).encode()
-    return f"{name}@{hashlib.sha256(body).hexdigest()[:12]}"
 
 
 _EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
@@ -94,7 +66,7 @@ def _catalog_kwargs(lh: "Lakehouse") -> dict[str, Any]:
 
 
 def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | None, workspace: str,
-        mode: str = "create", batch_format: str = "pandas") -> RayTransformResult:
+        mode: str = "create", batch_format: str = "pandas") -> dict[str, Any]:
     """Apply `fn` (a batch -> batch function) to the input table on `workspace`, writing `out`."""
     started = time.monotonic()
     if not callable(fn):
@@ -121,8 +93,8 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
     ws = Workspace(workspace).connect()  # NotFound / Conflict for an unknown or stopped workspace
     import ray.data
 
-    if snapshot is None:  # an empty table has no snapshot to read: fn sees no batches
-        result = pa.table({f.name: pa.array([], type=f.type) for f in src.schema().as_arrow()})
+    if snapshot is None:  # nothing to read: fn on an empty batch gives the output's columns
+        result = _BatchFn(fn, batch_format)(src.schema().as_arrow().empty_table())
     else:
         ds = ray.data.read_iceberg(table_identifier=src_name.dotted, catalog_kwargs=_catalog_kwargs(lh),
                                    snapshot_id=snapshot.snapshot_id)
@@ -134,34 +106,11 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
                               hint="run fn on a small pandas frame in the kernel to debug it") from None
         if not parts:
             raise InvalidInput(f"fn returned no columns for {src_name}")
-        result = pa.concat_tables(parts, promote_options="default")
+        result = pa.concat_tables(parts, promote_options="permissive")
 
-    lineage = Lineage(operation="transform", code=code_identity(fn),
-                      upstream=[{"table": src_name.dotted,
-                                 "snapshot_id": snapshot.snapshot_id if snapshot else None}])
-    summary = lineage.summary()
-    summary["lakelab.workspace"] = ws.name
-    try:
-        _commit(catalog, out_name, mode, result, summary)
-    except ValueError as e:  # pyiceberg's schema checks: the result does not fit the table
-        raise InvalidInput(f"the transform's result does not fit {out_name}: {e}") from None
-    written = load_table(catalog, out_name).current_snapshot()
-    return RayTransformResult(table=out_name.dotted, rows=result.num_rows,
-                              snapshot_id=written.snapshot_id if written else None, workspace=ws.name,
-                              mode=mode, elapsed_s=time.monotonic() - started)
-
-
-def _commit(catalog: Any, out_name: Any, mode: str, result: pa.Table, summary: dict[str, str]) -> None:
-    """One Iceberg commit (a create-table transaction includes the first snapshot)."""
-    if mode == "create":
-        ensure_namespace(catalog, out_name.namespace)
-        with catalog.create_table_transaction(out_name.identifier, schema=result.schema,
-                                              properties=dict(WRITE_PROPERTIES)) as tx:
-            tx.append(result, snapshot_properties=summary)
-    else:
-        table = load_table(catalog, out_name)
-        with table.transaction() as tx:
-            if mode == "overwrite":
-                tx.overwrite(result, snapshot_properties=summary)
-            else:
-                tx.append(result, snapshot_properties=summary)
+    upstream = [{"table": src_name.dotted, "snapshot_id": snapshot.snapshot_id if snapshot else None}]
+    # the one writer of query results: one commit (table creation included) with lineage
+    written = write_query_result(lh, out_name, result, mode=mode, upstream=upstream, code=_code_identity(fn))
+    written.update(engine="ray", workspace=ws.name, mode=mode,
+                   elapsed_s=round(time.monotonic() - started, 3))
+    return written

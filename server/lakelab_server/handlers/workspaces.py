@@ -160,6 +160,137 @@ ROUTES = [
 ]
 
 
+# The routes above as OpenAPI 3.1 `paths` (relative to /lakelab/api/v1), to merge into
+# openapi.yaml; tests/workspaces/rest checks the answers against it.
+OPENAPI_PATHS_YAML = """
+/workspaces:
+  get:
+    operationId: listWorkspaces
+    summary: every workspace record (running, stopped by culling, failed) and the configured limits
+    responses:
+      "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/WorkspaceList"}}}}
+      "403": {$ref: "#/components/responses/Forbidden"}
+  post:
+    operationId: createWorkspace
+    summary: start (or restart a stopped/failed) workspace and wait until all its nodes joined
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            required: [name]
+            properties:
+              name: {type: string, maxLength: 40, pattern: "^[A-Za-z_][A-Za-z0-9_]*$"}
+              cpus: {type: integer, minimum: 1, description: "CPUs per node, at most workspaces.max_cpus_per_node"}
+              workers: {type: integer, minimum: 0, description: "worker nodes, at most workspaces.max_workers"}
+    responses:
+      "201": {description: running, content: {application/json: {schema: {$ref: "#/components/schemas/Workspace"}}}}
+      "400": {$ref: "#/components/responses/BadInput"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "409": {description: already running, or the per-user limit is reached,
+              content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      "503": {$ref: "#/components/responses/Unavailable"}
+/workspaces/{name}:
+  parameters: [{name: name, in: path, required: true, schema: {type: string, maxLength: 40}}]
+  get:
+    operationId: getWorkspace
+    summary: the record plus live cluster figures (nodes, CPUs, memory, running tasks and drivers)
+    responses:
+      "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/WorkspaceStatus"}}}}
+      "400": {$ref: "#/components/responses/BadInput"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+  delete:
+    operationId: deleteWorkspace
+    summary: stop every process of the workspace (and no other) and forget its record
+    responses:
+      "200": {description: stopped, content: {application/json: {schema: {type: object, properties: {name: {type: string}, state: {type: string}}}}}}
+      "400": {$ref: "#/components/responses/BadInput"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+/workspaces/{name}/scale:
+  parameters: [{name: name, in: path, required: true, schema: {type: string, maxLength: 40}}]
+  post:
+    operationId: scaleWorkspace
+    summary: add or remove worker nodes until there are `workers`
+    requestBody:
+      required: true
+      content: {application/json: {schema: {type: object, required: [workers], properties: {workers: {type: integer, minimum: 0}}}}}
+    responses:
+      "200": {description: scaled, content: {application/json: {schema: {$ref: "#/components/schemas/Workspace"}}}}
+      "400": {$ref: "#/components/responses/BadInput"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+      "409": {description: not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      "422": {description: an attached cluster cannot be scaled, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+/workspaces/{name}/logs:
+  parameters: [{name: name, in: path, required: true, schema: {type: string, maxLength: 40}}]
+  get:
+    operationId: workspaceLogs
+    summary: the last lines of the workspace's node logs, each prefixed with [head] / [worker-N]
+    parameters: [{name: lines, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 200}}]
+    responses:
+      "200": {description: ok, content: {application/json: {schema: {type: object, properties: {name: {type: string}, lines: {type: array, items: {type: string}}}}}}}
+      "400": {$ref: "#/components/responses/BadInput"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+/workspaces/{name}/dashboard/{path}:
+  parameters:
+    - {name: name, in: path, required: true, schema: {type: string, maxLength: 40}}
+    - {name: path, in: path, required: true, schema: {type: string}}
+  get:
+    operationId: workspaceDashboard
+    summary: the Ray dashboard, proxied; the Ray token is added server-side and never sent to the browser.
+      Open it with a trailing slash (`.../dashboard/`); without one the server redirects.
+    responses:
+      "200": {description: the dashboard's own answer (HTML, JS, JSON)}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+      "409": {description: the workspace is not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+components:
+  schemas:
+    Workspace:
+      type: object
+      required: [name, backend, state]
+      properties:
+        name: {type: string}
+        backend: {type: string, enum: [local, attach]}
+        state: {type: string, enum: [pending, running, stopping, stopped, failed]}
+        owner: {type: string}
+        cpus_per_node: {type: integer}
+        workers: {type: integer}
+        address: {type: [string, "null"]}
+        created_at: {type: number}
+        started_at: {type: [number, "null"]}
+        uptime_s: {type: [number, "null"]}
+        idle_s: {type: [number, "null"]}
+        has_dashboard: {type: boolean}
+        message: {type: [string, "null"], description: why it failed or was stopped}
+    WorkspaceStatus:
+      allOf:
+        - {$ref: "#/components/schemas/Workspace"}
+        - type: object
+          properties:
+            cluster:
+              type: [object, "null"]
+              properties:
+                node_count: {type: integer}
+                cpus: {type: number}
+                memory_bytes: {type: integer}
+                object_store_bytes: {type: integer}
+                running_tasks: {type: integer}
+                running_jobs: {type: integer}
+                nodes: {type: array, items: {type: object}}
+    WorkspaceList:
+      type: object
+      properties:
+        workspaces: {type: array, items: {$ref: "#/components/schemas/Workspace"}}
+        limits: {type: object}
+"""
+
+
 def setup(server_app) -> WorkspaceManager | None:
     """Build the manager once, reconcile what a previous server left running, cull idle
     workspaces periodically, and stop local workspaces when the server stops."""

@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import psutil
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 from tornado.httpclient import HTTPClientError
 
 from lakelab.workspaces import WorkspaceManager
 from lakelab.workspaces.backends.local import group_pids
+from lakelab_server.handlers import workspaces as workspaces_api
 
 API = ("lakelab", "api", "v1", "workspaces")
+SPEC = yaml.safe_load((Path(workspaces_api.__file__).parents[1] / "openapi.yaml").read_text())
+FRAGMENT = yaml.safe_load(workspaces_api.OPENAPI_PATHS_YAML)
+COMPONENTS = {k: {**SPEC["components"].get(k, {}), **FRAGMENT["components"].get(k, {})}
+              for k in set(SPEC["components"]) | set(FRAGMENT["components"])}
+
+
+def check_schema(name: str, value) -> None:
+    """`value` matches components/schemas/NAME of the workspace routes' OpenAPI fragment."""
+    Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": COMPONENTS}).validate(value)
 
 
 async def call(jp_fetch, *path, method="GET", body=None, **kw):
@@ -31,6 +45,7 @@ async def test_listing_shows_no_workspaces_and_the_limits(jp_fetch):
     code, body = await call(jp_fetch)
     assert code == 200
     assert body["workspaces"] == []
+    check_schema("WorkspaceList", body)
     assert body["limits"]["max_workers"] == 1 and body["limits"]["backend"] == "local"
 
 
@@ -45,6 +60,7 @@ async def test_listing_shows_no_workspaces_and_the_limits(jp_fetch):
 async def test_bad_create_requests_get_a_clear_4xx(jp_fetch, body, status, code, words):
     got, err = await call(jp_fetch, method="POST", body=body)
     assert got == status
+    check_schema("Error", err)
     assert err["error"]["code"] == code and words in err["error"]["message"]
 
 
@@ -72,13 +88,16 @@ async def test_workspace_lifecycle_through_rest_and_dashboard_proxy(jp_fetch, jp
     try:
         code, rec = await call(jp_fetch, method="POST", body={"name": "web", "cpus": 1, "workers": 0})
         assert code == 201 and rec["state"] == "running" and rec["has_dashboard"]
+        check_schema("Workspace", rec)
         token = mgr.store.token("web")
 
         code, st = await call(jp_fetch, "web")
         assert code == 200 and st["cluster"]["node_count"] == 1 and st["cluster"]["cpus"] == 1
+        check_schema("WorkspaceStatus", st)
 
         code, listing = await call(jp_fetch)
         assert [w["name"] for w in listing["workspaces"]] == ["web"]
+        check_schema("WorkspaceList", listing)
 
         # the dashboard through the proxy: the server adds the token, the browser never has it
         code, page = await call(jp_fetch, "web", "dashboard/")
