@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import subprocess
 import time
 from pathlib import Path
@@ -55,7 +56,8 @@ def postgres_url(tmp_path_factory) -> str:
     binary = _pg_bin()
     if binary is None:
         pytest.fail("PostgreSQL binaries not found: run `make test` (it installs postgresql)")
-    data = tmp_path_factory.mktemp("pg") / "data"
+    # not under pytest's 0700 tmp dir: the postgres user must be able to enter it
+    data = Path(tempfile.mkdtemp(prefix="lakelab-pg-", dir="/var/tmp")) / "data"
     port = free_port()
     as_root = os.geteuid() == 0
     run = (lambda cmd: subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True,
@@ -82,6 +84,7 @@ def postgres_url(tmp_path_factory) -> str:
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import lakelab
 from lakelab.cli.lab import tutorial_source
 from lakelab.config import load_config
 
-from .conftest import ARTIFACTS
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 def _outputs_text(cell) -> str:
@@ -59,6 +61,7 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     assert "engine: <b>duckdb</b>" in joined              # says which engine ran
     assert "dataset demo.no_such_table does not exist" in joined  # the deliberate mistake, shown plainly
     assert "Traceback" not in joined
+    assert joined.count("lakelab-error") == 1, "only the deliberate mistake may show an error"
     lh = lakelab.Lakehouse(load_config())
     assert lh.dataset("scratch.flights_by_origin").metadata["owner"] == "tutorial"
     assert lh.dataset("scratch.routes").preview(10).num_rows == 3

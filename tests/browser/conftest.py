@@ -27,6 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 TOKEN = "lakelab-browser-test"
 START_TIMEOUT_S = 120
+BULK_DATASETS = 450
 
 
 def seed_lakehouse(home: Path) -> dict[str, int]:
@@ -48,6 +49,7 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
         cat = lh.catalog
         ensure_namespace(cat, ("demo",))
         ensure_namespace(cat, ("sales", "eu"))
+        ensure_namespace(cat, ("bulk",))
 
         carriers = ["AA", "B6", "DL", "UA", "WN"]
         n = 2500
@@ -107,6 +109,12 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
         o = cat.create_table(("sales", "eu", "orders"), schema=eu.schema, properties={
             **md.metadata_properties(kind="table", owner="sales", description="EU orders")})
         o.append(eu)
+
+        # a namespace of many datasets for the windowed tree: one real table, registered
+        # again under more names (register_table: one catalog row each, no data copied)
+        base = cat.create_table(("bulk", "r00000"), schema=pa.schema([("id", pa.int64())]))
+        for i in range(1, BULK_DATASETS):
+            cat.register_table(("bulk", f"r{i:05d}"), base.metadata_location)
         snaps = sorted(t.snapshots(), key=lambda s: s.timestamp_ms)
         lh.close()
         return {"flights_first_snapshot": snaps[0].snapshot_id, "flights_rows": n}

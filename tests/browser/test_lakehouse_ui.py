@@ -65,6 +65,32 @@ def test_sidebar_lists_the_datasets_with_kind_icons(page: Page, lab: Lab):
     assert page.page_errors == []
 
 
+def test_a_namespace_of_hundreds_of_datasets_is_drawn_as_a_window(page: Page, lab: Lab):
+    open_lab(page, lab)
+    open_sidebar(page)
+    row(page, "bulk", "namespace").click()
+    row(page, "r00000").wait_for()
+    tree = page.locator("#lakelab-sidebar .jp-lakelab-tree")
+    spacer_rows = lambda: tree.locator(".jp-lakelab-tree-spacer").evaluate("e => e.offsetHeight / 24")  # noqa: E731
+    assert spacer_rows() >= 200  # the first page of 200 datasets is in the model...
+    assert page.locator("#lakelab-sidebar .jp-lakelab-row").count() < 80  # ...but only a window is in the DOM
+    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
+    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    row(page, "r00399").wait_for()
+    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
+    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    expect(row(page, "r00449")).to_be_visible()
+    expect(page.locator("#lakelab-sidebar .jp-lakelab-row-more")).to_have_count(0)
+    assert page.locator("#lakelab-sidebar .jp-lakelab-row").count() < 80
+    expect(row(page, "r00000")).to_have_count(0)  # scrolled out of the window
+    # only the tree scrolls: the search box stays in view
+    assert page.locator("#lakelab-sidebar").evaluate("e => e.scrollTop") == 0
+    expect(page.locator("#lakelab-sidebar .jp-lakelab-search")).to_be_in_viewport()
+    shot(page, "sidebar-windowed")
+
+
 def test_search_filters_the_datasets_on_the_server(page: Page, lab: Lab):
     open_lab(page, lab)
     open_sidebar(page)

@@ -7,6 +7,8 @@ import importlib
 import sys
 from typing import Any, Callable
 
+from IPython.core.error import UsageError as IPythonUsageError
+
 from ..errors import LakelabError
 
 # (module, class) of every magics class; a module that is missing is skipped with a warning
@@ -45,6 +47,8 @@ def user_errors(fn: Callable) -> Callable:
             show_error(e)
         except SystemExit:  # argparse already printed the usage problem
             return None
+        except IPythonUsageError as e:  # bad or unknown magic options
+            show_error(UsageError(str(e)))
         except KeyboardInterrupt:
             show_error(LakelabError("interrupted: the query was cancelled"))
         return None

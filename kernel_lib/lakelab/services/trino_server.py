@@ -119,7 +119,9 @@ def write_config(etc: Path, data: Path, *, port: int, pg_port: int, pg_user: str
     shutil.rmtree(etc / "catalog", ignore_errors=True)
     (etc / "catalog").mkdir(parents=True)
     (etc / "node.properties").write_text(
-        f"node.environment=lakelab\nnode.id=lakelab-local\nnode.data-dir={data}\n")
+        f"node.environment=lakelab\nnode.id=lakelab-local\nnode.data-dir={data}\n"
+        # no authentication on this server: listen on this machine only
+        "node.bind-ip=127.0.0.1\nnode.internal-address=127.0.0.1\n")
     (etc / "jvm.config").write_text(JVM_CONFIG)
     (etc / "config.properties").write_text("\n".join([
         "coordinator=true",

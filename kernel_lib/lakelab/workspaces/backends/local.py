@@ -57,6 +57,18 @@ def _is_ours(node: NodeProc) -> bool:
         return False
 
 
+def _raylet_died(node: NodeProc) -> bool:
+    """A node's raylet exited (a zombie under its `ray start`) while the node is starting."""
+    for p in psutil.process_iter(["pid", "name", "status"]):
+        try:
+            if p.info["name"] == "raylet" and p.info["status"] == psutil.STATUS_ZOMBIE \
+                    and os.getpgid(p.info["pid"]) == node.pid:
+                return True
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return False
+
+
 def _port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -107,7 +119,9 @@ class LocalBackend(Backend):
                    # SIGTERM drains a node for up to 30 s by default, even an idle head
                    RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=str(getattr(self.settings, "drain_timeout_s", 3)),
                    # a busy host (2 cores shared) can take longer than Ray's 30 s to register a node
-                   RAY_raylet_start_wait_time_s=str(int(getattr(self.settings, "start_timeout_s", 180))))
+                   RAY_raylet_start_wait_time_s=str(int(getattr(self.settings, "start_timeout_s", 180))),
+                   # ...and longer than its default to start the dashboard agent the raylet waits for
+                   RAY_agent_register_timeout_ms=str(int(getattr(self.settings, "start_timeout_s", 180)) * 1000))
         return env
 
     def _spawn(self, rec: WorkspaceRecord, role: str, taken: set[int]) -> NodeProc:
@@ -154,6 +168,9 @@ class LocalBackend(Backend):
                 if not _is_ours(node):
                     raise Unavailable(f"workspace {rec.name!r}: the {node.role} node exited during start-up: "
                                       f"{self._tail(node.log, 3)}")
+                if _raylet_died(node):  # `ray start` itself would wait out its whole timeout
+                    raise Unavailable(f"workspace {rec.name!r}: the {node.role} node's raylet died during start-up",
+                                      hint=f"see raylet.out under {rec.temp_dir}/session_latest/logs")
             try:
                 rows = dashboard_get(url, "api/v0/nodes?limit=1000", token, timeout=5)
                 alive = [n for n in rows["data"]["result"]["result"] if n.get("state") == "ALIVE"]
