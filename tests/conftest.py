@@ -73,14 +73,17 @@ def postgres_url(tmp_path_factory) -> str:
         + [str(binary / "postgres"), "-D", str(data), "-p", str(port), "-k", sock, "-h", "127.0.0.1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"postgresql+psycopg2://lakelab@127.0.0.1:{port}/postgres"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    import psycopg2
+
+    deadline = time.time() + 90
+    while True:  # ready when a query answers, not when the port opens ("starting up")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
-    time.sleep(0.5)
+            psycopg2.connect(host="127.0.0.1", port=port, user="lakelab", dbname="postgres").close()
+            break
+        except psycopg2.OperationalError:
+            if time.time() > deadline or proc.poll() is not None:
+                pytest.fail(f"PostgreSQL did not start on port {port}")
+            time.sleep(0.3)
     yield url
     proc.terminate()
     proc.wait(timeout=30)

@@ -94,10 +94,10 @@ class Lakehouse:
 
     # -- discovery ---------------------------------------------------------------------
     def datasets(self, query: str | None = None, kind: str | None = None, owner: str | None = None,
-                 tag: str | None = None, namespace: str | None = None):
+                 tag: str | None = None, namespace: str | None = None, limit: int = 100):
         from .datasets import search
 
-        return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace)
+        return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace, limit=limit)
 
     def dataset(self, name: str) -> "Dataset":
         from .datasets import Dataset

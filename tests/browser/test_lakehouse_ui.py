@@ -74,13 +74,14 @@ def test_a_namespace_of_hundreds_of_datasets_is_drawn_as_a_window(page: Page, la
     spacer_rows = lambda: tree.locator(".jp-lakelab-tree-spacer").evaluate("e => e.offsetHeight / 24")  # noqa: E731
     assert spacer_rows() >= 200  # the first page of 200 datasets is in the model...
     assert page.locator("#lakelab-sidebar .jp-lakelab-row").count() < 80  # ...but only a window is in the DOM
-    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
-    page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
-    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
-    row(page, "r00399").wait_for()
-    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
-    page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
-    tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    for loaded in (400, 450):
+        tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+        page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
+        # scroll only once the page has arrived, or the window stays where the list ended
+        page.wait_for_function(
+            "n => document.querySelector('#lakelab-sidebar .jp-lakelab-tree-spacer').offsetHeight >= n * 24",
+            arg=loaded)
+        tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
     expect(row(page, "r00449")).to_be_visible()
     expect(page.locator("#lakelab-sidebar .jp-lakelab-row-more")).to_have_count(0)
     assert page.locator("#lakelab-sidebar .jp-lakelab-row").count() < 80

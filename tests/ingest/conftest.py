@@ -21,15 +21,3 @@ def csv_dir(tmp_path) -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
-def postgres_can_enter_tmp(tmp_path_factory):
-    """As root, the shared postgres_url fixture runs PostgreSQL as user `postgres`, which
-    cannot enter pytest's 0700 temp folders; open them for traversal (0711) right before it
-    starts (other pytest sessions reset the shared folder's mode when they start).
-    The lasting fix belongs in tests/conftest.py; see the ingest report."""
-    import os
-
-    if os.geteuid() == 0:
-        base = tmp_path_factory.getbasetemp()
-        for d in (base, base.parent):
-            d.chmod(d.stat().st_mode | 0o011)

@@ -7,7 +7,7 @@ import pytest
 from lakelab.errors import Conflict, InvalidInput
 from ingest_helpers import current_snapshot_id, lineage_of, read_rows
 
-pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("postgres_can_enter_tmp")]
+pytestmark = [pytest.mark.postgres]
 
 
 def test_create_append_upsert_on_postgres(pg_lh, people):

@@ -3,8 +3,6 @@ real catalog - the embedded SQLite one and one on a real PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,45 +22,12 @@ SPEC = yaml.safe_load(SPEC_PATH.read_text())
 API = "lakelab/api/v1"
 
 
-@pytest.fixture(scope="session")
-def pg_dirs_traversable(tmp_path_factory) -> None:
-    """As root, tests/conftest.py runs PostgreSQL as the postgres user inside pytest's
-    0700 temp root; let that user traverse (not list) the folders above its data dir."""
-    if os.geteuid() == 0:
-        base = tmp_path_factory.getbasetemp()
-        for d in (base, base.parent):
-            os.chmod(d, os.stat(d).st_mode | 0o111)
-
-
-def wait_until_postgres_answers(url: str, timeout_s: float = 90) -> None:
-    """The shared fixture waits for the port; a loaded machine may still answer "the
-    database system is starting up" for a while after that."""
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    deadline = time.time() + timeout_s
-    try:
-        while True:
-            try:
-                with engine.connect() as conn:
-                    conn.execute(sqlalchemy.text("SELECT 1"))
-                return
-            except sqlalchemy.exc.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def house(request, lakelab_home) -> lakelab.Lakehouse:
     """The lakehouse the server will open: its config is written to $LAKELAB_HOME so the
     server (built at extension load) finds the same catalog."""
     if request.param == "sqlite":
         return request.getfixturevalue("lh")
-    request.getfixturevalue("pg_dirs_traversable")
-    wait_until_postgres_answers(request.getfixturevalue("postgres_url"))
     pg = request.getfixturevalue("pg_lh")
     save_config({"catalog": dict(pg.config.catalog)})
     return pg

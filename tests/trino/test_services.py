@@ -83,3 +83,15 @@ def test_up_refuses_a_catalog_it_cannot_share_and_starts_nothing(tmp_path, monke
         services.up(home=home)
     assert services.status(home)["postgres"]["running"] is False
     assert yaml.safe_load((home / "config.yaml").read_text())["catalog"]["type"] == "rest"
+
+
+def test_trino_without_authentication_listens_on_this_machine_only(trino_home):
+    import json
+
+    import psutil
+
+    state = json.loads((trino_home / "services" / "state.json").read_text())
+    port = state["trino"]["port"]
+    listening = [c.laddr.ip for c in psutil.net_connections("tcp")
+                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in listening)
