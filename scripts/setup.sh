@@ -11,6 +11,7 @@ need_apt=()
 if [ "$what" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v mvn >/dev/null 2>&1 || need_apt+=(maven)  # fetches the Trino tarball from Maven Central
 fi
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -71,8 +71,8 @@ class TrinoConfig:
     port: int = 8080
     http_scheme: str = "http"
     user: str = field(default_factory=lambda: os.environ.get("USER") or "lakelab")
-    password: str | None = None
-    jwt: str | None = None
+    password: str | None = field(default=None, repr=False)  # secrets: never in a repr
+    jwt: str | None = field(default=None, repr=False)
     catalog: str = "iceberg"
     schema: str = "default"
     session_properties: dict[str, Any] = field(default_factory=dict)

@@ -73,6 +73,9 @@ class Lineage:
     @classmethod
     def from_summary(cls, summary: dict[str, str]) -> "Lineage | None":
         if L_OPERATION not in summary and L_UPSTREAM not in summary:
+            if "trino_query_id" in summary:  # a raw Trino write: who and which query
+                return cls(operation="trino", user=summary.get("trino_user"),
+                           code=f"trino query {summary['trino_query_id']}")
             return None
         return cls(
             operation=summary.get(L_OPERATION, "unknown"),

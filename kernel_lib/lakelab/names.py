@@ -98,3 +98,17 @@ def column_list(text: "str | list[str] | tuple[str, ...] | None") -> list[str] |
     if not cols:
         raise InvalidInput("column list is empty")
     return cols
+
+
+def column_name(name: str) -> str:
+    """A source column's name as stored: folded to lower case, or a clear error with a rename."""
+    try:
+        return ident(name, "column")
+    except InvalidInput:
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", str(name).strip().lower()).strip("_") or "col"
+        if suggestion[0].isdigit():
+            suggestion = "c_" + suggestion
+        raise InvalidInput(
+            f"column {name!r} is not a valid name (letters a-z, digits and underscores only)",
+            hint=f"rename it, e.g. to {suggestion!r} (pandas: df.rename(columns={{{name!r}: {suggestion!r}}}))",
+        ) from None

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import lakelab.ingest as ingest_mod
+import lakelab.writer as writer_mod
 import lakelab.sources as sources_mod
 from lakelab.errors import InvalidInput, LakelabError, NotFound
 from ingest_helpers import current_snapshot_id, parquet_files, read_rows
@@ -15,7 +15,7 @@ from ingest_helpers import current_snapshot_id, parquet_files, read_rows
 def small_chunks(monkeypatch):
     """Tiny blocks and chunks, so data files are written before a late error is met."""
     monkeypatch.setattr(sources_mod, "CSV_BLOCK", 1 << 14)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1 << 14)
+    monkeypatch.setattr(writer_mod, "CHUNK_BYTES", 1 << 14)
 
 
 def _csv_with_bad_value_at_the_end(path, n=20_000):

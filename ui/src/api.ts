@@ -7,6 +7,8 @@
  * unit tests.
  */
 
+import { parseJson } from './json';
+
 export const API_PREFIX = 'lakelab/api/v1/';
 /** The server extension version this frontend was built with (package.json). */
 export const FRONTEND_VERSION = '0.1.0';
@@ -311,41 +313,6 @@ export function parsePreview(body: unknown): IPreview {
   return { columns, rows, snapshotId: str(b.snapshot_id) };
 }
 
-/**
- * JSON.parse, except that integers too long for a JavaScript number (Iceberg's 64-bit
- * snapshot ids) become strings, so no digit is lost on the way back to the server.
- */
-export function parseJson(text: string): unknown {
-  let out = '';
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i];
-    if (c === '"') {
-      // copy a string literal untouched, escapes included
-      let j = i + 1;
-      while (j < n && text[j] !== '"') {
-        j += text[j] === '\\' ? 2 : 1;
-      }
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      let j = i + 1;
-      while (j < n && /[0-9.eE+-]/.test(text[j])) {
-        j++;
-      }
-      const lit = text.slice(i, j);
-      const digits = lit.replace('-', '');
-      out += /^-?\d+$/.test(lit) && digits.length > 15 && !Number.isSafeInteger(Number(lit)) ? `"${lit}"` : lit;
-      i = j;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return JSON.parse(out);
-}
-
 async function errorOf(resp: Response, path: string): Promise<ApiError> {
   let text = '';
   try {
@@ -468,75 +435,4 @@ export class LakelabClient {
     }
     return parseDetail(parseJson(await resp.text()));
   }
-}
-
-export type Handshake =
-  | { state: 'ok'; info: IServerInfo }
-  | { state: 'missing'; message: string }
-  | { state: 'mismatch'; info: IServerInfo; message: string }
-  | { state: 'error'; message: string };
-
-/** major.minor must agree: patch releases of either side stay compatible. */
-export function compatible(a: string, b: string): boolean {
-  const mm = (v: string) => v.split(/[.+-]/).slice(0, 2).join('.');
-  return mm(a) === mm(b);
-}
-
-/** Ask `info` first, and say plainly when the server part is missing or differs. */
-export async function handshake(client: LakelabClient): Promise<Handshake> {
-  try {
-    const info = await client.info();
-    if (info.status !== 'ok') {
-      return {
-        state: 'error',
-        message: `The lakelab server extension cannot open the lakehouse: ${info.problem ?? info.status}`
-      };
-    }
-    if (!compatible(info.version, FRONTEND_VERSION)) {
-      return {
-        state: 'mismatch',
-        info,
-        message:
-          `The lakelab server extension is version ${info.version} but this JupyterLab ` +
-          `extension is ${FRONTEND_VERSION}. Reinstall lakelab (pip install -U lakelab) ` +
-          'and restart JupyterLab.'
-      };
-    }
-    return { state: 'ok', info };
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.code === 'bad_response')) {
-      return {
-        state: 'missing',
-        message:
-          'The lakelab server extension is not running in this Jupyter server, so the ' +
-          'lakehouse cannot be browsed. Check `jupyter server extension list` shows ' +
-          'lakelab_server enabled, then restart JupyterLab.'
-      };
-    }
-    return { state: 'error', message: e instanceof ApiError ? e.display : String(e) };
-  }
-}
-
-/** Human-readable byte size. */
-export function formatBytes(n: number | null): string {
-  if (n === null) {
-    return '–';
-  }
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
-/** The SQL a user gets for a dataset: one place, so every command agrees. */
-export function selectSql(name: string, limit = 100): string {
-  return `SELECT * FROM ${name} LIMIT ${limit}`;
-}
-
-export function trinoCell(name: string, limit = 100): string {
-  return `%%trino\n${selectSql(name, limit)}`;
 }

@@ -7,9 +7,10 @@ import { Clipboard, ICommandPalette, MainAreaWidget, Notification, WidgetTracker
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { LakelabClient, selectSql, trinoCell } from './api';
+import { LakelabClient } from './api';
 import { DatasetView } from './datasetView';
 import { lakehouseIcon } from './icons';
+import { selectSql, trinoCell } from './text';
 import { LakehouseSidebar } from './sidebar';
 
 export const CommandIDs = {

@@ -12,11 +12,11 @@ import {
   IField,
   ILineage,
   ISnapshot,
-  LakelabClient,
-  formatBytes
+  LakelabClient
 } from './api';
 import { kindIcon } from './icons';
 import { PagingDataModel } from './paging';
+import { formatBytes } from './text';
 
 export interface IDatasetViewOptions {
   client: LakelabClient;

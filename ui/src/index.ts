@@ -10,10 +10,10 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LanguageSupport } from '@codemirror/language';
 
-import { handshake } from './api';
 import { CommandIDs, ICommandContext, openDataset, registerCommands } from './commands';
 import { serverClient } from './connection';
 import { DatasetView } from './datasetView';
+import { handshake } from './handshake';
 import { LakehouseSidebar } from './sidebar';
 import { TreeModel } from './tree';
 import { trinoSqlExtension } from './trino';

@@ -8,8 +8,10 @@ import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { Handshake, IDatasetSummary, formatBytes, trinoCell } from './api';
+import { IDatasetSummary } from './api';
+import { Handshake } from './handshake';
 import { columnIcon, kindIcon, lakehouseIcon, namespaceIcon } from './icons';
+import { formatBytes, trinoCell } from './text';
 import { ITreeRow, TreeModel } from './tree';
 
 export const ROW_HEIGHT = 24;

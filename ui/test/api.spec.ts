@@ -1,7 +1,10 @@
 /**
  * @jest-environment node
  */
-import { ApiError, FRONTEND_VERSION, handshake, parseJson, selectSql, trinoCell } from '../src/api';
+import { ApiError, FRONTEND_VERSION } from '../src/api';
+import { handshake } from '../src/handshake';
+import { parseJson } from '../src/json';
+import { selectSql, trinoCell } from '../src/text';
 import { FakeServer, jsonResponse, summary } from './fakeServer';
 
 const INFO = {
@@ -32,6 +35,11 @@ describe('parseJson', () => {
 });
 
 describe('handshake', () => {
+  it('announces the version in package.json (the Python package ships the same)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    expect(FRONTEND_VERSION).toBe(require('../package.json').version);
+  });
+
   it('is ok when the server extension version matches', async () => {
     const result = await handshake(new FakeServer(() => INFO).client());
     expect(result.state).toBe('ok');
