@@ -54,7 +54,8 @@ def dataset_card_html(ds: "Dataset") -> str:
     head = (f"<h3 style='margin:0'>{_e(ds.name)} <small>({_e(meta['kind'])})</small></h3>"
             f"<p>{_e(meta['description']) or '<i>no description</i>'}</p>"
             f"<p>owner: <b>{_e(meta['owner']) or '<i>unknown</i>'}</b> · tags: {tags}</p>"
-            f"<p>{stats['row_count']:,} rows · {stats['file_count']:,} files · {_size(stats['total_bytes'])}"
+            f"<p>{stats['row_count']:,} {'rows' if meta['kind'] == 'table' else 'versions'}"
+            f" · {stats['file_count']:,} files · {_size(stats['total_bytes'])}"
             f" · updated {_when(stats['last_updated_ms'])}</p>")
     schema = _table(["id", "column", "type", "nullable", "doc"], _field_rows(ds.schema))
     snaps = ds.snapshots()
@@ -72,6 +73,16 @@ def dataset_card_html(ds: "Dataset") -> str:
     lineage = (f"<p>upstream: {', '.join(f'<code>{_e(u)}</code>' for u in up) or '<i>none recorded</i>'}</p>"
                f"<p>downstream: {', '.join(f'<code>{_e(d)}</code>' for d in down) or '<i>none</i>'}</p>")
     section = "<details{open}><summary><b>{title}</b></summary>{body}</details>"
+    if meta["kind"] != "table":  # a model or report: its versions matter more than the table's schema
+        versions = ds.versions()
+        rows = [[_e(v["version"]), _e(v["created_at"]), _e(v["created_by"]), _e(_size(v["bytes"])),
+                 _e(", ".join(v["metadata"].get("filenames") or [v["uri"].rsplit("/", 1)[-1]])),
+                 _e(", ".join(f"{k} {x}" for k, x in (v["metadata"].get("libraries") or {}).items())),
+                 f"<code>{_e(v['sha256'][:12])}</code>"] for v in reversed(versions[-MAX_SNAPSHOTS_SHOWN:])]
+        body = _table(["version", "created", "by", "size", "files", "libraries", "sha256"], rows)
+        return ("<div class='lakelab-dataset'>" + head
+                + section.format(open=" open", title=f"Versions ({len(versions)})", body=body)
+                + section.format(open="", title="Lineage", body=lineage) + "</div>")
     return ("<div class='lakelab-dataset'>" + head
             + section.format(open=" open", title="Schema", body=schema)
             + section.format(open="", title=f"Snapshots ({len(snaps)})", body=snapshots)
@@ -81,7 +92,11 @@ def dataset_card_html(ds: "Dataset") -> str:
 def dataset_list_html(items: list[dict[str, Any]]) -> str:
     if not items:
         return "<p><i>no datasets found</i></p>"
+    def count(d: dict[str, Any], table: bool) -> str:
+        # a model's or report's table has one row per version
+        return "" if d["row_count"] is None or (d["kind"] == "table") != table else f"{d['row_count']:,}"
+
     rows = [[f"<b>{_e(d['name'])}</b>", _e(d["kind"]), _e(d["owner"]), _e((d["description"] or "")[:120]),
-             _e(", ".join(d["tags"])), _e("" if d["row_count"] is None else f"{d['row_count']:,}"),
+             _e(", ".join(d["tags"])), _e(count(d, True)), _e(count(d, False)),
              _e(_when(d["last_updated_ms"]))] for d in items]
-    return _table(["dataset", "kind", "owner", "description", "tags", "rows", "updated"], rows)
+    return _table(["dataset", "kind", "owner", "description", "tags", "rows", "versions", "updated"], rows)

@@ -95,6 +95,8 @@ def summary_from_row(row: sqlite3.Row) -> dict[str, Any]:
         "tags": [t for t in (row["tags"] or "").split(",") if t],
         "row_count": row["row_count"], "file_count": row["file_count"], "total_bytes": row["total_bytes"],
         "last_updated_ms": row["last_updated_ms"], "snapshot_id": row["snapshot_id"],
+        # a model/report is a table of versions: one row per version
+        "versions": row["row_count"] if row["kind"] != "table" else None,
     }
 
 

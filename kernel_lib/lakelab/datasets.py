@@ -21,7 +21,7 @@ from pyiceberg.types import ListType, MapType, NestedField, StructType
 from . import metadata as md
 from .catalog import load_table
 from .dataset_index import index_for
-from .errors import Conflict, InvalidInput, NotFound, Unsupported
+from .errors import Conflict, InvalidInput, NotFound
 from .names import TableName, column_list, ident, namespace_name
 
 if TYPE_CHECKING:
@@ -134,10 +134,11 @@ class Dataset:
         """History, newest first, with each snapshot's summary and the lakelab lineage in it."""
         out = []
         current = self.table.current_snapshot()
+        props = self.properties
         for s in sorted(self.table.snapshots(), key=lambda s: s.timestamp_ms, reverse=True):
             summary = dict(s.summary.additional_properties) if s.summary else {}
-            try:
-                lin = md.Lineage.from_summary(summary)
+            try:  # the summary, else the lakelab.lineage.<id> property of a Trino write
+                lin = md.lineage_of(summary, props, s.snapshot_id)
             except (ValueError, TypeError):  # a summary written by hand or another tool
                 lin = None
             out.append({
@@ -154,7 +155,8 @@ class Dataset:
         return {"name": self.name, "namespace": ".".join(self.table_name.namespace), "table": self.table_name.name,
                 **self.metadata, "schema": self.schema, "partition_spec": self.partition_spec,
                 "sort_order": self.sort_order, "properties": self.properties, "stats": self.stats,
-                "location": self.table.location(), "format_version": self.table.format_version}
+                "location": self.table.location(), "format_version": self.table.format_version,
+                **({"versions": self.versions()} if self.metadata["kind"] != "table" else {})}
 
     # -- data ----------------------------------------------------------------------------
     def _snapshot_id(self, snapshot_id: int | str | None, as_of: Any) -> int | None:
@@ -198,12 +200,22 @@ class Dataset:
         fast = _first_rows_direct(scan, n)
         return fast if fast is not None else scan.to_arrow()
 
-    def load(self, version: int | str | None = None) -> pa.Table:
-        """The whole table (at snapshot `version`, default the current one) as Arrow."""
+    def load(self, version: int | str | None = None) -> Any:
+        """A table: all rows (at snapshot `version`, default the current one) as Arrow.
+        A model or report: version `version` (1, 2, ...; default the latest), checksum verified -
+        the model object (joblib), the path of a file/directory artifact, or a report's HTML."""
         if self.metadata["kind"] != "table":
-            raise Unsupported(f"dataset {self.name} is a {self.metadata['kind']}; loading models and reports "
-                              "is coming in a later release")
+            from .artifacts import load_version
+
+            return load_version(self, version)
         return self.table.scan(snapshot_id=self._snapshot_id(version, None)).to_arrow()
+
+    def versions(self) -> list[dict[str, Any]]:
+        """A model's or report's versions, oldest first (version, uri, sha256, bytes, created_at,
+        created_by, metadata)."""
+        from .artifacts import list_versions
+
+        return list_versions(self)
 
     # -- lineage ------------------------------------------------------------------------
     def _upstream_edges(self) -> list[dict[str, Any]]:

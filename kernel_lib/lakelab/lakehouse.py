@@ -87,10 +87,12 @@ class Lakehouse:
                          mode=mode, engine=engine, params=params)
 
     def publish(self, obj: Any, name: str, kind: str | None = None, description: str | None = None,
-                owner: str | None = None, tags: Any = None, mode: str = "overwrite"):
+                owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None):
+        """`inputs`: datasets the object was made from (recorded as lineage with their snapshots)."""
         from .publish import publish
 
-        return publish(self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode)
+        return publish(self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode,
+                       inputs=inputs)
 
     # -- discovery ---------------------------------------------------------------------
     def datasets(self, query: str | None = None, kind: str | None = None, owner: str | None = None,

@@ -1,5 +1,9 @@
 """Dataset metadata (table properties) and lineage (snapshot summaries): the keys, and the
-one writer and one reader of each, so every write path records them the same way."""
+one writer and one reader of each, so every write path records them the same way.
+
+Writes Trino commits cannot carry lakelab keys in their snapshot summary; their lineage is
+the same summary map, stored as JSON in the table property `lakelab.lineage.<snapshot_id>`
+(engines/trino_lineage.py). `lineage_of` reads the summary first, then that property."""
 from __future__ import annotations
 
 import getpass
@@ -25,6 +29,11 @@ L_NOTEBOOK = "lakelab.notebook"     # notebook path
 L_USER = "lakelab.user"
 L_OPERATION = "lakelab.operation"   # ingest | transform | publish | metadata | trino
 MAX_SUMMARY_TEXT = 16_000
+
+# table properties holding the lineage of snapshots Trino wrote: lakelab.lineage.<snapshot_id>
+L_PROPERTY = "lakelab.lineage."
+MAX_PROPERTY_LINEAGE = 50        # newest entries kept: every metadata.json carries them all
+MAX_PROPERTY_TEXT = 4_000        # SQL/code text per entry, so 50 entries stay ~200 KB at most
 
 
 def current_user() -> str:
@@ -70,6 +79,15 @@ class Lineage:
             out[L_CODE] = self.code[:MAX_SUMMARY_TEXT]
         return out
 
+    def property_value(self) -> str:
+        """This lineage as the JSON value of a `lakelab.lineage.<snapshot_id>` property."""
+        out = self.summary()
+        for key in (L_SQL, L_CODE, L_SOURCES):
+            if key in out and len(out[key]) > MAX_PROPERTY_TEXT:
+                out[key] = out[key][:MAX_PROPERTY_TEXT] if key != L_SOURCES else json.dumps(
+                    json.loads(out[key])[:20] + ["... (truncated)"])
+        return json.dumps(out, separators=(",", ":"))
+
     @classmethod
     def from_summary(cls, summary: dict[str, str]) -> "Lineage | None":
         if L_OPERATION not in summary and L_UPSTREAM not in summary:
@@ -84,6 +102,59 @@ class Lineage:
             sql=summary.get(L_SQL), code=summary.get(L_CODE),
             notebook=summary.get(L_NOTEBOOK), user=summary.get(L_USER),
         )
+
+
+def lineage_property(snapshot_id: int) -> str:
+    return f"{L_PROPERTY}{int(snapshot_id)}"
+
+
+def _lakelab_summary(summary: dict[str, str]) -> bool:
+    return L_OPERATION in summary or L_UPSTREAM in summary
+
+
+def lineage_of(summary: dict[str, str], properties: dict[str, str], snapshot_id: int) -> Lineage | None:
+    """The lineage of one snapshot: from its summary (lakelab wrote it), else from the
+    `lakelab.lineage.<id>` property (Trino wrote it), else what Trino's own summary says."""
+    if not _lakelab_summary(summary):
+        raw = properties.get(lineage_property(snapshot_id))
+        if raw:
+            try:
+                stored = json.loads(raw)
+                if isinstance(stored, dict):
+                    return Lineage.from_summary({k: str(v) for k, v in stored.items()})
+            except ValueError:
+                pass  # a hand-edited property must not hide the rest of the history
+    return Lineage.from_summary(summary)
+
+
+def upstream_tables(meta: Any) -> set[str]:
+    """Every table named upstream by any snapshot of a table (summaries and lineage properties)."""
+    props = dict(meta.properties)
+    out: set[str] = set()
+    for s in meta.snapshots:
+        summary = dict(s.summary.additional_properties) if s.summary else {}
+        try:
+            lin = lineage_of(summary, props, s.snapshot_id)
+        except (ValueError, TypeError):
+            continue  # a hand-edited summary must not break readers
+        if lin:
+            out.update(str(u["table"]) for u in lin.upstream if isinstance(u, dict) and "table" in u)
+    return out
+
+
+def lineage_properties_to_drop(properties: dict[str, str], snapshot_ids_newest_first: list[int]) -> list[str]:
+    """`lakelab.lineage.*` keys to remove: snapshots that no longer exist, and all but the
+    newest MAX_PROPERTY_LINEAGE."""
+    rank = {sid: i for i, sid in enumerate(snapshot_ids_newest_first)}
+    keyed = []
+    for key in properties:
+        if key.startswith(L_PROPERTY):
+            tail = key[len(L_PROPERTY):]
+            sid = int(tail) if tail.lstrip("-").isdigit() else None
+            keyed.append((rank.get(sid, -1) if sid is not None else -1, key))
+    gone = [k for r, k in keyed if r < 0]
+    live = sorted((r, k) for r, k in keyed if r >= 0)
+    return gone + [k for _, k in live[MAX_PROPERTY_LINEAGE:]]
 
 
 def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:

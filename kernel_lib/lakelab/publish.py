@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
 
 from . import metadata as md
 from .catalog import WRITE_PROPERTIES, ensure_namespace, load_table, table_exists
-from .errors import Conflict, InvalidInput, LakelabError, NotFound, Unsupported
+from .errors import Conflict, InvalidInput, LakelabError, NotFound
 from .names import TableName
 
 if TYPE_CHECKING:
@@ -108,16 +109,17 @@ def _normalise(table: pa.Table) -> pa.Table:
 
 
 def _create_with_data(lh: "Lakehouse", target: TableName, data: pa.Table, props: dict[str, str],
-                      summary: dict[str, str]) -> None:
+                      summary: dict[str, str], location: str | None = None) -> None:
     ensure_namespace(lh.catalog, target.namespace)
     if len(target.namespace) == 1:  # table, data and metadata in one atomic commit
-        tx = lh.catalog.create_table_transaction(target.identifier, schema=data.schema, properties=props)
+        tx = lh.catalog.create_table_transaction(target.identifier, schema=data.schema, location=location,
+                                                 properties=props)
         tx.append(data, snapshot_properties=summary)
         tx.commit_transaction()
         return
     # pyiceberg's create-transaction takes only one-level namespaces: create, write, and
     # drop the new empty table again if the write fails, so a failure leaves nothing
-    table = lh.catalog.create_table(target.identifier, schema=data.schema, properties=props)
+    table = lh.catalog.create_table(target.identifier, schema=data.schema, location=location, properties=props)
     try:
         table.append(data, snapshot_properties=summary)
     except BaseException:
@@ -125,23 +127,95 @@ def _create_with_data(lh: "Lakehouse", target: TableName, data: pa.Table, props:
         raise
 
 
+def _check_kind(lh: "Lakehouse", target: TableName, kind: str) -> bool:
+    """Whether `target` exists; Conflict if it is a dataset of another kind (a model never
+    silently replaces a table, nor a table a model)."""
+    if not table_exists(lh.catalog, target):
+        return False
+    have = md.read_metadata(dict(load_table(lh.catalog, target).properties))["kind"]
+    if have != kind:
+        raise Conflict(f"dataset {target} is a {have}; cannot publish a {kind} over it",
+                       hint=f"publish the {kind} under another name")
+    return True
+
+
+def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, props: dict[str, str], *,
+                      mode: str, inputs: Any) -> None:
+    """One new version of a model/report dataset: the artifact file first, then ONE commit
+    adding its version row, metadata and lineage; the file is deleted if the commit fails."""
+    from . import artifacts as art
+    from .datasets import Dataset
+
+    if kind not in art.ARTIFACT_KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
+    exists = _check_kind(lh, target, kind)
+    if exists and mode == "create":
+        raise Conflict(f"dataset {target} already exists", hint="leave mode out to add a version")
+    lineage = md.Lineage(operation="publish", upstream=art.input_lineage(lh, inputs))
+    artifact = art.model_artifact(obj) if kind == "model" else art.report_artifact(obj, target.dotted)
+    if artifact.meta.get("source"):
+        lineage.sources = [artifact.meta["source"]]
+    if artifact.meta.get("format") == "notebook":
+        lineage.notebook = artifact.meta["source"]
+    meta = {**artifact.meta, "inputs": lineage.upstream}
+    if exists:
+        ds = Dataset(lh, target)
+        version, location, fileio = art.next_version(ds), ds.table.location(), ds.table.io
+    else:
+        if not props.get(md.OWNER):
+            props[md.OWNER] = md.current_user()
+        ensure_namespace(lh.catalog, target.namespace)
+        # the artifact is written before the table exists, so resolve the catalog's default
+        # location for the name now (pyiceberg 0.12 has no public call for it) and pin it
+        location = lh.catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace),
+                                                      target.name)
+        version, fileio = 1, lh.catalog._load_file_io(location=location)
+    # version numbers come from the state read above: a commit that lost a race must fail,
+    # not be retried blindly by pyiceberg (it would add a second row with the same number)
+    props[art.NO_RETRY[0]] = art.NO_RETRY[1]
+    written = art.write_artifact(fileio, location, version, artifact)
+    row = art.version_row(version, written, meta)
+    try:
+        if exists:
+            with ds.table.transaction() as tx:
+                tx.set_properties(props)
+                tx.append(row, snapshot_properties=lineage.summary())
+        else:
+            _create_with_data(lh, target, row, {**WRITE_PROPERTIES, **props}, lineage.summary(), location=location)
+    except BaseException as e:
+        art.delete_artifact(fileio, written["uri"])
+        if isinstance(e, TableAlreadyExistsError):
+            raise Conflict(f"dataset {target} was created by someone else while publishing", hint="retry") from None
+        if isinstance(e, (CommitFailedException, NoSuchTableError)):
+            raise Conflict(f"dataset {target} changed while publishing: {e}", hint="retry") from None
+        raise
+
+
 def publish(lh: "Lakehouse", obj: Any, name: str, *, kind: str | None = None, description: str | None = None,
-            owner: str | None = None, tags: Any = None, mode: str = "overwrite") -> "Dataset":
-    """Write `obj` as dataset `name` with its metadata and lineage in one commit; returns the Dataset."""
+            owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None) -> "Dataset":
+    """Write `obj` as dataset `name` with its metadata and lineage in one commit; returns the Dataset.
+    Models and reports (kind="model"/"report") add one version per publish (see artifacts.py);
+    `inputs` names the datasets they were made from, recorded as lineage with their snapshots."""
     from .dataset_index import index_for
     from .datasets import Dataset
 
     kind = kind or "table"
-    if kind in ("model", "report"):
-        raise Unsupported(f"publishing a {kind} is coming in a later release", hint="publish tables for now")
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     props = md.metadata_properties(kind=kind, description=description, tags=tags, owner=owner)
     target = lh.table_name(name)
+    if kind != "table":
+        _publish_artifact(lh, obj, target, kind, props, mode=mode, inputs=inputs)
+        index_for(lh).refresh(force=True)
+        return Dataset(lh, target)
+    from .artifacts import input_lineage
+
+    upstream = input_lineage(lh, inputs)
     data, lineage = _to_arrow(lh, obj, target)
+    lineage.upstream += [u for u in upstream if u not in lineage.upstream]
     data = _normalise(data)
     summary = lineage.summary()
-    exists = table_exists(lh.catalog, target)
+    exists = _check_kind(lh, target, kind)
     if not exists and owner is None:
         props[md.OWNER] = md.current_user()  # a new dataset belongs to whoever publishes it
     if exists and mode == "create":

@@ -22,19 +22,26 @@ MODES = ("create", "append", "overwrite")
 
 def transform(lh: "Lakehouse", out: str, *, sql: str | None = None, fn: Callable | None = None,
               inputs: Iterable[str] | None = None, workspace: str | None = None, mode: str = "create",
-              engine: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write `out` from `sql` (on the embedded engine or Trino) or from `fn` over `inputs`."""
+              engine: str | None = None, params: dict[str, Any] | None = None,
+              schema: str | None = None, catalog: str | None = None,
+              progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Write `out` from `sql` (on the embedded engine or Trino) or from `fn` over `inputs`.
+    `schema`/`catalog` are the defaults for unqualified names: the SQL's tables and `out`.
+    `progress` receives the engine's query stats while SQL runs (the %%trino progress line)."""
     if (sql is None) == (fn is None):
         raise InvalidInput("transform needs exactly one of sql= or fn=")
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    name = lh.table_name(out)
+    name = target_name(lh, out, schema, catalog)
     if sql is not None:
         if workspace is not None:
             raise InvalidInput("SQL transforms run on an engine, not a workspace", hint="drop workspace=")
+        session: dict[str, Any] = {k: v for k, v in (("catalog", catalog), ("schema", schema)) if v}
+        if progress is not None:
+            session["progress"] = progress
         if (engine or lh.config.engine) == "trino":
-            return _trino_sql(lh, name, sql, mode, params)
-        result = lh.engine("duckdb").execute(sql, params)
+            return _trino_sql(lh, name, sql, mode, params, session)
+        result = lh.engine("duckdb").execute(sql, params, **session)
         if result.message:  # a statement, not a query
             raise InvalidInput("transform sql= must be a query (SELECT / WITH)")
         upstream = [{"table": s["table"], "snapshot_id": s["snapshot_id"]} for s in result.stats.get("scans", [])]
@@ -48,8 +55,27 @@ def transform(lh: "Lakehouse", out: str, *, sql: str | None = None, fn: Callable
     return _python(lh, name, fn, list(inputs or []), mode)
 
 
-def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: dict | None) -> dict[str, Any]:
-    """On Trino the statement commits there; lakelab only checks the mode first."""
+def default_schema(lh: "Lakehouse") -> str:
+    """The schema unqualified names mean when none is given (both engines use it)."""
+    return lh.config.trino.schema if lh.config.trino and lh.config.trino.schema else "default"
+
+
+def target_name(lh: "Lakehouse", out: Any, schema: str | None = None, catalog: str | None = None) -> TableName:
+    """The dataset a transform writes: `out` as given, or `schema.out` when it is unqualified.
+    The target is always in the lakelab catalog."""
+    if isinstance(out, str) and "." not in out.strip():
+        known = {lh.config.catalog_name.lower()} | ({lh.config.trino.catalog.lower()} if lh.config.trino else set())
+        if catalog and catalog.lower() not in known:
+            raise InvalidInput(f"{out!r} would be written to catalog {catalog!r}, but datasets are written to "
+                               f"the lakelab catalog", hint=f"name the target as schema.table, e.g. demo.{out}")
+        out = f"{ident(schema, 'schema') if schema else default_schema(lh)}.{out.strip()}"
+    return lh.table_name(out)
+
+
+def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: dict | None,
+               session: dict[str, Any]) -> dict[str, Any]:
+    """On Trino the statement commits there; lakelab checks the mode first, and the Trino
+    engine records the lineage (upstream snapshots, this SQL) for the snapshot it made."""
     exists = table_exists(lh.catalog, name)
     if mode == "create" and exists:
         raise Conflict(f"dataset {name} already exists", hint="use mode='append' or 'overwrite'")
@@ -60,11 +86,12 @@ def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: di
         stmt = f"INSERT INTO {target} {sql}"
     else:
         stmt = f"CREATE {'OR REPLACE ' if mode == 'overwrite' else ''}TABLE {target} AS {sql}"
-    result = lh.sql(stmt, engine="trino", params=params)
+    result = lh.engine("trino").execute(stmt, params, lineage_sql=sql, **session)
     table = load_table(lh.catalog, name)
     snap = table.current_snapshot()
     rows = result.table.column(0)[0].as_py() if result.table.num_rows and result.table.num_columns else None
-    return {"table": str(name), "rows": rows, "snapshot_id": snap.snapshot_id if snap else None, "engine": "trino"}
+    return {"table": str(name), "rows": rows, "snapshot_id": snap.snapshot_id if snap else None, "engine": "trino",
+            "query_id": result.query_id}
 
 
 def _code_identity(fn: Callable) -> str:

@@ -38,6 +38,8 @@ def _core_routes() -> list[tuple[str, Any]]:
         (r"datasets/(?P<name>[^/]+)/snapshots", catalog.SnapshotsHandler),
         (r"datasets/(?P<name>[^/]+)/lineage", catalog.LineageHandler),
         (r"datasets/(?P<name>[^/]+)/metadata", catalog.MetadataHandler),
+        (r"datasets/(?P<name>[^/]+)/versions", catalog.VersionsHandler),
+        (r"datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/report", catalog.ReportHandler),
     ]
 
 

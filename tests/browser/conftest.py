@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -33,12 +34,14 @@ BULK_DATASETS = 450
 def seed_lakehouse(home: Path) -> dict[str, int]:
     """Three small datasets with lakelab metadata, written with pyiceberg directly:
     demo.flights (two appends: two snapshots for time travel, column docs), demo.airlines,
-    demo.delay_model (kind model), and demo.delays_by_carrier with recorded lineage."""
+    demo.delay_model and demo.delay_report (a model and a report: tables of versions),
+    demo.delays_by_carrier with recorded lineage, sales.eu.orders and a `bulk` namespace."""
     from pyiceberg.schema import Schema
     from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
 
     import lakelab
     from lakelab import metadata as md
+    from lakelab.artifacts import VERSION_SCHEMA
     from lakelab.catalog import WRITE_PROPERTIES, ensure_namespace
     from lakelab.config import load_config
 
@@ -84,20 +87,21 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
         a.append(airlines, snapshot_properties=md.Lineage("ingest", user="tester").summary())
         a = cat.load_table(("demo", "airlines"))
 
-        model = pa.table({
-            "version": pa.array([1], pa.int64()), "uri": ["file:///models/delay/1.pkl"],
-            "sha256": ["0" * 64], "bytes": pa.array([1024], pa.int64()),
-            "created_at": pa.array([1_700_000_000_000_000], pa.timestamp("us", tz="UTC")),
-            "created_by": ["tester"], "metadata": ['{"framework": "sklearn"}'],
-        })
-        m = cat.create_table(("demo", "delay_model"), schema=model.schema, properties={
-            **md.metadata_properties(kind="model", owner="ml", tags="ml",
-                                     description="Predicts departure delay")})
-        m.append(model, snapshot_properties=md.Lineage("publish", user="tester").summary())
+        # models and reports are tables of versions (lakelab.artifacts.VERSION_SCHEMA)
+        for name, kind, uri, fmt in [("delay_model", "model", "file:///models/delay/1.joblib", "joblib"),
+                                     ("delay_report", "report", "file:///reports/delay/1.html", "html")]:
+            versions = pa.table({
+                "version": [1], "uri": [uri], "sha256": ["0" * 64], "bytes": [1024],
+                "created_at": [datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)], "created_by": ["tester"],
+                "metadata": [json.dumps({"format": fmt})]}, schema=VERSION_SCHEMA)
+            v = cat.create_table(("demo", name), schema=versions.schema, properties={
+                **md.metadata_properties(kind=kind, owner="ml", tags="ml",
+                                         description=f"Departure delay {kind}")})
+            v.append(versions, snapshot_properties=md.Lineage("publish", user="tester").summary())
 
         derived = pa.table({"carrier": carriers, "avg_dep_delay": pa.array([1.5, 2.0, 3.25, 4.0, 5.5])})
         d = cat.create_table(("demo", "delays_by_carrier"), schema=derived.schema, properties={
-            **md.metadata_properties(kind="report", owner="analytics", tags="derived",
+            **md.metadata_properties(kind="table", owner="analytics", tags="derived",
                                      description="Average departure delay per carrier")})
         lineage = md.Lineage("transform", upstream=[
             {"table": "demo.flights", "snapshot_id": t.current_snapshot().snapshot_id},
@@ -134,9 +138,9 @@ def free_port() -> int:
 class Lab:
     """A running `jupyter lab` subprocess."""
 
-    def __init__(self, root: Path, home: Path, *extra: str, name: str = "lab"):
+    def __init__(self, root: Path, home: Path, *extra: str, name: str = "lab", base_url: str = "/"):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.root = root
         settings = root.parent / f"{name}-settings"
         # no news / update pop-ups over the screenshots
@@ -153,7 +157,8 @@ class Lab:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-             "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True", *extra],
+             "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True",
+             f"--ServerApp.base_url={base_url}", *extra],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=root)
         self._wait()
 
@@ -200,6 +205,16 @@ def lab_without_server_extension(seeded, tmp_path_factory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("bare") / "notebooks"
     root.mkdir()
     server = Lab(root, seeded[0], "--ServerApp.jpserver_extensions=lakelab_server=False", name="bare")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_under_base_url(seeded, tmp_path_factory) -> Iterator[Lab]:
+    """JupyterLab under a non-root base URL, as JupyterHub serves it."""
+    root = tmp_path_factory.mktemp("hub") / "notebooks"
+    root.mkdir()
+    server = Lab(root, seeded[0], name="hub", base_url="/user/tester/")
     yield server
     server.stop()
 

@@ -12,6 +12,8 @@ from .conftest import TOKEN, Lab, shot
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 TIMEOUT = 60_000
+# the machine is shared: give every expectation room (they still finish as soon as they hold)
+expect.set_options(timeout=30_000)
 
 
 def open_lab(page: Page, lab: Lab, path: str = "lab") -> None:
@@ -50,9 +52,10 @@ def test_sidebar_lists_the_datasets_with_kind_icons(page: Page, lab: Lab):
     expect(row(page, "sales", "namespace")).to_be_visible()
     open_demo_namespace(page)
     labels = page.locator("#lakelab-sidebar .jp-lakelab-row-dataset .jp-lakelab-label").all_text_contents()
-    assert labels == ["airlines", "delay_model", "delays_by_carrier", "flights"]
+    assert labels == ["airlines", "delay_model", "delay_report", "delays_by_carrier", "flights"]
+    assert row(page, "flights").get_attribute("data-dataset-kind") == "table"
     assert row(page, "delay_model").get_attribute("data-dataset-kind") == "model"
-    assert row(page, "delays_by_carrier").get_attribute("data-dataset-kind") == "report"
+    assert row(page, "delay_report").get_attribute("data-dataset-kind") == "report"
     # a dataset expands into its columns with their types
     row(page, "flights").locator(".jp-lakelab-caret").click()
     expect(row(page, "dep_delay", "column").locator(".jp-lakelab-detail")).to_have_text("double")
@@ -336,3 +339,42 @@ def test_hidden_namespaces_setting_hides_them_from_the_sidebar(page: Page, lab: 
         expect(row(page, "sales", "namespace")).to_have_count(0)
     finally:
         put_settings(lab, {})
+
+
+def test_the_sidebar_works_under_a_jupyterhub_style_base_url(page: Page, lab_under_base_url: Lab):
+    open_lab(page, lab_under_base_url)
+    open_sidebar(page)
+    open_demo_namespace(page)
+    row(page, "airlines").click()
+    view = page.locator(".jp-lakelab-dataset:visible")
+    expect(view.locator(".jp-lakelab-preview-status")).to_have_text(re.compile(r"^5 rows"))
+    assert "/user/tester/lab" in page.url
+
+
+def test_a_model_dataset_shows_its_versions(page: Page, lab: Lab):
+    open_lab(page, lab)
+    run_command(page, "lakelab:open-dataset", {"name": "demo.delay_model"})
+    view = page.locator(".jp-lakelab-dataset:visible")
+    expect(view.locator(".jp-lakelab-kind-model")).to_have_text("model")
+    versions = view.locator(".jp-lakelab-version")
+    expect(versions).to_have_count(1)
+    expect(versions.first).to_contain_text("joblib")
+    expect(versions.first).to_contain_text("file:///models/delay/1.joblib")
+    shot(page, "dataset-view-model")
+
+
+def test_query_in_notebook_adds_to_the_active_notebook_after_its_active_cell(page: Page, lab: Lab):
+    open_lab(page, lab)
+    run_command(page, "notebook:create-new", {"kernelName": "python3"})
+    nb = page.locator(".jp-NotebookPanel:visible")
+    nb.locator(".jp-Cell .cm-content").first.click()
+    page.keyboard.type("x = 1")
+    page.keyboard.press("Escape")
+    run_command(page, "lakelab:query-in-notebook", {"name": "demo.airlines"})
+    run_command(page, "lakelab:query-in-notebook", {"name": "demo.flights"})
+    sources = nb.locator(".jp-Cell .cm-content")
+    expect(sources).to_have_count(4)
+    # the extension is loaded once; each query lands after the cell that was active
+    expect(sources).to_have_text(["x = 1", "%load_ext lakelab",
+                                  "%%trinoSELECT * FROM demo.airlines LIMIT 100",
+                                  "%%trinoSELECT * FROM demo.flights LIMIT 100"])

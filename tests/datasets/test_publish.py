@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lakelab.errors import Conflict, InvalidInput, NotFound, Unsupported
+from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.metadata import L_OPERATION, L_UPSTREAM
 
 
@@ -43,7 +43,7 @@ def test_overwrite_replaces_rows_and_append_adds_them(lh):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"kind": "model"}, Unsupported, "coming in a later release"),
+    ({"kind": "model", "mode": "upsert"}, InvalidInput, "mode must be one of"),
     ({"kind": "dashboard"}, InvalidInput, "kind must be one of"),
     ({"mode": "upsert"}, InvalidInput, "mode must be one of"),
     ({"tags": ["a,b"]}, InvalidInput, "is not valid"),

@@ -76,6 +76,22 @@ def test_into_writes_a_dataset_with_lineage(shell, lh):
     assert "already exists" in out
 
 
+def test_into_and_statements_take_the_schema_option_for_unqualified_names(shell, lh):
+    _, out = run(shell, "%%trino --schema demo --into lga\nSELECT id FROM flights WHERE origin = 'LGA' AND id < 10")
+    assert "wrote 5 rows to demo.lga" in out
+    lineage = Lineage.from_summary(lh.catalog.load_table("demo.lga").current_snapshot().summary.additional_properties)
+    assert lineage.upstream[0]["table"] == "demo.flights"
+    run(shell, "%%trino --schema demo --catalog lakelab --into lga --mode append\nSELECT id FROM flights WHERE id = 1")
+    assert lh.catalog.load_table("demo.lga").scan().to_arrow().num_rows == 6
+    run(shell, "%%trino --schema demo\nCREATE TABLE lga2 AS SELECT id FROM lga")
+    assert lh.catalog.load_table("demo.lga2").scan().to_arrow().num_rows == 6
+
+
+def test_into_an_unqualified_name_in_a_foreign_catalog_is_refused(shell, lh):
+    _, out = run(shell, "%%trino --catalog tpch --into lga\nSELECT 1 AS id")
+    assert "datasets are written to the lakelab catalog" in out and "Traceback" not in out
+
+
 def test_save_and_with_compose_queries_as_ctes(shell):
     run(shell, "%%trino --save jfk\nSELECT id FROM demo.flights WHERE origin = 'JFK'")
     run(shell, "%%trino --save big --with jfk\nSELECT id FROM jfk WHERE id > 2000")

@@ -6,6 +6,7 @@ import pytest
 
 from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.metadata import Lineage
+from lakelab.transform import transform
 
 
 @pytest.fixture
@@ -42,6 +43,18 @@ def test_sql_transform_modes(lh, source):
         lh.transform("demo.other", sql="SELECT 1 AS id", mode="append")
     with pytest.raises(InvalidInput, match="mode"):
         lh.transform("demo.other", sql="SELECT 1 AS id", mode="upsert")
+
+
+def test_sql_transform_schema_applies_to_unqualified_target_and_tables(lh, source):
+    report = transform(lh, "small", sql="SELECT id FROM src WHERE id < 3", schema="demo")
+    assert report["table"] == "demo.small"
+    assert lineage(lh, "demo.small").upstream[0]["table"] == "demo.src"
+
+
+def test_sql_transform_without_schema_uses_the_default_schema(lh, source):
+    lh.catalog.create_namespace("default")
+    report = lh.transform("plain", sql="SELECT id FROM demo.src WHERE id < 3")
+    assert report["table"] == "default.plain" and lh.catalog.table_exists("default.plain")
 
 
 def test_result_columns_must_be_valid_names(lh, source):

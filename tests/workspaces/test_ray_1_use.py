@@ -112,3 +112,20 @@ def test_scaling_down_ends_the_worker_and_scaling_up_adds_one(manager, main_ws):
     rec = manager.scale(main_ws, 1)
     assert rec.workers == 1
     assert manager.status(main_ws)["cluster"]["node_count"] == 2
+
+
+def test_workspace_magic_connects_the_kernel_and_shows_status(main_ws, ws_home):
+    out = run_driver("""
+        import json, ray
+        from IPython.core.interactiveshell import InteractiveShell
+        sh = InteractiveShell.instance()
+        sh.run_line_magic("load_ext", "lakelab")
+        said = sh.run_line_magic("workspace", "connect main")
+        node = ray.get(ray.remote(lambda: ray.get_runtime_context().get_node_id()).remote())
+        status = sh.run_line_magic("workspace", "status")  # NAME defaults to the connected one
+        print("RESULT:" + json.dumps({"said": str(said), "node": node, "nodes": status["cluster"]["node_count"],
+                                      "card": status._repr_html_(), "running_jobs": status["cluster"]["running_jobs"]}))
+    """, ws_home)
+    assert "connected" in out["said"] and "main" in out["said"]
+    assert out["nodes"] == 2 and out["running_jobs"] >= 1  # this kernel is a driver
+    assert "running tasks" in out["card"]

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pyarrow as pa
 import pytest
 
@@ -129,3 +130,21 @@ def test_ray_transform_input_errors_commit_nothing(lh, lakelab_home):
     with pytest.raises(InvalidInput, match="does not exist, so it cannot be appended"):
         run(lh, "demo.out", double, ["demo.src"], "w", mode="append")
     assert not lh.catalog.table_exists("demo.out")
+
+
+def test_start_abandoned_half_way_is_failed_and_its_processes_ended(mgr):
+    """A server killed during a create leaves a pending record and live processes; the next
+    manager (nobody holds the record's lock) ends them and marks the record failed."""
+    orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        rec = WorkspaceRecord(name="halfway", backend="local", state="pending", temp_dir="/tmp/llw/none")
+        rec.head = NodeProc(role="head", pid=orphan.pid, create_time=psutil.Process(orphan.pid).create_time(),
+                            log="/dev/null", port_block=20000, ports={"gcs": 1})
+        mgr.store.save(rec)
+        found = WorkspaceManager(settings(), root=mgr.store.root).reconcile()
+        assert [(r.name, r.state) for r in found] == [("halfway", FAILED)]
+        assert "interrupted" in found[0].message
+        assert orphan.wait(timeout=30) is not None  # ended by the reconcile, not by us
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()

@@ -63,8 +63,20 @@ export interface IField {
   fields: IField[];
 }
 
+/** One version of a model or report dataset. */
+export interface IVersion {
+  version: number;
+  uri: string;
+  bytes: number | null;
+  createdAt: string | null;
+  createdBy: string | null;
+  format: string | null;
+}
+
 export interface IDatasetDetail extends IDatasetSummary {
   schema: IField[];
+  /** Models and reports only (empty for tables). */
+  versions: IVersion[];
   partitionSpec: { name: string; source: string; transform: string }[];
   properties: Record<string, string>;
   location: string | null;
@@ -268,7 +280,21 @@ export function parseDetail(body: unknown): IDatasetDetail {
       return { name: String(q.name ?? ''), source: String(q.source ?? ''), transform: String(q.transform ?? '') };
     }),
     properties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)])),
-    location: str(b.location)
+    location: str(b.location),
+    versions: (Array.isArray(b.versions) ? b.versions : []).map(parseVersion)
+  };
+}
+
+export function parseVersion(value: unknown): IVersion {
+  const v = obj(value, 'version');
+  const meta = v.metadata && typeof v.metadata === 'object' ? (v.metadata as Json) : {};
+  return {
+    version: num(v.version) ?? 0,
+    uri: String(v.uri ?? ''),
+    bytes: num(v.bytes),
+    createdAt: str(v.created_at),
+    createdBy: str(v.created_by),
+    format: str(meta.format)
   };
 }
 

@@ -173,7 +173,9 @@ export class DatasetView extends SplitPanel {
     const more = this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
     this._setPreviewHeader(
       current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestampMs ?? null)}) — time travel`,
-      model.error ? `Preview failed: ${model.error}` : `${rows.toLocaleString()}${more} rows`
+      model.error
+        ? `Preview failed: ${model.error}`
+        : `${rows.toLocaleString()}${more} ${rows === 1 && !more ? 'row' : 'rows'}`
     );
     model.changed.connect(() => {
       if (model.error && this._model === model) {
@@ -236,6 +238,9 @@ export class DatasetView extends SplitPanel {
     stat('last update', when(d.lastUpdatedMs));
     root.append(this._section('Stats', stats));
 
+    if (d.kind !== 'table') {
+      root.append(this._section('Versions', this._versionsTable(d), 'jp-lakelab-versions'));
+    }
     root.append(this._section('Schema', this._schemaTable(d.schema), 'jp-lakelab-schema'));
     if (d.partitionSpec.length) {
       root.append(
@@ -311,6 +316,32 @@ export class DatasetView extends SplitPanel {
       }
     });
     return this._section('About', form);
+  }
+
+  private _versionsTable(d: IDatasetDetail): HTMLElement {
+    if (!d.versions.length) {
+      return el('div', 'jp-lakelab-muted', `No versions of this ${d.kind} yet.`);
+    }
+    const table = el('table', 'jp-lakelab-table');
+    const head = el('tr');
+    for (const h of ['version', 'created', 'by', 'format', 'size', 'artifact']) {
+      head.append(el('th', '', h));
+    }
+    table.append(el('thead'), el('tbody'));
+    table.tHead!.append(head);
+    for (const v of [...d.versions].reverse()) {
+      const tr = el('tr', 'jp-lakelab-version');
+      tr.append(
+        el('td', '', String(v.version)),
+        el('td', '', v.createdAt ? new Date(v.createdAt).toLocaleString() : ''),
+        el('td', '', v.createdBy ?? ''),
+        el('td', '', v.format ?? ''),
+        el('td', '', formatBytes(v.bytes)),
+        el('td', 'jp-lakelab-mono', v.uri)
+      );
+      table.tBodies[0].append(tr);
+    }
+    return table;
   }
 
   private _schemaTable(fields: IField[]): HTMLElement {

@@ -34,7 +34,7 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Lakehouse sidebar, dataset views and their commands.',
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette, INotebookTracker, IDocumentManager, ISettingRegistry, IThemeManager],
-  activate: async (
+  activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
@@ -83,25 +83,30 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
     }
     themes?.themeChanged.connect(() => tracker.forEach(w => w.content.applyTheme()));
 
-    if (settingRegistry) {
-      try {
-        const loaded = await settingRegistry.load(PLUGIN_ID);
-        const apply = () => {
-          settings = { ...DEFAULTS, ...(loaded.composite as Partial<ISettings>) };
-          model.hiddenNamespaces = settings.hiddenNamespaces;
-        };
-        apply();
-        loaded.changed.connect(apply);
-      } catch (e) {
-        console.warn('lakelab: settings could not be loaded, using defaults', e);
+    // the handshake and the first listing run in the background: a slow or missing
+    // server must not hold up JupyterLab's start
+    const start = async () => {
+      if (settingRegistry) {
+        try {
+          const loaded = await settingRegistry.load(PLUGIN_ID);
+          const apply = () => {
+            settings = { ...DEFAULTS, ...(loaded.composite as Partial<ISettings>) };
+            model.pageSize = settings.pageSize;
+            model.hiddenNamespaces = settings.hiddenNamespaces;
+          };
+          apply();
+          loaded.changed.connect(apply);
+        } catch (e) {
+          console.warn('lakelab: settings could not be loaded, using defaults', e);
+        }
       }
-    }
-
-    const result = await check();
-    sidebar.setHandshake(result);
-    if (result.state === 'ok') {
-      await model.refresh();
-    }
+      const result = await check();
+      sidebar.setHandshake(result);
+      if (result.state === 'ok') {
+        await model.refresh();
+      }
+    };
+    void start();
   }
 };
 

@@ -71,6 +71,7 @@ export class LakehouseSidebar extends Widget {
 
     this._status = document.createElement('div');
     this._status.className = 'jp-lakelab-status';
+    this._status.textContent = 'Connecting to the lakelab server…';
 
     this._banner = document.createElement('div');
     this._banner.className = 'jp-lakelab-banner';

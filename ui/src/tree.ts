@@ -67,7 +67,8 @@ export class TreeModel {
     this._hidden = new Set(options.hiddenNamespaces ?? []);
   }
 
-  readonly pageSize: number;
+  /** Datasets fetched per page when a namespace opens (a setting). */
+  pageSize: number;
 
   get changed(): ISignal<this, void> {
     return this._changed;

@@ -143,6 +143,21 @@ describe('LakelabClient', () => {
     expect(d.schema.map(f => f.name)).toEqual(['year', 'loc']);
     expect(d.schema[1].fields[0]).toMatchObject({ id: 3, name: 'lat', type: 'double', required: true });
     expect(d.partitionSpec).toEqual([{ name: 'year_month', source: 'time_hour', transform: 'month' }]);
+    expect(d.versions).toEqual([]);
+  });
+
+  it('parses the versions of a model dataset', async () => {
+    const server = new FakeServer(() => ({
+      ...summary('ml.churn', { kind: 'model' }), schema: [], partition_spec: [], sort_order: [], properties: {},
+      stats: { row_count: 2, file_count: 2, total_bytes: 10, current_snapshot_id: '1', last_updated_ms: 1 },
+      location: 'x', format_version: 2,
+      versions: [{ version: 2, uri: 'file:///w/2.joblib', sha256: 'ab', bytes: 99, created_at: '2026-01-31T12:00:00+00:00',
+        created_by: 'ann', metadata: { format: 'joblib', libraries: { sklearn: '1.5' } } }]
+    }));
+    const d = await server.client().dataset('ml.churn');
+    expect(d.kind).toBe('model');
+    expect(d.versions).toEqual([{ version: 2, uri: 'file:///w/2.joblib', bytes: 99,
+      createdAt: '2026-01-31T12:00:00+00:00', createdBy: 'ann', format: 'joblib' }]);
   });
 
   it('splits the lineage graph into upstream and downstream', async () => {

@@ -12,6 +12,8 @@ So this module
    (integer division -> `//`, decimal division -> HUGEINT arithmetic with HALF_UP rounding),
 3. refuses, with `Unsupported` naming the function, everything outside an explicit allow-list
    of functions and casts known to agree. The support matrix is docs/embedded-engine.md.
+
+Trino's numeric typing and the exact decimal rewrites live in decimals.py.
 """
 from __future__ import annotations
 
@@ -26,12 +28,11 @@ from pyiceberg.types import (BinaryType, BooleanType, DateType, DecimalType, Dou
                              IntegerType, LongType, StringType, TimestampType, TimestamptzType, TimeType, UUIDType)
 
 from ..errors import EngineError, Unsupported
+from .decimals import HINT  # noqa: F401 - re-exported: the engine's refusal wording
+from .decimals import (D, FLOATS, INTS, _avg, _dt, _literal, _numeric, _refuse, _rounding, _sum, _add_rule,
+                       _div_rule, _mod_rule, _mul_rule, decimal, decimal_divide, decimal_of, decimal_round,
+                       function_name, typed_decimal_literals, unify_values_decimals)
 
-HINT = "not supported on the embedded engine; run it on Trino (--engine trino)"
-D = exp.DType
-INTS = {D.TINYINT: 3, D.SMALLINT: 5, D.INT: 10, D.BIGINT: 19}  # as decimal precision
-INT_ORDER = [D.TINYINT, D.SMALLINT, D.INT, D.BIGINT]
-FLOATS = {D.FLOAT, D.DOUBLE}
 
 # Functions whose DuckDB rendering (by sqlglot) answers exactly as Trino does, by sqlglot class.
 # Anything else is refused. Some get extra checks or rewrites below (Cast, Extract, dates).
@@ -57,114 +58,6 @@ ALLOWED_FUNCTIONS = {
 # extract() fields with the same meaning in both engines (Trino's dow is ISO; DuckDB's is not)
 EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFYEAR", "DOY", "HOUR", "MINUTE", "SECOND"}
 DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
-
-
-def function_name(node: exp.Expression) -> str:
-    """The function's name as a Trino user wrote it (for messages)."""
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    text = node.sql("trino")
-    return (text.split("(", 1)[0] if "(" in text else type(node).__name__).strip().lower()
-
-
-# -- Trino typing rules -----------------------------------------------------------------
-def _dt(t: "exp.DataType | None") -> "exp.DType | None":
-    return t.this if isinstance(t, exp.DataType) else None
-
-
-def decimal_of(t: "exp.DataType | None") -> tuple[int, int] | None:
-    """(precision, scale) of a decimal or integer type, None otherwise."""
-    kind = _dt(t)
-    if kind in INTS:
-        return INTS[kind], 0
-    if kind == D.DECIMAL:
-        params = [int(p.this.this) if isinstance(p.this, exp.Literal) else int(p.name) for p in t.expressions]
-        if len(params) == 2:
-            return params[0], params[1]
-        if len(params) == 1:
-            return params[0], 0
-        return 38, 0  # Trino's bare DECIMAL
-    return None
-
-
-def decimal(p: int, s: int) -> exp.DataType:
-    return exp.DataType.build(f"DECIMAL({min(38, max(p, 1))}, {s})")
-
-
-def _numeric(self, e: exp.Expression, rule: Callable[[exp.DataType, exp.DataType], exp.DataType | None]):
-    """Annotate a binary arithmetic node by Trino's rules when both sides are numeric."""
-    self._annotate_binary(e)
-    lt, rt = e.left.type, e.right.type
-    lk, rk = _dt(lt), _dt(rt)
-    if lk in FLOATS or rk in FLOATS:
-        if (lk in FLOATS or lk in INTS or lk == D.DECIMAL) and (rk in FLOATS or rk in INTS or rk == D.DECIMAL):
-            self._set_type(e, exp.DataType.build("DOUBLE" if D.DOUBLE in (lk, rk) else "REAL"))
-        return e
-    if lk in INTS and rk in INTS:
-        self._set_type(e, exp.DataType.build(max(lk, rk, key=INT_ORDER.index)))
-        return e
-    ld, rd = decimal_of(lt), decimal_of(rt)
-    if ld and rd:
-        t = rule(ld, rd)
-        if t is not None:
-            self._set_type(e, t)
-    return e
-
-
-def _add_rule(a, b):
-    (p1, s1), (p2, s2) = a, b
-    s = max(s1, s2)
-    return decimal(1 + s + max(p1 - s1, p2 - s2), s)
-
-
-def _mul_rule(a, b):
-    return decimal(a[0] + b[0], a[1] + b[1])
-
-
-def _div_rule(a, b):
-    (p1, s1), (p2, s2) = a, b
-    return decimal(p1 + s2 + max(s2 - s1, 0), max(s1, s2))
-
-
-def _mod_rule(a, b):
-    (p1, s1), (p2, s2) = a, b
-    return decimal(min(p2 - s2, p1 - s1) + max(s1, s2), max(s1, s2))
-
-
-def _literal(self, e: exp.Literal):
-    if e.is_string:
-        self._set_type(e, D.VARCHAR)
-    elif e.is_int:
-        self._set_type(e, D.INT if abs(int(e.this)) < 2**31 else D.BIGINT)
-    elif "e" in e.this.lower():
-        self._set_type(e, D.DOUBLE)
-    else:  # Trino reads 1.50 as DECIMAL(3, 2)
-        whole, frac = e.this.split(".", 1)
-        digits = whole.lstrip("-+").lstrip("0")
-        self._set_type(e, decimal(len(digits) + len(frac), len(frac)))
-    e.meta["nonnull"] = True
-    return e
-
-
-def _sum(self, e):
-    self._annotate_by_args(e, "this")
-    t = e.this.type
-    if _dt(t) in INTS:
-        self._set_type(e, D.BIGINT)
-    elif (dec := decimal_of(t)) is not None:
-        self._set_type(e, decimal(38, dec[1]))
-    return e
-
-
-def _avg(self, e):
-    t = e.this.type
-    if _dt(t) == D.DECIMAL:
-        self._set_type(e, t)
-    elif _dt(t) == D.FLOAT:
-        self._set_type(e, D.FLOAT)
-    else:
-        self._set_type(e, D.DOUBLE)
-    return e
 
 
 def _placeholder_types(values: list[Any]) -> Callable:
@@ -212,36 +105,12 @@ def _metadata(params: list[Any]) -> dict:
         exp.Sum: {"annotator": _sum},
         exp.Avg: {"annotator": _avg},
         exp.Placeholder: {"annotator": _placeholder_types(params)},
+        **{k: {"annotator": _rounding} for k in (exp.Round, exp.Ceil, exp.Floor, exp.Trunc, exp.Sign)},
     })
     return meta
 
 
 # -- rewrites -----------------------------------------------------------------------------
-def _unscaled(e: exp.Expression, scale: int) -> str:
-    """DuckDB SQL for the unscaled HUGEINT of a decimal/int value with the given scale."""
-    inner = f"CAST({e.sql('duckdb')} AS DECIMAL(38, {scale}))"
-    return f"CAST({inner} * {10 ** scale} AS HUGEINT)" if scale else f"CAST({inner} AS HUGEINT)"
-
-
-def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expression:
-    """Trino's decimal division: scale max(s1, s2), rounded HALF_UP, exact (HUGEINT)."""
-    (p1, s1), (p2, s2) = decimal_of(ta), decimal_of(tb)
-    rs = max(s1, s2)
-    p = min(38, p1 + s2 + max(s2 - s1, 0))
-    n = f"({_unscaled(a, s1)} * CAST({10 ** (rs - s1 + s2)} AS HUGEINT))"
-    d = f"({_unscaled(b, s2)})"
-    # |n| // |d| rounded half up; `//` by zero raises DuckDB's "Division by zero" (TRY -> NULL)
-    q = (f"(CASE WHEN ({n} < 0) <> ({d} < 0) THEN -1 ELSE 1 END) * "
-         f"((abs({n}) * 2 + abs({d})) // (abs({d}) * 2))")
-    text = (f"CAST(CAST({q} AS DECIMAL(38, 0)) * 0.{'0' * (rs - 1)}1 AS DECIMAL({p}, {rs}))" if rs
-            else f"CAST({q} AS DECIMAL({p}, 0))")
-    return exp.maybe_parse(text, dialect="duckdb")
-
-
-def _refuse(what: str) -> Unsupported:
-    return Unsupported(f"{what} is {HINT}")
-
-
 def _check_cast(node: exp.Cast) -> exp.Expression | None:
     to = node.args["to"]
     src = node.this.type
@@ -340,6 +209,14 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             new = decimal_divide(total, count, total.type, count.type)
             p, s = decimal_of(arg.type)
             _swap(node, exp.cast(new, decimal(p, s)), decimal(p, s))
+        elif isinstance(node, (exp.Round, exp.Trunc, exp.Ceil, exp.Floor)) and _dt(node.this.type) == D.DECIMAL:
+            _swap(node, decimal_round(node))
+        elif isinstance(node, (exp.Ceil, exp.Floor)) and _dt(node.this.type) in INTS:
+            _swap(node, node.this.copy())  # DuckDB makes integers double here; Trino keeps them
+        elif isinstance(node, exp.Trunc) and _dt(node.this.type) in INTS:
+            _swap(node, exp.cast(node.this.copy(), node.type))  # truncate(integer) is a decimal in Trino
+        elif isinstance(node, exp.Sign) and _dt(node.type) not in (None, D.UNKNOWN):
+            _swap(node, exp.cast(node.copy(), node.type))  # DuckDB's sign is always a tinyint
         elif isinstance(node, exp.Sum) and _dt(node.this.type) in INTS:
             _swap(node, exp.cast(node.copy(), "BIGINT"))  # DuckDB sums integers to HUGEINT
         elif isinstance(node, exp.Substring) and not (isinstance(node.args.get("start"), exp.Literal)
@@ -377,6 +254,8 @@ def translate(tree: exp.Expression, schema: dict[str, dict[str, str]],
     params = params or []
     for i, ph in enumerate(tree.find_all(exp.Placeholder)):
         ph.meta["index"] = i
+    typed_decimal_literals(tree)
+    unify_values_decimals(tree)
     if isinstance(tree, exp.Query):
         name_unnamed_columns(tree if isinstance(tree, exp.Select) else tree.find(exp.Select))
     try:

@@ -27,7 +27,8 @@ from ..errors import EngineError, InvalidInput, LakelabError, NotFound, Unsuppor
 from ..names import TableName, ident
 from ..templating import render
 from .base import Result
-from .dialect import HINT, column_types, python_type, translate, trino_type
+from .dialect import (HINT, column_types, python_type, translate, trino_type, typed_decimal_literals,
+                      unify_values_decimals)
 
 
 @dataclass
@@ -450,6 +451,8 @@ def parse(text: str) -> exp.Expression:
         raise EngineError(f"SQL syntax error: {e}") from None
     if len(trees) != 1:
         raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
+    typed_decimal_literals(trees[0])  # before the tree's text keys the translation cache
+    unify_values_decimals(trees[0])
     return trees[0]
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from ..config import TrinoConfig, redact
 from ..errors import EngineError, InvalidInput, LakelabError, Unavailable
+from . import trino_lineage
 from .base import Result
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class TrinoEngine:
     name = "trino"
 
     def __init__(self, lh: "Lakehouse", config: TrinoConfig | None = None):
+        self.lh = lh
         self.config = config or lh.config.trino
         if self.config is None:
             raise InvalidInput("no Trino is configured", hint="run `lakelab services up`")
@@ -191,12 +193,15 @@ class TrinoEngine:
     # -- queries -------------------------------------------------------------------------
     def execute(self, sql: str, params: Any = None, *, limit: int | None = None,
                 progress: Progress | None = None, catalog: str | None = None,
-                schema: str | None = None) -> Result:
+                schema: str | None = None, lineage_sql: str | None = None) -> Result:
+        """`lineage_sql`: the text lineage records for a CTAS/INSERT (default `sql`)."""
         if limit is not None and limit < 0:
             raise InvalidInput(f"limit must be >= 0, got {limit}")
         statement, values = _bind(sql.strip().rstrip(";"), params)
         if not statement.strip():
             raise InvalidInput("the SQL text is empty")
+        # upstream snapshots are resolved BEFORE the write runs: what the query is about to read
+        write = trino_lineage.plan_write(self.lh, statement, catalog, schema) if self.lh is not None else None
         conn = self._connection(catalog, schema)
         cur = conn.cursor(stats_callback=self._reporter(progress) if progress else None)
         t0 = time.perf_counter()
@@ -229,6 +234,8 @@ class TrinoEngine:
         if update:
             n = table.column(0)[0].as_py() if table.num_rows == 1 and table.num_columns == 1 else None
             message = f"{update}: {n} rows" if n is not None else str(update)
+        if write is not None and update:
+            stats["lineage_snapshot_id"] = trino_lineage.record(self.lh, write, cur.query_id, lineage_sql or sql)
         if progress:
             progress(self._stats(stats, cur, final=True))
         return Result(table=table, engine=self.name, sql=sql, limit=limit, has_more=has_more,

@@ -1,4 +1,5 @@
-"""%publish NAME --as TABLE [--kind table|model|report] [--description TEXT] [--owner WHO] [--tags a,b]"""
+"""%publish NAME --as TABLE [--kind table|model|report] [--inputs a.b,c.d] [--description TEXT] [--owner WHO]
+[--tags a,b]"""
 from __future__ import annotations
 
 import shlex
@@ -29,7 +30,10 @@ class PublishMagics(Magics):
     @argument("name", help="a kernel variable (DataFrame, Arrow table, query result), a file path, "
                            "or an existing dataset's name")
     @argument("--as", dest="target", required=True, metavar="TABLE", help="the dataset to publish, namespace.table")
-    @argument("--kind", choices=KINDS, default="table", help="table (default); model and report are coming")
+    @argument("--kind", choices=KINDS, default="table",
+              help="table (default); model (a picklable object, file or directory) or report (notebook path, "
+                   "figure, DataFrame, .html file): each publish adds a version")
+    @argument("--inputs", metavar="a.b,c.d", help="datasets it was made from (recorded as lineage)")
     @argument("--description", help="what the dataset holds (quote it)")
     @argument("--owner", help="who answers questions about it (default: you)")
     @argument("--tags", metavar="a,b", help="comma-separated tags")
@@ -45,10 +49,13 @@ class PublishMagics(Magics):
         except IPythonUsageError as e:  # unknown or malformed options: one line, no traceback
             raise UsageError(f"%publish: {e}", hint="see %publish? for the options") from None
         from .. import connect
+        from ..publish import publish
 
-        return connect().publish(self._resolve(args.name), args.target, kind=args.kind,
-                                 description=_unquote(args.description), owner=_unquote(args.owner),
-                                 tags=_unquote(args.tags), mode=args.mode)
+        inputs = [i.strip() for i in (_unquote(args.inputs) or "").split(",") if i.strip()] or None
+        # publish() directly: it takes `inputs` (Lakehouse.publish will forward it too)
+        return publish(connect(), self._resolve(args.name), args.target, kind=args.kind,
+                       description=_unquote(args.description), owner=_unquote(args.owner),
+                       tags=_unquote(args.tags), mode=args.mode, inputs=inputs)
 
     def _resolve(self, text: str) -> Any:
         """The kernel variable NAME names, else NAME itself (a path or a dataset name)."""

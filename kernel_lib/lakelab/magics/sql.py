@@ -21,6 +21,7 @@ from ..templating import template_names
 from . import UsageError, user_errors
 
 DEFAULT_LIMIT = 1000
+PROGRESS_DELAY_S = 0.5  # the progress line appears once a query has run this long (no flicker)
 _WITH = re.compile(r"\A\s*WITH\s+(?!RECURSIVE\b)", re.I)
 _INT = re.compile(r"-?\d+\Z")
 _FLOAT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)\Z")
@@ -121,7 +122,7 @@ class SqlMagics(Magics):
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
-        progress = ProgressDisplay(engine.name)
+        progress = ProgressDisplay(engine.name, PROGRESS_DELAY_S)
         try:
             result = engine.execute(sql, params, limit=limit, progress=progress, **session)
         finally:
@@ -157,8 +158,12 @@ class SqlMagics(Magics):
         if args.explain or args.output:
             raise UsageError("%%trino: --into writes a table; it does not combine with --explain or -o")
         started = time.monotonic()
-        report = transform(self.lh, args.into, sql=sql, mode=args.mode or "create", engine=engine_name,
-                           params=params)
+        progress = ProgressDisplay(engine_name, PROGRESS_DELAY_S)
+        try:
+            report = transform(self.lh, args.into, sql=sql, mode=args.mode or "create", engine=engine_name,
+                               params=params, schema=args.schema, catalog=args.catalog, progress=progress)
+        finally:
+            progress.close()
         report.setdefault("elapsed_s", time.monotonic() - started)
         self._display_html(write_html(report, engine_name))
         return None

@@ -131,7 +131,7 @@ class WorkspaceManager:
             if impl.lifecycle:
                 self.store.new_token(name)
             try:
-                impl.start(rec)
+                self._start(impl, rec)
             except BaseException as e:
                 rec.state, rec.message, rec.stopped_at = FAILED, f"start failed: {e}", time.time()
                 rec.head, rec.nodes = None, []
@@ -212,6 +212,20 @@ class WorkspaceManager:
         return stopped
 
     # -- helpers ----------------------------------------------------------------------
+    def _start(self, impl: Backend, rec: WorkspaceRecord) -> None:
+        """Start, retrying once when the cluster itself failed to come up: Ray's internal
+        start-up timeouts can trip on an overloaded host (a backend undoes a failed start)."""
+        attempts = max(1, int(getattr(self.settings, "start_attempts", 2)))
+        for attempt in range(1, attempts + 1):
+            try:
+                impl.start(rec)
+                return
+            except Unavailable as e:
+                if attempt == attempts:
+                    raise
+                log.warning("workspace %s: start attempt %d failed (%s); retrying", rec.name, attempt, e)
+                rec.head, rec.nodes = None, []
+
     def _token(self, rec: WorkspaceRecord) -> str | None:
         p = self.store.token_path(rec.name)
         return p.read_text().strip() if p.exists() else None
@@ -231,30 +245,34 @@ class WorkspaceManager:
                 self.store.save(rec)
 
     def _refresh(self, rec: WorkspaceRecord, locked: bool = False) -> WorkspaceRecord:
-        """Mark a record whose cluster is gone. Skipped while another process holds the
-        record's lock (a create or scale in progress is not a dead cluster)."""
+        """Bring a record in line with reality. Skipped while another process holds the
+        record's lock: a create or scale in progress is not a dead cluster."""
         if rec.state not in ACTIVE:
             return rec
         impl = self.backend(rec.backend)
-        if impl.alive(rec):
+        if rec.state == RUNNING and impl.alive(rec):
             return rec
         if locked:
-            return self._mark_dead(rec, impl)
+            return self._settle(rec, impl)
         with self.store.try_lock(rec.name) as got:
             if not got:
                 return rec
-            return self._mark_dead(self.store.load(rec.name), impl)
+            return self._settle(self.store.load(rec.name), impl)
 
-    def _mark_dead(self, rec: WorkspaceRecord, impl: Backend) -> WorkspaceRecord:
-        if rec.state not in ACTIVE or impl.alive(rec):
+    def _settle(self, rec: WorkspaceRecord, impl: Backend) -> WorkspaceRecord:
+        """Nobody is working on this record (we hold its lock): a running workspace whose
+        head died is failed; a pending or stopping one was abandoned by a process that
+        exited half-way (a killed server or CLI). Either way its leftovers are ended."""
+        if rec.state not in ACTIVE or (rec.state == RUNNING and impl.alive(rec)):
             return rec
         was = rec.state
-        impl.stop(rec)  # end surviving workers of a dead head
+        impl.stop(rec)
         rec.state = STOPPED if was == STOPPING else FAILED
-        rec.message = rec.message if was == STOPPING else "the cluster's head process is gone"
+        rec.message = {RUNNING: "the cluster's head process is gone",
+                       PENDING: "start-up was interrupted: the process starting it exited",
+                       STOPPING: rec.message}[was]
         rec.stopped_at = time.time()
         self.store.save(rec)
         return rec
-
 
 __all__ = ["WorkspaceManager", "PENDING", "RUNNING", "STOPPING", "STOPPED", "FAILED"]

@@ -106,3 +106,40 @@ class MetadataHandler(DatasetResource):
             return d.describe()
 
         self.reply(ids_as_text(await self.run(work)))
+
+
+class VersionsHandler(DatasetResource):
+    """A model's or report's versions, oldest first."""
+
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        versions = await self.run(lambda: self.dataset(name).versions())
+        self.reply(ids_as_text({"dataset": name, "versions": versions}))
+
+
+# A report is user-made HTML (a notebook render, plotly's JavaScript): it runs only inside an
+# opaque-origin sandbox (no cookies, no XSRF token, no calls to the Jupyter API), may load
+# nothing from the network, and may be framed only by JupyterLab itself.
+REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+              "script-src 'unsafe-inline'; frame-ancestors 'self'")
+
+
+class ReportHandler(DatasetResource):
+    """One version of a report as an HTML page, for a sandboxed iframe."""
+
+    @property
+    def content_security_policy(self) -> str:
+        return REPORT_CSP
+
+    @web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        from lakelab.artifacts import report_html
+
+        try:
+            n = int(version)
+        except ValueError:
+            raise InvalidInput(f"version must be a whole number, got {version[:40]!r}") from None
+        text = await self.run(lambda: report_html(self.dataset(name), n))
+        self.set_header("Cache-Control", "private, no-cache")  # re-checked on load: never a stale copy
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(text, set_content_type="text/html; charset=utf-8")

@@ -4,6 +4,7 @@ and the server's own shutdown stopping what is left."""
 from __future__ import annotations
 
 import json
+import re
 
 from pathlib import Path
 
@@ -87,7 +88,8 @@ async def test_workspace_lifecycle_through_rest_and_dashboard_proxy(jp_fetch, jp
     mgr = WorkspaceManager(root=lakelab_home / "workspaces")
     try:
         code, rec = await call(jp_fetch, method="POST", body={"name": "web", "cpus": 1, "workers": 0})
-        assert code == 201 and rec["state"] == "running" and rec["has_dashboard"]
+        assert code == 201, rec
+        assert rec["state"] == "running" and rec["has_dashboard"]
         check_schema("Workspace", rec)
         token = mgr.store.token("web")
 
@@ -102,6 +104,13 @@ async def test_workspace_lifecycle_through_rest_and_dashboard_proxy(jp_fetch, jp
         # the dashboard through the proxy: the server adds the token, the browser never has it
         code, page = await call(jp_fetch, "web", "dashboard/")
         assert code == 200 and b"<html" in page.lower() and token.encode() not in page
+        # its relative asset links resolve through the proxy under the base_url, as a page
+        script = re.search(rb'src="\./(static/js/[^"]+\.js)"', page).group(1).decode()
+        asset = await jp_fetch(*API, "web", "dashboard", *script.split("/"), request_timeout=60)
+        assert asset.code == 200 and "javascript" in asset.headers["Content-Type"]
+        html_page = await jp_fetch(*API, "web", "dashboard/", request_timeout=60)
+        assert html_page.headers["Content-Type"].startswith("text/html")
+        assert "default-src 'none'" not in html_page.headers.get("Content-Security-Policy", "")
         code, version = await call(jp_fetch, "web", "dashboard", "api", "version")
         assert code == 200 and version["ray_version"].startswith("2.")
         with pytest.raises(HTTPClientError) as redirect:
@@ -134,7 +143,7 @@ async def test_stopping_the_server_stops_its_workspaces(jp_fetch, jp_serverapp, 
     mgr = WorkspaceManager(root=lakelab_home / "workspaces")
     try:
         code, rec = await call(jp_fetch, method="POST", body={"name": "left", "cpus": 1})
-        assert code == 201
+        assert code == 201, rec
         head = mgr.store.load("left").head.pid
         await jp_serverapp._cleanup()  # what the server runs when it is stopped
         assert group_pids(head) == []

@@ -69,6 +69,14 @@ def _raylet_died(node: NodeProc) -> bool:
     return False
 
 
+def _raylet_error(temp_dir: str | None) -> str:
+    """The fatal line of a raylet's log (its temp dir is removed when the start is undone)."""
+    lines: list[str] = []
+    for log in sorted(Path(temp_dir or "/nonexistent").glob("session_latest/logs/raylet*.out")):
+        lines += [ln for ln in log.read_text(errors="replace").splitlines() if "Check failed" in ln or " F " in ln]
+    return lines[-1].split("Check failed:", 1)[-1].strip()[:300] if lines else "no fatal line in raylet.out"
+
+
 def _port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -169,8 +177,8 @@ class LocalBackend(Backend):
                     raise Unavailable(f"workspace {rec.name!r}: the {node.role} node exited during start-up: "
                                       f"{self._tail(node.log, 3)}")
                 if _raylet_died(node):  # `ray start` itself would wait out its whole timeout
-                    raise Unavailable(f"workspace {rec.name!r}: the {node.role} node's raylet died during start-up",
-                                      hint=f"see raylet.out under {rec.temp_dir}/session_latest/logs")
+                    raise Unavailable(f"workspace {rec.name!r}: the {node.role} node's raylet died during start-up: "
+                                      f"{_raylet_error(rec.temp_dir)}")
             try:
                 rows = dashboard_get(url, "api/v0/nodes?limit=1000", token, timeout=5)
                 alive = [n for n in rows["data"]["result"]["result"] if n.get("state") == "ALIVE"]
