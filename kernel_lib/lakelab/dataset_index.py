@@ -23,7 +23,7 @@ from pyiceberg.io import load_file_io
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.types import ListType, MapType, NestedField, StructType
 
-from .metadata import L_UPSTREAM, read_metadata
+from .metadata import read_metadata, upstream_tables
 
 if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
@@ -58,14 +58,7 @@ def entry_from_metadata(ident: tuple[str, ...], location: str, meta: "TableMetad
     md = read_metadata(dict(meta.properties))
     snap = meta.current_snapshot()
     summary = dict(snap.summary.additional_properties) if snap and snap.summary else {}
-    upstream: set[str] = set()
-    for s in meta.snapshots:
-        raw = (s.summary.additional_properties if s.summary else {}).get(L_UPSTREAM)
-        if raw:
-            try:
-                upstream.update(str(u["table"]) for u in json.loads(raw) if isinstance(u, dict) and "table" in u)
-            except (ValueError, TypeError):
-                pass  # a hand-edited summary must not break the index
+    upstream = upstream_tables(meta)  # lakelab summaries and Trino-write lineage properties
     cols = column_names(meta.schema().fields)
     dotted = ".".join(ident)
     text = " ".join([dotted, md["description"] or "", " ".join(md["tags"]), md["owner"] or "", " ".join(cols)])

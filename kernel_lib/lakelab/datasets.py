@@ -154,7 +154,9 @@ class Dataset:
         """Everything about the dataset as plain data (the REST detail and the card)."""
         return {"name": self.name, "namespace": ".".join(self.table_name.namespace), "table": self.table_name.name,
                 **self.metadata, "schema": self.schema, "partition_spec": self.partition_spec,
-                "sort_order": self.sort_order, "properties": self.properties, "stats": self.stats,
+                "sort_order": self.sort_order, "stats": self.stats,
+                # per-snapshot lineage records are shown as lineage, not as raw properties
+                "properties": {k: v for k, v in self.properties.items() if not k.startswith("lakelab.lineage.")},
                 "location": self.table.location(), "format_version": self.table.format_version,
                 **({"versions": self.versions()} if self.metadata["kind"] != "table" else {})}
 

@@ -80,11 +80,13 @@ class Lakehouse:
 
     def transform(self, out: str, sql: str | None = None, fn: Callable | None = None,
                   inputs: Iterable[str] | None = None, workspace: str | None = None,
-                  mode: str = "create", engine: str | None = None, params: dict[str, Any] | None = None):
+                  mode: str = "create", engine: str | None = None, params: dict[str, Any] | None = None,
+                  schema: str | None = None, catalog: str | None = None):
+        """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL."""
         from .transform import transform
 
         return transform(self, out, sql=sql, fn=fn, inputs=inputs, workspace=workspace,
-                         mode=mode, engine=engine, params=params)
+                         mode=mode, engine=engine, params=params, schema=schema, catalog=catalog)
 
     def publish(self, obj: Any, name: str, kind: str | None = None, description: str | None = None,
                 owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None):

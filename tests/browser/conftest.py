@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -34,14 +33,14 @@ BULK_DATASETS = 450
 def seed_lakehouse(home: Path) -> dict[str, int]:
     """Three small datasets with lakelab metadata, written with pyiceberg directly:
     demo.flights (two appends: two snapshots for time travel, column docs), demo.airlines,
-    demo.delay_model and demo.delay_report (a model and a report: tables of versions),
+    demo.delay_model (a scikit-learn model trained on demo.flights, two versions) and
+    demo.delay_report (made from the model: a DataFrame, then a notebook),
     demo.delays_by_carrier with recorded lineage, sales.eu.orders and a `bulk` namespace."""
     from pyiceberg.schema import Schema
     from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
 
     import lakelab
     from lakelab import metadata as md
-    from lakelab.artifacts import VERSION_SCHEMA
     from lakelab.catalog import WRITE_PROPERTIES, ensure_namespace
     from lakelab.config import load_config
 
@@ -87,17 +86,8 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
         a.append(airlines, snapshot_properties=md.Lineage("ingest", user="tester").summary())
         a = cat.load_table(("demo", "airlines"))
 
-        # models and reports are tables of versions (lakelab.artifacts.VERSION_SCHEMA)
-        for name, kind, uri, fmt in [("delay_model", "model", "file:///models/delay/1.joblib", "joblib"),
-                                     ("delay_report", "report", "file:///reports/delay/1.html", "html")]:
-            versions = pa.table({
-                "version": [1], "uri": [uri], "sha256": ["0" * 64], "bytes": [1024],
-                "created_at": [datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)], "created_by": ["tester"],
-                "metadata": [json.dumps({"format": fmt})]}, schema=VERSION_SCHEMA)
-            v = cat.create_table(("demo", name), schema=versions.schema, properties={
-                **md.metadata_properties(kind=kind, owner="ml", tags="ml",
-                                         description=f"Departure delay {kind}")})
-            v.append(versions, snapshot_properties=md.Lineage("publish", user="tester").summary())
+        # a real model and report, published with the library: table -> model -> report
+        publish_model_and_report(lh, home)
 
         derived = pa.table({"carrier": carriers, "avg_dep_delay": pa.array([1.5, 2.0, 3.25, 4.0, 5.5])})
         d = cat.create_table(("demo", "delays_by_carrier"), schema=derived.schema, properties={
@@ -127,6 +117,34 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
             os.environ.pop("LAKELAB_HOME", None)
         else:
             os.environ["LAKELAB_HOME"] = old
+
+
+REPORT_TITLE = "Delay report from the published model"
+
+
+def publish_model_and_report(lh, home: Path) -> None:
+    """demo.delay_model v1 and v2 (scikit-learn, inputs demo.flights) and demo.delay_report
+    v1 (a DataFrame) and v2 (a notebook rendered to HTML), both with inputs demo.delay_model."""
+    import nbformat
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    frame = lh.catalog.load_table(("demo", "flights")).scan().to_pandas()
+    x = frame[["flight"]].to_numpy()
+    for fit_rows in (1000, len(frame)):
+        model = LinearRegression().fit(x[:fit_rows], frame["dep_delay"][:fit_rows])
+        lh.publish(model, "demo.delay_model", kind="model", inputs=["demo.flights"], owner="ml", tags="ml",
+                   description="Departure delay model")
+    per_carrier = frame.assign(predicted=model.predict(x)).groupby("carrier", as_index=False)["predicted"].mean()
+    lh.publish(per_carrier, "demo.delay_report", kind="report", inputs=["demo.delay_model"], owner="ml", tags="ml",
+               description="Departure delay report")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {REPORT_TITLE}"),
+                nbformat.v4.new_code_cell("print('mean predicted delay')", outputs=[
+                    nbformat.v4.new_output("stream", name="stdout", text="mean predicted delay: 19.5\n")])]
+    path = home.parent / "delay_report.ipynb"
+    nbformat.write(nb, str(path))
+    lh.publish(str(path), "demo.delay_report", kind="report", inputs=["demo.delay_model"])
 
 
 def free_port() -> int:

@@ -56,6 +56,9 @@ def test_sidebar_lists_the_datasets_with_kind_icons(page: Page, lab: Lab):
     assert row(page, "flights").get_attribute("data-dataset-kind") == "table"
     assert row(page, "delay_model").get_attribute("data-dataset-kind") == "model"
     assert row(page, "delay_report").get_attribute("data-dataset-kind") == "report"
+    # models and reports say their kind and how many versions they have
+    expect(row(page, "delay_model").locator(".jp-lakelab-detail")).to_have_text("model · 2 versions")
+    expect(row(page, "delay_report").locator(".jp-lakelab-detail")).to_have_text("report · 2 versions")
     # a dataset expands into its columns with their types
     row(page, "flights").locator(".jp-lakelab-caret").click()
     expect(row(page, "dep_delay", "column").locator(".jp-lakelab-detail")).to_have_text("double")
@@ -141,7 +144,11 @@ def test_dataset_view_shows_schema_stats_lineage_and_a_preview_with_rows(page: P
     expect(view.locator(".jp-lakelab-stats")).to_contain_text("2,500")
     expect(view.locator("textarea[name=description]")).to_have_value("Departures from New York airports")
     expect(view.locator(".jp-lakelab-snapshot")).to_have_count(2)
-    expect(view.locator(".jp-lakelab-downstream .jp-lakelab-link")).to_have_text(["demo.delays_by_carrier"])
+    # the lineage graph, two hops down: the derived table, the model trained on flights, its report
+    downstream = view.locator('.jp-lakelab-lineage-node[data-direction="downstream"]')
+    expect(downstream).to_have_count(3)
+    assert sorted(downstream.evaluate_all("ns => ns.map(n => n.dataset.name)")) == [
+        "demo.delay_model", "demo.delay_report", "demo.delays_by_carrier"]
     expect(view.locator(".jp-lakelab-preview-status")).to_have_text(re.compile(r"1,000 of 2,500 rows"))
     page.wait_for_function("""() => {
         const m = window.jupyterapp.shell.currentWidget.content.previewModel;
@@ -152,11 +159,13 @@ def test_dataset_view_shows_schema_stats_lineage_and_a_preview_with_rows(page: P
     assert preview_cell(page, 0, 1) in {"AA", "B6", "DL", "UA", "WN"}
     assert preview_cell(page, 3, 2) in {"JFK", "LGA", "EWR"}
     shot(page, "dataset-view")
-    # a lineage link opens the other dataset
-    view.locator(".jp-lakelab-downstream .jp-lakelab-link").click()
+    # a lineage node opens the other dataset
+    view.locator('.jp-lakelab-lineage-node[data-name="demo.delays_by_carrier"]').click()
     other = page.locator(".jp-lakelab-dataset:visible")
     expect(other.locator(".jp-lakelab-dataset-name")).to_have_text("demo.delays_by_carrier")
-    expect(other.locator(".jp-lakelab-upstream .jp-lakelab-link")).to_have_text(["demo.flights", "demo.airlines"])
+    upstream = other.locator('.jp-lakelab-lineage-node.jp-mod-openable[data-direction="upstream"]')
+    expect(upstream).to_have_count(2)
+    assert sorted(upstream.evaluate_all("ns => ns.map(n => n.dataset.name)")) == ["demo.airlines", "demo.flights"]
     assert page.page_errors == []
 
 
@@ -357,9 +366,13 @@ def test_a_model_dataset_shows_its_versions(page: Page, lab: Lab):
     view = page.locator(".jp-lakelab-dataset:visible")
     expect(view.locator(".jp-lakelab-kind-model")).to_have_text("model")
     versions = view.locator(".jp-lakelab-version")
-    expect(versions).to_have_count(1)
-    expect(versions.first).to_contain_text("joblib")
-    expect(versions.first).to_contain_text("file:///models/delay/1.joblib")
+    expect(versions).to_have_count(2)
+    # newest first, with the libraries needed to load it and a short checksum
+    expect(versions.first.locator("td").first).to_have_text("2")
+    expect(versions.first.locator(".jp-lakelab-libraries")).to_contain_text("scikit-learn")
+    expect(versions.first.locator(".jp-lakelab-sha")).to_have_text(re.compile(r"^[0-9a-f]{12}$"))
+    assert len(versions.first.locator(".jp-lakelab-sha").get_attribute("title")) == 64
+    expect(view.locator(".jp-lakelab-stats")).to_contain_text("versions")
     shot(page, "dataset-view-model")
 
 

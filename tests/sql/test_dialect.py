@@ -113,3 +113,25 @@ def test_text_to_number_casts_accept_only_what_trino_accepts(lh):
 def test_substring_from_position_zero_is_empty_like_trino(lh):
     assert one(lh, "SELECT substr('hello', 0, 2) AS a, substr('hello', -3, 2) AS b, substr('hello', 2) AS c") \
         == {"a": "", "b": "ll", "c": "ello"}
+
+
+def test_decimal_rounding_is_exact_half_away_from_zero_in_trinos_types(lh):
+    # Trino 476: round(decimal(p, s), d) is decimal(p + 1, s); ceil/floor/round(x) decimal(p - s + 1, 0)
+    res = lh.sql("SELECT round(DECIMAL '2.345', 2) AS a, round(DECIMAL '-2.345', 2) AS b, "
+                 "round(DECIMAL '125.5', -1) AS c, ceil(DECIMAL '2.345') AS d, floor(DECIMAL '-2.345') AS e, "
+                 "truncate(DECIMAL '-2.79', 1) AS f, truncate(DECIMAL '2.79') AS g", engine="duckdb").table
+    assert res.to_pylist() == [{"a": Decimal("2.350"), "b": Decimal("-2.350"), "c": Decimal("130.0"),
+                                "d": Decimal("3"), "e": Decimal("-3"), "f": Decimal("-2.70"), "g": Decimal("2")}]
+    assert [str(t) for t in res.schema.types] == ["decimal128(5, 3)", "decimal128(5, 3)", "decimal128(5, 1)",
+                                                  "decimal128(2, 0)", "decimal128(2, 0)", "decimal128(3, 2)",
+                                                  "decimal128(1, 0)"]
+
+
+def test_typed_decimal_literal_keeps_its_digits_but_cast_to_bare_decimal_does_not(lh):
+    row = one(lh, "SELECT DECIMAL '2.345' AS a, CAST('2.345' AS DECIMAL) AS b")
+    assert row == {"a": Decimal("2.345"), "b": Decimal("2")}
+
+
+def test_rounding_a_decimal_to_a_column_number_of_digits_is_refused(lh):
+    with pytest.raises(Unsupported, match="round"):
+        lh.sql("SELECT round(DECIMAL '1.55', d) FROM (VALUES 1) AS t(d)", engine="duckdb")

@@ -47,6 +47,8 @@ export interface IDatasetSummary {
   totalBytes: number | null;
   lastUpdatedMs: number | null;
   snapshotId: string | null;
+  /** Models and reports: how many versions (null for tables or when unknown). */
+  versionCount: number | null;
 }
 
 export interface IDatasetPage {
@@ -71,6 +73,10 @@ export interface IVersion {
   createdAt: string | null;
   createdBy: string | null;
   format: string | null;
+  sha256: string | null;
+  /** Library name -> version needed to load a model. */
+  libraries: Record<string, string>;
+  inputs: string[];
 }
 
 export interface IDatasetDetail extends IDatasetSummary {
@@ -95,6 +101,30 @@ export interface ISnapshot {
 export interface ILineage {
   upstream: { name: string; type: string; exists: boolean }[];
   downstream: { name: string; type: string; exists: boolean }[];
+}
+
+export type LineageDirection = 'self' | 'upstream' | 'downstream';
+
+export interface ILineageNode {
+  id: string;
+  /** 'dataset' or 'source' (a file or URL outside the catalog). */
+  type: string;
+  exists: boolean;
+  direction: LineageDirection;
+}
+
+/** `source` was an input of `target`. */
+export interface ILineageEdge {
+  source: string;
+  target: string;
+  type: string;
+}
+
+export interface ILineageGraph {
+  dataset: string;
+  depth: number;
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
 }
 
 export interface IPreviewColumn {
@@ -246,7 +276,9 @@ export function parseSummary(value: unknown): IDatasetSummary {
     fileCount: num(stats.file_count),
     totalBytes: num(stats.total_bytes),
     lastUpdatedMs: num(stats.last_updated_ms),
-    snapshotId: str(b.stats ? stats.current_snapshot_id : b.snapshot_id)
+    snapshotId: str(b.stats ? stats.current_snapshot_id : b.snapshot_id),
+    // a detail carries the versions themselves; a summary carries their number
+    versionCount: Array.isArray(b.versions) ? b.versions.length : num(b.versions)
   };
 }
 
@@ -294,7 +326,15 @@ export function parseVersion(value: unknown): IVersion {
     bytes: num(v.bytes),
     createdAt: str(v.created_at),
     createdBy: str(v.created_by),
-    format: str(meta.format)
+    format: str(meta.format),
+    sha256: str(v.sha256),
+    libraries:
+      meta.libraries && typeof meta.libraries === 'object' && !Array.isArray(meta.libraries)
+        ? Object.fromEntries(Object.entries(meta.libraries as Json).map(([k, x]) => [k, String(x)]))
+        : {},
+    inputs: Array.isArray(meta.inputs)
+      ? meta.inputs.map(i => (i && typeof i === 'object' ? String((i as Json).table ?? (i as Json).name ?? '') : String(i))).filter(Boolean)
+      : []
   };
 }
 
@@ -322,6 +362,23 @@ export function parseLineage(body: unknown, self: string): ILineage {
       .filter(n => n.direction === dir && String(n.id) !== self)
       .map(n => ({ name: String(n.id), type: String(n.type ?? 'dataset'), exists: n.exists !== false }));
   return { upstream: pick('upstream'), downstream: pick('downstream') };
+}
+
+export function parseLineageGraph(body: unknown): ILineageGraph {
+  const b = obj(body, 'lineage');
+  const dir = (v: unknown): LineageDirection => (v === 'upstream' || v === 'downstream' ? v : 'self');
+  return {
+    dataset: String(b.dataset ?? ''),
+    depth: num(b.depth) ?? 1,
+    nodes: list(b, 'nodes').map(v => {
+      const n = obj(v, 'lineage node');
+      return { id: String(n.id), type: String(n.type ?? 'dataset'), exists: n.exists !== false, direction: dir(n.direction) };
+    }),
+    edges: list(b, 'edges').map(v => {
+      const e = obj(v, 'lineage edge');
+      return { source: String(e.source), target: String(e.target), type: String(e.type ?? 'dataset') };
+    })
+  };
 }
 
 export function parsePreview(body: unknown): IPreview {
@@ -374,6 +431,11 @@ function qs(params: Record<string, string | number | null | undefined>): string 
 
 const enc = encodeURIComponent;
 
+/** A report version's page, relative to the API root (the iframe's src joins it to the base URL). */
+export function reportPath(name: string, version: number): string {
+  return `datasets/${enc(name)}/versions/${version}/report`;
+}
+
 export class LakelabClient {
   constructor(private readonly request: Requester) {}
 
@@ -423,6 +485,11 @@ export class LakelabClient {
 
   async lineage(name: string): Promise<ILineage> {
     return parseLineage(await this.get(`datasets/${enc(name)}/lineage`), name);
+  }
+
+  /** The lineage graph `depth` hops up and down from the dataset. */
+  async lineageGraph(name: string, depth: number): Promise<ILineageGraph> {
+    return parseLineageGraph(await this.get(`datasets/${enc(name)}/lineage${qs({ depth })}`));
   }
 
   /**

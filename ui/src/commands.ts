@@ -2,7 +2,7 @@
  * Every user action is a command (palette, context menu, buttons): open a dataset, open
  * its preview, query it in a notebook, copy its name or a SELECT, refresh.
  */
-import { JupyterFrontEnd } from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import { Clipboard, ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -10,6 +10,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { LakelabClient } from './api';
 import { DatasetView } from './datasetView';
 import { lakehouseIcon } from './icons';
+import { OPEN_REPORT, registerReports } from './report';
 import { selectSql, trinoCell } from './text';
 import { LakehouseSidebar } from './sidebar';
 
@@ -65,8 +66,13 @@ export async function openDataset(ctx: ICommandContext, name: string): Promise<M
   widget.title.icon = lakehouseIcon;
   widget.title.closable = true;
   view.actionRequested.connect((_, req) => {
-    const command = { open: CommandIDs.open, query: CommandIDs.query, 'copy-select': CommandIDs.copySelect }[req.action];
-    void ctx.app.commands.execute(command, { name: req.name });
+    const command = {
+      open: CommandIDs.open,
+      query: CommandIDs.query,
+      'copy-select': CommandIDs.copySelect,
+      'open-report': OPEN_REPORT
+    }[req.action];
+    void ctx.app.commands.execute(command, req.version === undefined ? { name: req.name } : { name: req.name, version: req.version });
   });
   void ctx.tracker.add(widget);
   ctx.app.shell.add(widget, 'main');
@@ -108,8 +114,9 @@ export async function queryInNotebook(ctx: ICommandContext, name: string): Promi
   return panel;
 }
 
-export function registerCommands(ctx: ICommandContext): void {
+export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer | null = null): void {
   const { app } = ctx;
+  registerReports({ app, client: ctx.client, palette: ctx.palette, target: args => target(ctx, args) }, restorer);
   const need = (args: Record<string, unknown>) => {
     const name = target(ctx, args);
     if (!name) {

@@ -1,6 +1,7 @@
 /**
  * The dataset view: about (editable description/owner/tags), stats, schema, snapshots
- * (pick one to preview it: time travel), lineage links, and a paged preview grid.
+ * (pick one to preview it: time travel), versions of a model or report, the lineage graph
+ * (several hops up and down, each node opens its dataset) and a paged preview grid.
  */
 import { BasicKeyHandler, BasicMouseHandler, DataGrid, TextRenderer } from '@lumino/datagrid';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -8,13 +9,16 @@ import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
 
 import {
   ApiError,
+  DatasetKind,
   IDatasetDetail,
   IField,
-  ILineage,
+  ILineageGraph,
   ISnapshot,
   LakelabClient
 } from './api';
 import { kindIcon } from './icons';
+import { drawLineage } from './lineageGraph';
+import { layoutLineage } from './lineageLayout';
 import { PagingDataModel } from './paging';
 import { formatBytes } from './text';
 
@@ -26,7 +30,13 @@ export interface IDatasetViewOptions {
 }
 
 /** What the view asks its host to do (open another dataset, insert a query…). */
-export type DatasetAction = { action: 'open' | 'query' | 'copy-select'; name: string };
+export type DatasetAction = { action: 'open' | 'query' | 'copy-select' | 'open-report'; name: string; version?: number };
+
+/** Hops of lineage drawn up and down (the depth selector's choices). */
+export const LINEAGE_DEPTHS = [1, 2, 3];
+export const DEFAULT_LINEAGE_DEPTH = 2;
+// kinds are looked up per node for their icons: bounded, a huge graph draws the rest as tables
+const MAX_KIND_LOOKUPS = 40;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -144,9 +154,8 @@ export class DatasetView extends SplitPanel {
     }
     this._previewPanel.show();
     this._renderInfo();
-    const [snapshots, lineage] = await Promise.allSettled([client.snapshots(name), client.lineage(name)]);
+    const [snapshots] = await Promise.allSettled([client.snapshots(name), this.loadLineage(this._lineageDepth)]);
     this._renderSnapshots(snapshots.status === 'fulfilled' ? snapshots.value : errText(snapshots.reason));
-    this._renderLineage(lineage.status === 'fulfilled' ? lineage.value : errText(lineage.reason));
     await this.preview(null);
   }
 
@@ -214,8 +223,11 @@ export class DatasetView extends SplitPanel {
       b.addEventListener('click', () => this._action.emit({ action, name: d.name }));
       return b;
     };
+    if (d.kind === 'report' && d.versions.length) {
+      actions.append(button('Open report', 'open-report', 'jp-mod-accept jp-lakelab-open-report'));
+    }
     actions.append(
-      button('Query in notebook', 'query', 'jp-mod-accept jp-lakelab-query'),
+      button('Query in notebook', 'query', `${d.kind === 'report' ? '' : 'jp-mod-accept '}jp-lakelab-query`),
       button('Copy SELECT', 'copy-select', 'jp-lakelab-copy-select')
     );
     const reload = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-reload', 'Reload');
@@ -232,7 +244,11 @@ export class DatasetView extends SplitPanel {
       s.append(el('div', 'jp-lakelab-stat-value', value), el('div', 'jp-lakelab-stat-label', label));
       stats.append(s);
     };
-    stat('rows', d.rowCount === null ? '–' : d.rowCount.toLocaleString());
+    if (d.kind !== 'table') {
+      stat('versions', d.versions.length.toLocaleString());
+    } else {
+      stat('rows', d.rowCount === null ? '–' : d.rowCount.toLocaleString());
+    }
     stat('files', d.fileCount === null ? '–' : d.fileCount.toLocaleString());
     stat('size', formatBytes(d.totalBytes));
     stat('last update', when(d.lastUpdatedMs));
@@ -253,7 +269,18 @@ export class DatasetView extends SplitPanel {
     this._snapshotsBox = el('div', 'jp-lakelab-snapshots', 'Loading snapshots…');
     root.append(this._section('Snapshots', this._snapshotsBox));
     this._lineageBox = el('div', 'jp-lakelab-lineage', 'Loading lineage…');
-    root.append(this._section('Lineage', this._lineageBox));
+    const lineage = this._section('Lineage', this._lineageBox, 'jp-lakelab-lineage-section');
+    const depth = el('select', 'jp-mod-styled jp-lakelab-lineage-depth');
+    depth.setAttribute('aria-label', 'Lineage depth (hops)');
+    for (const n of LINEAGE_DEPTHS) {
+      const o = el('option', '', `${n} ${n === 1 ? 'hop' : 'hops'}`);
+      o.value = String(n);
+      o.selected = n === this._lineageDepth;
+      depth.append(o);
+    }
+    depth.addEventListener('change', () => void this.loadLineage(Number(depth.value)));
+    lineage.firstElementChild!.append(depth);
+    root.append(lineage);
   }
 
   private _section(title: string, body: HTMLElement, cls = ''): HTMLElement {
@@ -324,20 +351,34 @@ export class DatasetView extends SplitPanel {
     }
     const table = el('table', 'jp-lakelab-table');
     const head = el('tr');
-    for (const h of ['version', 'created', 'by', 'format', 'size', 'artifact']) {
+    const cols = ['version', 'created', 'by', 'size', 'sha256', d.kind === 'model' ? 'libraries' : 'format', ''];
+    for (const h of cols) {
       head.append(el('th', '', h));
     }
     table.append(el('thead'), el('tbody'));
     table.tHead!.append(head);
     for (const v of [...d.versions].reverse()) {
       const tr = el('tr', 'jp-lakelab-version');
+      tr.dataset.version = String(v.version);
+      tr.title = v.uri;
+      const sha = el('td', 'jp-lakelab-mono jp-lakelab-sha', v.sha256 ? v.sha256.slice(0, 12) : '');
+      sha.title = v.sha256 ?? '';
+      const libs = Object.entries(v.libraries).map(([k, x]) => `${k} ${x}`).join(', ');
+      const last = el('td');
+      if (d.kind === 'report') {
+        const open = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-open-version', 'Open');
+        open.title = `Open version ${v.version} of the report in a sandboxed tab`;
+        open.addEventListener('click', () => this._action.emit({ action: 'open-report', name: d.name, version: v.version }));
+        last.append(open);
+      }
       tr.append(
         el('td', '', String(v.version)),
         el('td', '', v.createdAt ? new Date(v.createdAt).toLocaleString() : ''),
         el('td', '', v.createdBy ?? ''),
-        el('td', '', v.format ?? ''),
         el('td', '', formatBytes(v.bytes)),
-        el('td', 'jp-lakelab-mono', v.uri)
+        sha,
+        el('td', 'jp-lakelab-libraries', d.kind === 'model' ? libs : v.format ?? ''),
+        last
       );
       table.tBodies[0].append(tr);
     }
@@ -414,38 +455,51 @@ export class DatasetView extends SplitPanel {
     });
   }
 
-  private _renderLineage(lineage: ILineage | string): void {
-    const box = this._lineageBox!;
-    box.textContent = '';
-    if (typeof lineage === 'string') {
-      box.append(el('div', 'jp-lakelab-error', `Could not load lineage: ${lineage}`));
+  /** Fetch and draw the lineage graph `depth` hops up and down. */
+  async loadLineage(depth: number): Promise<void> {
+    const { client, name } = this.options;
+    this._lineageDepth = depth;
+    const ticket = ++this._lineageTicket;
+    let graph: ILineageGraph;
+    try {
+      graph = await client.lineageGraph(name, depth);
+    } catch (e) {
+      if (ticket === this._lineageTicket) {
+        this._renderLineage(errText(e));
+      }
       return;
     }
-    const group = (title: string, items: ILineage['upstream'], cls: string) => {
-      const g = el('div', `jp-lakelab-lineage-group ${cls}`);
-      g.append(el('span', 'jp-lakelab-lineage-title', `${title}: `));
-      if (!items.length) {
-        g.append(el('span', 'jp-lakelab-muted', 'none recorded'));
-      }
-      for (const item of items) {
-        if (item.type === 'dataset' && item.exists) {
-          const a = el('a', 'jp-lakelab-link', item.name);
-          a.href = '#';
-          a.dataset.lakelabDataset = item.name;
-          a.addEventListener('click', e => {
-            e.preventDefault();
-            this._action.emit({ action: 'open', name: item.name });
-          });
-          g.append(a);
-        } else {
-          const s = el('span', 'jp-lakelab-lineage-source', item.name);
-          s.title = item.type === 'source' ? 'source file' : 'dataset no longer exists';
-          g.append(s);
-        }
-      }
-      return g;
-    };
-    box.append(group('Upstream', lineage.upstream, 'jp-lakelab-upstream'), group('Downstream', lineage.downstream, 'jp-lakelab-downstream'));
+    const kinds = new Map<string, DatasetKind>();
+    if (this._detail) {
+      kinds.set(name, this._detail.kind);
+    }
+    const others = graph.nodes.filter(n => n.type === 'dataset' && n.exists && n.id !== name).slice(0, MAX_KIND_LOOKUPS);
+    const found = await Promise.allSettled(others.map(n => client.dataset(n.id)));
+    found.forEach((r, i) => r.status === 'fulfilled' && kinds.set(others[i].id, r.value.kind));
+    if (ticket === this._lineageTicket) {
+      this._renderLineage(graph, kinds);
+    }
+  }
+
+  private _renderLineage(graph: ILineageGraph | string, kinds = new Map<string, DatasetKind>()): void {
+    const box = this._lineageBox;
+    if (!box) {
+      return;
+    }
+    box.textContent = '';
+    if (typeof graph === 'string') {
+      box.append(el('div', 'jp-lakelab-error', `Could not load lineage: ${graph}`));
+      return;
+    }
+    const name = this.options.name;
+    if (!graph.edges.length) {
+      box.append(el('div', 'jp-lakelab-muted', 'No lineage recorded: nothing was made from this dataset, and it was not made from another.'));
+      return;
+    }
+    const layout = layoutLineage(name, graph.nodes, graph.edges);
+    const scroller = el('div', 'jp-lakelab-lineage-scroll');
+    scroller.append(drawLineage(layout, { self: name, kinds, onOpen: other => this._action.emit({ action: 'open', name: other }) }));
+    box.append(scroller);
   }
 
   private _info: Widget;
@@ -458,5 +512,7 @@ export class DatasetView extends SplitPanel {
   private _snapshotId: string | null = null;
   private _snapshotsBox: HTMLElement | null = null;
   private _lineageBox: HTMLElement | null = null;
+  private _lineageDepth = DEFAULT_LINEAGE_DEPTH;
+  private _lineageTicket = 0;
   private _action = new Signal<this, DatasetAction>(this);
 }

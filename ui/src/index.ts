@@ -62,7 +62,7 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
         maxRows: Math.min(settings.maxPreviewRows, serverMaxRows)
       })
     };
-    registerCommands(ctx);
+    registerCommands(ctx, restorer);
     sidebar.openRequested.connect((_, name) => void openDataset(ctx, name));
     const check = async () => {
       const result = await handshake(client);

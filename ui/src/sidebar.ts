@@ -26,8 +26,12 @@ export function datasetCells(name: string): Record<string, unknown>[] {
   return [{ cell_type: 'code', source: trinoCell(name), metadata: {}, outputs: [], execution_count: null }];
 }
 
-/** What a dataset row shows on its right: its size (its kind is its icon). */
+/** What a dataset row shows on its right: a table's size, a model's or report's kind and versions. */
 export function datasetDetail(d: IDatasetSummary): string {
+  if (d.kind !== 'table') {
+    const n = d.versionCount;
+    return n === null ? d.kind : `${d.kind} · ${n} ${n === 1 ? 'version' : 'versions'}`;
+  }
   if (d.rowCount === null) {
     return '';
   }
@@ -359,7 +363,8 @@ export class LakehouseSidebar extends Widget {
         d.description ?? '',
         d.owner ? `owner: ${d.owner}` : '',
         d.tags.length ? `tags: ${d.tags.join(', ')}` : '',
-        d.rowCount !== null ? `${d.rowCount.toLocaleString()} rows, ${formatBytes(d.totalBytes)}` : ''
+        d.kind !== 'table' ? datasetDetail(d) : '',
+        d.kind === 'table' && d.rowCount !== null ? `${d.rowCount.toLocaleString()} rows, ${formatBytes(d.totalBytes)}` : ''
       ]
         .filter(Boolean)
         .join('\n');

@@ -157,7 +157,8 @@ describe('LakelabClient', () => {
     const d = await server.client().dataset('ml.churn');
     expect(d.kind).toBe('model');
     expect(d.versions).toEqual([{ version: 2, uri: 'file:///w/2.joblib', bytes: 99,
-      createdAt: '2026-01-31T12:00:00+00:00', createdBy: 'ann', format: 'joblib' }]);
+      createdAt: '2026-01-31T12:00:00+00:00', createdBy: 'ann', format: 'joblib', sha256: 'ab',
+      libraries: { sklearn: '1.5' }, inputs: [] }]);
   });
 
   it('splits the lineage graph into upstream and downstream', async () => {
