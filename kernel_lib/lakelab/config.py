@@ -91,11 +91,20 @@ class TrinoConfig:
 
 @dataclass
 class WorkspaceConfig:
-    backend: str = "local"
-    address: str | None = None
-    max_workers: int = 4
+    backend: str = "local"             # local | attach
+    address: str | None = None         # attach: the cluster's address
+    dashboard_url: str | None = None   # attach: its dashboard, if any
+    max_workers: int = 4               # worker nodes per workspace
     max_cpus_per_node: int = 2
-    idle_timeout_s: float = 3600.0
+    max_workspaces_per_user: int = 4
+    idle_timeout_s: float = 3600.0     # no driver, job or task for this long: stopped
+    cull_interval_s: float = 60.0
+    stop_on_shutdown: bool = True      # the Jupyter server stops its local workspaces when it stops
+    start_timeout_s: float = 180.0
+    start_attempts: int = 2
+    stop_timeout_s: float = 15.0       # SIGTERM, then SIGKILL after this
+    drain_timeout_s: float = 3.0
+    object_store_mb: int = 256
 
 
 @dataclass

@@ -57,8 +57,9 @@ def test_sidebar_lists_the_datasets_with_kind_icons(page: Page, lab: Lab):
     assert row(page, "delay_model").get_attribute("data-dataset-kind") == "model"
     assert row(page, "delay_report").get_attribute("data-dataset-kind") == "report"
     # models and reports say their kind and how many versions they have
-    expect(row(page, "delay_model").locator(".jp-lakelab-detail")).to_have_text("model · 2 versions")
-    expect(row(page, "delay_report").locator(".jp-lakelab-detail")).to_have_text("report · 2 versions")
+    expect(row(page, "delay_model").locator(".jp-lakelab-detail")).to_have_text("2 versions")
+    expect(row(page, "delay_report").locator(".jp-lakelab-detail")).to_have_text("2 versions")
+    assert "model, 2 versions" in row(page, "delay_model").get_attribute("title")
     # a dataset expands into its columns with their types
     row(page, "flights").locator(".jp-lakelab-caret").click()
     expect(row(page, "dep_delay", "column").locator(".jp-lakelab-detail")).to_have_text("double")

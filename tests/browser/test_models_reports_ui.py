@@ -64,7 +64,7 @@ def test_each_report_version_opens_from_the_dataset_view(page: Page, lab: Lab):
     expect(view.locator(".jp-lakelab-kind-report")).to_have_text("report")
     versions = view.locator(".jp-lakelab-version")
     expect(versions).to_have_count(2)
-    expect(versions.nth(0).locator(".jp-lakelab-libraries")).to_have_text("html")
+    expect(versions.nth(0).locator(".jp-lakelab-format")).to_have_text("notebook")
     shot(page, "dataset-view-report")
     # version 1 was a DataFrame: an HTML table of the mean predicted delay per carrier
     view.locator('.jp-lakelab-version[data-version="1"] .jp-lakelab-open-version').click()

@@ -270,7 +270,7 @@ export class DatasetView extends SplitPanel {
     root.append(this._section('Snapshots', this._snapshotsBox));
     this._lineageBox = el('div', 'jp-lakelab-lineage', 'Loading lineage…');
     const lineage = this._section('Lineage', this._lineageBox, 'jp-lakelab-lineage-section');
-    const depth = el('select', 'jp-mod-styled jp-lakelab-lineage-depth');
+    const depth = el('select', 'jp-lakelab-lineage-depth');
     depth.setAttribute('aria-label', 'Lineage depth (hops)');
     for (const n of LINEAGE_DEPTHS) {
       const o = el('option', '', `${n} ${n === 1 ? 'hop' : 'hops'}`);
@@ -377,7 +377,7 @@ export class DatasetView extends SplitPanel {
         el('td', '', v.createdBy ?? ''),
         el('td', '', formatBytes(v.bytes)),
         sha,
-        el('td', 'jp-lakelab-libraries', d.kind === 'model' ? libs : v.format ?? ''),
+        el('td', d.kind === 'model' ? 'jp-lakelab-libraries' : 'jp-lakelab-format', d.kind === 'model' ? libs : v.format ?? ''),
         last
       );
       table.tBodies[0].append(tr);

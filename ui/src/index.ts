@@ -17,6 +17,7 @@ import { handshake } from './handshake';
 import { LakehouseSidebar } from './sidebar';
 import { TreeModel } from './tree';
 import { trinoSqlExtension } from './trino';
+import { workspacesPlugin } from './workspaces/plugin';
 
 export const PLUGIN_ID = 'lakelab:plugin';
 
@@ -141,5 +142,5 @@ const trinoPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export const plugins: JupyterFrontEndPlugin<any>[] = [catalogPlugin, trinoPlugin];
+export const plugins: JupyterFrontEndPlugin<any>[] = [catalogPlugin, trinoPlugin, workspacesPlugin];
 export default plugins;

@@ -7,6 +7,7 @@
 import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
+import { ToolbarButton } from '@jupyterlab/ui-components';
 import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
@@ -86,6 +87,16 @@ export function registerReports(ctx: IReportContext, restorer: ILayoutRestorer |
         return existing;
       }
       const widget = new MainAreaWidget({ content: new ReportView(name, version, baseUrl) });
+      const note = new Widget();
+      note.addClass('jp-lakelab-report-note');
+      note.node.textContent = `${name} · version ${version} · sandboxed: no access to Jupyter or the network`;
+      widget.toolbar.addItem('open-dataset', new ToolbarButton({
+        label: 'Open dataset',
+        tooltip: `Open the dataset view of ${name}: versions and lineage`,
+        className: 'jp-lakelab-report-dataset',
+        onClick: () => void app.commands.execute('lakelab:open-dataset', { name })
+      }));
+      widget.toolbar.addItem('note', note);
       widget.id = id;
       widget.title.label = `${name} v${version}`;
       widget.title.caption = `Report ${name}, version ${version} (sandboxed)`;

@@ -26,11 +26,14 @@ export function datasetCells(name: string): Record<string, unknown>[] {
   return [{ cell_type: 'code', source: trinoCell(name), metadata: {}, outputs: [], execution_count: null }];
 }
 
-/** What a dataset row shows on its right: a table's size, a model's or report's kind and versions. */
+/**
+ * What a dataset row shows on its right: a table's rows, a model's or report's versions
+ * (its kind is its icon, and the row's tooltip names it: the sidebar is too narrow for both).
+ */
 export function datasetDetail(d: IDatasetSummary): string {
   if (d.kind !== 'table') {
     const n = d.versionCount;
-    return n === null ? d.kind : `${d.kind} · ${n} ${n === 1 ? 'version' : 'versions'}`;
+    return n === null ? d.kind : `${n} ${n === 1 ? 'version' : 'versions'}`;
   }
   if (d.rowCount === null) {
     return '';
@@ -363,7 +366,7 @@ export class LakehouseSidebar extends Widget {
         d.description ?? '',
         d.owner ? `owner: ${d.owner}` : '',
         d.tags.length ? `tags: ${d.tags.join(', ')}` : '',
-        d.kind !== 'table' ? datasetDetail(d) : '',
+        d.kind !== 'table' ? `${d.kind}, ${datasetDetail(d)}` : '',
         d.kind === 'table' && d.rowCount !== null ? `${d.rowCount.toLocaleString()} rows, ${formatBytes(d.totalBytes)}` : ''
       ]
         .filter(Boolean)

@@ -36,7 +36,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
         from ..workspaces.client import Workspace
 
         ws = Workspace(args.workspace)
-        print(f"workspace {args.workspace}: {ws.up().get('status', 'starting')}")
+        print(f"workspace {args.workspace}: {ws.up().get('state')}")
     if args.root_dir:
         return Path(args.root_dir).resolve(), []
     root = lh.config.home / "notebooks"
