@@ -58,6 +58,24 @@ function message(e: unknown): string {
   return e instanceof ApiError ? e.display : String(e);
 }
 
+/**
+ * A search box query: `kind:model`, `owner:ana` and `tag:ml` tokens become the API's
+ * filters, the rest is the free text (`churn kind:report` finds reports about churn).
+ */
+export function parseSearch(query: string): { text: string; filters: { kind?: string; owner?: string; tag?: string } } {
+  const filters: { kind?: string; owner?: string; tag?: string } = {};
+  const words: string[] = [];
+  for (const word of query.split(/\s+/).filter(Boolean)) {
+    const m = /^(kind|owner|tag):(.+)$/i.exec(word);
+    if (m) {
+      filters[m[1].toLowerCase() as 'kind' | 'owner' | 'tag'] = m[2];
+    } else {
+      words.push(word);
+    }
+  }
+  return { text: words.join(' '), filters };
+}
+
 export class TreeModel {
   constructor(
     private readonly client: LakelabClient,
@@ -107,7 +125,8 @@ export class TreeModel {
     this._emit();
     try {
       if (this._query) {
-        const found = await this.client.search(this._query);
+        const { text, filters } = parseSearch(this._query);
+        const found = await this.client.search(text, filters);
         if (gen !== this._generation) {
           return;
         }
