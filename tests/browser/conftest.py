@@ -203,13 +203,13 @@ class Lab:
         self._log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def seeded(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     home = tmp_path_factory.mktemp("browser") / "lakelab_home"
     return home, seed_lakehouse(home)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab(seeded, tmp_path_factory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     root.mkdir()
@@ -218,7 +218,7 @@ def lab(seeded, tmp_path_factory) -> Iterator[Lab]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab_without_server_extension(seeded, tmp_path_factory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("bare") / "notebooks"
     root.mkdir()
@@ -227,7 +227,7 @@ def lab_without_server_extension(seeded, tmp_path_factory) -> Iterator[Lab]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab_under_base_url(seeded, tmp_path_factory) -> Iterator[Lab]:
     """JupyterLab under a non-root base URL, as JupyterHub serves it."""
     root = tmp_path_factory.mktemp("hub") / "notebooks"
@@ -237,7 +237,7 @@ def lab_under_base_url(seeded, tmp_path_factory) -> Iterator[Lab]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -126,3 +126,21 @@ def test_the_lineage_graph_draws_table_model_report_and_each_node_opens_its_data
     node(flights, "demo.delay_model").click()
     expect(page.locator(".jp-lakelab-dataset:visible .jp-lakelab-dataset-name")).to_have_text("demo.delay_model")
     assert page.page_errors == []
+
+
+def test_search_shows_kind_and_versions_and_filters_by_kind(page: Page, lab: Lab):
+    open_lab(page, lab)
+    open_sidebar(page)
+    search = page.locator("#lakelab-sidebar .jp-lakelab-search")
+    results = page.locator("#lakelab-sidebar .jp-lakelab-row-dataset")
+    search.fill("delay")
+    expect(results.locator(".jp-lakelab-label")).to_have_text(
+        ["demo.delay_model", "demo.delay_report", "demo.delays_by_carrier", "demo.flights"])
+    model = results.filter(has_text="demo.delay_model")
+    assert model.get_attribute("data-dataset-kind") == "model"
+    expect(model.locator(".jp-lakelab-detail")).to_have_text("2 versions")
+    search.fill("delay kind:report")
+    expect(results.locator(".jp-lakelab-label")).to_have_text(["demo.delay_report"])
+    shot(page, "sidebar-search-kind")
+    search.fill("kind:model")
+    expect(results.locator(".jp-lakelab-label")).to_have_text(["demo.delay_model"])

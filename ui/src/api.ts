@@ -98,11 +98,6 @@ export interface ISnapshot {
   summary: Record<string, string>;
 }
 
-export interface ILineage {
-  upstream: { name: string; type: string; exists: boolean }[];
-  downstream: { name: string; type: string; exists: boolean }[];
-}
-
 export type LineageDirection = 'self' | 'upstream' | 'downstream';
 
 export interface ILineageNode {
@@ -353,17 +348,6 @@ export function parseSnapshots(body: unknown): ISnapshot[] {
   });
 }
 
-/** The lineage graph's nodes, split by direction (the dataset itself left out). */
-export function parseLineage(body: unknown, self: string): ILineage {
-  const b = obj(body, 'lineage');
-  const nodes = list(b, 'nodes').map(v => obj(v, 'lineage node'));
-  const pick = (dir: string) =>
-    nodes
-      .filter(n => n.direction === dir && String(n.id) !== self)
-      .map(n => ({ name: String(n.id), type: String(n.type ?? 'dataset'), exists: n.exists !== false }));
-  return { upstream: pick('upstream'), downstream: pick('downstream') };
-}
-
 export function parseLineageGraph(body: unknown): ILineageGraph {
   const b = obj(body, 'lineage');
   const dir = (v: unknown): LineageDirection => (v === 'upstream' || v === 'downstream' ? v : 'self');
@@ -481,10 +465,6 @@ export class LakelabClient {
 
   async snapshots(name: string): Promise<ISnapshot[]> {
     return parseSnapshots(await this.get(`datasets/${enc(name)}/snapshots`));
-  }
-
-  async lineage(name: string): Promise<ILineage> {
-    return parseLineage(await this.get(`datasets/${enc(name)}/lineage`), name);
   }
 
   /** The lineage graph `depth` hops up and down from the dataset. */

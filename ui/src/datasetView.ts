@@ -16,10 +16,12 @@ import {
   ISnapshot,
   LakelabClient
 } from './api';
+import { el } from './dom';
 import { kindIcon } from './icons';
 import { drawLineage } from './lineageGraph';
 import { layoutLineage } from './lineageLayout';
 import { PagingDataModel } from './paging';
+import { versionsTable } from './versions';
 import { formatBytes } from './text';
 
 export interface IDatasetViewOptions {
@@ -37,21 +39,6 @@ export const LINEAGE_DEPTHS = [1, 2, 3];
 export const DEFAULT_LINEAGE_DEPTH = 2;
 // kinds are looked up per node for their icons: bounded, a huge graph draws the rest as tables
 const MAX_KIND_LOOKUPS = 40;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls = '',
-  text = ''
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) {
-    e.className = cls;
-  }
-  if (text) {
-    e.textContent = text;
-  }
-  return e;
-}
 
 function when(ms: number | null): string {
   return ms ? new Date(ms).toLocaleString() : '–';
@@ -255,7 +242,7 @@ export class DatasetView extends SplitPanel {
     root.append(this._section('Stats', stats));
 
     if (d.kind !== 'table') {
-      root.append(this._section('Versions', this._versionsTable(d), 'jp-lakelab-versions'));
+      root.append(this._section('Versions', versionsTable(d, v => this._action.emit({ action: 'open-report', name: d.name, version: v })), 'jp-lakelab-versions'));
     }
     root.append(this._section('Schema', this._schemaTable(d.schema), 'jp-lakelab-schema'));
     if (d.partitionSpec.length) {
@@ -343,46 +330,6 @@ export class DatasetView extends SplitPanel {
       }
     });
     return this._section('About', form);
-  }
-
-  private _versionsTable(d: IDatasetDetail): HTMLElement {
-    if (!d.versions.length) {
-      return el('div', 'jp-lakelab-muted', `No versions of this ${d.kind} yet.`);
-    }
-    const table = el('table', 'jp-lakelab-table');
-    const head = el('tr');
-    const cols = ['version', 'created', 'by', 'size', 'sha256', d.kind === 'model' ? 'libraries' : 'format', ''];
-    for (const h of cols) {
-      head.append(el('th', '', h));
-    }
-    table.append(el('thead'), el('tbody'));
-    table.tHead!.append(head);
-    for (const v of [...d.versions].reverse()) {
-      const tr = el('tr', 'jp-lakelab-version');
-      tr.dataset.version = String(v.version);
-      tr.title = v.uri;
-      const sha = el('td', 'jp-lakelab-mono jp-lakelab-sha', v.sha256 ? v.sha256.slice(0, 12) : '');
-      sha.title = v.sha256 ?? '';
-      const libs = Object.entries(v.libraries).map(([k, x]) => `${k} ${x}`).join(', ');
-      const last = el('td');
-      if (d.kind === 'report') {
-        const open = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-open-version', 'Open');
-        open.title = `Open version ${v.version} of the report in a sandboxed tab`;
-        open.addEventListener('click', () => this._action.emit({ action: 'open-report', name: d.name, version: v.version }));
-        last.append(open);
-      }
-      tr.append(
-        el('td', '', String(v.version)),
-        el('td', '', v.createdAt ? new Date(v.createdAt).toLocaleString() : ''),
-        el('td', '', v.createdBy ?? ''),
-        el('td', '', formatBytes(v.bytes)),
-        sha,
-        el('td', d.kind === 'model' ? 'jp-lakelab-libraries' : 'jp-lakelab-format', d.kind === 'model' ? libs : v.format ?? ''),
-        last
-      );
-      table.tBodies[0].append(tr);
-    }
-    return table;
   }
 
   private _schemaTable(fields: IField[]): HTMLElement {

@@ -161,7 +161,7 @@ describe('LakelabClient', () => {
       libraries: { sklearn: '1.5' }, inputs: [] }]);
   });
 
-  it('splits the lineage graph into upstream and downstream', async () => {
+  it('asks for the lineage graph to the chosen depth and keeps its nodes', async () => {
     const server = new FakeServer(() => ({
       dataset: 'demo.delays',
       depth: 1,
@@ -173,9 +173,10 @@ describe('LakelabClient', () => {
       ],
       edges: []
     }));
-    const lineage = await server.client().lineage('demo.delays');
-    expect(lineage.upstream.map(n => n.name)).toEqual(['demo.flights', 'file:///x.csv']);
-    expect(lineage.downstream).toEqual([{ name: 'demo.report', type: 'dataset', exists: true }]);
+    const lineage = await server.client().lineageGraph('demo.delays', 3);
+    expect(server.calls).toEqual(['GET datasets/demo.delays/lineage?depth=3']);
+    expect(lineage.nodes.filter(n => n.direction === 'upstream').map(n => n.id)).toEqual(['demo.flights', 'file:///x.csv']);
+    expect(lineage.nodes[3]).toEqual({ id: 'demo.report', type: 'dataset', exists: true, direction: 'downstream' });
   });
 
   it('fetches a later preview page as the first offset+limit rows and keeps the tail', async () => {

@@ -107,11 +107,11 @@ export class WorkspacesClient {
     return parseWorkspace(await this.call(`workspaces/${encodeURIComponent(name)}`));
   }
 
-  async create(name: string, cpus: number, workers: number): Promise<IWorkspace> {
+  async create(name: string, cpus: number | string, workers: number | string): Promise<IWorkspace> {
     return parseWorkspace(await this.call('workspaces', 'POST', { name, cpus, workers }));
   }
 
-  async scale(name: string, workers: number): Promise<IWorkspace> {
+  async scale(name: string, workers: number | string): Promise<IWorkspace> {
     return parseWorkspace(await this.call(`workspaces/${encodeURIComponent(name)}/scale`, 'POST', { workers }));
   }
 
@@ -120,17 +120,8 @@ export class WorkspacesClient {
   }
 }
 
-/** The code a notebook runs to use a workspace (inserted by the panel). */
+/** The code a notebook runs to use a workspace (inserted by the panel). The name is a
+ * Python string literal (JSON's quoting is valid Python for workspace names). */
 export function connectCode(name: string): string {
-  return `import lakelab\nws = lakelab.workspace(${JSON.stringify(name)}).connect()\nws.status()`;
-}
-
-export function age(seconds: number | null): string {
-  if (seconds === null) {
-    return '-';
-  }
-  if (seconds >= 3600) {
-    return `${(seconds / 3600).toFixed(1)} h`;
-  }
-  return seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`;
+  return `import lakelab\nlakelab.workspace(${JSON.stringify(name)}).connect()`;
 }

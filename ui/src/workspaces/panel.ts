@@ -1,20 +1,25 @@
 /**
- * The Workspaces panel: a card per workspace (name, state, nodes, CPUs, memory, uptime,
- * idle time) with scale / stop / dashboard / insert-connect-code actions, a create form,
- * and an error line. Polling runs only while the panel is visible.
+ * The Workspaces panel: a create form, an error/info line, and a card per workspace (name,
+ * state, nodes, CPUs, memory, tasks, uptime, idle time) with connect / dashboard / scale /
+ * stop actions. Cards are updated in place (keyed by name) so a poll never steals focus
+ * from a field being typed in. Polling runs only while the panel is visible.
  */
 import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from '../api';
-import { IWorkspace, WorkspacesClient, age } from './api';
+import { IWorkspace, IWorkspaceLimits, WorkspacesClient } from './api';
+import { actions, facts, formNumber, merge, stoppedRecord } from './model';
+import { ensureStyle } from './style';
 
 export interface IWorkspacePanelOptions {
   client: WorkspacesClient;
   /** The URL of a workspace's proxied dashboard (under the server's base_url). */
   dashboardUrl: (name: string) => string;
-  /** Puts connect code into the active notebook; false when there is none. */
-  insertConnect: (name: string) => boolean;
+  /** Puts connect code into the active notebook; returns its name, or null when there is none. */
+  insertConnect: (name: string) => string | null;
+  /** Opens a URL in a new browser tab (window.open in JupyterLab). */
+  openUrl?: (url: string) => void;
   intervalMs?: number;
 }
 
@@ -29,33 +34,128 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''):
   return node;
 }
 
-function gib(bytes: number | null): string {
-  return bytes === null ? '-' : `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+function numberInput(label: string, value: string, min: string): HTMLInputElement {
+  const input = el('input');
+  input.type = 'number';
+  input.min = min;
+  input.step = '1';
+  input.value = value;
+  input.setAttribute('aria-label', label);
+  return input;
+}
+
+/** One workspace's card; `update` rewrites texts and button states only. */
+class Card {
+  readonly node = el('div', 'lakelab-ws-card');
+  private readonly name = el('span', 'lakelab-ws-name');
+  private readonly backend = el('span', 'lakelab-ws-backend');
+  private readonly state = el('span', 'lakelab-ws-state');
+  private readonly facts = el('dl', 'lakelab-ws-facts');
+  private readonly message = el('div', 'lakelab-ws-message');
+  private readonly buttons: Record<string, HTMLButtonElement> = {};
+  readonly scaleInput: HTMLInputElement;
+  workspace: IWorkspace;
+
+  constructor(w: IWorkspace, on: Record<string, (card: Card) => void>) {
+    this.workspace = w;
+    this.node.dataset.name = w.name;
+    const head = el('div', 'lakelab-ws-head');
+    head.append(this.name, this.backend, this.state);
+    const row = el('div', 'lakelab-ws-actions');
+    const add = (key: string, label: string, title: string): void => {
+      const b = el('button', `jp-mod-styled lakelab-ws-${key}`, label);
+      b.title = title;
+      b.addEventListener('click', () => on[key](this));
+      this.buttons[key] = b;
+      row.appendChild(b);
+    };
+    add('connect', 'Insert connect code', 'insert code that connects the active notebook to this workspace');
+    add('dashboard', 'Dashboard', 'open the Ray dashboard in a new tab (through the Jupyter server)');
+    this.scaleInput = numberInput(`workers of ${w.name}`, String(w.workers), '0');
+    this.scaleInput.title = 'worker nodes';
+    row.append(el('span', 'lakelab-ws-sep'), this.scaleInput);
+    add('scale', 'Scale', 'set the number of worker nodes');
+    add('stop', 'Stop', 'stop every Ray process of this workspace');
+    add('start', 'Start', 'start this workspace again with the same size');
+    add('dismiss', 'Dismiss', 'remove this card');
+    this.node.append(head, this.facts, this.message, row);
+    this.update(w, false);
+  }
+
+  update(w: IWorkspace, busy: boolean): void {
+    const scaleChanged = w.workers !== this.workspace.workers;
+    this.workspace = w;
+    this.node.className = `lakelab-ws-card lakelab-ws-${w.state}`;
+    this.name.textContent = w.name;
+    this.name.title = w.name;
+    this.backend.textContent = w.backend === 'local' ? '' : w.backend;
+    this.state.textContent = busy && w.state === 'running' ? 'working…' : w.state;
+    this.facts.replaceChildren(
+      ...facts(w).map(f => {
+        const d = el('div', `lakelab-ws-fact lakelab-ws-fact-${f.label.toLowerCase()}`);
+        d.append(el('dt', '', f.label), el('dd', '', f.value));
+        return d;
+      })
+    );
+    this.message.textContent = w.message ?? '';
+    this.message.hidden = !w.message;
+    const can = actions(w, busy);
+    const ended = w.state === 'stopped' || w.state === 'failed';
+    for (const key of ['connect', 'dashboard', 'scale', 'stop'] as const) {
+      this.buttons[key].disabled = !can[key];
+      this.buttons[key].hidden = ended;
+    }
+    this.scaleInput.hidden = ended || w.backend === 'attach';
+    this.buttons.scale.hidden = this.scaleInput.hidden;
+    this.scaleInput.disabled = !can.scale;
+    this.buttons.start.hidden = !ended;
+    this.buttons.start.disabled = !can.start;
+    this.buttons.dismiss.hidden = !ended;
+    this.buttons.dismiss.disabled = busy;
+    // keep what the user is typing; follow the server otherwise
+    if (scaleChanged && document.activeElement !== this.scaleInput) {
+      this.scaleInput.value = String(w.workers);
+    }
+  }
 }
 
 export class WorkspacePanel extends Widget {
   readonly poll: Poll;
   private readonly list = el('div', 'lakelab-ws-list');
   private readonly error = el('div', 'lakelab-ws-error');
+  private readonly info = el('div', 'lakelab-ws-info');
+  private readonly limitsLine = el('div', 'lakelab-ws-limits');
   private readonly nameInput = el('input');
-  private readonly cpusInput = el('input');
-  private readonly workersInput = el('input');
-  private busy = new Set<string>();
+  private readonly cpusInput = numberInput('CPUs per node', '1', '1');
+  private readonly workersInput = numberInput('workers', '0', '0');
+  private readonly cards = new Map<string, Card>();
+  private readonly stopped = new Map<string, IWorkspace>();
+  private readonly creating = new Map<string, IWorkspace>();
+  private readonly busy = new Set<string>();
+  private server: IWorkspace[] = [];
 
   constructor(private readonly options: IWorkspacePanelOptions) {
     super();
+    ensureStyle();
     this.id = 'lakelab-workspaces';
     this.addClass('lakelab-WorkspacePanel');
     this.title.caption = 'Ray workspaces';
-    this.node.appendChild(this.form());
-    this.node.appendChild(this.error);
-    this.node.appendChild(this.list);
+    this.error.setAttribute('role', 'alert');
+    this.info.setAttribute('role', 'status');
+    const title = el('div', 'lakelab-ws-title');
+    title.append(el('h2', '', 'Ray workspaces'));
+    this.node.append(title, this.form(), this.error, this.info, this.list);
     this.poll = new Poll({
       factory: () => this.refresh(),
       frequency: { interval: options.intervalMs ?? 5000, backoff: true, max: 60000 },
-      standby: () => (this.isVisible ? false : 'when-hidden'),
+      standby: () => !this.shouldPoll() || 'when-hidden',
       name: 'lakelab:workspaces'
     });
+  }
+
+  /** Poll only while the panel is on screen (not collapsed, not another sidebar tab). */
+  shouldPoll(): boolean {
+    return this.isVisible;
   }
 
   dispose(): void {
@@ -69,121 +169,152 @@ export class WorkspacePanel extends Widget {
 
   private form(): HTMLElement {
     const form = el('form', 'lakelab-ws-form');
-    this.nameInput.placeholder = 'name';
+    form.setAttribute('aria-label', 'create a workspace');
+    this.nameInput.placeholder = 'e.g. analysis';
     this.nameInput.setAttribute('aria-label', 'workspace name');
-    for (const [input, label, value] of [
-      [this.cpusInput, 'CPUs per node', '1'],
-      [this.workersInput, 'workers', '0']
-    ] as [HTMLInputElement, string, string][]) {
-      input.type = 'number';
-      input.min = label === 'workers' ? '0' : '1';
-      input.value = value;
-      input.title = label;
-      input.setAttribute('aria-label', label);
-    }
+    this.nameInput.spellcheck = false;
+    const field = (label: string, input: HTMLInputElement): HTMLLabelElement => {
+      const l = el('label', '', label);
+      l.appendChild(input);
+      return l;
+    };
     const create = el('button', 'jp-mod-styled jp-mod-accept', 'Create');
     create.type = 'submit';
-    form.append(this.nameInput, this.cpusInput, this.workersInput, create);
+    form.append(field('Name', this.nameInput), field('CPUs', this.cpusInput), field('Workers', this.workersInput),
+      create, this.limitsLine);
     form.addEventListener('submit', ev => {
       ev.preventDefault();
       const name = this.nameInput.value.trim();
-      void this.act(name, async () => {
-        await this.options.client.create(name, Number(this.cpusInput.value), Number(this.workersInput.value));
-        this.nameInput.value = '';
-      });
+      const cpus = formNumber(this.cpusInput.value);
+      const workers = formNumber(this.workersInput.value);
+      this.start(name, cpus, workers, () => (this.nameInput.value = ''));
     });
     return form;
+  }
+
+  private start(name: string, cpus: number | string, workers: number | string, onDone?: () => void): void {
+    const key = name || ' ';
+    if (typeof cpus === 'number' && typeof workers === 'number' && name) {
+      this.creating.set(name, {
+        name, backend: 'local', state: 'pending', workers, cpusPerNode: cpus, uptimeS: null, idleS: null,
+        hasDashboard: false, message: 'starting Ray…', nodes: null, cpus: null, memoryBytes: null, runningTasks: null
+      });
+    }
+    void this.act(key, async () => {
+      try {
+        await this.options.client.create(name, cpus, workers);
+        this.stopped.delete(name);
+        onDone?.();
+      } finally {
+        this.creating.delete(name);
+      }
+    });
   }
 
   /** One action at a time per workspace; errors land in the error line. */
   private async act(name: string, fn: () => Promise<void>): Promise<void> {
     this.busy.add(name);
-    this.showError(null);
-    void this.refresh();
+    this.say(null);
+    this.render();
     try {
       await fn();
     } catch (e) {
-      this.showError(e);
+      this.say(e);
     } finally {
       this.busy.delete(name);
-      await this.refresh();
+      await this.refresh().catch(() => undefined);
     }
   }
 
-  private showError(e: unknown): void {
+  /** Shows an error (or clears both lines with null); `info` for a success note. */
+  private say(e: unknown, info = ''): void {
     this.error.textContent = e === null ? '' : e instanceof ApiError ? e.display : String(e);
+    this.info.textContent = info;
   }
 
   async refresh(): Promise<void> {
+    let listed: { workspaces: IWorkspace[]; limits: IWorkspaceLimits };
     try {
-      const { workspaces } = await this.options.client.list();
-      const detailed = await Promise.all(
-        workspaces.map(w => (w.state === 'running' ? this.options.client.status(w.name).catch(() => w) : w))
-      );
-      this.render(detailed);
+      listed = await this.options.client.list();
     } catch (e) {
-      this.showError(e);
+      this.say(e);
       throw e; // the poll backs off
     }
+    const { client } = this.options;
+    // live figures (nodes, CPUs, memory, tasks) are only in a running workspace's status
+    this.server = await Promise.all(
+      listed.workspaces.map(w => (w.state === 'running' ? client.status(w.name).catch(() => w) : w))
+    );
+    const { maxWorkers, maxCpusPerNode } = listed.limits;
+    this.limitsLine.textContent = `Limits: ${maxCpusPerNode} CPU${maxCpusPerNode === 1 ? '' : 's'} per node, ` +
+      `${maxWorkers} worker${maxWorkers === 1 ? '' : 's'}`;
+    this.render();
   }
 
-  private render(workspaces: IWorkspace[]): void {
-    this.list.replaceChildren();
-    if (!workspaces.length && !this.busy.size) {
-      this.list.appendChild(el('div', 'lakelab-ws-empty', 'No workspaces yet: create one above.'));
-    }
-    for (const name of this.busy) {
-      if (!workspaces.some(w => w.name === name)) {
-        this.list.appendChild(el('div', 'lakelab-ws-card lakelab-ws-pending', `${name}: starting…`));
+  private render(): void {
+    const pending = [...this.creating.values()].filter(c => !this.server.some(w => w.name === c.name));
+    const shown = [...merge(this.server, this.stopped), ...pending];
+    const names = new Set(shown.map(w => w.name));
+    for (const [name, card] of this.cards) {
+      if (!names.has(name)) {
+        card.node.remove();
+        this.cards.delete(name);
       }
     }
-    for (const w of workspaces) {
-      this.list.appendChild(this.card(w));
+    if (!shown.length) {
+      this.list.replaceChildren(el('div', 'lakelab-ws-empty', 'No workspaces yet: create one above.'));
+      return;
     }
+    this.list.querySelector('.lakelab-ws-empty')?.remove();
+    shown.forEach((w, i) => {
+      let card = this.cards.get(w.name);
+      if (!card) {
+        card = new Card(w, this.handlers);
+        this.cards.set(w.name, card);
+      }
+      card.update(w, this.busy.has(w.name));
+      if (this.list.children[i] !== card.node) {
+        this.list.insertBefore(card.node, this.list.children[i] ?? null);
+      }
+    });
   }
 
-  private card(w: IWorkspace): HTMLElement {
-    const card = el('div', `lakelab-ws-card lakelab-ws-${w.state}`);
-    card.dataset.name = w.name;
-    const head = el('div', 'lakelab-ws-head');
-    head.append(el('b', '', w.name), el('span', 'lakelab-ws-state', this.busy.has(w.name) ? 'working…' : w.state));
-    const facts = el('div', 'lakelab-ws-facts');
-    facts.textContent = [
-      `nodes ${w.nodes ?? 1 + w.workers}`,
-      `CPUs ${w.cpus ?? '-'}`,
-      `memory ${gib(w.memoryBytes)}`,
-      `tasks ${w.runningTasks ?? '-'}`,
-      `up ${age(w.uptimeS)}`,
-      `idle ${age(w.idleS)}`
-    ].join(' · ');
-    card.append(head, facts);
-    if (w.message) {
-      card.appendChild(el('div', 'lakelab-ws-message', w.message));
-    }
-    const actions = el('div', 'lakelab-ws-actions');
-    const button = (label: string, onClick: () => void, enabled = true): void => {
-      const b = el('button', 'jp-mod-styled', label);
-      b.disabled = !enabled || this.busy.has(w.name);
-      b.addEventListener('click', onClick);
-      actions.appendChild(b);
-    };
-    const running = w.state === 'running';
-    button('Connect code', () => {
-      if (!this.options.insertConnect(w.name)) {
-        this.showError('open a notebook first: the connect code goes into the active notebook');
+  private readonly handlers: Record<string, (card: Card) => void> = {
+    connect: card => {
+      const notebook = this.options.insertConnect(card.workspace.name);
+      if (notebook) {
+        this.say(null, `Connect code for ${card.workspace.name} inserted into ${notebook}: run the cell.`);
+      } else {
+        this.say('Open a notebook first: the connect code goes into the active notebook.');
       }
-    }, running);
-    button('Dashboard', () => window.open(this.options.dashboardUrl(w.name), '_blank'), running && w.hasDashboard);
-    const scale = el('input');
-    scale.type = 'number';
-    scale.min = '0';
-    scale.value = String(w.workers);
-    scale.title = 'workers';
-    scale.setAttribute('aria-label', `workers of ${w.name}`);
-    actions.appendChild(scale);
-    button('Scale', () => void this.act(w.name, () => this.options.client.scale(w.name, Number(scale.value)).then()), running);
-    button('Stop', () => void this.act(w.name, () => this.options.client.stop(w.name)));
-    card.appendChild(actions);
-    return card;
-  }
+    },
+    dashboard: card => {
+      const url = this.options.dashboardUrl(card.workspace.name);
+      (this.options.openUrl ?? (u => window.open(u, '_blank', 'noopener')))(url);
+    },
+    scale: card => {
+      const { name } = card.workspace;
+      void this.act(name, () => this.options.client.scale(name, formNumber(card.scaleInput.value)).then());
+    },
+    stop: card => {
+      const w = card.workspace;
+      void this.act(w.name, async () => {
+        await this.options.client.stop(w.name);
+        this.stopped.set(w.name, stoppedRecord(w));
+      });
+    },
+    start: card => {
+      const w = card.workspace;
+      this.start(w.name, w.cpusPerNode, w.workers);
+    },
+    dismiss: card => {
+      const { name } = card.workspace;
+      if (this.stopped.delete(name)) {
+        this.render();
+      } else {
+        // a record the server keeps (culled or failed): forget it there
+        void this.act(name, () => this.options.client.stop(name));
+      }
+    }
+  };
 }

@@ -36,16 +36,17 @@ export const workspacesPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ) => {
     const settings = ServerConnection.makeSettings();
-    const insertConnect = (name: string): boolean => {
+    // the notebook last active in the main area (clicking the sidebar does not change it)
+    const insertConnect = (name: string): string | null => {
       const panel = notebooks?.currentWidget;
       if (!panel?.content.model) {
-        return false;
+        return null;
       }
       const shared = panel.content.model.sharedModel;
       const at = Math.min(panel.content.activeCellIndex + 1, shared.cells.length);
       shared.insertCell(at, { cell_type: 'code', source: connectCode(name) });
       panel.content.activeCellIndex = at;
-      return true;
+      return panel.title.label || panel.context.path;
     };
     const panel = new WorkspacePanel({
       client: new WorkspacesClient(serverRequester(settings)),

@@ -1,0 +1,219 @@
+"""The Workspaces panel in real Chromium against a real `jupyter lab` that starts real Ray
+clusters (1 CPU, no workers: the machine is small and shared).
+
+The lab gets its own LAKELAB_HOME with a workspaces config, so its state dir, ports and
+Ray processes are its own; teardown stops the lab (which stops its workspaces) and then
+checks that no process of any workspace it started is left.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+from pathlib import Path
+from typing import Iterator
+
+import psutil
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+
+from lakelab.workspaces.backends.local import group_pids
+from lakelab.workspaces.state import Store
+
+from .conftest import TOKEN, Lab, shot
+
+expect.set_options(timeout=30_000)
+TIMEOUT = 60_000
+RAY_START_MS = 240_000  # a Ray head on a loaded 2-core machine
+WS = "uiws"
+
+
+class WorkspaceLab(Lab):
+    """A lab plus what its workspaces left behind: process groups and temp dirs seen."""
+
+    def __init__(self, root: Path, home: Path):
+        super().__init__(root, home, name="wslab")
+        self.home = home
+        self.groups: set[int] = set()
+        self.temp_dirs: set[str] = set()
+
+    @property
+    def store(self) -> Store:
+        return Store(self.home / "workspaces")
+
+    def remember(self, name: str) -> None:
+        rec = self.store.load(name)
+        self.groups |= {n.pid for n in ([rec.head] if rec.head else []) + rec.nodes}
+        if rec.temp_dir:
+            self.temp_dirs.add(rec.temp_dir)
+
+    def leftovers(self) -> list[int]:
+        """Live processes of the workspaces seen: in their process groups or naming their temp dirs."""
+        pids = {pid for g in self.groups for pid in group_pids(g)}
+        for p in psutil.process_iter(["pid", "cmdline", "status"]):
+            try:
+                cmd = " ".join(p.info["cmdline"] or [])
+                if p.info["status"] != psutil.STATUS_ZOMBIE and any(t in cmd for t in self.temp_dirs):
+                    pids.add(p.info["pid"])
+            except psutil.Error:
+                continue
+        return sorted(pids)
+
+
+@pytest.fixture(scope="module")
+def ws_lab(tmp_path_factory) -> Iterator[WorkspaceLab]:
+    base = tmp_path_factory.mktemp("wslab")
+    home = base / "lakelab_home"
+    home.mkdir()
+    (home / "config.yaml").write_text(yaml.safe_dump({"workspaces": {
+        "backend": "local", "max_workers": 1, "max_cpus_per_node": 1, "object_store_mb": 128,
+        "idle_timeout_s": 0, "stop_on_shutdown": True}}))
+    root = base / "notebooks"
+    root.mkdir()
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RAY_")}  # Lab copies os.environ
+    try:
+        server = WorkspaceLab(root, home)
+    finally:
+        os.environ.update(saved)
+    yield server
+    for name in server.store.names():  # whatever a failed test left running
+        server.remember(name)
+    server.stop()
+    left = server.leftovers()
+    for pgid in server.groups:  # safety net, then fail loudly
+        if group_pids(pgid):
+            os.killpg(pgid, signal.SIGKILL)
+    assert not left, f"Ray processes left behind by the lab's workspaces: {left}"
+
+
+def open_lab(page: Page, lab: Lab) -> None:
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{lab.url}lab?reset&token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
+    page.locator("#jp-main-dock-panel").wait_for()
+
+
+def run_command(page: Page, command: str, args: dict | None = None):
+    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+
+
+def open_panel(page: Page):
+    tab = page.locator('.lm-TabBar-tab[data-id="lakelab-workspaces"]')
+    tab.wait_for()
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    panel = page.locator("#lakelab-workspaces")
+    panel.wait_for(state="visible")
+    return panel
+
+
+def set_theme(page: Page, dark: bool) -> None:
+    run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark" if dark else "JupyterLab Light"})
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false" if dark else "true")
+    page.wait_for_timeout(500)  # let the theme's CSS apply before the screenshot
+
+
+def create(panel, name: str, cpus: str = "1", workers: str = "0") -> None:
+    panel.get_by_label("workspace name").fill(name)
+    panel.get_by_label("CPUs per node").fill(cpus)
+    panel.get_by_label("workers", exact=True).fill(workers)
+    panel.get_by_role("button", name="Create").click()
+
+
+def notebook_sources(page: Page) -> list[str]:
+    return page.evaluate("""() => {
+        const nb = window.jupyterapp.shell.currentWidget;
+        return nb.content.model.sharedModel.cells.map(c => c.getSource());
+    }""")
+
+
+def assert_never_sent(token: str, requests: list, responses: list) -> None:
+    for r in requests:
+        assert token not in r.url and token not in (r.post_data or ""), r.url
+        assert token not in str(r.headers), r.url
+    for r in responses:
+        assert token not in str(r.headers), r.url
+        try:
+            body = r.body()
+        except Exception:  # noqa: BLE001 - redirects and aborted loads have no body
+            continue
+        assert token.encode() not in body, r.url
+
+
+def test_a_bad_workspace_name_shows_the_servers_message(page: Page, ws_lab: WorkspaceLab):
+    open_lab(page, ws_lab)
+    panel = open_panel(page)
+    expect(panel.locator(".lakelab-ws-limits")).to_have_text("Limits: 1 CPU per node, 1 worker")
+    create(panel, "9 bad")
+    error = panel.locator(".lakelab-ws-error")
+    expect(error).to_contain_text("workspace name '9 bad' is not a valid name")
+    expect(error).to_contain_text("HTTP 400")
+    create(panel, "toobig", workers="5")
+    expect(error).to_contain_text("HTTP 4")
+    expect(error).to_contain_text("worker")
+    expect(panel.locator(".lakelab-ws-card")).to_have_count(0)
+    shot(page, "workspaces-bad-name")
+    assert ws_lab.store.names() == []
+
+
+def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab: WorkspaceLab):
+    context = page.context
+    requests = []
+    responses = []
+    context.on("request", lambda r: requests.append(r))
+    context.on("response", lambda r: responses.append(r))
+    open_lab(page, ws_lab)
+    run_command(page, "notebook:create-new", {"kernelName": "python3"})
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+
+    panel = open_panel(page)
+    create(panel, WS)
+    card = panel.locator(f'.lakelab-ws-card[data-name="{WS}"]')
+    expect(card).to_be_visible()  # at once, as pending, while Ray starts
+    expect(card.locator(".lakelab-ws-state")).to_have_text("running", timeout=RAY_START_MS)
+    ws_lab.remember(WS)
+    assert ws_lab.leftovers(), "the running workspace has Ray processes"
+    expect(card.locator(".lakelab-ws-fact-nodes dd")).to_have_text("1")
+    expect(card.locator(".lakelab-ws-fact-cpus dd")).to_have_text("1")
+    expect(card.locator(".lakelab-ws-fact-memory dd")).to_have_text(re.compile(r"\d+(\.\d)? (MiB|GiB)"))
+    expect(card.locator(".lakelab-ws-fact-uptime dd")).not_to_have_text("-")
+    shot(page, "workspaces-running-light")
+    set_theme(page, dark=True)
+    shot(page, "workspaces-running-dark")
+    set_theme(page, dark=False)
+
+    # connect code goes into the notebook that was active, as a new cell
+    card.get_by_role("button", name="Insert connect code").click()
+    expect(panel.locator(".lakelab-ws-info")).to_contain_text(f"Connect code for {WS} inserted into")
+    assert f'import lakelab\nlakelab.workspace("{WS}").connect()' in notebook_sources(page)
+
+    # the dashboard opens in a new tab through the Jupyter server's proxy
+    with context.expect_page() as popup_info:
+        card.get_by_role("button", name="Dashboard").click()
+    dash = popup_info.value
+    dash.wait_for_load_state("load")
+    assert dash.url.startswith(f"{ws_lab.url}lakelab/api/v1/workspaces/{WS}/dashboard/")
+    expect(dash).to_have_title(re.compile("Ray"))
+    dash.wait_for_timeout(1500)  # let the dashboard's first API calls go through the proxy
+    shot(dash, "workspaces-dashboard")
+    token = ws_lab.store.token(WS)
+    assert len(token) >= 32
+    # the Ray token never reached the browser: not in any page, request or response
+    assert any("/dashboard/" in r.url for r in requests)
+    for html in (dash.content(), page.content()):
+        assert token not in html
+    assert_never_sent(token, requests, responses)  # while the dashboard's tab still answers
+    requests.clear()
+    responses.clear()
+    dash.close()
+
+    card.get_by_role("button", name="Stop").click()
+    expect(card.locator(".lakelab-ws-state")).to_have_text("stopped", timeout=RAY_START_MS)
+    expect(card.get_by_role("button", name="Start")).to_be_visible()
+    expect(card.locator(".lakelab-ws-fact-nodes dd")).to_have_text("-")
+    shot(page, "workspaces-stopped")
+    assert ws_lab.store.names() == []
+    assert ws_lab.leftovers() == [], "no Ray process of the stopped workspace remains"
+
+    assert_never_sent(token, requests, responses)

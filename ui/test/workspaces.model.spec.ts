@@ -1,0 +1,103 @@
+/**
+ * @jest-environment node
+ */
+import { parseWorkspace, connectCode } from '../src/workspaces/api';
+import { actions, age, facts, formNumber, memory, merge, stoppedRecord } from '../src/workspaces/model';
+
+/** A record as GET /workspaces/{name} sends it (record plus live `cluster`). */
+function body(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'analysis', backend: 'local', state: 'running', owner: 'me', cpus_per_node: 1, workers: 1,
+    address: '127.0.0.1:6379', created_at: 1, started_at: 2, uptime_s: 125, idle_s: 30, has_dashboard: true,
+    message: null,
+    cluster: { node_count: 2, cpus: 2, memory_bytes: 3 * 2 ** 30, object_store_bytes: 1, running_tasks: 4 },
+    ...extra
+  };
+}
+
+const value = (w: ReturnType<typeof parseWorkspace>, label: string) => facts(w).find(f => f.label === label)?.value;
+
+describe('workspace formatting', () => {
+  it('shows ages in the largest sensible unit and "-" when unknown', () => {
+    expect(age(null)).toBe('-');
+    expect(age(42.4)).toBe('42 s');
+    expect(age(125)).toBe('2 min');
+    expect(age(5400)).toBe('1.5 h');
+    expect(age(2 * 86400)).toBe('2.0 d');
+  });
+
+  it('shows memory in MiB below one GiB and in GiB above', () => {
+    expect(memory(null)).toBe('-');
+    expect(memory(512 * 2 ** 20)).toBe('512 MiB');
+    expect(memory(3.25 * 2 ** 30)).toBe('3.3 GiB');
+  });
+
+  it('shows the live nodes, CPUs, memory, tasks, uptime and idle time of a running workspace', () => {
+    const w = parseWorkspace(body());
+    expect(facts(w).map(f => f.label)).toEqual(['Nodes', 'CPUs', 'Memory', 'Tasks', 'Uptime', 'Idle']);
+    expect(value(w, 'Nodes')).toBe('2');
+    expect(value(w, 'CPUs')).toBe('2');
+    expect(value(w, 'Memory')).toBe('3.0 GiB');
+    expect(value(w, 'Tasks')).toBe('4');
+    expect(value(w, 'Uptime')).toBe('2 min');
+    expect(value(w, 'Idle')).toBe('30 s');
+  });
+
+  it('shows the requested size of a pending workspace and dashes for a stopped one', () => {
+    const pending = parseWorkspace(body({ state: 'pending', cluster: null, workers: 2, cpus_per_node: 2 }));
+    expect(value(pending, 'Nodes')).toBe('3 requested');
+    expect(value(pending, 'CPUs')).toBe('6 requested');
+    const stopped = stoppedRecord(parseWorkspace(body()));
+    expect(stopped.state).toBe('stopped');
+    expect(facts(stopped).map(f => f.value)).toEqual(['-', '-', '-', '-', '-', '-']);
+  });
+});
+
+describe('workspace actions', () => {
+  it('offers every action on a running local workspace and none while it is busy except connect', () => {
+    const w = parseWorkspace(body());
+    expect(actions(w, false)).toEqual({ connect: true, dashboard: true, scale: true, stop: true, start: false });
+    expect(actions(w, true)).toEqual({ connect: true, dashboard: false, scale: false, stop: false, start: false });
+  });
+
+  it('offers only start for a stopped or failed workspace', () => {
+    for (const state of ['stopped', 'failed']) {
+      const w = parseWorkspace(body({ state, cluster: null }));
+      expect(actions(w, false)).toEqual({ connect: false, dashboard: false, scale: false, stop: false, start: true });
+    }
+  });
+
+  it('never offers to scale or stop an attached cluster, which is not ours', () => {
+    const w = parseWorkspace(body({ backend: 'attach' }));
+    expect(actions(w, false)).toMatchObject({ connect: true, scale: false, stop: false, start: false });
+  });
+
+  it('hides the dashboard button when the workspace has no dashboard', () => {
+    expect(actions(parseWorkspace(body({ has_dashboard: false })), false).dashboard).toBe(false);
+  });
+
+  it('keeps a card for a workspace stopped here until the server lists that name again', () => {
+    const a = parseWorkspace(body({ name: 'a' }));
+    const b = parseWorkspace(body({ name: 'b' }));
+    const stopped = new Map([['b', stoppedRecord(b)]]);
+    expect(merge([a], stopped).map(w => [w.name, w.state])).toEqual([['a', 'running'], ['b', 'stopped']]);
+    expect(merge([a, b], stopped).map(w => [w.name, w.state])).toEqual([['a', 'running'], ['b', 'running']]);
+  });
+});
+
+describe('workspace form and connect code', () => {
+  it('sends whole numbers as numbers and anything else as typed, for the server to judge', () => {
+    expect(formNumber(' 2 ')).toBe(2);
+    expect(formNumber('-1')).toBe(-1);
+    expect(formNumber('1.5')).toBe('1.5');
+    expect(formNumber('')).toBe('');
+  });
+
+  it('inserts the documented two-line connect code with the name quoted for Python', () => {
+    expect(connectCode('analysis')).toBe('import lakelab\nlakelab.workspace("analysis").connect()');
+  });
+
+  it('rejects a server answer without name or state', () => {
+    expect(() => parseWorkspace({ state: 'running' })).toThrow(/without name or state/);
+  });
+});
