@@ -6,9 +6,9 @@ PY ?= python3
 lab: setup-lab            ## install and start JupyterLab on the embedded lakehouse (demo + tutorial)
 	lakelab lab
 
-test: setup-test          ## run the whole test suite (Python, Trino, Ray, browser, UI unit tests)
-	$(PY) -m pytest tests -q
+test: setup-test          ## run the whole test suite (UI unit tests, then Python: core, Trino, Ray, browser)
 	cd ui && npm test --silent
+	$(PY) -m pytest tests -q -p no:cacheprovider
 
 setup-lab:
 	PYTHON=$(PY) bash scripts/setup.sh lab

@@ -54,6 +54,9 @@ def test_a_report_opens_from_the_sidebar_in_a_sandboxed_tab_showing_its_content(
     dark(page, True)
     shot(page, "report-tab-dark")
     dark(page, False)
+    # the tab's toolbar leads back to the dataset
+    page.locator(".jp-lakelab-report-dataset:visible").click()
+    expect(page.locator(".jp-lakelab-dataset:visible .jp-lakelab-dataset-name")).to_have_text("demo.delay_report")
     assert page.page_errors == []
 
 

@@ -184,7 +184,7 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     set_theme(page, dark=False)
 
     # connect code goes into the notebook that was active, as a new cell
-    card.get_by_role("button", name="Insert connect code").click()
+    card.get_by_role("button", name="Connect code").click()
     expect(panel.locator(".lakelab-ws-info")).to_contain_text(f"Connect code for {WS} inserted into")
     assert f'import lakelab\nlakelab.workspace("{WS}").connect()' in notebook_sources(page)
 

@@ -38,6 +38,14 @@ class Server {
         this.records.set(b.name, rec);
         return answer(rec, 201);
       }
+      if (path.endsWith('/scale')) {
+        const workers = JSON.parse(String(init.body)).workers;
+        if (typeof workers !== 'number' || workers > 2) {
+          return answer({ error: { code: 'limit', message: `workers must be a number from 0 to 2, not ${JSON.stringify(workers)}` } }, 400);
+        }
+        this.records.set(name, { ...this.records.get(name), workers });
+        return answer(this.records.get(name));
+      }
       if (method === 'DELETE') {
         this.records.delete(name);
         return answer({ name, state: 'stopped' });
@@ -131,6 +139,26 @@ describe('WorkspacePanel', () => {
     (panel.node.querySelector('.lakelab-ws-dismiss') as HTMLButtonElement).click();
     expect(panel.node.querySelector('.lakelab-ws-card')).toBeNull();
     expect(text(panel, '.lakelab-ws-empty')).toContain('No workspaces yet');
+    panel.dispose();
+  });
+
+  it('scales a running workspace and shows a refused size with the server\'s message', async () => {
+    const server = new Server();
+    server.records.set('w2', { name: 'w2', backend: 'local', state: 'running', workers: 0, cpus_per_node: 1, has_dashboard: true });
+    const panel = panelOn(server);
+    Widget.attach(panel, document.body);
+    await until(() => text(panel, '.lakelab-ws-card[data-name="w2"] .lakelab-ws-state') === 'running');
+    const input = panel.node.querySelector('input[aria-label="workers of w2"]') as HTMLInputElement;
+    input.value = '2';
+    (panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement).click();
+    await until(() => server.records.get('w2')!.workers === 2);
+    expect(server.calls).toContain('POST workspaces/w2/scale');
+    const scale = panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement;
+    await until(() => !scale.disabled && input.value === '2');
+    input.value = '1.5';
+    (panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement).click();
+    await until(() => text(panel, '.lakelab-ws-error') !== '');
+    expect(text(panel, '.lakelab-ws-error')).toBe('workers must be a number from 0 to 2, not "1.5" (HTTP 400)');
     panel.dispose();
   });
 });

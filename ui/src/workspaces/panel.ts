@@ -54,6 +54,7 @@ class Card {
   private readonly message = el('div', 'lakelab-ws-message');
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   readonly scaleInput: HTMLInputElement;
+  private readonly workersLabel: HTMLSpanElement;
   workspace: IWorkspace;
 
   constructor(w: IWorkspace, on: Record<string, (card: Card) => void>) {
@@ -61,24 +62,28 @@ class Card {
     this.node.dataset.name = w.name;
     const head = el('div', 'lakelab-ws-head');
     head.append(this.name, this.backend, this.state);
-    const row = el('div', 'lakelab-ws-actions');
-    const add = (key: string, label: string, title: string): void => {
+    // two rows: using the workspace (connect, dashboard), then sizing it (scale, stop/start)
+    const use = el('div', 'lakelab-ws-actions lakelab-ws-use');
+    const size = el('div', 'lakelab-ws-actions');
+    const add = (row: HTMLElement, key: string, label: string, title: string): void => {
       const b = el('button', `jp-mod-styled lakelab-ws-${key}`, label);
       b.title = title;
       b.addEventListener('click', () => on[key](this));
       this.buttons[key] = b;
       row.appendChild(b);
     };
-    add('connect', 'Insert connect code', 'insert code that connects the active notebook to this workspace');
-    add('dashboard', 'Dashboard', 'open the Ray dashboard in a new tab (through the Jupyter server)');
+    add(use, 'connect', 'Connect code', 'insert code that connects the active notebook to this workspace');
+    add(use, 'dashboard', 'Dashboard', 'open the Ray dashboard in a new tab (through the Jupyter server)');
     this.scaleInput = numberInput(`workers of ${w.name}`, String(w.workers), '0');
     this.scaleInput.title = 'worker nodes';
-    row.append(el('span', 'lakelab-ws-sep'), this.scaleInput);
-    add('scale', 'Scale', 'set the number of worker nodes');
-    add('stop', 'Stop', 'stop every Ray process of this workspace');
-    add('start', 'Start', 'start this workspace again with the same size');
-    add('dismiss', 'Dismiss', 'remove this card');
-    this.node.append(head, this.facts, this.message, row);
+    this.workersLabel = el('span', 'lakelab-ws-workers-label', 'Workers');
+    size.append(this.workersLabel, this.scaleInput);
+    add(size, 'scale', 'Scale', 'set the number of worker nodes');
+    size.append(el('span', 'lakelab-ws-sep'));
+    add(size, 'stop', 'Stop', 'stop every Ray process of this workspace');
+    add(size, 'start', 'Start', 'start this workspace again with the same size');
+    add(size, 'dismiss', 'Dismiss', 'remove this card');
+    this.node.append(head, this.facts, this.message, use, size);
     this.update(w, false);
   }
 
@@ -107,6 +112,7 @@ class Card {
     }
     this.scaleInput.hidden = ended || w.backend === 'attach';
     this.buttons.scale.hidden = this.scaleInput.hidden;
+    this.workersLabel.hidden = this.scaleInput.hidden;
     this.scaleInput.disabled = !can.scale;
     this.buttons.start.hidden = !ended;
     this.buttons.start.disabled = !can.start;
@@ -180,7 +186,9 @@ export class WorkspacePanel extends Widget {
     };
     const create = el('button', 'jp-mod-styled jp-mod-accept', 'Create');
     create.type = 'submit';
-    form.append(field('Name', this.nameInput), field('CPUs', this.cpusInput), field('Workers', this.workersInput),
+    const nameField = field('Name', this.nameInput);
+    nameField.classList.add('lakelab-ws-name-field');
+    form.append(nameField, field('CPUs', this.cpusInput), field('Workers', this.workersInput),
       create, this.limitsLine);
     form.addEventListener('submit', ev => {
       ev.preventDefault();

@@ -22,12 +22,14 @@ const CSS = `
 }
 .lakelab-WorkspacePanel input:focus { outline: 1px solid var(--jp-brand-color1); outline-offset: -1px; }
 .lakelab-ws-form {
-  display: grid; grid-template-columns: 1fr 64px 64px auto; gap: 4px 6px; align-items: end;
+  display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto; gap: 6px; align-items: end;
   padding: 8px; border: 1px solid var(--jp-border-color2); border-radius: 4px;
   background: var(--jp-layout-color2);
 }
 .lakelab-ws-form label { display: flex; flex-direction: column; gap: 2px; color: var(--jp-ui-font-color2);
   font-size: var(--jp-ui-font-size0); min-width: 0; }
+.lakelab-ws-form label.lakelab-ws-name-field { grid-column: 1 / -1; }
+.lakelab-ws-form input { width: 100%; }
 .lakelab-ws-limits { grid-column: 1 / -1; color: var(--jp-ui-font-color2); font-size: var(--jp-ui-font-size0); }
 .lakelab-ws-error:empty, .lakelab-ws-info:empty { display: none; }
 .lakelab-ws-error {
@@ -66,7 +68,14 @@ const CSS = `
 .lakelab-ws-fact dd { margin: 0; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .lakelab-ws-message { color: var(--jp-ui-font-color2); font-style: italic; word-break: break-word; }
 .lakelab-ws-actions { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
-.lakelab-ws-actions input { width: 48px; }
+.lakelab-ws-actions:empty, .lakelab-ws-actions:not(:has(> :not([hidden]))) { display: none; }
+.lakelab-ws-actions input { width: 44px; }
+.lakelab-ws-card button.jp-mod-styled {
+  padding: 0 6px; white-space: nowrap; font-size: var(--jp-ui-font-size0); min-width: 0;
+  overflow: hidden; text-overflow: ellipsis;
+}
+.lakelab-ws-use { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+.lakelab-ws-actions .lakelab-ws-workers-label { color: var(--jp-ui-font-color2); font-size: var(--jp-ui-font-size0); }
 .lakelab-ws-actions .lakelab-ws-sep { flex: 1; }
 `;
 
