@@ -13,6 +13,7 @@ import hashlib
 import io as _io
 import json
 import os
+import re
 import sys
 import tarfile
 import tempfile
@@ -169,6 +170,9 @@ def _report_html(obj: Any, title: str) -> tuple[str, dict[str, Any]]:
                 body, _ = HTMLExporter().from_notebook_node(nb)
             except Exception as e:  # noqa: BLE001 - nbformat/nbconvert raise many types for a bad file
                 raise InvalidInput(f"cannot render notebook {obj}: {type(e).__name__}: {e}") from None
+            # a report is self-contained: drop nbconvert's CDN scripts (require.js, MathJax), which
+            # the sandbox's CSP blocks anyway and which a closed network cannot load
+            body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
             return body, {**meta, "format": "notebook"}
         if suffix in (".html", ".htm"):
             return p.read_text(encoding="utf-8", errors="replace"), {**meta, "format": "html"}

@@ -2,6 +2,8 @@
 DataFrame and an HTML file; and lineage across kinds, table -> model -> report."""
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import nbformat
@@ -29,6 +31,7 @@ def test_a_notebook_is_published_as_a_report_rendered_to_html_and_versioned(lh, 
     ds = publish(lh, str(nb), "reports.review", kind="report", description="quarterly review")
     html = ds.load()
     assert "Churn review" in html and "Gentoo penguins churn least." in html and "<html" in html.lower()
+    assert not re.search(r"<script[^>]*src=\"https?://", html)  # self-contained: no CDN scripts
     nb2 = nbformat.read(str(nb), as_version=4)
     nb2.cells[0].source = "# Churn review, take two"
     nbformat.write(nb2, str(nb))

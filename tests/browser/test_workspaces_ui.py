@@ -186,7 +186,8 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     # connect code goes into the notebook that was active, as a new cell
     card.get_by_role("button", name="Connect code").click()
     expect(panel.locator(".lakelab-ws-info")).to_contain_text(f"Connect code for {WS} inserted into")
-    assert f'import lakelab\nlakelab.workspace("{WS}").connect()' in notebook_sources(page)
+    # the new notebook's empty cell is filled rather than left above the code
+    assert notebook_sources(page) == [f'import lakelab\nlakelab.workspace("{WS}").connect()']
 
     # the dashboard opens in a new tab through the Jupyter server's proxy
     with context.expect_page() as popup_info:
@@ -211,8 +212,11 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     card.get_by_role("button", name="Stop").click()
     expect(card.locator(".lakelab-ws-state")).to_have_text("stopped", timeout=RAY_START_MS)
     expect(card.get_by_role("button", name="Start")).to_be_visible()
-    expect(card.locator(".lakelab-ws-fact-nodes dd")).to_have_text("-")
+    expect(card.locator(".lakelab-ws-facts")).to_be_hidden()  # nothing live to show
     shot(page, "workspaces-stopped")
+    set_theme(page, dark=True)
+    shot(page, "workspaces-stopped-dark")
+    set_theme(page, dark=False)
     assert ws_lab.store.names() == []
     assert ws_lab.leftovers() == [], "no Ray process of the stopped workspace remains"
 

@@ -102,6 +102,7 @@ class Card {
         return d;
       })
     );
+    this.facts.hidden = w.state === 'stopped' || w.state === 'failed'; // nothing live to show
     this.message.textContent = w.message ?? '';
     this.message.hidden = !w.message;
     const can = actions(w, busy);

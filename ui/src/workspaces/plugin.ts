@@ -43,9 +43,15 @@ export const workspacesPlugin: JupyterFrontEndPlugin<void> = {
         return null;
       }
       const shared = panel.content.model.sharedModel;
-      const at = Math.min(panel.content.activeCellIndex + 1, shared.cells.length);
-      shared.insertCell(at, { cell_type: 'code', source: connectCode(name) });
-      panel.content.activeCellIndex = at;
+      const active = panel.content.activeCellIndex;
+      const current = shared.cells[active];
+      if (current && current.cell_type === 'code' && !current.getSource().trim()) {
+        current.setSource(connectCode(name)); // an empty code cell (a new notebook's): fill it
+      } else {
+        const at = Math.min(active + 1, shared.cells.length);
+        shared.insertCell(at, { cell_type: 'code', source: connectCode(name) });
+        panel.content.activeCellIndex = at;
+      }
       return panel.title.label || panel.context.path;
     };
     const panel = new WorkspacePanel({
