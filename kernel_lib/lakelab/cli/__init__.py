@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # only `lakelab lab` passes unknown options on (to jupyter lab)
+        if not hasattr(args, "jupyter_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.jupyter_args = [*args.jupyter_args, *extra]
     if args.version:
         from .. import __version__
 

@@ -44,12 +44,14 @@ def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
     target = root / "tutorial.ipynb"
     if not target.exists():
         shutil.copyfile(tutorial_source(), target)
-    return root, ["tutorial.ipynb"]
+    return root, [str(target)]
 
 
 def run(args: argparse.Namespace) -> int:
     root, open_files = prepare(args)
     extra = [a for a in args.jupyter_args if a != "--"]
+    if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI run as root
+        extra.append("--allow-root")
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *extra, *open_files]
     print("starting:", " ".join(cmd[2:]))
     os.execv(sys.executable, cmd)

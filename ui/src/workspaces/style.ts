@@ -9,6 +9,7 @@ const CSS = `
   background: var(--jp-layout-color1); color: var(--jp-ui-font-color1);
   font-size: var(--jp-ui-font-size1); overflow-y: auto;
 }
+.lakelab-WorkspacePanel [hidden] { display: none !important; }
 .lakelab-ws-title { display: flex; align-items: center; justify-content: space-between; }
 .lakelab-ws-title h2 {
   margin: 0; font-size: var(--jp-ui-font-size1); font-weight: 600; text-transform: uppercase;
