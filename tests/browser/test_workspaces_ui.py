@@ -32,8 +32,8 @@ WS = "uiws"
 class WorkspaceLab(Lab):
     """A lab plus what its workspaces left behind: process groups and temp dirs seen."""
 
-    def __init__(self, root: Path, home: Path):
-        super().__init__(root, home, name="wslab")
+    def __init__(self, root: Path, home: Path, base_url: str = "/"):
+        super().__init__(root, home, name="wslab" if base_url == "/" else "wshub", base_url=base_url)
         self.home = home
         self.groups: set[int] = set()
         self.temp_dirs: set[str] = set()
@@ -61,9 +61,7 @@ class WorkspaceLab(Lab):
         return sorted(pids)
 
 
-@pytest.fixture(scope="module")
-def ws_lab(tmp_path_factory) -> Iterator[WorkspaceLab]:
-    base = tmp_path_factory.mktemp("wslab")
+def start_lab(base: Path, base_url: str = "/") -> WorkspaceLab:
     home = base / "lakelab_home"
     home.mkdir()
     (home / "config.yaml").write_text(yaml.safe_dump({"workspaces": {
@@ -73,10 +71,12 @@ def ws_lab(tmp_path_factory) -> Iterator[WorkspaceLab]:
     root.mkdir()
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RAY_")}  # Lab copies os.environ
     try:
-        server = WorkspaceLab(root, home)
+        return WorkspaceLab(root, home, base_url)
     finally:
         os.environ.update(saved)
-    yield server
+
+
+def stop_lab(server: WorkspaceLab) -> None:
     for name in server.store.names():  # whatever a failed test left running
         server.remember(name)
     server.stop()
@@ -85,6 +85,21 @@ def ws_lab(tmp_path_factory) -> Iterator[WorkspaceLab]:
         if group_pids(pgid):
             os.killpg(pgid, signal.SIGKILL)
     assert not left, f"Ray processes left behind by the lab's workspaces: {left}"
+
+
+@pytest.fixture(scope="module")
+def ws_lab(tmp_path_factory) -> Iterator[WorkspaceLab]:
+    server = start_lab(tmp_path_factory.mktemp("wslab"))
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture(scope="module")
+def ws_hub(tmp_path_factory) -> Iterator[WorkspaceLab]:
+    """Under a non-root base URL, as JupyterHub serves a user's lab."""
+    server = start_lab(tmp_path_factory.mktemp("wshub"), base_url="/user/tester/")
+    yield server
+    stop_lab(server)
 
 
 def open_lab(page: Page, lab: Lab) -> None:
@@ -183,11 +198,16 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     shot(page, "workspaces-running-dark")
     set_theme(page, dark=False)
 
-    # connect code goes into the notebook that was active, as a new cell
+    # connect code goes into the notebook that was active
     card.get_by_role("button", name="Connect code").click()
     expect(panel.locator(".lakelab-ws-info")).to_contain_text(f"Connect code for {WS} inserted into")
     # the new notebook's empty cell is filled rather than left above the code
     assert notebook_sources(page) == [f'import lakelab\nlakelab.workspace("{WS}").connect()']
+    # ... and running it connects the notebook's kernel to the workspace (its status card)
+    run_command(page, "notebook:run-cell")
+    output = page.locator(".jp-NotebookPanel .jp-OutputArea-output").first
+    expect(output).to_contain_text(f"workspace {WS}", timeout=RAY_START_MS)
+    expect(output).to_contain_text("running")
 
     # the dashboard opens in a new tab through the Jupyter server's proxy
     with context.expect_page() as popup_info:
@@ -196,7 +216,8 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     dash.wait_for_load_state("load")
     assert dash.url.startswith(f"{ws_lab.url}lakelab/api/v1/workspaces/{WS}/dashboard/")
     expect(dash).to_have_title(re.compile("Ray"))
-    dash.wait_for_timeout(1500)  # let the dashboard's first API calls go through the proxy
+    # live cluster figures: the dashboard's own API calls went through the proxy, with the token
+    expect(dash.locator("body")).to_contain_text(re.compile(r"/1\.0 CPU"), timeout=TIMEOUT)
     shot(dash, "workspaces-dashboard")
     token = ws_lab.store.token(WS)
     assert len(token) >= 32
@@ -221,3 +242,22 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     assert ws_lab.leftovers() == [], "no Ray process of the stopped workspace remains"
 
     assert_never_sent(token, requests, responses)
+
+
+def test_the_dashboard_opens_under_a_non_root_base_url(page: Page, ws_hub: WorkspaceLab):
+    open_lab(page, ws_hub)
+    panel = open_panel(page)
+    create(panel, "hubws")
+    card = panel.locator('.lakelab-ws-card[data-name="hubws"]')
+    expect(card.locator(".lakelab-ws-state")).to_have_text("running", timeout=RAY_START_MS)
+    ws_hub.remember("hubws")
+    with page.context.expect_page() as popup_info:
+        card.get_by_role("button", name="Dashboard").click()
+    dash = popup_info.value
+    assert dash.url.startswith(f"{ws_hub.url}lakelab/api/v1/workspaces/hubws/dashboard/")
+    assert "/user/tester/" in dash.url
+    expect(dash.locator("body")).to_contain_text(re.compile(r"/1\.0 CPU"), timeout=TIMEOUT)
+    dash.close()
+    card.get_by_role("button", name="Stop").click()
+    expect(card.locator(".lakelab-ws-state")).to_have_text("stopped", timeout=RAY_START_MS)
+    assert ws_hub.leftovers() == []

@@ -62,7 +62,9 @@ const CSS = `
 .lakelab-ws-running .lakelab-ws-state { background: var(--jp-success-color1); }
 .lakelab-ws-pending .lakelab-ws-state, .lakelab-ws-stopping .lakelab-ws-state { background: var(--jp-warn-color1); }
 .lakelab-ws-failed .lakelab-ws-state { background: var(--jp-error-color1); }
-.lakelab-ws-stopped .lakelab-ws-state { background: var(--jp-ui-font-color3); }
+.lakelab-ws-stopped .lakelab-ws-state {
+  background: transparent; color: var(--jp-ui-font-color2); border: 1px solid var(--jp-border-color1);
+}
 .lakelab-ws-facts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 8px; margin: 0; }
 .lakelab-ws-fact { display: flex; flex-direction: column; min-width: 0; }
 .lakelab-ws-fact dt { color: var(--jp-ui-font-color2); font-size: var(--jp-ui-font-size0); }
