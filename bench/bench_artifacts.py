@@ -14,19 +14,11 @@ import json
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
+from common import best  # bench/ is on sys.path when a benchmark runs
+
 HERE = Path(__file__).resolve().parent
-
-
-def best(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ import lakelab
 from lakelab.catalog import WRITE_PROPERTIES
 from lakelab.config import Config, WorkspaceConfig, default_catalog
 
+from common import best  # bench/ is on sys.path when a benchmark runs
+
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "tests" / "sql" / "tpch"
 TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]
@@ -62,15 +64,6 @@ def prepare(sf: float, cache: Path) -> lakelab.Lakehouse:
 def data_files(lh: lakelab.Lakehouse, name: str) -> list[str]:
     table = lh.catalog.load_table(f"tpch.{name}")
     return [t.file.file_path.removeprefix("file://") for t in table.scan().plan_files()]
-
-
-def best(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> int:

@@ -37,7 +37,7 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
     demo.delay_report (made from the model: a DataFrame, then a notebook),
     demo.delays_by_carrier with recorded lineage, sales.eu.orders and a `bulk` namespace."""
     from pyiceberg.schema import Schema
-    from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
+    from pyiceberg.types import DoubleType, LongType, NestedField, StringType
 
     import lakelab
     from lakelab import metadata as md
@@ -126,7 +126,6 @@ def publish_model_and_report(lh, home: Path) -> None:
     """demo.delay_model v1 and v2 (scikit-learn, inputs demo.flights) and demo.delay_report
     v1 (a DataFrame) and v2 (a notebook rendered to HTML), both with inputs demo.delay_model."""
     import nbformat
-    import pandas as pd
     from sklearn.linear_model import LinearRegression
 
     frame = lh.catalog.load_table(("demo", "flights")).scan().to_pandas()

@@ -66,3 +66,16 @@ def ns(tlh) -> str:
     name = "t_" + uuid.uuid4().hex[:10]
     tlh.catalog.create_namespace(name)
     return name
+
+
+@pytest.fixture
+def shell(tlh):
+    """A real IPython shell with lakelab loaded, its %%trino bound to the Trino lakehouse."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "lakelab")
+    magics = ip.magics_manager.registry["SqlMagics"]
+    magics._lh, previous = tlh, magics._lh
+    yield ip
+    magics._lh = previous

@@ -3,7 +3,6 @@ Trino's answer or raises Unsupported ("not supported locally, run on Trino") —
 different answer. docs/trino.md lists the outcome of each case."""
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
 
 from lakelab.errors import Unsupported

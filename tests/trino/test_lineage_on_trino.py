@@ -4,22 +4,10 @@ read exactly like the lineage the embedded engine puts in snapshot summaries."""
 from __future__ import annotations
 
 import pyarrow as pa
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from lakelab import metadata as md
 from lakelab.catalog import WRITE_PROPERTIES
-
-
-@pytest.fixture
-def shell(tlh):
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "lakelab")
-    magics = ip.magics_manager.registry["SqlMagics"]
-    magics._lh, previous = tlh, magics._lh
-    yield ip
-    magics._lh = previous
 
 
 def run(shell, cell: str) -> str:

@@ -10,8 +10,6 @@ import signal
 import threading
 import time
 
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from lakelab.config import TrinoConfig
@@ -46,16 +44,6 @@ def test_magic_engine_duckdb_runs_the_same_sql_locally(tlh, ns):
 # -- through a real IPython shell, as a notebook runs it --------------------------------------
 ENDLESS = ("SELECT count(*) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) "
            "CROSS JOIN UNNEST(sequence(1, 10000)) c(z)")
-
-
-@pytest.fixture
-def shell(tlh):
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "lakelab")
-    magics = ip.magics_manager.registry["SqlMagics"]
-    magics._lh, previous = tlh, magics._lh
-    yield ip
-    magics._lh = previous
 
 
 def run(shell, cell: str):

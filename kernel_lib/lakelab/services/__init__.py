@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ..config import Config, config_path, lakelab_home, load_config, save_config
+from ..config import config_path, lakelab_home, load_config, save_config
 from ..errors import InvalidInput, Unavailable
 from ..metadata import current_user
 from . import postgres, trino_server
