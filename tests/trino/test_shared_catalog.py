@@ -63,3 +63,16 @@ def test_trino_commits_name_their_query_and_user_in_the_snapshot_summary(tlh, ns
     summary = tlh.catalog.load_table(f"{ns}.traced").current_snapshot().summary.additional_properties
     assert summary.get("trino_query_id") == res.query_id
     assert summary.get("trino_user") == tlh.config.trino.user
+
+
+def test_a_published_model_is_an_ordinary_table_trino_can_list(tlh, ns):
+    from sklearn.linear_model import LinearRegression
+
+    model = LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+    tlh.publish(model, f"{ns}.churn", kind="model", owner="ml-team")
+    tlh.publish(model, f"{ns}.churn", kind="model")
+    rows = tlh.engine("trino").execute(
+        f"SELECT version, bytes > 0 AS stored, length(sha256) AS sha_len FROM {ns}.churn ORDER BY version").table
+    assert rows.to_pylist() == [{"version": 1, "stored": True, "sha_len": 64},
+                                {"version": 2, "stored": True, "sha_len": 64}]
+    assert abs(tlh.dataset(f"{ns}.churn").load(version=1).predict([[3.0]])[0] - 7.0) < 1e-9
