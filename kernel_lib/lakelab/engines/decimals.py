@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+import sqlglot
 from sqlglot import exp
 
 from ..errors import Unsupported
@@ -252,3 +253,20 @@ def unify_values_decimals(tree: exp.Expression) -> None:
 
 def _refuse(what: str) -> Unsupported:
     return Unsupported(f"{what} is {HINT}")
+
+
+def double_round(node: exp.Expression) -> exp.Expression:
+    """Trino's round(double[, d]): Java's Math.round(|x| * 10^d) / 10^d with x's sign, i.e. the
+    product rounded half up in binary floating point (2.675 -> 2.68 because 2.675 * 100 is exactly
+    267.5 as a double, while 1.005 -> 1.0). DuckDB's own round differs between versions; past
+    2^63 Java clamps, which is refused rather than guessed."""
+    x = node.this.sql("duckdb")
+    d = node.args.get("decimals")
+    f = f"pow(10.0, {d.sql('duckdb')})" if d is not None else "1.0"
+    y = f"(abs({x}) * {f})"
+    rounded = f"(CASE WHEN {y} - floor({y}) >= 0.5 THEN floor({y}) + 1 ELSE floor({y}) END)"
+    sql = (f"(CASE WHEN isnan({x}) OR isinf({x}) THEN {x} "
+           f"WHEN {y} >= 9.223372036854775807e18 THEN error('round(double) of a value this large is not "
+           f"supported on the embedded engine; run it on Trino') "
+           f"ELSE sign({x}) * {rounded} / {f} END)")
+    return sqlglot.parse_one(sql, read="duckdb")

@@ -30,7 +30,7 @@ from pyiceberg.types import (BinaryType, BooleanType, DateType, DecimalType, Dou
 from ..errors import EngineError, Unsupported
 from .decimals import HINT  # noqa: F401 - re-exported: the engine's refusal wording
 from .decimals import (D, FLOATS, INTS, _avg, _dt, _literal, _numeric, _refuse, _rounding, _sum, _add_rule,
-                       _div_rule, _mod_rule, _mul_rule, decimal, decimal_divide, decimal_of, decimal_round,
+                       _div_rule, _mod_rule, _mul_rule, decimal, decimal_divide, decimal_of, decimal_round, double_round,
                        function_name, typed_decimal_literals, unify_values_decimals)
 
 
@@ -211,6 +211,8 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             _swap(node, exp.cast(new, decimal(p, s)), decimal(p, s))
         elif isinstance(node, (exp.Round, exp.Trunc, exp.Ceil, exp.Floor)) and _dt(node.this.type) == D.DECIMAL:
             _swap(node, decimal_round(node))
+        elif isinstance(node, exp.Round) and _dt(node.this.type) == D.DOUBLE:
+            _swap(node, double_round(node))
         elif isinstance(node, (exp.Ceil, exp.Floor)) and _dt(node.this.type) in INTS:
             _swap(node, node.this.copy())  # DuckDB makes integers double here; Trino keeps them
         elif isinstance(node, exp.Trunc) and _dt(node.this.type) in INTS:
