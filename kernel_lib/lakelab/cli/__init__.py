@@ -9,7 +9,7 @@ from ..errors import LakelabError
 
 # modules under lakelab.cli, each with register(subparsers) adding parsers whose
 # `func(args) -> int` does the work
-COMMANDS = ["lab", "sql", "ingest", "demo", "doctor", "services", "workspace", "datasets"]
+COMMANDS = ["lab", "sql", "ingest", "demo", "doctor", "services", "workspace", "datasets", "orphans"]
 
 
 def build_parser() -> argparse.ArgumentParser:
