@@ -4,6 +4,8 @@ Run on the embedded SQLite catalog and on a real PostgreSQL catalog."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
+import types
 import traceback
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,15 @@ def _race(lh: Any, table: str) -> dict[str, list]:
     home = str(lh.config.home)
     procs = [ctx.Process(target=_writer, args=(dict(lh.config.catalog), home, table, i, barrier, out))
              for i in range(WRITERS)]
-    for p in procs:
-        p.start()
+    # IPython tests earlier in the session swap sys.modules["__main__"] for a module that spawn
+    # cannot re-import in the children; a bare __main__ tells spawn to leave it alone
+    saved_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        sys.modules["__main__"] = saved_main
     results = [out.get(timeout=180) for _ in procs]
     for p in procs:
         p.join(timeout=60)
