@@ -104,17 +104,7 @@ NUMERIC_CASES = {
 }
 CASES.update(NUMERIC_CASES)
 
-# wrong answers found by this test, reported to the embedded engine's owner; strict, so the
-# mark must go as soon as the engine answers correctly (or raises Unsupported)
-KNOWN_WRONG: dict[str, str] = {}
-
-
-def _params():
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[n])) if n in KNOWN_WRONG
-            else n for n in sorted(CASES)]
-
-
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_trino_sql_gives_trinos_answer_or_unsupported_locally(tlh, name, record_property):
     sql = CASES[name]
     trino_error = local_error = None
