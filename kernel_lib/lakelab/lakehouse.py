@@ -35,13 +35,16 @@ class Lakehouse:
         """The pyiceberg Catalog itself."""
         return open_catalog(self.config)
 
+    @property
+    def catalog_names(self) -> frozenset[str]:
+        """Names a query may use for this catalog: pyiceberg's, and Trino's catalog for it."""
+        names = {self.config.catalog_name.lower()}
+        if self.config.trino:
+            names.add(self.config.trino.catalog.lower())
+        return frozenset(names)
+
     def table_name(self, name: "str | TableName") -> TableName:
-        cat = self.config.trino.catalog if self.config.trino else self.config.catalog_name
-        parsed = table_name(name, catalog=cat)
-        if len(parsed.identifier) > 2 and parsed.catalog is None and len(parsed.namespace) == 2 \
-                and parsed.namespace[0] in (self.config.catalog_name, cat):
-            parsed = TableName(parsed.namespace[1:], parsed.name, parsed.namespace[0])
-        return parsed
+        return table_name(name, catalog=self.catalog_names)
 
     # -- engines -----------------------------------------------------------------------
     def engine(self, name: str | None = None) -> "Engine":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from .errors import InvalidInput
 
@@ -62,11 +63,13 @@ class TableName:
         return self.dotted
 
 
-def table_name(text: "str | TableName | tuple[str, ...]", *, catalog: str | None = None) -> TableName:
-    """Parse `ns.table` (or `catalog.ns.table` when `catalog` names the configured catalog).
+def table_name(text: "str | TableName | tuple[str, ...]", *,
+               catalog: "str | Iterable[str] | None" = None) -> TableName:
+    """Parse `ns.table` (or `catalog.ns.table` when `catalog` names the configured catalog,
+    or one of several names of it).
 
-    Nested namespaces are written a.b.table; a first part equal to the configured
-    catalog name is stripped, as Trino users write iceberg.ns.table.
+    Nested namespaces are written a.b.table; a first part equal to a catalog name is
+    stripped, as Trino users write iceberg.ns.table.
     """
     if isinstance(text, TableName):
         return text
@@ -79,7 +82,8 @@ def table_name(text: "str | TableName | tuple[str, ...]", *, catalog: str | None
         )
     parts = [ident(p, "name part") for p in parts]
     cat = None
-    if catalog and len(parts) >= 3 and parts[0] == catalog.lower():
+    catalogs = {catalog.lower()} if isinstance(catalog, str) else {c.lower() for c in catalog or ()}
+    if len(parts) >= 3 and parts[0] in catalogs:
         cat, parts = parts[0], parts[1:]
     return TableName(tuple(parts[:-1]), parts[-1], cat)
 

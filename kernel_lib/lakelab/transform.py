@@ -64,8 +64,7 @@ def target_name(lh: "Lakehouse", out: Any, schema: str | None = None, catalog: s
     """The dataset a transform writes: `out` as given, or `schema.out` when it is unqualified.
     The target is always in the lakelab catalog."""
     if isinstance(out, str) and "." not in out.strip():
-        known = {lh.config.catalog_name.lower()} | ({lh.config.trino.catalog.lower()} if lh.config.trino else set())
-        if catalog and catalog.lower() not in known:
+        if catalog and catalog.lower() not in lh.catalog_names:
             raise InvalidInput(f"{out!r} would be written to catalog {catalog!r}, but datasets are written to "
                                f"the lakelab catalog", hint=f"name the target as schema.table, e.g. demo.{out}")
         out = f"{ident(schema, 'schema') if schema else default_schema(lh)}.{out.strip()}"

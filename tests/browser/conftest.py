@@ -202,6 +202,15 @@ class Lab:
         self._log.close()
 
 
+def _serve(seeded, tmp_path_factory, *extra: str, name: str = "lab", base_url: str = "/") -> Iterator[Lab]:
+    """A JupyterLab on the seeded lakehouse with its own notebook folder, stopped afterwards."""
+    root = tmp_path_factory.mktemp(name) / "notebooks"
+    root.mkdir()
+    server = Lab(root, seeded[0], *extra, name=name, base_url=base_url)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def seeded(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     home = tmp_path_factory.mktemp("browser") / "lakelab_home"
@@ -210,30 +219,18 @@ def seeded(tmp_path_factory) -> tuple[Path, dict[str, int]]:
 
 @pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab(seeded, tmp_path_factory) -> Iterator[Lab]:
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
-    root.mkdir()
-    server = Lab(root, seeded[0])
-    yield server
-    server.stop()
+    yield from _serve(seeded, tmp_path_factory)
 
 
 @pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab_without_server_extension(seeded, tmp_path_factory) -> Iterator[Lab]:
-    root = tmp_path_factory.mktemp("bare") / "notebooks"
-    root.mkdir()
-    server = Lab(root, seeded[0], "--ServerApp.jpserver_extensions=lakelab_server=False", name="bare")
-    yield server
-    server.stop()
+    yield from _serve(seeded, tmp_path_factory, "--ServerApp.jpserver_extensions=lakelab_server=False", name="bare")
 
 
 @pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop
 def lab_under_base_url(seeded, tmp_path_factory) -> Iterator[Lab]:
     """JupyterLab under a non-root base URL, as JupyterHub serves it."""
-    root = tmp_path_factory.mktemp("hub") / "notebooks"
-    root.mkdir()
-    server = Lab(root, seeded[0], name="hub", base_url="/user/tester/")
-    yield server
-    server.stop()
+    yield from _serve(seeded, tmp_path_factory, name="hub", base_url="/user/tester/")
 
 
 @pytest.fixture(scope="package")  # torn down before other packages: sync Playwright holds an event loop

@@ -150,21 +150,15 @@ class DuckDBEngine:
 
     # -- queries -----------------------------------------------------------------------------
     def _check_catalog(self, catalog: str | None) -> None:
-        if catalog is not None and catalog.lower() not in self._catalog_names():
+        if catalog is not None and catalog.lower() not in self.lh.catalog_names:
             raise NotFound(f"catalog {catalog!r} is not known to the embedded engine",
-                           hint=f"use {' or '.join(sorted(self._catalog_names()))}")
-
-    def _catalog_names(self) -> set[str]:
-        names = {self.lh.config.catalog_name.lower()}
-        if self.lh.config.trino:
-            names.add(self.lh.config.trino.catalog.lower())
-        return names
+                           hint=f"use {' or '.join(sorted(self.lh.catalog_names))}")
 
     def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
         parts = [p.name for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
-        if len(parts) == 3 and parts[0].lower() not in self._catalog_names():
+        if len(parts) == 3 and parts[0].lower() not in self.lh.catalog_names:
             raise NotFound(f"catalog {parts[0]!r} is not known to the embedded engine",
-                           hint=f"tables are {' or '.join(sorted(self._catalog_names()))}.schema.table or schema.table")
+                           hint=f"tables are {' or '.join(sorted(self.lh.catalog_names))}.schema.table or schema.table")
         if len(parts) == 1:
             parts = [default_schema, parts[0]]
         name = self.lh.table_name(".".join(parts[-2:]))
