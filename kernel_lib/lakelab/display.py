@@ -104,13 +104,18 @@ class ProgressDisplay:
             self._handle = None
 
 
-def write_html(report: dict, engine: str) -> str:
+def write_text(report: dict) -> str:
     """The outcome of `--into` / CREATE TABLE AS: which table, how many rows, which snapshot."""
     rows = report.get("rows")
     snap = report.get("snapshot_id")
-    text = f"wrote {rows:,} rows to {report.get('table')}" if isinstance(rows, int) else f"wrote {report.get('table')}"
-    if snap is not None:
-        text += f" (snapshot {snap})"
+    text = (f"wrote {rows:,} row{'' if rows == 1 else 's'} to {report.get('table')}" if isinstance(rows, int)
+            else f"wrote {report.get('table')}")
+    return text + (f" (snapshot {snap})" if snap is not None else "")
+
+
+def write_html(report: dict, engine: str) -> str:
+    """write_text for a notebook cell, with the engine in the footer."""
+    text = write_text(report)
     return (f'<div class="lakelab-result">{html.escape(text)}'
             f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">engine: '
             f"<b>{html.escape(engine)}</b></div></div>")

@@ -22,6 +22,7 @@ from lakelab.orphans import _key, _listing, referenced_files
 
 ROWS = 600_000  # a CSV whose ingest (with interpreter start) takes about 1-2 s
 SEED = 8
+KILLS = 20  # per kind of write (ingest, --into, publish), as issue 8 asks
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_ingest_killed_at_random_moments_leaves_before_or_after_rows_and_removab
     lo, hi = _window(cmd)
     rng = random.Random(SEED)
     kills = ended = listed = removed = 0
-    for _ in range(20):
+    for _ in range(KILLS):
         before = _count(lh, "rel.crash")
         rc = _kill_after(cmd, rng.uniform(lo, hi))
         kills, ended = kills + (rc is None), ended + (rc is not None)
@@ -127,6 +128,33 @@ def test_ingest_killed_after_writing_its_files_leaves_orphans_that_the_command_r
     assert _count(lh, "rel.crash") == before
     with capsys.disabled():
         _stats("ingest killed before commit", 1, 0, found, gone)
+
+
+def test_into_write_killed_at_random_moments_leaves_the_old_rows_or_the_new(house, capsys):
+    """`lakelab sql ... --into` (the transform behind `%%trino --into`): create on the first
+    run that finishes, append after that; a kill leaves the before or the after rows."""
+    lh, csv = house
+    lh.ingest(str(csv), "rel.src", mode="create", progress=False)
+
+    def cmd(mode: str) -> list[str]:
+        return [sys.executable, "-m", "lakelab", "sql", "SELECT * FROM rel.src", "--into", "rel.into",
+                "--mode", mode, "--engine", "duckdb"]
+
+    lo, hi = _window(cmd("create"))  # this run creates rel.into: later runs append
+    rng = random.Random(SEED)
+    kills = ended = listed = removed = 0
+    for _ in range(KILLS):
+        before = _count(lh, "rel.into")
+        rc = _kill_after(cmd("append"), rng.uniform(lo, hi))
+        kills, ended = kills + (rc is None), ended + (rc is not None)
+        after = _count(lh, "rel.into")
+        assert after in (before, before + ROWS)
+        found, gone = _clean(lh, capsys, ["rel.src", "rel.into"])
+        listed, removed = listed + found, removed + gone
+        assert _count(lh, "rel.into") == after
+        assert _count(lh, "rel.src") == ROWS
+    with capsys.disabled():
+        _stats("--into", kills, ended, listed, removed)
 
 
 def test_create_table_as_select_killed_at_random_moments_leaves_no_table_or_a_whole_one(house, capsys):
@@ -185,7 +213,7 @@ def test_publish_killed_at_random_moments_leaves_the_old_or_the_new_version(hous
     lo, hi = _window(cmd(1001))
     rng = random.Random(SEED)
     kills = ended = listed = removed = 0
-    for i in range(5):
+    for i in range(KILLS):
         before, n = _count(lh, "rel.pub"), ROWS - i
         rc = _kill_after(cmd(n), rng.uniform(lo, hi))
         kills, ended = kills + (rc is None), ended + (rc is not None)

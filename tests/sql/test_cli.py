@@ -50,3 +50,27 @@ def test_sql_errors_are_one_line_without_traceback(lakelab_home):
     out = lakelab_cli("sql", "SELECT typeof(1)", env_home=lakelab_home)
     assert out.returncode == 2
     assert "not supported on the embedded engine" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_sql_into_writes_a_dataset_with_lineage_like_the_magic(lakelab_home):
+    seed(lakelab_home)
+    out = lakelab_cli("sql", "SELECT id * 10 AS id FROM demo.t WHERE id >= {{ lo }}", "--param", "lo=2",
+                      "--into", "demo.tens", env_home=lakelab_home)
+    assert out.returncode == 0, out.stderr
+    assert "wrote 2 rows to demo.tens" in out.stderr and "engine: duckdb" in out.stderr
+    out = lakelab_cli("sql", "SELECT 1 AS id", "--into", "demo.tens", "--mode", "append", env_home=lakelab_home)
+    assert "wrote 1 row to demo.tens" in out.stderr
+    house = Lakehouse(load_config())
+    assert sorted(house.sql("SELECT id FROM demo.tens").table.column("id").to_pylist()) == [1, 20, 30]
+    edges = house.dataset("demo.tens").lineage()["edges"]
+    assert [(e["source"], e["operation"]) for e in edges] == [("demo.t", "transform")]
+    house.close()
+
+
+def test_sql_into_refuses_an_existing_table_and_mode_without_into(lakelab_home):
+    seed(lakelab_home)
+    out = lakelab_cli("sql", "SELECT 1 AS id", "--into", "demo.t", env_home=lakelab_home)
+    assert out.returncode == 2 and "already exists" in out.stderr and "--mode append" in out.stderr
+    out = lakelab_cli("sql", "SELECT 1 AS id", "--mode", "append", env_home=lakelab_home)
+    assert out.returncode == 2 and "--mode only applies with --into" in out.stderr
+    assert "Traceback" not in out.stderr

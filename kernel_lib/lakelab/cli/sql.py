@@ -1,4 +1,5 @@
-"""`lakelab sql "SELECT ..."`: run Trino SQL on the configured (or chosen) engine."""
+"""`lakelab sql "SELECT ..."`: run Trino SQL on the configured (or chosen) engine; with `--into TABLE`
+write the result to a dataset, as `%%trino --into` does (the same transform code)."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("-l", "--limit", type=int, default=None, help="rows to fetch (default: all)")
+    p.add_argument("--into", metavar="TABLE", default=None, help="write the result to a dataset")
+    p.add_argument("--mode", choices=("create", "append", "overwrite"), default=None, help="with --into")
     p.set_defaults(func=run)
 
 
@@ -23,10 +26,22 @@ def _text(v: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import lakelab
+    from lakelab.display import write_text
+    from lakelab.errors import InvalidInput
     from lakelab.magics.sql import parse_param
+    from lakelab.transform import transform
 
     params = dict(parse_param(p) for p in args.param)
     lh = lakelab.connect()
+    if args.mode and not args.into:
+        raise InvalidInput("--mode only applies with --into TABLE")
+    if args.into:
+        if args.limit is not None:
+            raise InvalidInput("--into writes every row of the result; it does not combine with --limit")
+        report = transform(lh, args.into, sql=args.query, mode=args.mode or "create",
+                           engine=args.engine, params=params or None)
+        print(f"{write_text(report)}; engine: {args.engine or lh.config.engine}", file=sys.stderr)
+        return 0
     result = lh.sql(args.query, engine=args.engine, params=params or None, limit=args.limit)
     table = result.table
     out = sys.stdout
