@@ -17,7 +17,19 @@ WRITERS = 16
 ROWS = 500  # per writer: enough to make each write take a moment, small enough to stay fast
 
 
-def _writer(catalog: dict[str, Any], home: str, table: str, wid: int, barrier: Any, out: Any) -> None:
+def _rows(wid: int) -> pa.Table:
+    return pa.table({"writer": pa.array([wid] * ROWS, pa.int64()), "n": pa.array(range(ROWS), pa.int64())})
+
+
+def ingest_append(lh: Any, table: str, wid: int) -> int:
+    """The default write: one `lh.ingest` append of this writer's rows."""
+    return lh.ingest(_rows(wid), table, mode="append", progress=False).rows
+
+
+def _writer(catalog: dict[str, Any], home: str, table: str, wid: int, barrier: Any, out: Any,
+            write: Any = ingest_append) -> None:
+    """One writer process: `write(lh, table, wid)` appends rows (writer=wid, n=0..ROWS-1) once
+    the barrier releases every writer; reports ok (rows), conflict (message) or error."""
     import os
 
     os.environ["LAKELAB_HOME"] = home
@@ -30,24 +42,25 @@ def _writer(catalog: dict[str, Any], home: str, table: str, wid: int, barrier: A
         cfg.catalog = dict(catalog)
         lh = lakelab.Lakehouse(cfg)
         lh.catalog  # open before the race so every writer starts its ingest at once
-        data = pa.table({"writer": pa.array([wid] * ROWS, pa.int64()), "n": pa.array(range(ROWS), pa.int64())})
         barrier.wait(timeout=120)
         try:
-            report = lh.ingest(data, table, mode="append", progress=False)
-            out.put((wid, "ok", report.rows))
+            out.put((wid, "ok", write(lh, table, wid)))
         except Conflict as e:
             out.put((wid, "conflict", str(e)))
     except BaseException:  # noqa: BLE001 - anything else is a failure the test must show
         out.put((wid, "error", traceback.format_exc()))
 
 
-def _race(lh: Any, table: str) -> dict[str, list]:
+def _race(lh: Any, table: str, writes: list[Any] | None = None) -> dict[str, list]:
+    """Run one writer process per entry of `writes` (default: WRITERS ingest appends), all
+    released at once; results grouped by status as (wid, detail)."""
+    writes = writes or [ingest_append] * WRITERS
     lh.ingest(pa.table({"writer": pa.array([-1], pa.int64()), "n": pa.array([0], pa.int64())}), table, mode="create")
     ctx = mp.get_context("spawn")
-    barrier, out = ctx.Barrier(WRITERS), ctx.Queue()
+    barrier, out = ctx.Barrier(len(writes)), ctx.Queue()
     home = str(lh.config.home)
-    procs = [ctx.Process(target=_writer, args=(dict(lh.config.catalog), home, table, i, barrier, out))
-             for i in range(WRITERS)]
+    procs = [ctx.Process(target=_writer, args=(dict(lh.config.catalog), home, table, i, barrier, out, write))
+             for i, write in enumerate(writes)]
     # IPython tests earlier in the session swap sys.modules["__main__"] for a module that spawn
     # cannot re-import in the children; a bare __main__ tells spawn to leave it alone
     saved_main = sys.modules["__main__"]
@@ -66,10 +79,14 @@ def _race(lh: Any, table: str) -> dict[str, list]:
     return by
 
 
-def _check(lh: Any, table: str, by: dict[str, list]) -> None:
+def _check(lh: Any, table: str, by: dict[str, list], conflict_ok: Any = None) -> None:
+    """`conflict_ok(wid, message)`: whether a conflict message is clear (default: ingest's)."""
     assert not by["error"], "writers failed without a clear error:\n" + "\n".join(d for _, d in by["error"])
-    for _, msg in by["conflict"]:
-        assert "another writer changed" in msg and "run the ingest again" in msg
+    for wid, msg in by["conflict"]:
+        if conflict_ok is not None:
+            assert conflict_ok(wid, msg), f"writer {wid}: unclear conflict message: {msg}"
+        else:
+            assert "another writer changed" in msg and "run the ingest again" in msg
     assert by["ok"], "no writer succeeded"
     t = lh.catalog.load_table(lh.table_name(table).identifier).scan().to_arrow()
     counts = dict(zip(*[c.to_pylist() for c in t.group_by("writer").aggregate([("n", "count")]).columns]))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import pyarrow as pa
 
 from ..config import TrinoConfig, redact
-from ..errors import EngineError, InvalidInput, LakelabError, Unavailable
+from ..errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 from . import trino_lineage
 from .base import Result
 
@@ -143,6 +143,10 @@ def _bind(sql: str, params: Any) -> tuple[str, list[Any]]:
 _REASONS = [("connection refused", "connection refused"), ("timed out", "timed out"),
             ("name or service not known", "unknown host"), ("ssl", "TLS handshake failed"),
             ("certificate", "TLS certificate not trusted")]
+# Trino's Iceberg commit lost to another writer after Iceberg's own retries, e.g. "Failed to
+# commit the transaction during insert: Failed to update table due to concurrent updates"
+_LOST_COMMIT = re.compile(r"concurrent (update|modification|commit)|CommitFailedException|"
+                          r"found conflicting files|cannot commit.*changed", re.I)
 
 
 class TrinoEngine:
@@ -224,7 +228,7 @@ class TrinoEngine:
         except LakelabError:
             raise
         except Exception as e:  # noqa: BLE001 - every client failure becomes a domain error
-            raise self._error(e, cur) from None
+            raise self._error(e, cur, write.target.dotted if write is not None else None) from None
         finally:
             if conn is not getattr(self._local, "conn", None):
                 conn.close()
@@ -292,7 +296,7 @@ class TrinoEngine:
             text = text.replace(s, "***")
         return text
 
-    def _error(self, e: Exception, cur) -> LakelabError:
+    def _error(self, e: Exception, cur, target: str | None = None) -> LakelabError:
         from trino import exceptions as tx
 
         qid = getattr(e, "query_id", None) or getattr(cur, "query_id", None)
@@ -300,6 +304,13 @@ class TrinoEngine:
             where = e.error_location
             # Trino prefixes "line L:C: "; we say it in words once, after the message
             msg = re.sub(r"^line \d+:\d+: ", "", self._clean(e.message))
+            if e.error_name == "TRANSACTION_CONFLICT" or _LOST_COMMIT.search(msg):
+                # the commit is all-or-nothing: the table is as it was, the statement can be re-run
+                err = Conflict(f"another writer changed {target or 'the table'} while Trino committed this "
+                               f"statement, so the table is unchanged (Trino: {msg})" + (f" [query {qid}]" if qid else ""),
+                               hint="run it again")
+                err.query_id = qid
+                return err
             loc = f" at line {where[0]}, column {where[1]}" if where else ""
             err = EngineError(f"Trino: {msg}{loc} [query {qid}]" if qid else f"Trino: {msg}{loc}",
                               hint="fix the SQL" if e.error_type == "USER_ERROR" else None)

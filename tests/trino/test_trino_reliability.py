@@ -1,0 +1,112 @@
+"""Trino under stress, on the session's real Trino + PostgreSQL JDBC catalog:
+
+- Trino as one of 16 concurrent writers: lakelab processes append with `lh.ingest` while
+  others INSERT through Trino (`lh.sql(..., engine="trino")`, what `%%trino` runs), all
+  released by one barrier; every writer is told success or a clear conflict, and the table
+  holds exactly the successful writers' rows, none twice;
+- Ctrl-C on a `%%trino` cell: the query leaves the server (the time is printed; the 2 s goal
+  is measured by bench/bench_reliability.py, since tests make no timed assertions).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.utils.capture import capture_output
+
+from lakelab.errors import Conflict
+
+ROOT = Path(__file__).parents[2]
+for extra in (ROOT / "tests" / "reliability", ROOT / "bench"):  # one race and one cancel measurement
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+from bench_reliability import measure_cancel  # noqa: E402
+from test_concurrent_writers import ROWS, WRITERS, _check, _race, ingest_append  # noqa: E402
+
+TRINO_WRITERS = 3
+
+
+def trino_insert(lh: Any, table: str, wid: int) -> int:
+    """This writer's rows (writer=wid, n=0..ROWS-1) as one INSERT ... SELECT run by Trino."""
+    name = lh.table_name(table)
+    target = f"{lh.config.trino.catalog}.{name.dotted}"
+    res = lh.sql(f"INSERT INTO {target} SELECT CAST({{{{ wid }}}} AS bigint) AS writer, CAST(n AS bigint) AS n "
+                 f"FROM UNNEST(sequence(0, {ROWS - 1})) AS x(n)", engine="trino", params={"wid": wid})
+    return int(res.table.column(0)[0].as_py())
+
+
+def test_trino_among_sixteen_writers_loses_no_commit_and_duplicates_nothing(tlh, ns):
+    table = f"{ns}.race"
+    trino_ids = set(range(0, WRITERS, WRITERS // TRINO_WRITERS)[:TRINO_WRITERS])  # spread among the others
+    writes = [trino_insert if i in trino_ids else ingest_append for i in range(WRITERS)]
+
+    def clear(wid: int, msg: str) -> bool:
+        if wid in trino_ids:
+            return "another writer changed" in msg and "run it again" in msg
+        return "another writer changed" in msg and "run the ingest again" in msg
+
+    by = _race(tlh, table, writes)
+    for kind, ids in (("trino", trino_ids), ("ingest", set(range(WRITERS)) - trino_ids)):
+        ok = sum(wid in ids for wid, _ in by["ok"])
+        conflicted = [m for wid, m in by["conflict"] if wid in ids]
+        print(f"{kind}: {ok} succeeded, {len(conflicted)} conflicted of {len(ids)}")
+        for m in conflicted[:2]:
+            print(f"  {kind} conflict: {m}")
+    _check(tlh, table, by, conflict_ok=clear)
+
+
+def test_ctrl_c_in_a_trino_cell_takes_the_query_off_the_server(shell, tlh):
+    shown: list[str] = []
+
+    def cell(sql: str) -> None:
+        with capture_output() as out:
+            shell.run_cell(f"%%trino\n{sql}")
+        shown.extend(o.data.get("text/html", "") for o in out.outputs)
+
+    r = measure_cancel(tlh, cell, within_s=30)
+    assert r["query_id"], "the query never showed as RUNNING in system.runtime.queries"
+    assert r["interrupted"] and any("interrupted: the query was cancelled" in h for h in shown)
+    assert r["gone_s"] is not None, f"query {r['query_id']} still {r['state']} 30 s after Ctrl-C"
+    assert (r["state"], r["error_code"]) in {("FAILED", "USER_CANCELED"), ("GONE", None)}
+    print(f"Ctrl-C -> query {r['query_id']} {r['state']} {r['error_code']} after {r['gone_s']:.2f} s "
+          "(goal < 2 s; measured repeatedly by bench/bench_reliability.py)")
+
+
+def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_nothing(tlh, ns):
+    """Trino's commit is a compare-and-swap of the table's row in the PostgreSQL catalog. A
+    trigger makes every swap for this one table miss (as if another writer always won), so
+    Trino's commit fails after its own retries: the user must hear "conflict, run it again",
+    and the table must be unchanged."""
+    from sqlalchemy import text
+
+    table = f"{ns}.lost"
+    tlh.ingest(_rows_table(), table, mode="create", progress=False)
+    name = tlh.table_name(table)
+    fn = f"refuse_{ns}"
+    with tlh.catalog.engine.begin() as conn:
+        conn.execute(text(f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          f"IF NEW.table_namespace = '{ns}' AND NEW.table_name = 'lost' THEN RETURN NULL; END IF; "
+                          "RETURN NEW; END $$"))
+        conn.execute(text(f"CREATE TRIGGER {fn} BEFORE UPDATE ON iceberg_tables FOR EACH ROW EXECUTE FUNCTION {fn}()"))
+    try:
+        with pytest.raises(Conflict) as info:
+            trino_insert(tlh, table, 7)
+    finally:
+        with tlh.catalog.engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER {fn} ON iceberg_tables"))
+            conn.execute(text(f"DROP FUNCTION {fn}()"))
+    msg = str(info.value)
+    print("Trino commit conflict:", msg)
+    assert "another writer changed" in msg and "run it again" in msg and name.dotted in msg
+    after = tlh.catalog.load_table(name.identifier).scan().to_arrow()
+    assert sorted(after.column("writer").to_pylist()) == [-1] * 3, "a failed commit changed the table"
+    assert trino_insert(tlh, table, 7) == ROWS  # the same statement, run again, commits
+
+
+def _rows_table():
+    import pyarrow as pa
+
+    return pa.table({"writer": pa.array([-1] * 3, pa.int64()), "n": pa.array(range(3), pa.int64())})
