@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.exceptions import CommitFailedException, NoSuchNamespaceError, TableAlreadyExistsError
+from pyiceberg.exceptions import (CommitFailedException, NoSuchNamespaceError, TableAlreadyExistsError,
+                                  ValidationException)
 from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
@@ -157,6 +158,9 @@ def _pyiceberg_error(e: Exception, table: str) -> LakelabError:
         return Conflict(f"dataset {table} already exists", hint="use mode='append' or 'overwrite'")
     if isinstance(e, CommitFailedException):
         return Conflict(f"another writer changed {table} during this ingest: {msg}", hint="run the ingest again")
+    if isinstance(e, ValidationException):  # pyiceberg's retry found the other writer's files in our rows
+        return Conflict(f"another writer changed {table} during this ingest (its new files overlap the rows this "
+                        "upsert or overwrite replaces); nothing was written", hint="run the ingest again")
     return InvalidInput(f"cannot ingest into {table}: {msg}")
 
 
@@ -221,8 +225,10 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
 
         updated = inserted = None
         if mode == "upsert" and existing is not None:
-            files, rows, updated, inserted = _upsert(tx, src, conform, keys or [], lineage, write_uuid, bar)
-            snapshot_id = _commit(lh, tx, name, [], "upsert", lineage, evolve, incoming)
+            data = _upsert_source(src, conform, keys or [], bar)
+            tx, files, updated, snapshot_id = _upsert_commit(lh, tx, name, data, keys or [], lineage, write_uuid,
+                                                             evolve, incoming)
+            rows, inserted = data.num_rows, data.num_rows - updated
         else:
             files, rows = _write(tx, src, conform, write_uuid, bar)
             snapshot_id = _commit(lh, tx, name, files, mode if existing is not None else "create", lineage,
@@ -237,7 +243,7 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
                 pass
         if isinstance(e, (LakelabError, KeyboardInterrupt)) or not isinstance(e, Exception):
             raise
-        if isinstance(e, (ValueError, TypeError, pa.ArrowException, CommitFailedException,
+        if isinstance(e, (ValueError, TypeError, pa.ArrowException, CommitFailedException, ValidationException,
                           TableAlreadyExistsError, OSError, UnsupportedPyArrowTypeException)):
             raise _pyiceberg_error(e, name.dotted) from None
         raise
@@ -277,21 +283,20 @@ def _evolve(tx: Transaction, incoming: pa.Schema, evolve: bool, name: str) -> No
 
 def _commit(lh: "Lakehouse", tx: Transaction, name: Any, files: list[DataFile], mode: str,
             lineage: dict[str, str], evolve: bool, incoming: pa.Schema) -> int | None:
-    """One commit; an append that lost a race is retried on the fresh table with the same files."""
+    """One commit; an append or overwrite that lost a race is redone on the fresh table with the same files."""
     for attempt in range(COMMIT_RETRIES):
         if mode == "overwrite":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "did not match any records" on an empty table
                 tx.delete(AlwaysTrue(), snapshot_properties=lineage)
-        if mode != "upsert":  # an upsert's snapshot is staged by _upsert
-            with tx.update_snapshot(snapshot_properties=lineage).fast_append() as app:
-                for f in files:
-                    app.append_data_file(f)
+        with tx.update_snapshot(snapshot_properties=lineage).fast_append() as app:
+            for f in files:
+                app.append_data_file(f)
         try:
             committed = tx.commit_transaction()
             snap = committed.current_snapshot()
             return snap.snapshot_id if snap else None
-        except CommitFailedException:
+        except (CommitFailedException, ValidationException):  # validation: an overwrite saw new files
             if mode not in ("append", "overwrite") or attempt == COMMIT_RETRIES - 1:
                 raise
             fresh = lh.catalog.load_table(name.identifier)
@@ -308,21 +313,47 @@ def _match_filter(keys_table: pa.Table, keys: list[str]) -> Any:
     return preds[0] if len(preds) == 1 else And(*preds)
 
 
-def _upsert(tx: Transaction, src: Source, conform: _Conformer, keys: list[str], lineage: dict[str, str],
-            write_uuid: uuid.UUID, bar: Any) -> tuple[list[DataFile], int, int, int]:
+def _upsert_source(src: Source, conform: _Conformer, keys: list[str], bar: Any) -> pa.Table:
+    """The whole source, conformed: an upsert needs all its keys to find matches (so it is
+    gathered in memory), and keeps it to re-apply the merge if another writer wins the commit."""
+    batches = [b for chunk, _ in _chunks(src, conform, bar) for b in chunk]
+    data = pa.Table.from_batches(batches, schema=conform.target)
+    if data.select(keys).group_by(keys).aggregate([]).num_rows != data.num_rows:
+        raise InvalidInput(f"the source has several rows with the same key ({', '.join(keys)})",
+                           hint="make the key columns unique in the source")
+    return data
+
+
+def _upsert_commit(lh: "Lakehouse", tx: Transaction, name: Any, data: pa.Table, keys: list[str],
+                   lineage: dict[str, str], write_uuid: uuid.UUID, evolve: bool,
+                   incoming: pa.Schema) -> tuple[Transaction, list[DataFile], int, int | None]:
+    """Stage and commit the upsert; when another writer committed first, pyiceberg refuses (its
+    files may hold our keys), so the merge is redone on the fresh table: what a serial run does."""
+    for attempt in range(COMMIT_RETRIES):
+        files, updated = _stage_upsert(tx, data, keys, lineage, write_uuid)
+        try:
+            committed = tx.commit_transaction()
+            snap = committed.current_snapshot()
+            return tx, files, updated, snap.snapshot_id if snap else None
+        except (CommitFailedException, ValidationException):
+            if attempt == COMMIT_RETRIES - 1:
+                raise
+            _remove_written(tx.table_metadata.location, write_uuid)
+            tx = lh.catalog.load_table(name.identifier).transaction()
+            _evolve(tx, incoming, evolve, name.dotted)
+    raise AssertionError("unreachable")
+
+
+def _stage_upsert(tx: Transaction, data: pa.Table, keys: list[str], lineage: dict[str, str],
+                  write_uuid: uuid.UUID) -> tuple[list[DataFile], int]:
     """Copy-on-write upsert in one OVERWRITE snapshot: files holding a source key are rewritten
     without those rows, and every source row is added. (pyiceberg's own upsert compares rows in
     Python and cannot see columns added in the same transaction.)"""
     from pyiceberg.io.pyarrow import ArrowScan
     from pyiceberg.table import DataScan
 
-    # the keys of the whole source are needed to find matches, so it is gathered in memory
-    batches = [b for chunk, _ in _chunks(src, conform, bar) for b in chunk]
-    data = pa.Table.from_batches(batches, schema=conform.target)
     key_table = data.select(keys)
-    if key_table.group_by(keys).aggregate([]).num_rows != data.num_rows:
-        raise InvalidInput(f"the source has several rows with the same key ({', '.join(keys)})",
-                           hint="make the key columns unique in the source")
+    target = data.schema
     md, io, counter = tx.table_metadata, tx._table.io, itertools.count(0)
     match = _match_filter(key_table, keys)
     replaced: list[DataFile] = []
@@ -337,9 +368,9 @@ def _upsert(tx: Transaction, src: Source, conform: _Conformer, keys: list[str], 
                 continue
             matched.append(hits)
             replaced.append(task.file)
-            keep = old.join(key_table, keys=keys, join_type="left anti").select(conform.target.names)
+            keep = old.join(key_table, keys=keys, join_type="left anti").select(target.names)
             if keep.num_rows:
-                files += _dataframe_to_data_files(table_metadata=md, df=keep.cast(conform.target), io=io,
+                files += _dataframe_to_data_files(table_metadata=md, df=keep.cast(target), io=io,
                                                   write_uuid=write_uuid, counter=counter)
     if data.num_rows:
         files += _dataframe_to_data_files(table_metadata=md, df=data, io=io, write_uuid=write_uuid, counter=counter)
@@ -351,4 +382,4 @@ def _upsert(tx: Transaction, src: Source, conform: _Conformer, keys: list[str], 
             ow.delete_data_file(f)
         for f in files:
             ow.append_data_file(f)
-    return files, data.num_rows, updated, data.num_rows - updated
+    return files, updated
