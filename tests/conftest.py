@@ -18,6 +18,9 @@ from lakelab.config import load_config
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
+# fails any test whose output, log or error shows a registered secret (tests/secret_scan.py)
+pytest_plugins = ["secret_scan"]
+
 
 def free_port() -> int:
     with socket.socket() as s:

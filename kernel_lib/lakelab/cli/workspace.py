@@ -1,4 +1,4 @@
-"""`lakelab workspace up|list|status|logs|down`: Ray workspaces from the shell.
+"""`lakelab workspace up|list|status|logs|down [--all]`: Ray workspaces from the shell.
 
 Workspaces started here keep running after the command returns (each node is its own
 process group); the Jupyter server and notebooks see them through the shared state dir."""
@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
     lg.add_argument("name")
     lg.add_argument("-n", "--lines", type=int, default=50)
     down = sub.add_parser("down", help="stop a workspace and end all of its processes")
-    down.add_argument("name")
+    down.add_argument("name", nargs="?")
+    down.add_argument("--all", action="store_true",
+                      help="stop every workspace of this LAKELAB_HOME (e.g. left running by a killed server)")
     p.set_defaults(func=run)
 
 
@@ -76,6 +78,15 @@ def run(args: argparse.Namespace) -> int:
         for line in mgr.logs(args.name, args.lines):
             out.write(line + "\n")
     elif args.action == "down":
-        rec = mgr.stop(args.name)
-        out.write(f"workspace {rec.name} stopped\n")
+        from lakelab.errors import InvalidInput
+
+        if bool(args.name) == bool(args.all):
+            raise InvalidInput("give a workspace name or --all", hint="`lakelab workspace list` shows the names")
+        names = [r.name for r in mgr.list()] if args.all else [args.name]
+        started = time.monotonic()
+        for name in names:
+            rec = mgr.stop(name)
+            out.write(f"workspace {rec.name} stopped\n")
+        if args.all:
+            out.write(f"{len(names)} workspace(s) stopped in {time.monotonic() - started:.1f} s\n")
     return 0

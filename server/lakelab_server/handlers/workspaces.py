@@ -86,8 +86,6 @@ class ScaleHandler(WorkspaceBase):
         rec = await self.run(self.manager.scale, name, body["workers"])
         self.reply(rec.public())
 
-    put = post
-
 
 class LogsHandler(WorkspaceBase):
     @web.authenticated
@@ -246,6 +244,15 @@ OPENAPI_PATHS_YAML = """
       Open it with a trailing slash (`.../dashboard/`); without one the server redirects.
     responses:
       "200": {description: the dashboard's own answer (HTML, JS, JSON)}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+      "409": {description: the workspace is not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  post:
+    operationId: workspaceDashboardPost
+    summary: a POST to the Ray dashboard's API (e.g. job submission), proxied with the token added server-side.
+      A write like any other - a browser session needs the XSRF header, which the dashboard's own page does not send.
+    responses:
+      "200": {description: "the dashboard's own answer"}
       "403": {$ref: "#/components/responses/Forbidden"}
       "404": {$ref: "#/components/responses/NotFound"}
       "409": {description: the workspace is not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
