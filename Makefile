@@ -1,7 +1,7 @@
 # The two commands the README opens with. Everything else is a helper for them.
 PY ?= python3
 
-.PHONY: lab test setup-lab setup-test bench bench-quick clean
+.PHONY: lab test setup-lab setup-test bench bench-quick soak clean
 
 lab: setup-lab            ## install and start JupyterLab on the embedded lakehouse (demo + tutorial)
 	$(PY) -m lakelab lab
@@ -24,6 +24,8 @@ bench:                    ## full-size benchmarks (minutes each); each prints a 
 	$(PY) bench/bench_workspaces.py --size full
 	$(PY) bench/bench_artifacts.py
 	$(PY) bench/bench_trino_lineage.py
+	$(PY) bench/bench_load.py
+	$(PY) bench/bench_reliability.py
 
 bench-quick:              ## the same benchmarks at small sizes
 	$(PY) bench/bench_ingest.py --quick
@@ -33,6 +35,13 @@ bench-quick:              ## the same benchmarks at small sizes
 	$(PY) bench/bench_workspaces.py --size quick
 	$(PY) bench/bench_artifacts.py --mb 16 --runs 1
 	$(PY) bench/bench_trino_lineage.py --writes 5
+	$(PY) bench/bench_load.py --seconds 10 --datasets 1000
+	$(PY) bench/bench_reliability.py --runs 3
+
+soak: setup-test          ## the long reliability soak (about 30 min): 100 kills per write kind, 10 min of REST load, 20 Ctrl-C cancels
+	LAKELAB_SOAK_KILLS=100 $(PY) -m pytest tests/reliability -q -p no:cacheprovider -s
+	$(PY) bench/bench_load.py --seconds 600
+	$(PY) bench/bench_reliability.py --runs 20
 
 clean:
 	rm -rf build dist extension/labextension/static ui/lib tests/artifacts bench/results
