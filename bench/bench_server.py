@@ -104,6 +104,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(home: Path, extra_args: list[str] = ()) -> tuple[subprocess.Popen, str]:
+    """A real `jupyter server` with lakelab_server on LAKELAB_HOME=home (token auth, log in
+    home/server.log); returns the process and the API base URL once /info answers."""
+    port = free_port()
+    log = open(home / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}", "--ServerApp.log_level=WARN",
+         *extra_args] + (["--allow-root"] if os.geteuid() == 0 else []),
+        env={**os.environ, "LAKELAB_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime")},
+        stdout=log, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/lakelab/api/v1"
+    for _ in range(240):
+        if server.poll() is not None:
+            raise RuntimeError(f"jupyter server exited with {server.returncode}; see {home / 'server.log'}")
+        try:
+            get(f"{api}/info")
+            return server, api
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise RuntimeError(f"jupyter server did not answer within 120 s; see {home / 'server.log'}")
+
+
 def get(url: str) -> tuple[float, dict]:
     req = urllib.request.Request(url, headers={"Authorization": f"token {TOKEN}"})
     t0 = time.perf_counter()
@@ -131,21 +155,7 @@ def main() -> int:
     try:
         build = build_catalog(home, args.datasets, args.namespaces, args.rows)
         shutil.rmtree(home / "index", ignore_errors=True)  # the server builds its search index from scratch
-        port = free_port()
-        log = open(home / "server.log", "w")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}", "--ServerApp.log_level=WARN"]
-            + (["--allow-root"] if os.geteuid() == 0 else []),
-            env={**os.environ, "LAKELAB_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime")},
-            stdout=log, stderr=subprocess.STDOUT)
-        api = f"http://127.0.0.1:{port}/lakelab/api/v1"
-        for _ in range(240):
-            try:
-                get(f"{api}/info")
-                break
-            except OSError:
-                time.sleep(0.5)
+        server, api = start_server(home)
         cold_ms, _ = get(f"{api}/search?q=warmup")  # builds the index from all metadata files
         rng = random.Random(11)
         ops = {
