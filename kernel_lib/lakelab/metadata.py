@@ -160,10 +160,14 @@ def lineage_properties_to_drop(properties: dict[str, str], snapshot_ids_newest_f
 def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:
     if tags is None:
         return None
+    if not isinstance(tags, (str, list, tuple)):
+        raise InvalidInput(f"tags must be text like 'a,b' or a list of text, got {type(tags).__name__}")
     items = tags.split(",") if isinstance(tags, str) else list(tags)
     out = []
     for t in items:
-        t = str(t).strip()
+        if not isinstance(t, str):
+            raise InvalidInput(f"each tag must be text, got {type(t).__name__}")
+        t = t.strip()
         if not t:
             continue
         if len(t) > 64 or any(c in t for c in ",\n\r\t"):
@@ -180,6 +184,9 @@ def metadata_properties(*, kind: str | None = None, owner: str | None = None,
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         props[KIND] = kind
+    for key, value in (("owner", owner), ("description", description)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
     if owner is not None:
         if len(owner) > 256:
             raise InvalidInput("owner is longer than 256 characters")

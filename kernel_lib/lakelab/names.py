@@ -78,8 +78,12 @@ def table_name(text: "str | TableName | tuple[str, ...]", *,
         raise InvalidInput(f"table name must be text like 'namespace.table', got {type(text).__name__}")
     if len(parts) < 2:
         raise InvalidInput(
-            f"table name {text!r} has no namespace", hint="write it as namespace.table, e.g. demo.flights"
+            f"table name {str(text)[:80]!r} has no namespace", hint="write it as namespace.table, e.g. demo.flights"
         )
+    if any(not isinstance(p, str) or not p.strip() for p in parts):
+        raise InvalidInput(f"table name {str(text)[:80]!r} has an empty part",
+                           hint="write it as namespace.table with letters a-z, digits and underscores; "
+                                "paths and '..' are not names")
     parts = [ident(p, "name part") for p in parts]
     cat = None
     catalogs = {catalog.lower()} if isinstance(catalog, str) else {c.lower() for c in catalog or ()}
@@ -90,6 +94,9 @@ def table_name(text: "str | TableName | tuple[str, ...]", *,
 
 def namespace_name(text: "str | tuple[str, ...]") -> tuple[str, ...]:
     parts = list(text) if isinstance(text, tuple) else str(text).split(".")
+    if len(parts) > 1 and any(not isinstance(p, str) or not p.strip() for p in parts):
+        raise InvalidInput(f"namespace {str(text)[:80]!r} has an empty part",
+                           hint="write nested namespaces as a.b with letters a-z, digits and underscores")
     return tuple(ident(p, "namespace") for p in parts)
 
 
@@ -109,6 +116,8 @@ def column_name(name: str) -> str:
     try:
         return ident(name, "column")
     except InvalidInput:
+        if not isinstance(name, str) or len(name.strip()) > MAX_IDENT or not name.strip():
+            raise  # wrong type, empty or too long: ident's own message says so
         suggestion = re.sub(r"[^a-z0-9_]+", "_", str(name).strip().lower()).strip("_") or "col"
         if suggestion[0].isdigit():
             suggestion = "c_" + suggestion

@@ -193,6 +193,13 @@ def _open_stream(f: SourceFile):
         raise Unavailable(f"cannot read {f.uri}: {e}") from None
 
 
+def _unreadable(f: SourceFile, e: OSError) -> InvalidInput:
+    """A file that opens but cannot be decoded: a damaged or mislabelled compressed file."""
+    return InvalidInput(f"cannot read {f.uri}: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}",
+                        hint="the file is damaged, or its name says .gz/.bz2/.zst/.lz4 but it is not "
+                             "compressed that way")
+
+
 def _find_line(f: SourceFile, text: str) -> int | None:
     """1-based line of the first line equal to `text` (error path only: rescans the file)."""
     with _open_stream(f) as s:
@@ -214,8 +221,11 @@ def _csv_header(f: SourceFile) -> list[str]:
     import csv
     import io
 
-    with _open_stream(f) as s:
-        head = s.read(1 << 16).decode("utf-8", "replace").lstrip("\ufeff")
+    try:
+        with _open_stream(f) as s:
+            head = s.read(1 << 16).decode("utf-8", "replace").lstrip("\ufeff")
+    except OSError as e:
+        raise _unreadable(f, e) from None
     return next(csv.reader(io.StringIO(head.split("\n", 1)[0])), [])
 
 
@@ -280,6 +290,9 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
                 f"malformed CSV in {f.uri}, {where}: expected {row.expected_columns} columns, "
                 f"got {row.actual_columns}: {row.text[:200]!r}",
                 hint="fix the row, or check the delimiter and quoting")
+        if "straddling object straddles" in msg:  # one row longer than a whole read block
+            return InvalidInput(f"a row of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
+                                hint="split the large values into smaller ones, or load the file as Parquet")
         if "conversion error" in msg and "column #" in msg:
             idx = int(msg.split("column #", 1)[1].split(":", 1)[0])
             col = names[idx] if idx < len(names) else f"#{idx}"
@@ -302,6 +315,8 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
         if "Empty CSV file" in str(e):
             raise InvalidInput(f"CSV file {f.uri} is empty", hint="a CSV needs a header line") from None
         raise fail(e, 0, []) from None
+    except OSError as e:
+        raise _unreadable(f, e) from None
     reader_schema = reader.schema
     names = reader_schema.names
 
@@ -313,13 +328,18 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
                 yield batch
         except pa.ArrowInvalid as e:
             raise fail(e, done, names) from None
+        except OSError as e:
+            raise _unreadable(f, e) from None
 
     return reader_schema, gen()
 
 
 def _peek(f: SourceFile) -> bytes:
-    with _open_stream(f) as s:
-        head = s.read(4096)
+    try:
+        with _open_stream(f) as s:
+            head = s.read(4096)
+    except OSError as e:
+        raise _unreadable(f, e) from None
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
 
@@ -336,6 +356,8 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
                                               unexpected_field_behavior="error" if first_schema else "infer"))
     except pa.ArrowInvalid as e:
         raise InvalidInput(f"malformed JSON in {f.uri}: {e}") from None
+    except OSError as e:
+        raise _unreadable(f, e) from None
 
     def gen() -> Iterator[pa.RecordBatch]:
         try:
@@ -343,6 +365,8 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
         except pa.ArrowInvalid as e:
             raise InvalidInput(f"malformed JSON in {f.uri}: {e}",
                                hint="every line must be one JSON object with the same fields and types") from None
+        except OSError as e:
+            raise _unreadable(f, e) from None
 
     return reader.schema, gen()
 

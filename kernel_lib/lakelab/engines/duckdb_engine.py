@@ -117,7 +117,10 @@ class DuckDBEngine:
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Describe):
                 return self._describe(sql, tree.this.sql("trino"), default_schema, started)
-            kind = type(tree).__name__.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
+            # the statement's own first word: sqlglot may read unknown ones as something else
+            # (INSTALL x parses as the alias `INSTALL AS x`)
+            first = re.match(r"\s*([A-Za-z]+)\b", text)
+            kind = first.group(1).upper() if first else type(tree).__name__.upper()
             raise Unsupported(f"{kind} statements are {HINT}")
 
     def explain(self, sql: str, params: dict[str, Any] | None = None, *, catalog: str | None = None,

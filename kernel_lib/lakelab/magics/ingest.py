@@ -43,7 +43,7 @@ class IngestMagics(Magics):
             raise UsageError("usage: %ingest SOURCE --into namespace.table [--mode append|create|overwrite|upsert]")
         try:
             args = parse_argstring(self.ingest, line)
-        except IPythonUsageError as e:  # bad/unknown options: one line, like every other user error
+        except (IPythonUsageError, ValueError) as e:  # bad/unknown options, an unclosed quote: one line
             raise UsageError(f"%ingest: {e}", hint="see %ingest? for the options") from None
         from .. import connect
 

@@ -46,7 +46,7 @@ class PublishMagics(Magics):
             raise UsageError("usage: %publish NAME --as namespace.table [--description TEXT] [--tags a,b]")
         try:
             args = parse_argstring(self.publish, line)
-        except IPythonUsageError as e:  # unknown or malformed options: one line, no traceback
+        except (IPythonUsageError, ValueError) as e:  # unknown/malformed options, an unclosed quote: one line
             raise UsageError(f"%publish: {e}", hint="see %publish? for the options") from None
         from .. import connect
         from ..publish import publish

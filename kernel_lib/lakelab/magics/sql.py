@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import inspect
 import re
+import shlex
 import time
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..display import ProgressDisplay, write_html
 from ..errors import InvalidInput, NotFound
@@ -97,9 +98,9 @@ class SqlMagics(Magics):
     @user_errors
     def trino(self, line: str, cell: str = "") -> Any:
         """Run Trino SQL (on Trino, or the embedded DuckDB engine when none is configured)."""
-        try:
-            args = parse_argstring(self.trino, line)
-        except IPythonUsageError as e:
+        try:  # shell-style quoting, so --param n="two words" is one value
+            args = self.trino.parser.parse_args(shlex.split(line))
+        except (IPythonUsageError, ValueError) as e:  # ValueError: an unclosed quote
             raise UsageError(f"%%trino: {e}", hint="see %%trino? for the options") from None
         sql = (cell or "").strip().rstrip(";").strip()
         if not sql:
