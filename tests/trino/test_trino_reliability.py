@@ -110,3 +110,41 @@ def _rows_table():
     import pyarrow as pa
 
     return pa.table({"writer": pa.array([-1] * 3, pa.int64()), "n": pa.array(range(3), pa.int64())})
+
+
+def test_ctrl_c_while_the_statement_is_being_sent_leaves_nothing_running(tlh):
+    """The narrowest moment: SIGINT arrives after Trino accepted the statement but before the
+    client read Trino's answer, so the client cannot cancel it (it does not know the query's
+    id yet). A requests hook on the client's session sends the real signal exactly then.
+    Nothing may run: Trino only dispatches a query once the client polls it, which it never
+    will. Checked now and again a little later."""
+    import os
+    import signal
+    import time
+
+    from bench_reliability import ACTIVE, _state, endless_sql
+
+    marker = "early_" + os.urandom(6).hex()
+    trino = tlh.engine("trino")
+    session = trino._connection()._http_session
+    seen: list[str] = []
+
+    def on_response(response, *args, **kwargs):
+        if response.request.method == "POST" and marker in (response.request.body or b"").decode():
+            seen.append(response.json()["id"])
+            os.kill(os.getpid(), signal.SIGINT)  # lands while the client is still inside the POST
+
+    session.hooks["response"].append(on_response)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            trino.execute(endless_sql(marker))
+    finally:
+        session.hooks["response"].remove(on_response)
+    assert seen, "the statement was never sent"
+    states = [_state(tlh, seen[0])]
+    time.sleep(3)  # not a latency check: long enough for a dispatched query to show as running
+    states.append(_state(tlh, seen[0]))
+    print(f"Ctrl-C during the POST: query {seen[0]}: {states}")
+    if any(s in ACTIVE for s, _ in states):  # leave no endless query behind for the other tests
+        trino.execute(f"CALL system.runtime.kill_query(query_id => '{seen[0]}', message => 'test cleanup')")
+    assert all(s not in ACTIVE for s, _ in states), f"query {seen[0]} runs with nobody to cancel it: {states}"
