@@ -258,6 +258,8 @@ def input_lineage(lh: "Lakehouse", inputs: Any) -> list[dict[str, Any]]:
 
     if inputs is None:
         return []
+    if not isinstance(inputs, (str, list, tuple, set)) and not hasattr(inputs, "table_name"):
+        raise InvalidInput(f"inputs must be dataset names (text or a list), got {type(inputs).__name__}")
     items = [inputs] if isinstance(inputs, str) or hasattr(inputs, "table_name") else list(inputs)
     out = []
     for item in items:

@@ -49,7 +49,23 @@ def table_exists(catalog: Catalog, name: TableName) -> bool:
         return False
 
 
-def ensure_namespace(catalog: Catalog, namespace: tuple[str, ...]) -> None:
-    # create each level, so nested namespaces list the way users expect
+def ensure_namespace(catalog: Catalog, namespace: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Create each missing level (so nested namespaces list the way users expect); returns
+    those it created, for drop_namespaces when the write that needed them fails."""
+    created = []
     for i in range(1, len(namespace) + 1):
-        catalog.create_namespace_if_not_exists(namespace[:i])
+        try:
+            catalog.load_namespace_properties(namespace[:i])
+        except NoSuchNamespaceError:
+            catalog.create_namespace_if_not_exists(namespace[:i])
+            created.append(namespace[:i])
+    return created
+
+
+def drop_namespaces(catalog: Catalog, created: list[tuple[str, ...]]) -> None:
+    """Undo ensure_namespace after a failed write: drop what it created, deepest first."""
+    for ns in reversed(created):
+        try:
+            catalog.drop_namespace(ns)
+        except Exception:  # noqa: BLE001 - not empty (a concurrent writer uses it): keep it
+            pass

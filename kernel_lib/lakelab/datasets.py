@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import numbers
 from collections import deque
 from datetime import datetime, timezone
 from functools import cached_property
@@ -54,7 +55,8 @@ def parse_timestamp(value: "datetime | str | int | float") -> int:
     if isinstance(value, datetime):
         dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return int(dt.timestamp() * 1000)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+            and abs(value) != float("inf"):
         return int(value)
     if isinstance(value, str):
         text = value.strip()
@@ -165,6 +167,8 @@ class Dataset:
         if snapshot_id is not None and as_of is not None:
             raise InvalidInput("give either snapshot_id or as_of, not both")
         if snapshot_id is not None:
+            if isinstance(snapshot_id, bool) or not isinstance(snapshot_id, (numbers.Integral, str)):
+                raise InvalidInput(f"snapshot_id must be a whole number, got {str(snapshot_id)[:40]!r}")
             try:
                 sid = int(snapshot_id)
             except (TypeError, ValueError):
@@ -364,6 +368,9 @@ def search(lh: "Lakehouse", query: str | None = None, kind: str | None = None, o
            tag: str | None = None, namespace: str | None = None, limit: int = 100) -> DatasetList:
     """Datasets whose name, description, tags, owner or column names contain every word of
     `query`, filtered by kind, owner, tag and namespace (including nested namespaces)."""
+    for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
     if kind is not None and kind not in md.KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.exceptions import (CommitFailedException, NoSuchNamespaceError, TableAlreadyExistsError,
+from pyiceberg.exceptions import (CommitFailedException, TableAlreadyExistsError,
                                   ValidationException)
 from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException, _dataframe_to_data_files
@@ -29,7 +29,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
 
-from .catalog import WRITE_PROPERTIES, ensure_namespace, table_exists
+from .catalog import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, table_exists
 from .errors import Conflict, InvalidInput, LakelabError
 from .metadata import Lineage
 from .names import column_list, column_name, ident
@@ -121,6 +121,8 @@ def storable_type(t: pa.DataType) -> pa.DataType:
 
 def source_schema(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
     """(the schema to store, the original names in order); names validated and folded."""
+    if not len(schema):
+        raise InvalidInput("the source has no columns", hint="a dataset needs at least one column")
     fields, seen = [], {}
     for f in schema:
         name = column_name(f.name)
@@ -136,6 +138,8 @@ def parse_partition_by(spec: "str | Iterable[str] | None") -> list[tuple[str, st
     """'region, day(ts)' -> [('region', 'identity'), ('ts', 'day')]."""
     if spec is None:
         return []
+    if not isinstance(spec, (str, list, tuple)):
+        raise InvalidInput(f"partition_by must be text like 'region,day(ts)' or a list, got {type(spec).__name__}")
     items = [p for p in (spec.split(",") if isinstance(spec, str) else list(spec)) if str(p).strip()]
     out = []
     for item in items:
@@ -200,16 +204,12 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
     lineage = Lineage(operation="ingest", sources=src.uris or [f"python:{src.label}"]).summary()
 
     write_uuid = uuid.uuid4()
-    created_ns = False
+    created_ns: list[tuple[str, ...]] = []
     tx: Transaction | None = None
     bar = progress_bar(progress, src.total_rows, f"ingest {name.dotted}")
     try:
         if existing is None:
-            try:
-                catalog.load_namespace_properties(name.namespace)
-            except NoSuchNamespaceError:
-                created_ns = True
-            ensure_namespace(catalog, name.namespace)
+            created_ns = ensure_namespace(catalog, name.namespace)
             tx = catalog.create_table_transaction(name.identifier, schema=incoming, properties=WRITE_PROPERTIES)
             if parts:
                 with tx.update_spec() as spec:
@@ -236,11 +236,7 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
     except BaseException as e:
         if tx is not None:
             _remove_written(tx.table_metadata.location, write_uuid)
-        if created_ns:
-            try:
-                catalog.drop_namespace(name.namespace)
-            except Exception:  # noqa: BLE001 - not empty (a concurrent create): keep it
-                pass
+        drop_namespaces(catalog, created_ns)
         if isinstance(e, (LakelabError, KeyboardInterrupt)) or not isinstance(e, Exception):
             raise
         if isinstance(e, (ValueError, TypeError, pa.ArrowException, CommitFailedException, ValidationException,

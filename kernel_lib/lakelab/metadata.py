@@ -19,6 +19,7 @@ OWNER = "lakelab.owner"
 DESCRIPTION = "lakelab.description"
 TAGS = "lakelab.tags"
 KINDS = ("table", "model", "report")
+MAX_TAGS = 100
 
 # snapshot-summary keys; values are strings (Iceberg summaries are string maps)
 L_UPSTREAM = "lakelab.upstream"     # JSON list of {"table": "ns.t", "snapshot_id": int}
@@ -170,10 +171,21 @@ def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:
         t = t.strip()
         if not t:
             continue
-        if len(t) > 64 or any(c in t for c in ",\n\r\t"):
+        if len(t) > 64 or any(c in t for c in ",\n\r\t\x00") or not _encodable(t):
             raise InvalidInput(f"tag {t[:40]!r} is not valid", hint="tags are short words without commas")
         out.append(t)
+    if len(out) > MAX_TAGS:
+        raise InvalidInput(f"{len(out):,} tags is more than {MAX_TAGS}", hint="keep a few words that help search")
     return out
+
+
+def _encodable(text: str) -> bool:
+    """Whether text can be stored: UTF-8 encodable (no lone surrogates) and without NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def metadata_properties(*, kind: str | None = None, owner: str | None = None,
@@ -187,6 +199,9 @@ def metadata_properties(*, kind: str | None = None, owner: str | None = None,
     for key, value in (("owner", owner), ("description", description)):
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
+        if value is not None and not _encodable(value):
+            raise InvalidInput(f"{key} holds a NUL character or invalid unicode (a lone surrogate)",
+                               hint="remove the character")
     if owner is not None:
         if len(owner) > 256:
             raise InvalidInput("owner is longer than 256 characters")

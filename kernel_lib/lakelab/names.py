@@ -104,6 +104,8 @@ def column_list(text: "str | list[str] | tuple[str, ...] | None") -> list[str] |
     """'a,b' or ['a','b'] -> validated column names (None passes through)."""
     if text is None:
         return None
+    if not isinstance(text, (str, list, tuple)):
+        raise InvalidInput(f"columns must be text like 'a,b' or a list of names, got {type(text).__name__}")
     items = text.split(",") if isinstance(text, str) else list(text)
     cols = [ident(c, "column") for c in items if str(c).strip()]
     if not cols:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException
 
 from . import metadata as md
-from .catalog import WRITE_PROPERTIES, ensure_namespace, load_table, table_exists
+from .catalog import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, load_table, table_exists
 from .errors import Conflict, InvalidInput, LakelabError, NotFound
-from .names import TableName
+from .names import TableName, column_name
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -82,7 +83,9 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
         return obj.table, lineage
     mod = type(obj).__module__.split(".")[0]
     if mod == "pandas":
-        return pa.Table.from_pandas(obj, preserve_index=False), lineage
+        from .sources import _pandas_to_arrow
+
+        return _pandas_to_arrow(obj), lineage
     if mod == "polars":
         return obj.to_arrow(), lineage
     raise InvalidInput(f"cannot publish a {type(obj).__name__}",
@@ -91,10 +94,23 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
 
 
 def _normalise(table: pa.Table) -> pa.Table:
-    """Iceberg stores microsecond timestamps; pandas gives nanoseconds. Cast them (exactly,
-    or refuse), and drop index-only metadata."""
+    """Column names checked as ingest checks them (folded to lower case, valid identifiers,
+    no duplicates); Iceberg stores microsecond timestamps, pandas gives nanoseconds: cast
+    them (exactly, or refuse)."""
+    if not table.num_columns:
+        raise InvalidInput("the data has no columns", hint="a dataset needs at least one column")
+    names = [column_name(n) for n in table.column_names]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidInput(f"the data has several columns named {dup[0]!r} (once folded to lower case)",
+                           hint="rename one of them")
+    if names != table.column_names:
+        table = table.rename_columns(names)
     fields, changed = [], False
     for f in table.schema:
+        if pa.types.is_duration(f.type) or pa.types.is_interval(f.type):
+            raise InvalidInput(f"column {f.name!r} has type {f.type}, which Iceberg cannot store",
+                               hint="convert durations to numbers (e.g. seconds) first")
         if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
             fields.append(pa.field(f.name, pa.timestamp("us", tz=f.type.tz), f.nullable))
             changed = True
@@ -109,21 +125,28 @@ def _normalise(table: pa.Table) -> pa.Table:
 
 
 def _create_with_data(lh: "Lakehouse", target: TableName, data: pa.Table, props: dict[str, str],
-                      summary: dict[str, str], location: str | None = None) -> None:
-    ensure_namespace(lh.catalog, target.namespace)
-    if len(target.namespace) == 1:  # table, data and metadata in one atomic commit
-        tx = lh.catalog.create_table_transaction(target.identifier, schema=data.schema, location=location,
-                                                 properties=props)
-        tx.append(data, snapshot_properties=summary)
-        tx.commit_transaction()
-        return
-    # pyiceberg's create-transaction takes only one-level namespaces: create, write, and
-    # drop the new empty table again if the write fails, so a failure leaves nothing
-    table = lh.catalog.create_table(target.identifier, schema=data.schema, location=location, properties=props)
+                      summary: dict[str, str], location: str | None = None,
+                      created_ns: list[tuple[str, ...]] | None = None) -> None:
+    """`created_ns`: namespaces the caller made for this table, dropped again on failure."""
+    created = (created_ns or []) + ensure_namespace(lh.catalog, target.namespace)
     try:
-        table.append(data, snapshot_properties=summary)
+        if len(target.namespace) == 1:  # table, data and metadata in one atomic commit
+            tx = lh.catalog.create_table_transaction(target.identifier, schema=data.schema, location=location,
+                                                     properties=props)
+            tx.append(data, snapshot_properties=summary)
+            tx.commit_transaction()
+            return
+        # pyiceberg's create-transaction takes only one-level namespaces: create, write, and
+        # drop the new empty table again if the write fails, so a failure leaves nothing
+        table = lh.catalog.create_table(target.identifier, schema=data.schema, location=location,
+                                        properties=props)
+        try:
+            table.append(data, snapshot_properties=summary)
+        except BaseException:
+            lh.catalog.drop_table(target.identifier)
+            raise
     except BaseException:
-        lh.catalog.drop_table(target.identifier)
+        drop_namespaces(lh.catalog, created)
         raise
 
 
@@ -139,6 +162,21 @@ def _check_kind(lh: "Lakehouse", target: TableName, kind: str) -> bool:
     return True
 
 
+def _remove_empty_folders(location: str, warehouse: Path) -> None:
+    """After a failed first publish of a model/report: the empty folders its artifact write
+    made (artifacts/, the table's and its namespace's folder), never the warehouse itself."""
+    if not location.startswith("file://") and "://" in location:
+        return
+    path = Path(location[len("file://"):] if location.startswith("file://") else location)
+    for folder in (path / "artifacts", path, path.parent):
+        if folder == warehouse or warehouse not in folder.parents:
+            return
+        try:
+            folder.rmdir()  # only ever removes an empty folder
+        except OSError:
+            return
+
+
 def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, props: dict[str, str], *,
                       mode: str, inputs: Any) -> None:
     """One new version of a model/report dataset: the artifact file first, then ONE commit
@@ -149,6 +187,7 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
     if kind not in art.ARTIFACT_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
     exists = _check_kind(lh, target, kind)
+    created_ns: list[tuple[str, ...]] = []
     if exists and mode == "create":
         raise Conflict(f"dataset {target} already exists", hint="leave mode out to add a version")
     lineage = md.Lineage(operation="publish", upstream=art.input_lineage(lh, inputs))
@@ -164,7 +203,7 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
     else:
         if not props.get(md.OWNER):
             props[md.OWNER] = md.current_user()
-        ensure_namespace(lh.catalog, target.namespace)
+        created_ns = ensure_namespace(lh.catalog, target.namespace)
         # the artifact is written before the table exists, so resolve the catalog's default
         # location for the name now (pyiceberg 0.12 has no public call for it) and pin it
         location = lh.catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace),
@@ -173,7 +212,13 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
     # version numbers come from the state read above: a commit that lost a race must fail,
     # not be retried blindly by pyiceberg (it would add a second row with the same number)
     props[art.NO_RETRY[0]] = art.NO_RETRY[1]
-    written = art.write_artifact(fileio, location, version, artifact)
+    try:
+        written = art.write_artifact(fileio, location, version, artifact)
+    except BaseException:
+        if not exists:
+            _remove_empty_folders(location, lh.config.warehouse)
+        drop_namespaces(lh.catalog, created_ns)
+        raise
     row = art.version_row(version, written, meta)
     try:
         if exists:
@@ -181,9 +226,12 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
                 tx.set_properties(props)
                 tx.append(row, snapshot_properties=lineage.summary())
         else:
-            _create_with_data(lh, target, row, {**WRITE_PROPERTIES, **props}, lineage.summary(), location=location)
+            _create_with_data(lh, target, row, {**WRITE_PROPERTIES, **props}, lineage.summary(), location=location,
+                              created_ns=created_ns)
     except BaseException as e:
         art.delete_artifact(fileio, written["uri"])
+        if not exists:
+            _remove_empty_folders(location, lh.config.warehouse)
         if isinstance(e, TableAlreadyExistsError):
             raise Conflict(f"dataset {target} was created by someone else while publishing", hint="retry") from None
         if isinstance(e, (CommitFailedException, NoSuchTableError)):
@@ -237,7 +285,7 @@ def publish(lh: "Lakehouse", obj: Any, name: str, *, kind: str | None = None, de
         raise Conflict(f"dataset {target} was created by someone else while publishing", hint="retry") from None
     except (CommitFailedException, NoSuchTableError) as e:
         raise Conflict(f"dataset {target} changed while publishing: {e}", hint="retry") from None
-    except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
+    except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError, UnsupportedPyArrowTypeException) as e:
         # schema mismatch with the existing table, unsupported Arrow types, ...
         raise InvalidInput(f"cannot publish to {target}: {e}") from None
     index_for(lh).refresh(force=True)

@@ -500,6 +500,8 @@ def open_source(source: Any, format: str | None = None,
     `column_types` (column -> Arrow type) fixes how CSV columns are parsed, e.g. as the
     target table's types."""
     if format is not None:
+        if not isinstance(format, str):
+            raise InvalidInput(f"format must be text, got {type(format).__name__}", hint="use csv, parquet or json")
         format = format.lower().strip()
         if format in ("ndjson", "jsonl"):
             format = "json"

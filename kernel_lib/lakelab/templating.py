@@ -82,6 +82,8 @@ def check_value(value: Any, name: str) -> Any:
 
 def render(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, list[Any]]:
     """SQL with `?` placeholders and the list of values to bind, in placeholder order."""
+    if not isinstance(sql, str):
+        raise InvalidInput(f"SQL must be text, got {type(sql).__name__}")
     params = params or {}
     out: list[str] = []
     values: list[Any] = []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 
-from .catalog import WRITE_PROPERTIES, ensure_namespace, load_table, table_exists
+from .catalog import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, load_table, table_exists
 from .errors import Conflict, InvalidInput, NotFound, Unsupported
 from .metadata import Lineage
 from .names import TableName, ident, quote
@@ -160,11 +160,17 @@ def _normalise(data: pa.Table) -> pa.Table:
             t = pa.timestamp("us", tz=t.tz)
         elif pa.types.is_dictionary(t):
             t = t.value_type
+        elif pa.types.is_duration(t) or pa.types.is_interval(t):
+            raise InvalidInput(f"result column {f.name!r} is an interval ({t}), which Iceberg cannot store",
+                               hint="convert it to a number, e.g. date_diff('second', a, b)")
         try:
             column = ident(f.name, "column")
         except InvalidInput as e:
             raise InvalidInput(f"result column {f.name!r} is not a valid column name",
                                hint="give it an alias: expression AS name") from e
+        if column in {x.name for x in fields}:
+            raise InvalidInput(f"the result has two columns named {column!r}",
+                               hint="give one of them another alias: expression AS name")
         fields.append(pa.field(column, t, nullable=True))
     schema = pa.schema(fields)
     return data.rename_columns(schema.names).cast(schema) if schema != data.schema else data
@@ -223,10 +229,14 @@ def write_query_result(lh: "Lakehouse", out: TableName, data: pa.Table, *, mode:
             raise Conflict(f"dataset {out} already exists",
                            hint="use --mode append / overwrite, or INSERT INTO")
         data = _normalise(data)
-        ensure_namespace(catalog, out.namespace)
-        txn = catalog.create_table_transaction(out.identifier, schema=data.schema, properties=WRITE_PROPERTIES)
-        txn.append(data, snapshot_properties=summary)
-        txn.commit_transaction()
+        created_ns = ensure_namespace(catalog, out.namespace)
+        try:
+            txn = catalog.create_table_transaction(out.identifier, schema=data.schema, properties=WRITE_PROPERTIES)
+            txn.append(data, snapshot_properties=summary)
+            txn.commit_transaction()
+        except BaseException:
+            drop_namespaces(catalog, created_ns)
+            raise
     elif mode in ("append", "overwrite"):
         if not exists:
             raise NotFound(f"dataset {out} does not exist", hint="create it first (--mode create / CREATE TABLE AS)")

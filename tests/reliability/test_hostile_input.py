@@ -139,8 +139,9 @@ def fingerprint(lh: lakelab.Lakehouse) -> dict[str, Any]:
 
 def listing(h: Hostile) -> dict[str, tuple]:
     """(size, mtime_ns) of every file and directory under the module's root, warehouse
-    included; only the search index and logs (rewritten by reads) are left out."""
-    skip = {h.home / "index"}
+    included; only the search index and logs (rewritten by reads) and the SQLite catalog
+    file (its content is what `fingerprint` compares) are left out."""
+    skip = {h.home / "index", h.home / "catalog.db"}
     out = {}
     for dirpath, dirnames, filenames in os.walk(h.root):
         d = Path(dirpath)
@@ -149,7 +150,7 @@ def listing(h: Hostile) -> dict[str, tuple]:
             continue  # the workspace manager's own (empty) state folder, made when it is first used
         out[str(d)] = ("dir",)
         for n in filenames:
-            if n.endswith(".log"):
+            if n.endswith(".log") or d / n in skip:
                 continue
             st = (d / n).stat()
             out[str(d / n)] = (st.st_size, st.st_mtime_ns)

@@ -84,6 +84,8 @@ CASES = [
     R("metadata-body-invalid-utf8", "malformed_file", "datasets/demo.flights/metadata", "not valid JSON",
       method="PATCH", body=b'{"owner": "\xff\xfe"}', spec=META),
     # huge fields
+    R("metadata-tags-1000", "huge_field", "datasets/demo.flights/metadata", "tags", "more than 100",
+      method="PATCH", body={"tags": [f"t{i}" for i in range(1000)]}, spec=META),
     R("metadata-description-10mb", "huge_field", "datasets/demo.flights/metadata", "description", "longer than",
       method="PATCH", body={"description": "x" * (10 << 20)}, spec=META),
     R("dataset-name-10k-chars", "huge_field", "datasets/demo." + "a" * 10_000, "longer than 128", spec=DATASET),
@@ -124,6 +126,10 @@ CASES = [
     R("dataset-emoji", "unicode_reserved", "datasets/demo.%F0%9F%98%80", "not a valid name", spec=DATASET),
     R("dataset-rtl-override", "unicode_reserved", "datasets/demo.t%E2%80%AEabc", "not a valid name", spec=DATASET),
     R("dataset-nul-byte", "unicode_reserved", "datasets/demo.t%00x", "not a valid name", spec=DATASET),
+    R("metadata-lone-surrogate", "unicode_reserved", "datasets/demo.flights/metadata", "description",
+      "invalid unicode", method="PATCH", body=b'{"description": "a\\ud800b"}', spec=META),
+    R("metadata-owner-nul", "unicode_reserved", "datasets/demo.flights/metadata", "owner", "NUL",
+      method="PATCH", body=b'{"owner": "bob\\u0000"}', spec=META),
     R("dataset-reserved-words-missing", "unicode_reserved", "datasets/select.order", "select.order",
       "does not exist", spec=DATASET),
     # bad paging tokens
