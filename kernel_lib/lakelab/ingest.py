@@ -140,7 +140,9 @@ def parse_partition_by(spec: "str | Iterable[str] | None") -> list[tuple[str, st
         return []
     if not isinstance(spec, (str, list, tuple)):
         raise InvalidInput(f"partition_by must be text like 'region,day(ts)' or a list, got {type(spec).__name__}")
-    items = [p for p in (spec.split(",") if isinstance(spec, str) else list(spec)) if str(p).strip()]
+    # commas inside parentheses belong to a transform's arguments: bucket(16, id) is one item
+    items = [p for p in (re.split(r",(?![^()]*\))", spec) if isinstance(spec, str) else list(spec))
+             if str(p).strip()]
     out = []
     for item in items:
         text = str(item).strip()

@@ -118,8 +118,11 @@ def column_name(name: str) -> str:
     try:
         return ident(name, "column")
     except InvalidInput:
-        if not isinstance(name, str) or len(name.strip()) > MAX_IDENT or not name.strip():
-            raise  # wrong type, empty or too long: ident's own message says so
+        if isinstance(name, str) and not name.strip():
+            raise InvalidInput("a column has an empty name",
+                               hint="give every column a name (in a CSV file: the header line)") from None
+        if not isinstance(name, str) or len(name.strip()) > MAX_IDENT:
+            raise  # wrong type or too long: ident's own message says so
         suggestion = re.sub(r"[^a-z0-9_]+", "_", str(name).strip().lower()).strip("_") or "col"
         if suggestion[0].isdigit():
             suggestion = "c_" + suggestion

@@ -318,7 +318,11 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
     except OSError as e:
         raise _unreadable(f, e) from None
     reader_schema = reader.schema
-    names = reader_schema.names
+    try:
+        names = reader_schema.names
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the header line of {f.uri} is not UTF-8 text",
+                           hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
         done = 0
@@ -343,6 +347,14 @@ def _peek(f: SourceFile) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
 
+def _json_error(f: SourceFile, e: pa.ArrowInvalid) -> InvalidInput:
+    if "straddling object straddles" in str(e):  # one line longer than a whole read block
+        return InvalidInput(f"a line of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
+                            hint="split the large values, or load the data as Parquet")
+    return InvalidInput(f"malformed JSON in {f.uri}: {e}",
+                        hint="every line must be one JSON object with the same fields and types")
+
+
 def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     first = _peek(f)
     if first == b"[":
@@ -355,7 +367,7 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
             parse_options=pajson.ParseOptions(explicit_schema=first_schema,
                                               unexpected_field_behavior="error" if first_schema else "infer"))
     except pa.ArrowInvalid as e:
-        raise InvalidInput(f"malformed JSON in {f.uri}: {e}") from None
+        raise _json_error(f, e) from None
     except OSError as e:
         raise _unreadable(f, e) from None
 
@@ -363,8 +375,7 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
         try:
             yield from reader
         except pa.ArrowInvalid as e:
-            raise InvalidInput(f"malformed JSON in {f.uri}: {e}",
-                               hint="every line must be one JSON object with the same fields and types") from None
+            raise _json_error(f, e) from None
         except OSError as e:
             raise _unreadable(f, e) from None
 

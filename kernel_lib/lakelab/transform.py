@@ -194,6 +194,13 @@ def _align(data: pa.Table, target: pa.Schema, columns: list[str] | None, by_name
             raise InvalidInput(f"columns {missing} are not in the target table", hint=f"it has {target.names}")
         columns = data.column_names
     columns = columns or target.names
+    unknown = [c for c in columns if c not in target.names]
+    if unknown:
+        raise InvalidInput(f"INSERT names columns the target table does not have: {', '.join(unknown)}",
+                           hint=f"it has {', '.join(target.names)}")
+    dup = sorted({c for c in columns if columns.count(c) > 1})
+    if dup:
+        raise InvalidInput(f"INSERT names column {dup[0]} twice")
     if len(columns) != data.num_columns:
         raise InvalidInput(f"the query returns {data.num_columns} columns but {len(columns)} are inserted")
     arrays = []

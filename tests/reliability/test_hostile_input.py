@@ -77,6 +77,10 @@ def _write_inputs(inp: Path) -> None:
     (inp / "truncated.csv.gz").write_bytes(packed[: len(packed) // 2])  # cut inside the deflate stream
     (inp / "text_id.csv").write_text("id,name\nten,a\n")
     (inp / "nul_header.csv").write_bytes(b"id,na\x00me\n1,a\n")
+    (inp / "latin1_header.csv").write_bytes("id,caf\u00e9\n1,a\n".encode("latin-1"))
+    (inp / "blank_header.csv").write_text(",name\n1,a\n")
+    with (inp / "bigline.ndjson").open("w") as f:  # one 20 MB line
+        f.write('{"id": 1, "name": "' + "y" * (20 << 20) + '"}\n')
     with (inp / "bigcell.csv").open("w") as f:  # one 50 MB cell
         f.write("id,name\n1,")
         chunk = "x" * (1 << 20)
