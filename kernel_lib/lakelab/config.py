@@ -161,6 +161,8 @@ def load_config(path: str | Path | None = None) -> Config:
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as e:
             raise InvalidInput(f"config file {path} is not valid YAML: {e}") from None
+        except (UnicodeDecodeError, OSError) as e:  # binary garbage, a directory, no permission
+            raise InvalidInput(f"config file {path} cannot be read as text: {type(e).__name__}: {e}") from None
         if not isinstance(raw, dict):
             raise InvalidInput(f"config file {path} must hold a mapping with catalog/trino/workspaces keys")
         source = path

@@ -5,6 +5,7 @@ It only wires the configured parts together; each primitive lives in its own mod
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -12,7 +13,7 @@ from pyiceberg.catalog import Catalog
 
 from .catalog import open_catalog
 from .config import Config, load_config
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .names import TableName, table_name
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ def connect(config: Config | str | None = None, *, reload: bool = False) -> Lake
     """The configured lakehouse (or the embedded default). Cached per process unless a
     config is passed or `reload` is set."""
     global _default
+    if isinstance(config, str) and not Path(config).expanduser().exists():  # a typo must not mean "defaults"
+        raise NotFound(f"config file {config} does not exist", hint="check the path, or call connect() for the default")
     if config is not None:
         return Lakehouse(load_config(config) if isinstance(config, str) else config)
     if _default is None or reload:

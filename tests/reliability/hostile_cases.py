@@ -24,6 +24,8 @@ import datetime
 import pandas as pd
 import pyarrow as pa
 
+import lakelab
+
 CATEGORIES = ("malformed_file", "wrong_type", "huge_field", "path_traversal", "sql_injection",
               "unicode_reserved", "oversized_limit", "bad_paging", "bad_option")
 
@@ -87,6 +89,13 @@ PYTHON = [
       "garbage.parquet", "cannot read", "parquet"),
     P("publish-ragged-csv", "malformed_file", lambda h: h.lh.publish(f"{h.inp}/ragged.csv", "hx.p"),
       "ragged.csv", "cannot read"),
+    P("config-binary-garbage", "malformed_file", lambda h: lakelab.connect(f"{h.inp}/garbage.yaml"),
+      "garbage.yaml", "cannot be read"),
+    P("config-a-yaml-list", "malformed_file", lambda h: lakelab.connect(f"{h.inp}/list.yaml"),
+      "list.yaml", "mapping"),
+    P("config-is-a-directory", "path_traversal", lambda h: lakelab.connect(str(h.inp)), "cannot be read"),
+    P("config-missing", "path_traversal", lambda h: lakelab.connect(f"{h.inp}/../nope/config.yaml"),
+      "does not exist"),
     # wrong types
     P("append-string-into-int-column", "wrong_type",
       lambda h: h.lh.ingest(pa.table({"id": ["x"], "name": ["a"]}), "hx.t"), "'id'", "int64"),

@@ -79,6 +79,8 @@ def _write_inputs(inp: Path) -> None:
     (inp / "nul_header.csv").write_bytes(b"id,na\x00me\n1,a\n")
     (inp / "latin1_header.csv").write_bytes("id,caf\u00e9\n1,a\n".encode("latin-1"))
     (inp / "blank_header.csv").write_text(",name\n1,a\n")
+    (inp / "garbage.yaml").write_bytes(bytes(range(128, 256)) * 8)
+    (inp / "list.yaml").write_text("- catalog\n- engine\n")
     with (inp / "bigline.ndjson").open("w") as f:  # one 20 MB line
         f.write('{"id": 1, "name": "' + "y" * (20 << 20) + '"}\n')
     with (inp / "bigcell.csv").open("w") as f:  # one 50 MB cell
