@@ -32,7 +32,7 @@ from lakelab_server.app import _core_routes
 from lakelab_server.handlers import workspaces as workspaces_api
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "workspaces"))
-from workspace_helpers import LiveServer, kill_leftovers, ours  # noqa: E402
+from workspace_helpers import HoldingDriver, LiveServer, kill_leftovers, ours  # noqa: E402
 
 SPEC = yaml.safe_load((Path(workspaces_api.__file__).parents[1] / "openapi.yaml").read_text())
 TOKEN = "auth-sweep-jupyter-token-0123456789"
@@ -212,27 +212,35 @@ def test_the_dashboard_proxy_never_exposes_the_ray_token(server, running):
     assert token not in srv.log_path.read_text(errors="replace")
 
 
-def test_ray_processes_never_carry_the_token_on_their_command_line(server, running):
-    """Other users can read every command line (ps); the token travels by a 0600 file."""
+def test_ray_processes_never_carry_the_token_on_their_command_line(server, running, tmp_path):
+    """Other users can read every command line (ps); the token travels by a 0600 file, named
+    in the environment (RAY_AUTH_TOKEN_PATH), which only the owner can read. Checked while a
+    kernel-like driver is connected and holds an actor on a worker process."""
     srv, home = server
     rec, token = running
     store = Store(home / "workspaces")
     assert stat.S_IMODE(store.token_path(WS).stat().st_mode) == 0o600
-    procs = {p.pid: p for p in ours([rec.temp_dir])}
-    procs.update({pid: psutil.Process(pid) for pid in group_pids(rec.head.pid)})
-    names = set()
-    for p in procs.values():
-        try:
-            cmd, env = " ".join(p.cmdline()), p.environ()
-            names.add(p.name())
-        except psutil.NoSuchProcess:
-            continue
-        assert token not in cmd, p.name()
-        assert token not in " ".join(f"{k}={v}" for k, v in env.items()), p.name()
-        assert "RAY_AUTH_TOKEN" not in env  # only the path: RAY_AUTH_TOKEN_PATH
-    assert {"raylet", "gcs_server"} <= names, names  # the sweep really saw the cluster
-    print(f"{len(procs)} Ray processes checked: {sorted(names)}")
-    # and Ray's own session files (its temp dir) do not hold it either
+    driver = HoldingDriver(home, WS, tmp_path / "driver.err")
+    try:
+        procs = {p.pid: p for p in ours([rec.temp_dir])}
+        procs.update({pid: psutil.Process(pid) for pid in group_pids(rec.head.pid)})
+        assert driver.pids["worker"] in procs  # the actor's worker runs in the workspace's session
+        procs[driver.pids["driver"]] = psutil.Process(driver.pids["driver"])
+        names = set()
+        for p in procs.values():
+            try:
+                cmd, env = " ".join(p.cmdline()), p.environ()
+                names.add(p.name())
+            except psutil.NoSuchProcess:
+                continue
+            assert token not in cmd, p.name()
+            assert token not in " ".join(f"{k}={v}" for k, v in env.items()), p.name()
+            assert "RAY_AUTH_TOKEN" not in env  # only the path: RAY_AUTH_TOKEN_PATH
+        assert {"raylet", "gcs_server", "ray::Probe"} <= names, names  # the sweep really saw them
+        print(f"{len(procs)} Ray processes checked: {sorted(names)}")
+    finally:
+        driver.close()
+    # Ray's own session files (its temp dir, with the driver's and worker's logs) do not hold it either
     files = [f for f in Path(rec.temp_dir).rglob("*") if f.is_file()]
     assert files and not [f for f in files if token.encode() in f.read_bytes()]
     print(f"{len(files)} files in Ray's session dir scanned")

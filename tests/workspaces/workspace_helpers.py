@@ -23,14 +23,17 @@ def settings(**kw) -> WorkspaceConfig:
 
 
 def ours(temp_dirs: list[str]) -> list[psutil.Process]:
-    """Live processes whose command line names one of our workspaces' temp dirs."""
+    """Live processes whose command line names one of our workspaces' temp dirs, or that run
+    in one: Ray's worker processes (tasks, actors) rename themselves (`ray::Probe`) and start
+    their own session, so only their working directory (the node's temp dir) gives them away."""
     found = []
+    dirs = [t for t in temp_dirs if t]
     for p in psutil.process_iter(["pid", "cmdline", "status"]):
         try:
             if p.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             cmd = " ".join(p.info["cmdline"] or [])
-            if any(t and t in cmd for t in temp_dirs):
+            if any(t in cmd for t in dirs) or any((p.cwd() + "/").startswith(t.rstrip("/") + "/") for t in dirs):
                 found.append(p)
         except psutil.Error:
             continue
@@ -165,3 +168,45 @@ def kill_leftovers(root: Path) -> list[int]:
             killed.append(p.pid)
             p.kill()
     return killed
+
+
+HOLDING_DRIVER = """
+import json, os, sys, lakelab, ray
+lakelab.workspace(sys.argv[1]).connect()
+
+@ray.remote(num_cpus=1)
+class Probe:
+    def pid(self):
+        return os.getpid()
+
+probe = Probe.remote()
+print("RESULT:" + json.dumps({"driver": os.getpid(), "worker": ray.get(probe.pid.remote())}), flush=True)
+sys.stdin.read()  # stay connected until stdin closes
+"""
+
+
+class HoldingDriver:
+    """A kernel-like Ray driver connected to workspace `name`, holding one actor (a worker
+    process) until closed; `pids` = {"driver": pid, "worker": pid}."""
+
+    def __init__(self, home: Path, name: str, err_path: Path, timeout: float = 240):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+        env["LAKELAB_HOME"] = str(home)
+        self.err_path = err_path
+        with open(err_path, "w") as err:
+            self.proc = subprocess.Popen([sys.executable, "-c", HOLDING_DRIVER, name], env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=err, text=True)
+        line = next((ln for ln in self.proc.stdout if ln.startswith("RESULT:")), None)
+        if not line:
+            self.close()
+            raise AssertionError("driver failed: " + err_path.read_text()[-3000:])
+        self.pids = json.loads(line[len("RESULT:"):])
+
+    def close(self) -> None:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
