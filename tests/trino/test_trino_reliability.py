@@ -1,11 +1,14 @@
 """Trino under stress, on the session's real Trino + PostgreSQL JDBC catalog:
 
-- Trino as one of 16 concurrent writers: lakelab processes append with `lh.ingest` while
-  others INSERT through Trino (`lh.sql(..., engine="trino")`, what `%%trino` runs), all
-  released by one barrier; every writer is told success or a clear conflict, and the table
-  holds exactly the successful writers' rows, none twice;
+- Trino among 16 concurrent writers (half, then all of them): lakelab processes append with
+  `lh.ingest` while others INSERT through Trino (`lh.sql(..., engine="trino")`, what
+  `%%trino` runs), all released by one barrier; every writer is told success or a clear
+  conflict, the table holds exactly the successful writers' rows, none twice, and every
+  Trino write keeps its lineage (a second, properties-only commit that must win its race too);
+- a Trino commit that loses every retry is a clear Conflict and changes nothing;
 - Ctrl-C on a `%%trino` cell: the query leaves the server (the time is printed; the 2 s goal
-  is measured by bench/bench_reliability.py, since tests make no timed assertions).
+  is measured by bench/bench_reliability.py, since tests make no timed assertions), and a
+  Ctrl-C while the statement is still being sent leaves nothing running.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 import pytest
 from IPython.utils.capture import capture_output
 
+from lakelab import metadata as md
 from lakelab.errors import Conflict
 
 ROOT = Path(__file__).parents[2]
@@ -26,21 +30,22 @@ for extra in (ROOT / "tests" / "reliability", ROOT / "bench"):  # one race and o
 from bench_reliability import measure_cancel  # noqa: E402
 from test_concurrent_writers import ROWS, WRITERS, _check, _race, ingest_append  # noqa: E402
 
-TRINO_WRITERS = 3
 
 
-def trino_insert(lh: Any, table: str, wid: int) -> int:
-    """This writer's rows (writer=wid, n=0..ROWS-1) as one INSERT ... SELECT run by Trino."""
+def trino_insert(lh: Any, table: str, wid: int) -> dict[str, Any]:
+    """This writer's rows (writer=wid, n=0..ROWS-1) as one INSERT ... SELECT run by Trino;
+    returns the rows and the snapshot whose lineage lakelab recorded (None: not recorded)."""
     name = lh.table_name(table)
     target = f"{lh.config.trino.catalog}.{name.dotted}"
     res = lh.sql(f"INSERT INTO {target} SELECT CAST({{{{ wid }}}} AS bigint) AS writer, CAST(n AS bigint) AS n "
                  f"FROM UNNEST(sequence(0, {ROWS - 1})) AS x(n)", engine="trino", params={"wid": wid})
-    return int(res.table.column(0)[0].as_py())
+    return {"rows": int(res.table.column(0)[0].as_py()), "lineage_snapshot_id": res.stats.get("lineage_snapshot_id")}
 
 
-def test_trino_among_sixteen_writers_loses_no_commit_and_duplicates_nothing(tlh, ns):
+@pytest.mark.parametrize("trino_writers", [8, WRITERS], ids=["half_through_trino", "all_through_trino"])
+def test_trino_among_sixteen_writers_loses_no_commit_and_duplicates_nothing(tlh, ns, trino_writers):
     table = f"{ns}.race"
-    trino_ids = set(range(0, WRITERS, WRITERS // TRINO_WRITERS)[:TRINO_WRITERS])  # spread among the others
+    trino_ids = set(range(0, WRITERS, WRITERS // trino_writers)[:trino_writers])  # spread among the others
     writes = [trino_insert if i in trino_ids else ingest_append for i in range(WRITERS)]
 
     def clear(wid: int, msg: str) -> bool:
@@ -56,6 +61,15 @@ def test_trino_among_sixteen_writers_loses_no_commit_and_duplicates_nothing(tlh,
         for m in conflicted[:2]:
             print(f"  {kind} conflict: {m}")
     _check(tlh, table, by, conflict_ok=clear)
+    trino_ok = [d for wid, d in by["ok"] if wid in trino_ids]
+    assert all(d["rows"] == ROWS for d in trino_ok)
+    # lineage of a Trino write is a second (properties) commit: it must survive the race too
+    lost = [d for d in trino_ok if d["lineage_snapshot_id"] is None]
+    assert not lost, f"{len(lost)} of {len(trino_ok)} Trino writes committed without their lineage"
+    props = tlh.catalog.load_table(tlh.table_name(table).identifier).properties
+    missing = [d["lineage_snapshot_id"] for d in trino_ok if md.lineage_property(d["lineage_snapshot_id"]) not in props]
+    assert not missing, f"lineage of Trino snapshots {missing} was overwritten by a later commit"
+    print(f"lineage recorded for {len(trino_ok)} of {len(trino_ok)} Trino writes")
 
 
 def test_ctrl_c_in_a_trino_cell_takes_the_query_off_the_server(shell, tlh):
@@ -103,7 +117,7 @@ def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_no
     assert "another writer changed" in msg and "run it again" in msg and name.dotted in msg
     after = tlh.catalog.load_table(name.identifier).scan().to_arrow()
     assert sorted(after.column("writer").to_pylist()) == [-1] * 3, "a failed commit changed the table"
-    assert trino_insert(tlh, table, 7) == ROWS  # the same statement, run again, commits
+    assert trino_insert(tlh, table, 7)["rows"] == ROWS  # the same statement, run again, commits
 
 
 def _rows_table():

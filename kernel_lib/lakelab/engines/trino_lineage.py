@@ -18,7 +18,9 @@ embedded and Trino writes read the same.
 """
 from __future__ import annotations
 
+import random
 import re
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,7 +40,11 @@ if TYPE_CHECKING:
 # CTAS / INSERT, after any leading comments
 _WRITE = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|\Z)|/\*.*?\*/)\s*)*(CREATE\s+(OR\s+REPLACE\s+)?TABLE|INSERT\s+INTO)\b",
                     re.I | re.S)
-COMMIT_ATTEMPTS = 4
+# the lineage commit changes only properties, which pyiceberg does not retry itself; with many
+# writers on one table, immediate retries all lose, so wait as Iceberg's commit retries do:
+# doubling from 50 ms up to 1 s, with jitter (about 5 s in all before giving up)
+COMMIT_ATTEMPTS = 10
+RETRY_WAIT_S = (0.05, 1.0)
 
 
 @dataclass
@@ -154,6 +160,7 @@ def record(lh: "Lakehouse", plan: PlannedWrite, query_id: str | None, sql: str) 
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 break
+            time.sleep(min(RETRY_WAIT_S[0] * 2 ** attempt, RETRY_WAIT_S[1]) * random.uniform(0.5, 1.5))
     warnings.warn(f"lakelab: the write to {plan.target} committed, but its lineage could not be recorded "
                   "(the table kept changing)", stacklevel=3)
     return None
