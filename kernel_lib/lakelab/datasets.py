@@ -371,6 +371,10 @@ def search(lh: "Lakehouse", query: str | None = None, kind: str | None = None, o
     for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{key} holds invalid unicode (a lone surrogate)") from None
     if kind is not None and kind not in md.KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:

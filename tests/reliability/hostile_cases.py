@@ -162,6 +162,8 @@ PYTHON = [
       lambda h: h.lh.publish(pa.table({'a"; DROP TABLE hx.t; --': [1]}), "hx.p"), "column", "not a valid name"),
     P("description-lone-surrogate", "unicode_reserved",
       lambda h: h.lh.dataset("hx.t").set_metadata(description="a\ud800b"), "description", "invalid unicode"),
+    P("search-lone-surrogate", "unicode_reserved", lambda h: h.lh.datasets(query="caf\ud800"),
+      "query", "invalid unicode"),
     P("owner-nul-byte", "unicode_reserved", lambda h: h.lh.dataset("hx.t").set_metadata(owner="bob\x00"),
       "owner", "NUL"),
     P("tags-100000", "huge_field", lambda h: h.lh.dataset("hx.t").set_metadata(tags=[f"t{i}" for i in range(100_000)]),

@@ -265,6 +265,21 @@ def test_reserved_words_as_names_round_trip(h: Hostile) -> None:
         lh.catalog.drop_namespace(("select",))
 
 
+def test_markup_in_metadata_and_values_is_shown_as_text(h: Hostile) -> None:
+    """HTML in a description, owner, tag or value never reaches a notebook as markup."""
+    lh, evil = h.lh, "<img src=x onerror=alert(1)>"
+    lh.publish(pa.table({"v": [evil]}), "markup.p", description=evil, owner=evil, tags=["<b>t</b>"])
+    try:
+        shown = [lh.dataset("markup.p")._repr_html_(), lh.datasets(namespace="markup")._repr_html_(),
+                 lh.sql("SELECT v FROM markup.p")._repr_html_()]
+        for page in shown:
+            assert evil not in page and "<b>t</b>" not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in shown[0] and "&lt;img" in shown[2]
+    finally:
+        lh.catalog.drop_table(("markup", "p"))
+        lh.catalog.drop_namespace(("markup",))
+
+
 def test_zz_summary(h: Hostile, capsys: pytest.CaptureFixture) -> None:
     """A table of the cases run: per surface and category, how many passed."""
     if not RESULTS:

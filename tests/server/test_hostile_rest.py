@@ -130,6 +130,8 @@ CASES = [
       "invalid unicode", method="PATCH", body=b'{"description": "a\\ud800b"}', spec=META),
     R("metadata-owner-nul", "unicode_reserved", "datasets/demo.flights/metadata", "owner", "NUL",
       method="PATCH", body=b'{"owner": "bob\\u0000"}', spec=META),
+    R("search-q-invalid-utf8", "unicode_reserved", "search?q=caf%ED%A0%80", "unicode", spec="/search"),
+    R("dataset-name-invalid-utf8", "unicode_reserved", "datasets/demo.%ED%A0%80", spec=DATASET),
     R("dataset-reserved-words-missing", "unicode_reserved", "datasets/select.order", "select.order",
       "does not exist", spec=DATASET),
     # bad paging tokens
