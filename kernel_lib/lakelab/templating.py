@@ -77,6 +77,9 @@ def check_value(value: Any, name: str) -> Any:
     if not isinstance(value, _VALUE_TYPES):
         raise InvalidInput(f"parameter {{{{ {name} }}}} has a value of type {type(value).__name__}",
                            hint="parameters are single values: text, numbers, booleans, dates or None")
+    if isinstance(value, decimal.Decimal) and not value.is_finite():
+        raise InvalidInput(f"parameter {{{{ {name} }}}} is {value}, which no SQL decimal can hold",
+                           hint="pass a float for NaN or infinity, or None for a missing value")
     return value
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import datetime
+import decimal
 
 import pandas as pd
 import pyarrow as pa
@@ -137,6 +138,8 @@ PYTHON = [
       "partition_by", "int"),
     P("search-query-a-number", "wrong_type", lambda h: h.lh.datasets(query=5), "query", "int"),
     P("search-tag-a-list", "wrong_type", lambda h: h.lh.datasets(tag=["a"]), "tag", "list"),
+    P("sql-param-decimal-nan", "wrong_type", lambda h: h.lh.sql("SELECT {{ n }} AS v", params={"n": decimal.Decimal("NaN")}),
+      "{{ n }}", "NaN"),
     P("sql-none", "wrong_type", lambda h: h.lh.sql(None), "SQL must be text"),
     P("ingest-format-a-number", "wrong_type", lambda h: h.lh.ingest(ONE, "hx.t", format=5), "format", "int"),
     P("as-of-nan", "wrong_type", lambda h: h.lh.dataset("hx.t").preview(5, as_of=float("nan")), "as_of", "nan"),
@@ -247,6 +250,7 @@ PYTHON = [
     P("preview-limit-negative", "oversized_limit", lambda h: h.lh.dataset("hx.t").preview(-1), "preview size", "-1"),
     P("preview-limit-float", "oversized_limit", lambda h: h.lh.dataset("hx.t").preview(2.5), "preview size", "2.5"),
     P("sql-limit-negative", "oversized_limit", lambda h: h.lh.sql("SELECT 1", limit=-5), "limit", "-5"),
+    P("sql-limit-a-bool", "oversized_limit", lambda h: h.lh.sql("SELECT 1", limit=True), "limit", "True"),
     P("sql-limit-10e12-is-just-a-bound", "oversized_limit", lambda h: h.lh.sql("SELECT id FROM hx.t", limit=10**12),
       accept=lambda r, h: r.num_rows == 2 and not r.has_more),
     P("search-limit-10e12", "oversized_limit", lambda h: h.lh.datasets(limit=10**12), "limit", "1000"),

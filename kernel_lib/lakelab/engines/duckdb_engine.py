@@ -95,7 +95,7 @@ class DuckDBEngine:
     def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
                 progress: Callable[[dict[str, Any]], None] | None = None,
                 catalog: str | None = None, schema: str | None = None) -> Result:
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
         started = time.monotonic()
         text, values = render(sql, params)
