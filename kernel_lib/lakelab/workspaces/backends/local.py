@@ -48,6 +48,23 @@ def group_pids(pgid: int) -> list[int]:
     return out
 
 
+def session_pids(temp_dir: str | None) -> list[int]:
+    """Live processes running in a workspace's temp dir: every node's `ray start` has it as
+    its working directory and so do Ray's worker processes (tasks, actors), which start
+    their own session and rename themselves, so neither process group nor name finds them."""
+    if not temp_dir or not temp_dir.startswith(str(TEMP_ROOT) + "/"):
+        return []
+    prefix = temp_dir.rstrip("/") + "/"
+    out = []
+    for p in psutil.process_iter(["pid", "status"]):
+        try:
+            if p.info["status"] != psutil.STATUS_ZOMBIE and (p.cwd() + "/").startswith(prefix):
+                out.append(p.info["pid"])
+        except psutil.Error:
+            continue
+    return out
+
+
 def _is_ours(node: NodeProc) -> bool:
     """The recorded leader still runs (same pid *and* start time, so a reused pid is not ours)."""
     try:
@@ -256,9 +273,25 @@ class LocalBackend(Backend):
             self.store.save(rec)
         self._wait_nodes(rec, 1 + workers, [rec.head, *rec.nodes])
 
+    def _stop_stragglers(self, temp_dir: str | None) -> None:
+        """Worker processes left in the temp dir after their nodes stopped: they exit by
+        themselves once their raylet is gone; SIGKILL whatever still runs after a grace."""
+        deadline = time.monotonic() + float(getattr(self.settings, "stop_timeout_s", 15))
+        while (left := session_pids(temp_dir)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while session_pids(temp_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     def stop(self, rec: WorkspaceRecord) -> None:
         nodes = [*rec.nodes, *([rec.head] if rec.head else [])]
         self._stop_nodes(nodes)
+        self._stop_stragglers(rec.temp_dir)
         rec.nodes, rec.head = [], None
         if rec.temp_dir and rec.temp_dir.startswith(str(TEMP_ROOT) + "/"):
             shutil.rmtree(rec.temp_dir, ignore_errors=True)
