@@ -11,7 +11,6 @@ The REST cases are in tests/server/test_hostile_rest.py.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import html
 import io
@@ -35,7 +34,6 @@ from IPython.utils.capture import capture_output
 import lakelab
 from lakelab import datasets as ds
 from lakelab.cli import main as cli_main
-from lakelab.config import load_config
 from lakelab.errors import LakelabError
 
 from hostile_cases import CASES, CATEGORIES, Case
@@ -223,7 +221,8 @@ def run_cli(case: Case, h: Hostile) -> tuple[Any, str, str]:
     assert lines and re.match(r"lakelab( \w+)?: error: ", lines[-1]), f"no error line: {err[-500:]!r}"
     if not lines[0].startswith("usage:"):  # a domain error: exactly one line
         assert len(lines) == 1, f"more than one line on stderr: {err[-500:]!r}"
-    assert not words_missing(lines[-1], case.expect), f"{lines[-1][:300]!r} lacks {words_missing(lines[-1], case.expect)}"
+    missing = words_missing(lines[-1], case.expect)
+    assert not missing, f"{lines[-1][:300]!r} lacks {missing}"
     return rc, out, err
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from jupyter_server.utils import url_path_join
 
 from .conftest import API, SPEC, check_spec, seed
