@@ -359,6 +359,8 @@ CLI = [
     C("datasets-namespace-traversal", "path_traversal", ["datasets", "--namespace", "../../etc"],
       "namespace", "empty part"),
     C("datasets-query-1mb", "huge_field", ["datasets", "q" * (1 << 20)], "longer than 500"),
+    C("ingest-path-with-terminal-escape", "unicode_reserved",
+      ["ingest", "{inp}/\x1b]0;pwned\x07missing.csv", "--into", "hx.t"], "no such file", "\\x1b]0;pwned\\x07"),
     C("datasets-namespace-emoji", "unicode_reserved", ["datasets", "--namespace", "\U0001F600"], "not a valid name"),
     C("orphans-name-traversal", "path_traversal", ["orphans", "../../etc"], "table name"),
     C("unknown-command", "bad_option", ["explode"], "invalid choice"),

@@ -279,6 +279,22 @@ def test_markup_in_metadata_and_values_is_shown_as_text(h: Hostile) -> None:
         lh.catalog.drop_namespace(("markup",))
 
 
+def test_terminal_escapes_in_metadata_are_printed_inert(h: Hostile) -> None:
+    """`lakelab datasets` shows a description's escape sequences as text, never sends them."""
+    lh, evil = h.lh, "\x1b]0;pwned\x07\x1b[2Jcleared"
+    lh.publish(pa.table({"v": [1]}), "term.p", description=evil, owner="\x1b[31mred")
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli_main(["datasets", "--namespace", "term"]) == 0
+        text = out.getvalue()
+        assert "term.p" in text and "\x1b" not in text and "\x07" not in text
+        assert "\\x1b[2Jcleared" in text and "\\x1b[31mred" in text
+    finally:
+        lh.catalog.drop_table(("term", "p"))
+        lh.catalog.drop_namespace(("term",))
+
+
 def test_zz_summary(h: Hostile, capsys: pytest.CaptureFixture) -> None:
     """A table of the cases run: per surface and category, how many passed."""
     if not RESULTS:

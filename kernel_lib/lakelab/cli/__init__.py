@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from ..errors import LakelabError
@@ -10,6 +11,15 @@ from ..errors import LakelabError
 # modules under lakelab.cli, each with register(subparsers) adding parsers whose
 # `func(args) -> int` does the work
 COMMANDS = ["lab", "sql", "ingest", "demo", "doctor", "services", "workspace", "datasets", "orphans"]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences a file name,
+    a description or a value may carry) shown as \\xNN instead of acted on."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except LakelabError as e:
-        print(f"lakelab: error: {e}", file=sys.stderr)
+        print(f"lakelab: error: {printable(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lakelab: interrupted", file=sys.stderr)

@@ -20,6 +20,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 def run(args: argparse.Namespace) -> int:
     import lakelab
+    from lakelab.cli import printable
     from lakelab.datasets import search
 
     found = search(lakelab.connect(), args.query, kind=args.kind, owner=args.owner, tag=args.tag,
@@ -35,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     head = ("DATASET", "KIND", "OWNER", "ROWS", "TAGS", "DESCRIPTION")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     for r in [head] + rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        print(printable("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()))
     return 0
