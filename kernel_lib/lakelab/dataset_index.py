@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "1"
 GENERIC_REFRESH_S = 30.0  # non-SQL catalogs: a listing means loading every table, so throttle it
 
+# the PostgreSQL fingerprint: a sum of 64-bit row hashes is order-free, so no sort and no
+# ~1 MB string per call (2 ms instead of 23 ms on 10,000 tables; it runs on most requests)
+_ROW = "table_namespace || '.' || table_name || '=' || coalesce(metadata_location, '')"
+_PG_FINGERPRINT = {
+    "hash": f"SELECT count(*), sum(hashtextextended({_ROW}, 0)) FROM iceberg_tables WHERE catalog_name = :c",
+    "md5": f"SELECT count(*), md5(string_agg({_ROW}, ',' ORDER BY table_namespace, table_name)) "
+           "FROM iceberg_tables WHERE catalog_name = :c",
+}
+
 _COLUMNS = ("ident", "namespace", "name", "metadata_location", "kind", "owner", "description", "tags",
             "columns", "row_count", "file_count", "total_bytes", "last_updated_ms", "snapshot_id",
             "upstream", "search_text")
@@ -123,6 +132,8 @@ class DatasetIndex:
             "SELECT ident, metadata_location FROM datasets")}
         self._last_generic_refresh = 0.0
         self._last_fingerprint: Any = None
+        self._fresh_as_of = 0  # monotonic_ns when the newest completed refresh began
+        self._pg_fingerprint = "hash"
         self._watch: sqlite3.Connection | None = None
 
     # -- refresh -----------------------------------------------------------------------
@@ -166,20 +177,33 @@ class DatasetIndex:
                 self._watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
             return self._watch.execute("PRAGMA data_version").fetchone()[0]
         if dialect == "postgresql":
-            with cat.engine.connect() as conn:
-                return tuple(conn.execute(text(
-                    "SELECT count(*), md5(string_agg(table_namespace || '.' || table_name || '=' || "
-                    "coalesce(metadata_location, ''), ',' ORDER BY table_namespace, table_name)) "
-                    "FROM iceberg_tables WHERE catalog_name = :c"), {"c": cat.name}).one())
+            from sqlalchemy.exc import ProgrammingError
+
+            try:
+                with cat.engine.connect() as conn:
+                    return tuple(conn.execute(text(_PG_FINGERPRINT[self._pg_fingerprint]), {"c": cat.name}).one())
+            except ProgrammingError:  # PostgreSQL before 11 has no hashtextextended
+                if self._pg_fingerprint == "md5":
+                    raise
+                self._pg_fingerprint = "md5"
+                return self._fingerprint()
         return None
 
     def refresh(self, force: bool = False) -> None:
+        asked = time.monotonic_ns()
         with self._lock:
+            # a refresh that began after this call was made has finished while we waited for
+            # the lock: it saw every change we could see, so concurrent requests share it
+            # (under load one fingerprint query serves many requests instead of one each)
+            if self._fresh_as_of > asked and not force:
+                return
+            began = time.monotonic_ns()
             if not isinstance(self.lh.catalog, SqlCatalog) and not force \
                     and time.monotonic() - self._last_generic_refresh < GENERIC_REFRESH_S:
                 return
             fingerprint = self._fingerprint()  # taken before listing: a later change is seen next time
             if fingerprint is not None and fingerprint == self._last_fingerprint:
+                self._fresh_as_of = began
                 return
             listing = self._listing()
             self._last_generic_refresh = time.monotonic()
@@ -187,6 +211,7 @@ class DatasetIndex:
             gone = [k for k in self._known if k not in listing]
             changed = [(k, ident, loc) for k, (ident, loc) in listing.items() if self._known.get(k) != loc]
             if not gone and not changed:
+                self._fresh_as_of = began
                 return
             entries = []
             for dotted, ident, loc in changed:
@@ -204,6 +229,7 @@ class DatasetIndex:
             for k in gone:
                 self._known.pop(k, None)
             self._known.update({e["ident"]: e["metadata_location"] for e in entries})
+            self._fresh_as_of = began
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

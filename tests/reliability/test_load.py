@@ -17,6 +17,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from lakelab.config import save_config
+
 ROOT = Path(__file__).parents[2]
 if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))
@@ -33,7 +37,16 @@ def _get(api: str, path: str) -> dict:
         return json.loads(r.read())
 
 
-def test_twenty_clients_on_ten_thousand_datasets_get_no_errors_and_lose_no_edit(lakelab_home):
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog(request, lakelab_home) -> str:
+    """The catalog the builder and the server use, written to $LAKELAB_HOME/config.yaml:
+    the embedded SQLite one, or one on the real PostgreSQL (what `lakelab services` shares)."""
+    if request.param == "postgres":
+        save_config({"catalog": dict(request.getfixturevalue("pg_lh").config.catalog)})
+    return request.param
+
+
+def test_twenty_clients_on_ten_thousand_datasets_get_no_errors_and_lose_no_edit(lakelab_home, catalog):
     t0 = time.perf_counter()
     build_catalog(lakelab_home, DATASETS, NAMESPACES, rows=1000)
     build_s = time.perf_counter() - t0
@@ -45,7 +58,7 @@ def test_twenty_clients_on_ten_thousand_datasets_get_no_errors_and_lose_no_edit(
         index_s = time.perf_counter() - t0
         assert listed["datasets"], "the built catalog is not searchable"
         report = run_load(api, CLIENTS, SECONDS, NAMESPACES)
-        print_report(report, f"{CLIENTS} clients for {SECONDS} s on {DATASETS:,} datasets "
+        print_report(report, f"{catalog} catalog: {CLIENTS} clients for {SECONDS} s on {DATASETS:,} datasets "
                              f"(catalog built in {build_s:.1f} s, index in {index_s:.1f} s)")
 
         assert report["overall"]["errors"] == 0, f"errors under load: {report['first_errors']}"
