@@ -44,7 +44,12 @@ def _read_path(path: str) -> pa.Table:
     try:
         if fmt == "parquet":
             return pq.read_table(p)
-        return pcsv.read_csv(p) if fmt == "csv" else pjson.read_json(p)
+        if fmt == "csv":
+            return pcsv.read_csv(p)
+        from .sources import DepthGuard  # pyarrow's JSON parser crashes on very deep nesting
+
+        with p.open("rb") as raw:
+            return pjson.read_json(DepthGuard(raw, p.as_uri()))
     except (pa.ArrowInvalid, OSError) as e:
         raise InvalidInput(f"cannot read {path} as {fmt}: {e}") from None
 

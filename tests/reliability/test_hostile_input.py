@@ -14,6 +14,7 @@ import contextlib
 import gzip
 import html
 import io
+import json
 import os
 import re
 import subprocess
@@ -77,6 +78,9 @@ def _write_inputs(inp: Path) -> None:
     (inp / "nul_header.csv").write_bytes(b"id,na\x00me\n1,a\n")
     (inp / "latin1_header.csv").write_bytes("id,caf\u00e9\n1,a\n".encode("latin-1"))
     (inp / "blank_header.csv").write_text(",name\n1,a\n")
+    deep = 100_000  # pyarrow's recursive JSON parser segfaults from a few 10,000 levels
+    (inp / "deep_arrays.ndjson").write_text('{"a": ' + "[" * deep + "1" + "]" * deep + "}\n")
+    (inp / "deep_objects.ndjson").write_text('{"a": ' * deep + "1" + "}" * deep + "\n")
     (inp / "garbage.yaml").write_bytes(bytes(range(128, 256)) * 8)
     (inp / "list.yaml").write_text("- catalog\n- engine\n")
     with (inp / "bigline.ndjson").open("w") as f:  # one 20 MB line
@@ -262,6 +266,20 @@ def test_reserved_words_as_names_round_trip(h: Hostile) -> None:
     finally:
         lh.catalog.drop_table(("select", "order"))
         lh.catalog.drop_namespace(("select",))
+
+
+def test_brackets_inside_json_strings_are_not_nesting(h: Hostile) -> None:
+    """The nesting guard counts structure, not text: deep-looking strings ingest as written."""
+    text = "[" * 500 + "{" * 300 + '\\"]'
+    path = h.root / "brackets.ndjson"
+    path.write_text("".join(json.dumps({"id": i, "s": text, "n": [[[i]]]}) + "\n" for i in range(3)))
+    try:
+        h.lh.ingest(str(path), "brackets.t", mode="create", progress=False)
+        rows = h.lh.sql("SELECT id, s FROM brackets.t ORDER BY id").table.to_pylist()
+        assert rows == [{"id": i, "s": text} for i in range(3)]
+    finally:
+        h.lh.catalog.drop_table(("brackets", "t"))
+        h.lh.catalog.drop_namespace(("brackets",))
 
 
 def test_markup_in_metadata_and_values_is_shown_as_text(h: Hostile) -> None:
