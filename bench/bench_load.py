@@ -4,6 +4,7 @@
     python bench/bench_load.py                         # 20 clients, 60 s
     python bench/bench_load.py --seconds 600           # the long soak
     python bench/bench_load.py --clients 40 --datasets 2000
+    python bench/bench_load.py --catalog-uri postgresql+psycopg2://user@host:5432/emptydb   # a PostgreSQL catalog
 
 The catalog is built by bench_server.build_catalog (real catalog entries, each with its own
 metadata file). Each client is a thread with its own keep-alive HTTP connection doing what a
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import shutil
 import sys
@@ -188,12 +190,20 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--datasets", type=int, default=10_000)
     ap.add_argument("--namespaces", type=int, default=100)
+    ap.add_argument("--catalog-uri", help="SQLAlchemy URL of an empty database for the catalog "
+                                          "(default: the embedded SQLite catalog)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary lakehouse")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="lakelab-bench-load-"))
     server = None
     try:
+        if args.catalog_uri:
+            os.environ["LAKELAB_HOME"] = str(home)
+            from lakelab.config import save_config
+
+            save_config({"catalog": {"name": "lakelab", "type": "sql", "uri": args.catalog_uri,
+                                     "warehouse": f"file://{home / 'warehouse'}"}})
         t0 = time.perf_counter()
         build = build_catalog(home, args.datasets, args.namespaces, rows=10_000)
         build_s = time.perf_counter() - t0
@@ -210,12 +220,14 @@ def main() -> int:
             server.wait(timeout=30)
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
-    report |= {"datasets": args.datasets, "namespaces": args.namespaces, "build_s": build_s,
+    catalog = "postgresql" if (args.catalog_uri or "").startswith("postgres") else \
+        ("sqlite" if not args.catalog_uri else args.catalog_uri.split(":", 1)[0])
+    report |= {"catalog": catalog, "datasets": args.datasets, "namespaces": args.namespaces, "build_s": build_s,
                "build_detail_s": build, "index_build_s": index_s}
-    print_report(report, f"lakelab REST API, {args.clients} clients for {args.seconds:.0f} s, {args.datasets:,} "
+    print_report(report, f"lakelab REST API ({catalog} catalog), {args.clients} clients for {args.seconds:.0f} s, {args.datasets:,} "
                          f"datasets in {args.namespaces} namespaces (catalog built in {build_s:.0f} s, "
                          f"search index in {index_s:.1f} s)")
-    out = Path(__file__).parent / "results" / "load.json"
+    out = Path(__file__).parent / "results" / ("load.json" if catalog == "sqlite" else f"load_{catalog}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"wrote {out}")
