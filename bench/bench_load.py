@@ -172,9 +172,17 @@ def run_load(api: str, clients: int = 20, seconds: float = 60, namespaces: int =
             "first_errors": [{"route": s.route, "status": s.status, "error": s.error} for s in bad[:20]]}
 
 
+def process_usage(pid: int) -> dict[str, int]:
+    """Resident memory (MB) and open file descriptors of a process: what a soak watches grow."""
+    rss = next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmRSS:")), 0)
+    return {"rss_mb": rss // 1024, "open_fds": len(list(Path(f"/proc/{pid}/fd").iterdir()))}
+
+
 def print_report(report: dict[str, Any], title: str) -> None:
     print(f"\n{title}")
-    print(f"{'route':<22} {'count':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7}")
+    print(f"{'route':<22} {'count':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'req/s':>7}")
     for name, r in [*report["routes"].items(), ("ALL", report["overall"])]:
         print(f"{name:<22} {r['count']:>7} {r['errors']:>6} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
               f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['per_s']:>7.1f}")
@@ -213,7 +221,9 @@ def main() -> int:
         urllib.request.urlopen(urllib.request.Request(f"{api}/search?q=warmup",  # builds the search index
                                                       headers={"Authorization": f"token {TOKEN}"}), timeout=600).read()
         index_s = time.perf_counter() - t0
+        before = process_usage(server.pid)
         report = run_load(api, args.clients, args.seconds, args.namespaces)
+        report["server_before"], report["server_after"] = before, process_usage(server.pid)
     finally:
         if server is not None:
             server.terminate()
@@ -224,9 +234,12 @@ def main() -> int:
         ("sqlite" if not args.catalog_uri else args.catalog_uri.split(":", 1)[0])
     report |= {"catalog": catalog, "datasets": args.datasets, "namespaces": args.namespaces, "build_s": build_s,
                "build_detail_s": build, "index_build_s": index_s}
-    print_report(report, f"lakelab REST API ({catalog} catalog), {args.clients} clients for {args.seconds:.0f} s, {args.datasets:,} "
-                         f"datasets in {args.namespaces} namespaces (catalog built in {build_s:.0f} s, "
+    print_report(report, f"lakelab REST API ({catalog} catalog), {args.clients} clients for {args.seconds:.0f} s, "
+                         f"{args.datasets:,} datasets in {args.namespaces} namespaces (catalog built in {build_s:.0f} s, "
                          f"search index in {index_s:.1f} s)")
+    print(f"server process before -> after the load: {report['server_before']['rss_mb']} -> "
+          f"{report['server_after']['rss_mb']} MB resident, {report['server_before']['open_fds']} -> "
+          f"{report['server_after']['open_fds']} open files")
     out = Path(__file__).parent / "results" / ("load.json" if catalog == "sqlite" else f"load_{catalog}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

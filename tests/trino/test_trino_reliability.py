@@ -12,10 +12,14 @@
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from IPython.utils.capture import capture_output
 
@@ -27,9 +31,8 @@ for extra in (ROOT / "tests" / "reliability", ROOT / "bench"):  # one race and o
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from bench_reliability import measure_cancel  # noqa: E402
+from bench_reliability import ACTIVE, _state, endless_sql, measure_cancel  # noqa: E402
 from test_concurrent_writers import ROWS, WRITERS, _check, _race, ingest_append  # noqa: E402
-
 
 
 def trino_insert(lh: Any, table: str, wid: int) -> dict[str, Any]:
@@ -97,7 +100,8 @@ def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_no
     from sqlalchemy import text
 
     table = f"{ns}.lost"
-    tlh.ingest(_rows_table(), table, mode="create", progress=False)
+    seed = pa.table({"writer": pa.array([-1] * 3, pa.int64()), "n": pa.array(range(3), pa.int64())})
+    tlh.ingest(seed, table, mode="create", progress=False)
     name = tlh.table_name(table)
     fn = f"refuse_{ns}"
     with tlh.catalog.engine.begin() as conn:
@@ -120,24 +124,12 @@ def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_no
     assert trino_insert(tlh, table, 7)["rows"] == ROWS  # the same statement, run again, commits
 
 
-def _rows_table():
-    import pyarrow as pa
-
-    return pa.table({"writer": pa.array([-1] * 3, pa.int64()), "n": pa.array(range(3), pa.int64())})
-
-
 def test_ctrl_c_while_the_statement_is_being_sent_leaves_nothing_running(tlh):
     """The narrowest moment: SIGINT arrives after Trino accepted the statement but before the
     client read Trino's answer, so the client cannot cancel it (it does not know the query's
     id yet). A requests hook on the client's session sends the real signal exactly then.
     Nothing may run: Trino only dispatches a query once the client polls it, which it never
     will. Checked now and again a little later."""
-    import os
-    import signal
-    import time
-
-    from bench_reliability import ACTIVE, _state, endless_sql
-
     marker = "early_" + os.urandom(6).hex()
     trino = tlh.engine("trino")
     session = trino._connection()._http_session

@@ -307,8 +307,8 @@ class TrinoEngine:
             if e.error_name == "TRANSACTION_CONFLICT" or _LOST_COMMIT.search(msg):
                 # the commit is all-or-nothing: the table is as it was, the statement can be re-run
                 err = Conflict(f"another writer changed {target or 'the table'} while Trino committed this "
-                               f"statement, so the table is unchanged (Trino: {msg})" + (f" [query {qid}]" if qid else ""),
-                               hint="run it again")
+                               f"statement, so the table is unchanged (Trino: {msg})"
+                               + (f" [query {qid}]" if qid else ""), hint="run it again")
                 err.query_id = qid
                 return err
             loc = f" at line {where[0]}, column {where[1]}" if where else ""
