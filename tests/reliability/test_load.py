@@ -77,3 +77,51 @@ def test_twenty_clients_on_ten_thousand_datasets_get_no_errors_and_lose_no_edit(
         server.wait(timeout=30)
     log = (lakelab_home / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lakelab_home, catalog):
+    """Concurrent searches share index refreshes (dataset_index.py): that sharing must never
+    hand a search a view older than the moment it was asked. Eight threads search without
+    pause while the main thread edits a description and searches for it at once, 30 times."""
+    import random
+    import threading
+
+    import pyarrow as pa
+
+    import lakelab
+    from lakelab import datasets as ds
+    from lakelab.config import load_config
+
+    lh = lakelab.Lakehouse(load_config())
+    names = [lh.publish(pa.table({"x": [i]}), f"fresh.t{i}").name for i in range(4)]
+    stop, failures, searches = threading.Event(), [], [0]
+
+    def search_forever() -> None:
+        while not stop.is_set():
+            try:
+                ds.search(lh, "fresh")
+                searches[0] += 1
+            except Exception as e:  # noqa: BLE001 - reported by the assertion below
+                failures.append(repr(e))
+
+    threads = [threading.Thread(target=search_forever) for _ in range(8)]
+    for t in threads:
+        t.start()
+    missed = []
+    try:
+        rng = random.Random(5)
+        for i in range(30):
+            name = rng.choice(names)
+            ds.Dataset(lh, lh.table_name(name)).set_metadata(description=f"edit{i:03d}mark")
+            found = [d["name"] for d in ds.search(lh, f"edit{i:03d}mark")]
+            if found != [name]:
+                missed.append((i, name, found))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        lh.close()
+    print(f"{catalog}: 30 edits, {30 - len(missed)} found by the search right after, "
+          f"during {searches[0]} concurrent searches")
+    assert not failures, failures[:3]
+    assert not missed, f"a search right after an edit missed it: {missed[:3]}"
