@@ -1,6 +1,7 @@
 """The REST API under load: 20 concurrent clients for ~15 s against a real `jupyter server`
 (token auth) on a catalog of 10,000 datasets in 100 namespaces, with the mix a sidebar user
-makes (listings, searches, detail, preview, snapshots, lineage, metadata edits).
+makes (listings, searches, detail, preview, snapshots, lineage, metadata edits), on the
+embedded SQLite catalog and on a PostgreSQL one (what `lakelab services` shares with Trino).
 
 No request may fail (any non-2xx or exception counts), every client must get answers, and
 no metadata edit made under load may be lost: each edited dataset shows the description its
