@@ -74,3 +74,10 @@ def test_sql_into_refuses_an_existing_table_and_mode_without_into(lakelab_home):
     out = lakelab_cli("sql", "SELECT 1 AS id", "--mode", "append", env_home=lakelab_home)
     assert out.returncode == 2 and "--mode only applies with --into" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_sql_table_output_shows_escape_sequences_instead_of_sending_them_to_the_terminal(lakelab_home):
+    seed(lakelab_home)
+    out = lakelab_cli("sql", "SELECT chr(27) || '[2J' AS v", env_home=lakelab_home)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\\x1b[2J" in out.stdout

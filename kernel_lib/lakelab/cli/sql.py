@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
 
 
 def _text(v: Any) -> str:
-    return "NULL" if v is None else str(v)
+    from lakelab.cli import printable  # a value's escape sequences are shown, not acted on
+
+    return "NULL" if v is None else printable(str(v))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
             out.write(json.dumps(row, default=str) + "\n")
     else:
         rows = [[_text(v) for v in r.values()] for r in table.to_pylist()]
-        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(table.column_names)]
-        out.write(" | ".join(c.ljust(w) for c, w in zip(table.column_names, widths)) + "\n")
+        names = [_text(c) for c in table.column_names]
+        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(names)]
+        out.write(" | ".join(c.ljust(w) for c, w in zip(names, widths)) + "\n")
         out.write("-+-".join("-" * w for w in widths) + "\n")
         for r in rows:
             out.write(" | ".join(v.ljust(w) for v, w in zip(r, widths)) + "\n")
