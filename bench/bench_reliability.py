@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -127,6 +128,7 @@ def main() -> int:
     finally:
         if own:
             services.down(home=home)
+            shutil.rmtree(home.parent, ignore_errors=True)
     times = [r["gone_s"] for r in runs if r["gone_s"] is not None]
     summary = {"runs": len(runs), "cancelled": sum(r["error_code"] == "USER_CANCELED" for r in runs),
                "still_active": len(runs) - len(times)}
