@@ -27,7 +27,7 @@ def test_magic_runs_on_trino_by_default_with_bounded_preview(tlh):
 
 def test_magic_param_is_bound_on_trino(tlh):
     magic = SqlMagics(shell=None, lakehouse=tlh)
-    res = magic.trino("--param v=x'--", "SELECT {{ v }} AS v")
+    res = magic.trino("--param \"v=x'--\"", "SELECT {{ v }} AS v")  # options are quoted as in a shell
     assert res.engine == "trino" and res.table.to_pylist() == [{"v": "x'--"}]
 
 

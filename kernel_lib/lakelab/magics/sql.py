@@ -87,7 +87,8 @@ class SqlMagics(Magics):
     @argument("--engine", choices=("trino", "duckdb"), default=None, help="default: the configured engine")
     @argument("--catalog", default=None)
     @argument("--schema", default=None)
-    @argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a {{ NAME }} value")
+    @argument("--param", action="append", default=[], metavar="NAME=VALUE",
+              help="a {{ NAME }} value; quote it as in a shell when it holds spaces or quotes")
     @argument("--into", metavar="TABLE", default=None, help="write the result to a dataset")
     @argument("--mode", choices=("create", "append", "overwrite"), default=None, help="with --into")
     @argument("--save", metavar="NAME", default=None, help="save this query for --with")
