@@ -37,6 +37,7 @@ from lakelab import datasets as ds
 from lakelab.cli import main as cli_main
 from lakelab.errors import LakelabError
 
+from catalog_state import fingerprint
 from hostile_cases import CASES, CATEGORIES, Case
 
 RESULTS: dict[str, tuple[Case, bool, float]] = {}
@@ -131,20 +132,6 @@ def h(tmp_path_factory) -> Any:
 
 
 # -- the checks ---------------------------------------------------------------------------
-def fingerprint(lh: lakelab.Lakehouse) -> dict[str, Any]:
-    """Every namespace and table: metadata location, current snapshot and properties."""
-    cat, out, todo = lh.catalog, {}, list(lh.catalog.list_namespaces())
-    while todo:
-        ns = tuple(todo.pop())
-        out[".".join(ns)] = "namespace"
-        todo.extend(cat.list_namespaces(ns))
-        for ident in cat.list_tables(ns):
-            t = cat.load_table(ident)
-            snap = t.current_snapshot()
-            out[".".join(ident)] = (t.metadata_location, snap.snapshot_id if snap else None, dict(t.properties))
-    return out
-
-
 def listing(h: Hostile) -> dict[str, tuple]:
     """(size, mtime_ns) of every file and directory under the module's root, warehouse
     included; only the search index and logs (rewritten by reads) and the SQLite catalog

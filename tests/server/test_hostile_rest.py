@@ -17,6 +17,8 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
+from catalog_state import fingerprint
+
 from .conftest import API, SPEC, check_spec, seed
 
 
@@ -166,19 +168,6 @@ CASES = [
 ]
 
 
-def _fingerprint(house: Any) -> dict[str, Any]:
-    cat, out, todo = house.catalog, {}, list(house.catalog.list_namespaces())
-    while todo:
-        ns = tuple(todo.pop())
-        out[".".join(ns)] = "namespace"
-        todo.extend(cat.list_namespaces(ns))
-        for ident in cat.list_tables(ns):
-            t = cat.load_table(ident)
-            snap = t.current_snapshot()
-            out[".".join(ident)] = (t.metadata_location, snap.snapshot_id if snap else None, dict(t.properties))
-    return out
-
-
 def _listing(roots: list[Path], skip: set[Path]) -> dict[str, tuple]:
     out = {}
     for root in roots:
@@ -206,7 +195,7 @@ async def test_hostile_rest_requests_get_a_clear_4xx_and_change_nothing(
     results: list[tuple[RestCase, bool, int, float]] = []
     failures = []
     for case in CASES:
-        before, files_before = _fingerprint(house), _listing(roots, skip)
+        before, files_before = fingerprint(house), _listing(roots, skip)
         query = ("?" + urllib.parse.urlencode(case.params)) if case.params else ""
         url = url_path_join(jp_base_url, API, case.path) + query
         started = time.perf_counter()
@@ -238,7 +227,7 @@ async def test_hostile_rest_requests_get_a_clear_4xx_and_change_nothing(
                     check_spec(case.spec, case.method.lower(), r.code, data)
                 except AssertionError as e:
                     problems.append(str(e)[:300])
-        if _fingerprint(house) != before:
+        if fingerprint(house) != before:
             problems.append("the catalog changed")
         changed = [k for k, v in _listing(roots, skip).items() if files_before.get(k) != v]
         changed += [k for k in files_before if k not in _listing(roots, skip)]
