@@ -301,6 +301,9 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
                                      and col in reader_schema.names else pa.string())
             found = _find_bad_value(f, col, typ, rows_done)
             where = f"line {found[0]}, column {col!r}: value {found[1][:80]!r}" if found else f"column {col!r}"
+            if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+                return InvalidInput(f"{f.uri}, {where} is not UTF-8 text",
+                                    hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
             return InvalidInput(f"wrong type in {f.uri}, {where} is not a valid {typ}",
                                 hint="fix the value, or ingest the column as text")
         return InvalidInput(f"cannot read CSV {f.uri}: {msg}")
@@ -324,6 +327,12 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
     except UnicodeDecodeError:
         raise InvalidInput(f"the header line of {f.uri} is not UTF-8 text",
                            hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    # pyarrow reads a text column holding non-UTF-8 bytes as binary: refuse it rather than
+    # store bytes where the user has text (a later block with such bytes fails in fail())
+    not_text = [fld.name for fld in reader_schema if pa.types.is_binary(fld.type) and fld.name not in types]
+    if not_text:
+        raise InvalidInput(f"column {not_text[0]!r} of {f.uri} holds bytes that are not UTF-8 text",
+                           hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
 
     def gen() -> Iterator[pa.RecordBatch]:
         done = 0

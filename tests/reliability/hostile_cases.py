@@ -86,6 +86,8 @@ PYTHON = [
       "notgzip.csv.gz", "cannot read", "compressed"),
     P("gzip-truncated", "malformed_file", lambda h: h.lh.ingest(f"{h.inp}/truncated.csv.gz", "hx.new"),
       "truncated.csv.gz", "cannot read"),
+    P("csv-latin1-value", "malformed_file", lambda h: h.lh.ingest(f"{h.inp}/latin1.csv", "hx.new"),
+      "latin1.csv", "'name'", "not UTF-8", "iconv"),
     P("publish-garbage-parquet", "malformed_file", lambda h: h.lh.publish(f"{h.inp}/garbage.parquet", "hx.p"),
       "garbage.parquet", "cannot read", "parquet"),
     P("publish-ragged-csv", "malformed_file", lambda h: h.lh.publish(f"{h.inp}/ragged.csv", "hx.p"),

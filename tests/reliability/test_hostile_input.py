@@ -73,6 +73,7 @@ def _write_inputs(inp: Path) -> None:
     (inp / "notjson.json").write_text("this is { not json\n")
     (inp / "truncated.ndjson").write_text('{"id": 1}\n{"id": \n')
     (inp / "notgzip.csv.gz").write_text("id,name\n1,a\n")
+    (inp / "latin1.csv").write_bytes(b"id,name\n1,caf\xe9\n")  # Latin-1, not UTF-8
     packed = gzip.compress(b"id,name\n" + "".join(f"{i},n{i * 7919 % 10007}\n" for i in range(20_000)).encode())
     (inp / "truncated.csv.gz").write_bytes(packed[: len(packed) // 2])  # cut inside the deflate stream
     (inp / "text_id.csv").write_text("id,name\nten,a\n")
