@@ -9,8 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -64,11 +63,12 @@ def _timed(cmd: list[str]) -> float:
 
 def _window(cmd: list[str]) -> tuple[float, float]:
     """(start-up, whole run) of `cmd`: kill moments are drawn between the two, where the
-    work (read, write, commit) happens, rather than while the interpreter imports."""
+    work (read, write, commit) happens, rather than while the interpreter imports. The end is
+    a little past the measured run, so some moments fall at or after the commit."""
     startup = _timed([sys.executable, "-c", "import lakelab, lakelab.ingest, lakelab.publish, lakelab.cli, "
                       "pyiceberg.catalog.sql, duckdb"])
     full = _timed(cmd)
-    return 0.9 * startup, max(full, startup) * 1.05
+    return 0.9 * startup, max(full, startup) * 1.15
 
 
 def _clean(lh: Any, capsys: Any, tables: list[str]) -> tuple[int, int]:
@@ -93,24 +93,39 @@ def _stats(kind: str, kills: int, ended: int, listed: int, removed: int) -> None
     print(f"\n{kind}: {kills} killed, {ended} finished first, {listed} orphan files listed, {removed} removed")
 
 
+def _until_killed(step: Callable[[int, float], int | None], lo: float, hi: float,
+                  kills_wanted: int = KILLS) -> tuple[int, int]:
+    """Call `step(run, moment)` (which runs, kills at `moment` and checks the table) at seeded
+    random moments until `kills_wanted` runs were really killed; runs that finished first are
+    checked too. Returns (killed, finished first)."""
+    rng = random.Random(SEED)
+    kills = ended = 0
+    while kills < kills_wanted:
+        assert kills + ended < 4 * kills_wanted, f"only {kills} of {kills + ended} runs could be killed"
+        rc = step(kills + ended, rng.uniform(lo, hi))
+        kills, ended = kills + (rc is None), ended + (rc is not None)
+    return kills, ended
+
+
 def test_ingest_killed_at_random_moments_leaves_before_or_after_rows_and_removable_orphans(house, capsys):
     lh, csv = house
     cmd = [sys.executable, "-m", "lakelab", "ingest", str(csv), "--into", "rel.crash", "--no-progress"]
     lh.ingest(str(csv), "rel.crash", mode="create", progress=False)
-    lo, hi = _window(cmd)
-    rng = random.Random(SEED)
-    kills = ended = listed = removed = 0
-    for _ in range(KILLS):
+    orphans = [0, 0]
+
+    def step(run: int, moment: float) -> int | None:
         before = _count(lh, "rel.crash")
-        rc = _kill_after(cmd, rng.uniform(lo, hi))
-        kills, ended = kills + (rc is None), ended + (rc is not None)
+        rc = _kill_after(cmd, moment)
         after = _count(lh, "rel.crash")
         assert after in (before, before + ROWS)
         found, gone = _clean(lh, capsys, ["rel.crash"])
-        listed, removed = listed + found, removed + gone
+        orphans[0], orphans[1] = orphans[0] + found, orphans[1] + gone
         assert _count(lh, "rel.crash") == after
+        return rc
+
+    kills, ended = _until_killed(step, *_window(cmd))
     with capsys.disabled():
-        _stats("ingest", kills, ended, listed, removed)
+        _stats("ingest", kills, ended, *orphans)
 
 
 def test_ingest_killed_after_writing_its_files_leaves_orphans_that_the_command_removes(house, capsys):
@@ -141,21 +156,23 @@ def test_into_write_killed_at_random_moments_leaves_the_old_rows_or_the_new(hous
         return [sys.executable, "-m", "lakelab", "sql", "SELECT * FROM rel.src", "--into", "rel.into",
                 "--mode", mode, "--engine", "duckdb"]
 
-    lo, hi = _window(cmd("create"))  # this run creates rel.into: later runs append
-    rng = random.Random(SEED)
-    kills = ended = listed = removed = 0
-    for _ in range(KILLS):
+    window = _window(cmd("create"))  # this run creates rel.into: later runs append
+    orphans = [0, 0]
+
+    def step(run: int, moment: float) -> int | None:
         before = _count(lh, "rel.into")
-        rc = _kill_after(cmd("append"), rng.uniform(lo, hi))
-        kills, ended = kills + (rc is None), ended + (rc is not None)
+        rc = _kill_after(cmd("append"), moment)
         after = _count(lh, "rel.into")
         assert after in (before, before + ROWS)
         found, gone = _clean(lh, capsys, ["rel.src", "rel.into"])
-        listed, removed = listed + found, removed + gone
+        orphans[0], orphans[1] = orphans[0] + found, orphans[1] + gone
         assert _count(lh, "rel.into") == after
         assert _count(lh, "rel.src") == ROWS
+        return rc
+
+    kills, ended = _until_killed(step, *window)
     with capsys.disabled():
-        _stats("--into", kills, ended, listed, removed)
+        _stats("--into", kills, ended, *orphans)
 
 
 def test_create_table_as_select_killed_at_random_moments_leaves_no_table_or_a_whole_one(house, capsys):
@@ -166,19 +183,21 @@ def test_create_table_as_select_killed_at_random_moments_leaves_no_table_or_a_wh
         return [sys.executable, "-m", "lakelab", "sql", f"CREATE TABLE rel.ctas{i} AS SELECT * FROM rel.src",
                 "--engine", "duckdb"]
 
-    lo, hi = _window(cmd(99))
-    rng = random.Random(SEED)
-    kills = ended = listed = removed = 0
-    for i in range(5):
-        rc = _kill_after(cmd(i), rng.uniform(lo, hi))
-        kills, ended = kills + (rc is None), ended + (rc is not None)
-        assert _count(lh, f"rel.ctas{i}") in (None, ROWS)
-        found, gone = _clean(lh, capsys, ["rel.src", f"rel.ctas{i}"])
-        listed, removed = listed + found, removed + gone
-        assert _count(lh, f"rel.ctas{i}") in (None, ROWS)
+    window = _window(cmd(999))
+    orphans = [0, 0]
+
+    def step(run: int, moment: float) -> int | None:
+        rc = _kill_after(cmd(run), moment)
+        assert _count(lh, f"rel.ctas{run}") in (None, ROWS)
+        found, gone = _clean(lh, capsys, ["rel.src", f"rel.ctas{run}"])
+        orphans[0], orphans[1] = orphans[0] + found, orphans[1] + gone
+        assert _count(lh, f"rel.ctas{run}") in (None, ROWS)
         assert _count(lh, "rel.src") == ROWS
+        return rc
+
+    kills, ended = _until_killed(step, *window, kills_wanted=5)
     with capsys.disabled():
-        _stats("create table as select", kills, ended, listed, removed)
+        _stats("create table as select", kills, ended, *orphans)
 
 
 def test_create_table_as_select_killed_before_its_commit_leaves_a_folder_the_command_removes(house, capsys):
@@ -211,17 +230,19 @@ def test_publish_killed_at_random_moments_leaves_the_old_or_the_new_version(hous
                 f"lakelab.connect().publish(c.read_csv({str(csv)!r}).slice(0, {n}), 'rel.pub')"]
 
     subprocess.run(cmd(1000), check=True, capture_output=True, env=os.environ.copy())
-    lo, hi = _window(cmd(ROWS))  # a whole publish of this size, so some kills land after its commit
-    rng = random.Random(SEED)
-    kills = ended = listed = removed = 0
-    for i in range(KILLS):
-        before, n = _count(lh, "rel.pub"), ROWS - i
-        rc = _kill_after(cmd(n), rng.uniform(lo, hi))
-        kills, ended = kills + (rc is None), ended + (rc is not None)
+    window = _window(cmd(ROWS))  # a whole publish of this size
+    orphans = [0, 0]
+
+    def step(run: int, moment: float) -> int | None:
+        before, n = _count(lh, "rel.pub"), ROWS - run  # each run publishes a different row count
+        rc = _kill_after(cmd(n), moment)
         after = _count(lh, "rel.pub")
         assert after in (before, n)
         found, gone = _clean(lh, capsys, ["rel.pub"])
-        listed, removed = listed + found, removed + gone
+        orphans[0], orphans[1] = orphans[0] + found, orphans[1] + gone
         assert _count(lh, "rel.pub") == after
+        return rc
+
+    kills, ended = _until_killed(step, *window)
     with capsys.disabled():
-        _stats("publish", kills, ended, listed, removed)
+        _stats("publish", kills, ended, *orphans)
