@@ -103,7 +103,7 @@ def _write_outside(out: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory) -> Any:
+def h(tmp_path_factory, pytestconfig) -> Any:
     """One lakehouse and one shell for the module; each case checks it left them unchanged."""
     root = tmp_path_factory.mktemp("hostile")
     home = root / "home"
@@ -125,6 +125,9 @@ def h(tmp_path_factory) -> Any:
     shell.user_ns["df"] = pa.table({"id": pa.array([3], pa.int64()), "name": ["c"]}).to_pandas()
     shell.user_ns["sdf"] = pa.table({"id": ["x"], "name": ["a"]}).to_pandas()
     yield Hostile(lh, shell, root, home, root / "inputs", root / "outside")
+    if RESULTS:  # the figures for the docs, shown uncaptured; each case reports its own failure
+        with pytestconfig.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+            print("\n".join(_summary()))
     shell.reset()
     InteractiveShell.clear_instance()
     lh.close()
@@ -301,10 +304,8 @@ def test_terminal_escapes_in_metadata_are_printed_inert(h: Hostile) -> None:
         lh.catalog.drop_namespace(("term",))
 
 
-def test_zz_summary(h: Hostile, capsys: pytest.CaptureFixture) -> None:
+def _summary() -> list[str]:
     """A table of the cases run: per surface and category, how many passed."""
-    if not RESULTS:
-        pytest.skip("no hostile case ran in this session (selected out)")
     grid: Counter = Counter()
     passed: Counter = Counter()
     for case, ok, _ in RESULTS.values():
@@ -323,7 +324,4 @@ def test_zz_summary(h: Hostile, capsys: pytest.CaptureFixture) -> None:
     lines.append(f"{'all':<18}" + "".join(f"{c:>12}" for c in tot)
                  + f"{f'{sum(passed.values())}/{sum(grid.values())}':>12}")
     lines.append(f"time in cases: {total_s:.1f} s (incl. fingerprint + file listing per case)")
-    with capsys.disabled():
-        print("\n".join(lines))
-    failed = [k for k, (_, ok, _) in RESULTS.items() if not ok]
-    assert not failed, f"failed cases: {failed}"
+    return lines
