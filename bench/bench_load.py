@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_server import OWNERS, TAGS, TOKEN, WORDS, build_catalog, pct, start_server  # noqa: E402
+from bench_server import OWNERS, TAGS, TOKEN, WORDS, build_catalog, start_server  # noqa: E402
+from common import pct  # noqa: E402
 
 WEIGHTS = {
     "list namespaces": 1, "list namespace page": 3, "search text": 2, "search tag": 1, "search owner": 1,

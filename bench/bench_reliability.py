@@ -31,6 +31,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+from common import pct  # bench/ is on sys.path when a benchmark runs
+
 GOAL_S = 2.0
 ACTIVE = {"QUEUED", "WAITING_FOR_RESOURCES", "DISPATCHING", "PLANNING", "STARTING", "RUNNING", "FINISHING"}
 
@@ -90,11 +92,6 @@ def measure_cancel(lh: Any, run: Callable[[str], Any], within_s: float = 30.0) -
         found["outcome"] = KeyboardInterrupt
     watcher.join(within_s + 130)
     return found
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> int:

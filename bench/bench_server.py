@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from common import pct  # bench/ is on sys.path when a benchmark runs
+
 TOKEN = "bench-token-7f3a9c"
 WORDS = ["sales", "orders", "flights", "weather", "users", "events", "clicks", "sessions", "revenue", "churn",
          "inventory", "shipments", "payments", "fraud", "ratings", "reviews", "sensors", "logs", "trips", "prices"]
@@ -134,11 +136,6 @@ def get(url: str) -> tuple[float, dict]:
     with urllib.request.urlopen(req, timeout=600) as r:
         body = json.loads(r.read())
     return (time.perf_counter() - t0) * 1000, body
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -272,3 +272,28 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# -- driving JupyterLab: shared by the browser test modules --------------------------------
+TIMEOUT = 60_000  # ms; the machine is shared
+
+
+def open_lab(page, lab: Lab, path: str = "lab") -> None:
+    page.set_default_timeout(TIMEOUT)
+    # ?reset: start from an empty workspace, not the tabs an earlier test left open
+    page.goto(f"{lab.url}{path}?reset&token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
+    page.locator("#jp-main-dock-panel").wait_for()
+
+
+def run_command(page, command: str, args: dict | None = None):
+    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+
+
+def new_notebook(page):
+    """A new Python notebook, its first cell on the page; returns the notebook panel."""
+    run_command(page, "notebook:create-new", {"kernelName": "python3"})
+    nb = page.locator(".jp-NotebookPanel:visible")
+    nb.locator(".jp-Cell").first.wait_for()
+    return nb
+

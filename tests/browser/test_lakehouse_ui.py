@@ -7,21 +7,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import TOKEN, Lab, shot
+from .conftest import TOKEN, Lab, new_notebook, open_lab, run_command, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
-TIMEOUT = 60_000
 # the machine is shared: give every expectation room (they still finish as soon as they hold)
 expect.set_options(timeout=30_000)
-
-
-def open_lab(page: Page, lab: Lab, path: str = "lab") -> None:
-    page.set_default_timeout(TIMEOUT)
-    # ?reset: start from an empty workspace, not the tabs an earlier test left open
-    page.goto(f"{lab.url}{path}?reset&token={TOKEN}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
-    page.locator("#jp-main-dock-panel").wait_for()
 
 
 def open_sidebar(page: Page) -> None:
@@ -34,10 +25,6 @@ def open_sidebar(page: Page) -> None:
 
 def row(page: Page, label: str, kind: str = "dataset"):
     return page.locator(f'#lakelab-sidebar .jp-lakelab-row-{kind}:has(.jp-lakelab-label:text-is("{label}"))')
-
-
-def run_command(page: Page, command: str, args: dict | None = None):
-    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
 
 
 def open_demo_namespace(page: Page) -> None:
@@ -258,8 +245,7 @@ def test_query_in_notebook_inserts_a_trino_cell_that_runs_and_shows_a_result(pag
 
 def test_a_trino_cell_typed_by_hand_switches_to_sql_highlighting(page: Page, lab: Lab):
     open_lab(page, lab)
-    run_command(page, "notebook:create-new", {"kernelName": "python3"})
-    nb = page.locator(".jp-NotebookPanel:visible")
+    nb = new_notebook(page)
     nb.locator(".jp-Cell .cm-content").first.click()
     page.keyboard.type("x = 1")
     editor = cell_editor(page, 0)
@@ -278,9 +264,7 @@ def test_a_trino_cell_typed_by_hand_switches_to_sql_highlighting(page: Page, lab
 
 def test_dragging_a_dataset_onto_a_notebook_creates_the_trino_cell(page: Page, lab: Lab):
     open_lab(page, lab)
-    run_command(page, "notebook:create-new", {"kernelName": "python3"})
-    nb = page.locator(".jp-NotebookPanel:visible")
-    nb.locator(".jp-Cell").first.wait_for()
+    nb = new_notebook(page)
     open_sidebar(page)
     open_demo_namespace(page)
     source = row(page, "airlines").bounding_box()
@@ -379,8 +363,7 @@ def test_a_model_dataset_shows_its_versions(page: Page, lab: Lab):
 
 def test_query_in_notebook_adds_to_the_active_notebook_after_its_active_cell(page: Page, lab: Lab):
     open_lab(page, lab)
-    run_command(page, "notebook:create-new", {"kernelName": "python3"})
-    nb = page.locator(".jp-NotebookPanel:visible")
+    nb = new_notebook(page)
     nb.locator(".jp-Cell .cm-content").first.click()
     page.keyboard.type("x = 1")
     page.keyboard.press("Escape")

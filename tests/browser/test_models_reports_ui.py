@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import REPORT_TITLE, Lab, shot
-from .test_lakehouse_ui import open_demo_namespace, open_lab, open_sidebar, row, run_command
+from .conftest import REPORT_TITLE, Lab, open_lab, run_command, shot
+from .test_lakehouse_ui import open_demo_namespace, open_sidebar, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -21,10 +21,9 @@ from playwright.sync_api import Page, expect
 from lakelab.workspaces.backends.local import group_pids
 from lakelab.workspaces.state import Store
 
-from .conftest import TOKEN, Lab, shot
+from .conftest import TIMEOUT, Lab, new_notebook, open_lab, run_command, shot
 
 expect.set_options(timeout=30_000)
-TIMEOUT = 60_000
 RAY_START_MS = 240_000  # a Ray head on a loaded 2-core machine
 WS = "uiws"
 
@@ -102,17 +101,6 @@ def ws_hub(tmp_path_factory) -> Iterator[WorkspaceLab]:
     stop_lab(server)
 
 
-def open_lab(page: Page, lab: Lab) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{lab.url}lab?reset&token={TOKEN}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
-    page.locator("#jp-main-dock-panel").wait_for()
-
-
-def run_command(page: Page, command: str, args: dict | None = None):
-    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
-
-
 def open_panel(page: Page):
     tab = page.locator('.lm-TabBar-tab[data-id="lakelab-workspaces"]')
     tab.wait_for()
@@ -179,8 +167,7 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     context.on("request", lambda r: requests.append(r))
     context.on("response", lambda r: responses.append(r))
     open_lab(page, ws_lab)
-    run_command(page, "notebook:create-new", {"kernelName": "python3"})
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+    new_notebook(page)
 
     panel = open_panel(page)
     create(panel, WS)
