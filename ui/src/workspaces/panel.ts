@@ -8,6 +8,7 @@ import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError } from '../api';
+import { el } from '../dom';
 import { IWorkspace, IWorkspaceLimits, WorkspacesClient } from './api';
 import { actions, facts, formNumber, merge, stoppedRecord } from './model';
 import { ensureStyle } from './style';
@@ -21,17 +22,6 @@ export interface IWorkspacePanelOptions {
   /** Opens a URL in a new browser tab (window.open in JupyterLab). */
   openUrl?: (url: string) => void;
   intervalMs?: number;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) {
-    node.className = cls;
-  }
-  if (text) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 function numberInput(label: string, value: string, min: string): HTMLInputElement {
