@@ -171,7 +171,7 @@ def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:
         t = t.strip()
         if not t:
             continue
-        if len(t) > 64 or any(c in t for c in ",\n\r\t\x00") or not _encodable(t):
+        if len(t) > 64 or any(c in t for c in ",\n\r\t") or not _encodable(t):  # _encodable: NUL too
             raise InvalidInput(f"tag {t[:40]!r} is not valid", hint="tags are short words without commas")
         out.append(t)
     if len(out) > MAX_TAGS:

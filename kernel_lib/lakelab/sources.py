@@ -463,8 +463,6 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
             raise _json_error(f, e) from None
         except OSError as e:
             raise _unreadable(f, e) from None
-        except OSError as e:
-            raise _unreadable(f, e) from None
 
     return reader.schema, gen()
 
