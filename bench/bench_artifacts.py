@@ -34,7 +34,7 @@ def main() -> None:
     os.environ["LAKELAB_HOME"] = str(work / "home")
     import lakelab
     from lakelab.config import load_config
-    from lakelab.publish import publish
+    from lakelab.write.publish import publish
 
     lh = lakelab.Lakehouse(load_config())
     model = {"weights": np.random.default_rng(0).random(args.mb * 1024 * 1024 // 8), "name": "bench"}

@@ -97,7 +97,7 @@ def run_case(case: str, src: str, work: Path) -> dict:
     import duckdb  # noqa: F401 - imports are not what is measured
     import pyarrow.parquet  # noqa: F401
 
-    import lakelab.ingest  # noqa: F401
+    import lakelab.write.ingest  # noqa: F401
 
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = ru0.ru_utime + ru0.ru_stime
@@ -118,7 +118,7 @@ def run_case(case: str, src: str, work: Path) -> dict:
     elif case == "pyiceberg_append":
         import pyarrow.parquet as pq
 
-        from lakelab.catalog import WRITE_PROPERTIES
+        from lakelab.catalog.access import WRITE_PROPERTIES
 
         lh = _fresh_lakehouse(work / "home_pyiceberg")
         t0 = time.perf_counter()

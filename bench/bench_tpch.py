@@ -27,7 +27,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 import lakelab
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog.access import WRITE_PROPERTIES
 from lakelab.config import Config, WorkspaceConfig, default_catalog
 
 from common import best  # bench/ is on sys.path when a benchmark runs

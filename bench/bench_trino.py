@@ -34,7 +34,7 @@ import sqlglot
 
 import lakelab
 from lakelab import services
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog.access import WRITE_PROPERTIES
 from lakelab.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ def bench_overhead(lh: lakelab.Lakehouse, iters: int) -> dict:
         cur.execute("SELECT 1")
         cur.fetchall()
 
-    from lakelab.magics.sql import SqlMagics
+    from lakelab.notebook.magics.sql import SqlMagics
 
     magic = SqlMagics(shell=None, lakehouse=lh)
     paths = {"bare": bare, "engine": lambda: lh.sql("SELECT 1", engine="trino"),

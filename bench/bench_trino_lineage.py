@@ -23,9 +23,9 @@ import pyarrow as pa
 
 import lakelab
 from lakelab import services
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog.access import WRITE_PROPERTIES
 from lakelab.config import load_config
-from lakelab.engines import trino_lineage
+from lakelab.engines.trino import lineage as trino_lineage
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -61,7 +61,7 @@ def seed(lh, rows: int) -> None:
 
 def pandas_transform(lh) -> int:
     """The same read -> fn -> one commit, all in this process."""
-    from lakelab.catalog import WRITE_PROPERTIES
+    from lakelab.catalog.access import WRITE_PROPERTIES
 
     df = lh.catalog.load_table("bench.sales").scan().to_arrow().to_pandas()
     out = pa.Table.from_pandas(enrich(df), preserve_index=False)

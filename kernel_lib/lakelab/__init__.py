@@ -3,25 +3,25 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import Conflict, InvalidInput, LakelabError, NotFound, Unsupported  # noqa: E402
-from .lakehouse import Lakehouse, connect  # noqa: E402
+from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound, Unsupported  # noqa: E402
+from lakelab.lakehouse import Lakehouse, connect  # noqa: E402
 
 
 def workspace(name: str):
     """A handle on a Ray workspace: .connect(), .status(), .scale(n), .stop()."""
-    from .workspaces.client import Workspace
+    from lakelab.workspaces.client import Workspace
 
     return Workspace(name)
 
 
 def load_ipython_extension(ipython) -> None:  # %load_ext lakelab
-    from .magics import load_ipython_extension as _load
+    from lakelab.notebook.magics import load_ipython_extension as _load
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython) -> None:
-    from .magics import unload_ipython_extension as _unload
+    from lakelab.notebook.magics import unload_ipython_extension as _unload
 
     _unload(ipython)
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InvalidInput
+from lakelab.errors import InvalidInput
 
 SECRET_KEYS = ("password", "jwt", "token", "secret", "credential", "access-key", "access_key", "key-id")
 

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from pyiceberg.catalog import Catalog
 
-from .catalog import open_catalog
-from .config import Config, load_config
-from .errors import InvalidInput, NotFound
-from .names import TableName, table_name
+from lakelab.catalog.access import open_catalog
+from lakelab.config import Config, load_config
+from lakelab.errors import InvalidInput, NotFound
+from lakelab.names import TableName, table_name
 
 if TYPE_CHECKING:
-    from .datasets import Dataset
-    from .engines.base import Engine, Result
-    from .ingest import IngestReport
+    from lakelab.datasets.dataset import Dataset
+    from lakelab.engines.base import Engine, Result
+    from lakelab.write.ingest import IngestReport
 
 
 class Lakehouse:
@@ -53,7 +53,7 @@ class Lakehouse:
         with self._lock:
             if name not in self._engines:
                 if name == "duckdb":
-                    from .engines.duckdb_engine import DuckDBEngine
+                    from lakelab.engines.duckdb.engine import DuckDBEngine
 
                     self._engines[name] = DuckDBEngine(self)
                 elif name == "trino":
@@ -61,7 +61,7 @@ class Lakehouse:
                         raise InvalidInput("no Trino is configured",
                                            hint="run `lakelab services up` or add a trino section to the config; "
                                                 "--engine duckdb runs locally")
-                    from .engines.trino_engine import TrinoEngine
+                    from lakelab.engines.trino.engine import TrinoEngine
 
                     self._engines[name] = TrinoEngine(self)
                 else:
@@ -77,7 +77,7 @@ class Lakehouse:
     def ingest(self, source: Any, table: str, mode: str = "append", partition_by: Any = None,
                key: Any = None, format: str | None = None, evolve: bool = False,
                progress: bool | None = None) -> "IngestReport":
-        from .ingest import ingest
+        from lakelab.write.ingest import ingest
 
         return ingest(self, source, table, mode=mode, partition_by=partition_by, key=key,
                       format=format, evolve=evolve, progress=progress)
@@ -87,7 +87,7 @@ class Lakehouse:
                   mode: str = "create", engine: str | None = None, params: dict[str, Any] | None = None,
                   schema: str | None = None, catalog: str | None = None):
         """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL."""
-        from .transform import transform
+        from lakelab.write.transform import transform
 
         return transform(self, out, sql=sql, fn=fn, inputs=inputs, workspace=workspace,
                          mode=mode, engine=engine, params=params, schema=schema, catalog=catalog)
@@ -95,7 +95,7 @@ class Lakehouse:
     def publish(self, obj: Any, name: str, kind: str | None = None, description: str | None = None,
                 owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None):
         """`inputs`: datasets the object was made from (recorded as lineage with their snapshots)."""
-        from .publish import publish
+        from lakelab.write.publish import publish
 
         return publish(self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode,
                        inputs=inputs)
@@ -103,12 +103,12 @@ class Lakehouse:
     # -- discovery ---------------------------------------------------------------------
     def datasets(self, query: str | None = None, kind: str | None = None, owner: str | None = None,
                  tag: str | None = None, namespace: str | None = None, limit: int = 100):
-        from .datasets import search
+        from lakelab.datasets.dataset import search
 
         return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace, limit=limit)
 
     def dataset(self, name: str) -> "Dataset":
-        from .datasets import Dataset
+        from lakelab.datasets.dataset import Dataset
 
         return Dataset(self, self.table_name(name))
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from .errors import InvalidInput
+from lakelab.errors import InvalidInput
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
 MAX_IDENT = 128

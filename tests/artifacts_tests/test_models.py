@@ -13,9 +13,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import lakelab
-from lakelab.artifacts import IntegrityError
+from lakelab.datasets.artifacts import IntegrityError
 from lakelab.errors import Conflict, InvalidInput, NotFound
-from lakelab.publish import publish  # takes inputs= (Lakehouse.publish forwards it once lakehouse.py does)
+from lakelab.write.publish import publish  # takes inputs= (Lakehouse.publish forwards it once lakehouse.py does)
 
 PENGUINS = pa.table({"bill_mm": [39.1, 39.5, 46.5, 50.0, 45.2, 49.9],
                      "flipper_mm": [181, 186, 217, 230, 215, 220],

@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from lakelab.errors import InvalidInput
-from lakelab.publish import publish
+from lakelab.write.publish import publish
 
 
 def notebook(path: Path) -> Path:

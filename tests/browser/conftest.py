@@ -40,8 +40,8 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
     from pyiceberg.types import DoubleType, LongType, NestedField, StringType
 
     import lakelab
-    from lakelab import metadata as md
-    from lakelab.catalog import WRITE_PROPERTIES, ensure_namespace
+    from lakelab.catalog import metadata as md
+    from lakelab.catalog.access import WRITE_PROPERTIES, ensure_namespace
     from lakelab.config import load_config
 
     old = os.environ.get("LAKELAB_HOME")

@@ -6,7 +6,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from lakelab.datasets import list_datasets, list_namespaces
+from lakelab.datasets.dataset import list_datasets, list_namespaces
 from lakelab.errors import InvalidInput, NotFound
 
 

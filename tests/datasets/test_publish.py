@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from lakelab.errors import Conflict, InvalidInput, NotFound
-from lakelab.metadata import L_OPERATION, L_UPSTREAM
+from lakelab.catalog.metadata import L_OPERATION, L_UPSTREAM
 
 
 def test_publishing_a_dataframe_writes_data_metadata_and_lineage_in_one_commit(lh):

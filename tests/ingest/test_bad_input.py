@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import lakelab.writer as writer_mod
-import lakelab.sources as sources_mod
+import lakelab.write.files as writer_mod
+import lakelab.io.sources as sources_mod
 from lakelab.errors import InvalidInput, LakelabError, NotFound
 from ingest_helpers import current_snapshot_id, parquet_files, read_rows
 

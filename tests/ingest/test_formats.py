@@ -113,7 +113,7 @@ def test_query_result_object_with_to_arrow(lh, people):
 
 
 def test_large_csv_streams_into_row_groups_and_rolls_files_at_the_target_size(lh, tmp_path, monkeypatch):
-    import lakelab.sources as sources_mod
+    import lakelab.io.sources as sources_mod
 
     monkeypatch.setattr(sources_mod, "CSV_BLOCK", 1 << 16)  # many small blocks
     f = tmp_path / "big.csv"
@@ -141,9 +141,9 @@ def test_report_reads_well_as_text_and_html(lh, people):
 
 
 def test_open_source_gives_a_streaming_reader_whose_errors_stay_clear(tmp_path, monkeypatch):
-    import lakelab.sources as sources_mod
+    import lakelab.io.sources as sources_mod
     from lakelab.errors import InvalidInput
-    from lakelab.sources import open_source
+    from lakelab.io.sources import open_source
 
     monkeypatch.setattr(sources_mod, "CSV_BLOCK", 1 << 14)
     f = tmp_path / "late.csv"
@@ -172,7 +172,7 @@ def test_credentials_in_a_url_never_appear_in_errors(lh):
 
 
 def test_progress_bar_shows_when_asked_and_stays_silent_when_not(lh, people, capsys, monkeypatch):
-    import lakelab.progress as progress_mod
+    import lakelab.io.progress as progress_mod
 
     monkeypatch.setattr(progress_mod, "SHOW_AFTER_S", 0)
     lh.ingest(people, "raw.quiet", progress=False)

@@ -11,7 +11,7 @@ from ingest_helpers import current_snapshot_id, lineage_of, parquet_files, read_
 
 
 def test_create_makes_a_dataset_with_the_writer_properties(lh, people):
-    from lakelab.catalog import WRITE_PROPERTIES
+    from lakelab.catalog.access import WRITE_PROPERTIES
 
     report = lh.ingest(people, "sales.people", mode="create")
     t = lh.catalog.load_table("sales.people")
@@ -159,7 +159,7 @@ def test_lineage_records_source_uris_operation_and_user(lh, csv_dir, monkeypatch
     lin = lineage_of(lh, "sales.people")
     assert lin["lakelab.operation"] == "ingest" and lin["lakelab.user"] == "ada"
     assert lin["lakelab.sources"] == [f"file://{csv_dir}/a.csv", f"file://{csv_dir}/b.csv"]
-    from lakelab.metadata import Lineage
+    from lakelab.catalog.metadata import Lineage
 
     snap = lh.catalog.load_table("sales.people").current_snapshot()
     back = Lineage.from_summary(dict(snap.summary.additional_properties))

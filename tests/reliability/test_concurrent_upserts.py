@@ -16,7 +16,7 @@ def ingest_upsert(lh: Any, table: str, wid: int) -> int:
 def _run(house: Any, table: str) -> None:
     by = _race(house, table, [ingest_upsert] * WRITERS)
     _check(house, table, by)
-    from lakelab.orphans import find_orphans
+    from lakelab.catalog.orphans import find_orphans
 
     left = [path for path, _ in find_orphans(house, table, older_than_minutes=0).files]
     assert not [p for p in left if "/data/" in p], f"a losing upsert left data files: {left}"

@@ -17,7 +17,7 @@ import pytest
 
 import lakelab
 from lakelab.cli import main as cli
-from lakelab.orphans import _key, _listing, referenced_files
+from lakelab.catalog.orphans import _key, _listing, referenced_files
 
 ROWS = 600_000  # a CSV whose ingest (with interpreter start) takes about 1-2 s
 SEED = 8
@@ -65,7 +65,7 @@ def _window(cmd: list[str]) -> tuple[float, float]:
     """(start-up, whole run) of `cmd`: kill moments are drawn between the two, where the
     work (read, write, commit) happens, rather than while the interpreter imports. The end is
     a little past the measured run, so some moments fall at or after the commit."""
-    startup = _timed([sys.executable, "-c", "import lakelab, lakelab.ingest, lakelab.publish, lakelab.cli, "
+    startup = _timed([sys.executable, "-c", "import lakelab, lakelab.write.ingest, lakelab.write.publish, lakelab.cli, "
                       "pyiceberg.catalog.sql, duckdb"])
     full = _timed(cmd)
     return 0.9 * startup, max(full, startup) * 1.15
@@ -133,7 +133,7 @@ def test_ingest_killed_after_writing_its_files_leaves_orphans_that_the_command_r
     lh, csv = house
     lh.ingest(str(csv), "rel.crash", mode="create", progress=False)
     before = _count(lh, "rel.crash")
-    code = ("import os, signal, lakelab, lakelab.ingest as i\n"
+    code = ("import os, signal, lakelab, lakelab.write.ingest as i\n"
             "i._commit = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
             f"lakelab.connect().ingest({str(csv)!r}, 'rel.crash', progress=False)\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=os.environ.copy())

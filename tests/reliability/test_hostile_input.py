@@ -33,7 +33,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import lakelab
-from lakelab import datasets as ds
+from lakelab.datasets import dataset as ds
 from lakelab.cli import main as cli_main
 from lakelab.errors import LakelabError
 

@@ -90,7 +90,7 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
     import pyarrow as pa
 
     import lakelab
-    from lakelab import datasets as ds
+    from lakelab.datasets import dataset as ds
     from lakelab.config import load_config
 
     lh = lakelab.Lakehouse(load_config())

@@ -11,7 +11,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from tornado.httpclient import HTTPClientError
 
-from lakelab.publish import publish
+from lakelab.write.publish import publish
 
 from .conftest import API, check_spec
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lakelab
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog.access import WRITE_PROPERTIES
 from lakelab.config import Config, WorkspaceConfig, default_catalog
 
 TPCH_TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]

@@ -10,7 +10,7 @@ import pytest
 from pyiceberg.types import LongType
 
 from lakelab.errors import Conflict, EngineError, InvalidInput, NotFound, Unsupported
-from lakelab.metadata import Lineage
+from lakelab.catalog.metadata import Lineage
 
 from .iceberg_deletes import delete_positions
 

@@ -10,7 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from lakelab.engines.base import Result
-from lakelab.metadata import Lineage
+from lakelab.catalog.metadata import Lineage
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from lakelab.errors import InvalidInput
-from lakelab.templating import render, template_names
+from lakelab.engines.templating import render, template_names
 
 
 def test_values_become_bound_placeholders_in_order():

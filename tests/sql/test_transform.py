@@ -5,8 +5,8 @@ import pyarrow as pa
 import pytest
 
 from lakelab.errors import Conflict, InvalidInput, NotFound
-from lakelab.metadata import Lineage
-from lakelab.transform import transform
+from lakelab.catalog.metadata import Lineage
+from lakelab.write.transform import transform
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from lakelab.config import TrinoConfig
-from lakelab.engines.trino_engine import TrinoEngine
+from lakelab.engines.trino.engine import TrinoEngine
 from lakelab.errors import EngineError, InvalidInput, Unavailable
 
 # runs until cancelled: 10^12 rows

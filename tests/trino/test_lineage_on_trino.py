@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyarrow as pa
 from IPython.utils.capture import capture_output
 
-from lakelab import metadata as md
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog import metadata as md
+from lakelab.catalog.access import WRITE_PROPERTIES
 
 
 def run(shell, cell: str) -> str:

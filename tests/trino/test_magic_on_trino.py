@@ -13,8 +13,8 @@ import time
 from IPython.utils.capture import capture_output
 
 from lakelab.config import TrinoConfig
-from lakelab.magics import sql as sql_magic
-from lakelab.magics.sql import SqlMagics
+from lakelab.notebook.magics import sql as sql_magic
+from lakelab.notebook.magics.sql import SqlMagics
 
 
 def test_magic_runs_on_trino_by_default_with_bounded_preview(tlh):

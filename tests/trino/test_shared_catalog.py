@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lakelab import metadata as md
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog import metadata as md
+from lakelab.catalog.access import WRITE_PROPERTIES
 
 
 def _make(tlh, name: str, props: dict | None = None):

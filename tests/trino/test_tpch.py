@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from lakelab.catalog import WRITE_PROPERTIES
+from lakelab.catalog.access import WRITE_PROPERTIES
 
 from trino_compare import differences, has_top_level_order_by
 

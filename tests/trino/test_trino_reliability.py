@@ -23,7 +23,7 @@ import pyarrow as pa
 import pytest
 from IPython.utils.capture import capture_output
 
-from lakelab import metadata as md
+from lakelab.catalog import metadata as md
 from lakelab.errors import Conflict
 
 ROOT = Path(__file__).parents[2]

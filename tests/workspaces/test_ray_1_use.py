@@ -9,7 +9,7 @@ import pytest
 import lakelab
 from lakelab.config import load_config
 from lakelab.errors import Conflict
-from lakelab.metadata import Lineage
+from lakelab.catalog.metadata import Lineage
 from workspace_helpers import run_driver
 
 pytestmark = pytest.mark.ray

@@ -6,7 +6,7 @@ import importlib
 import re
 import sys
 
-from ..errors import LakelabError
+from lakelab.errors import LakelabError
 
 # modules under lakelab.cli, each with register(subparsers) adding parsers whose
 # `func(args) -> int` does the work
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.jupyter_args = [*args.jupyter_args, *extra]
     if args.version:
-        from .. import __version__
+        from lakelab import __version__
 
         print(__version__)
         return 0

@@ -21,7 +21,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
 def run(args: argparse.Namespace) -> int:
     import lakelab
     from lakelab.cli import printable
-    from lakelab.datasets import search
+    from lakelab.datasets.dataset import search
 
     found = search(lakelab.connect(), args.query, kind=args.kind, owner=args.owner, tag=args.tag,
                    namespace=args.namespace, limit=args.limit)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..demo import seed
-from ..lakehouse import connect
+from lakelab.datasets.demo import seed
+from lakelab.lakehouse import connect
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..doctor import run_checks
+from lakelab.services.doctor import run_checks
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..ingest import MODES
-from ..sources import FORMATS
+from lakelab.write.ingest import MODES
+from lakelab.io.sources import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import connect
+    from lakelab import connect
 
     source = args.source[0] if len(args.source) == 1 else list(args.source)
     report = connect().ingest(source, args.into, mode=args.mode, partition_by=args.partition_by, key=args.key,

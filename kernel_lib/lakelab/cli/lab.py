@@ -8,7 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from ..lakehouse import connect
+from lakelab.lakehouse import connect
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,19 +21,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def tutorial_source() -> Path:
-    return Path(str(resources.files("lakelab") / "notebooks" / "tutorial.ipynb"))
+    return Path(str(resources.files("lakelab") / "notebook" / "tutorial.ipynb"))
 
 
 def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
     """Seed what is missing and return (root dir, files to open)."""
     lh = connect()
     if not args.no_demo and not lh.catalog.table_exists(("demo", "flights")):
-        from ..demo import seed
+        from lakelab.datasets.demo import seed
 
         print("first run: seeding the demo datasets")
         seed(lh)
     if args.workspace:
-        from ..workspaces.client import Workspace
+        from lakelab.workspaces.client import Workspace
 
         ws = Workspace(args.workspace)
         print(f"workspace {args.workspace}: {ws.up().get('state')}")

@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import lakelab
-    from lakelab.orphans import DEFAULT_MINUTES, delete_orphans, find_orphans, stray_folders, table_names
+    from lakelab.catalog.orphans import DEFAULT_MINUTES, delete_orphans, find_orphans, stray_folders, table_names
 
     lh = lakelab.connect()
     minutes = DEFAULT_MINUTES if args.older_than_minutes is None else args.older_than_minutes

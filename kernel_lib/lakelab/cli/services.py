@@ -9,14 +9,14 @@ def _echo(msg: str) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from .. import services
+    from lakelab import services
 
     services.up(timeout=args.timeout, echo=_echo)
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .. import services
+    from lakelab import services
 
     s = services.status()
     pg, tr = s["postgres"], s["trino"]
@@ -35,7 +35,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    from .. import services
+    from lakelab import services
 
     services.down(echo=_echo)
     return 0

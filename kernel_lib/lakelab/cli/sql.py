@@ -28,10 +28,10 @@ def _text(v: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import lakelab
-    from lakelab.display import write_text
+    from lakelab.notebook.display import write_text
     from lakelab.errors import InvalidInput
-    from lakelab.magics.sql import parse_param
-    from lakelab.transform import transform
+    from lakelab.notebook.magics.sql import parse_param
+    from lakelab.write.transform import transform
 
     params = dict(parse_param(p) for p in args.param)
     lh = lakelab.connect()

@@ -38,7 +38,7 @@ class Result:
         return pl.from_arrow(self.table)
 
     def _repr_html_(self) -> str:
-        from ..display import result_html
+        from lakelab.notebook.display import result_html
 
         return result_html(self)
 

@@ -18,11 +18,11 @@ from typing import Any, Iterator
 
 import yaml
 
-from ..config import config_path, lakelab_home, load_config, save_config
-from ..errors import InvalidInput, Unavailable
-from ..metadata import current_user
-from . import postgres, trino_server
-from .process import alive
+from lakelab.config import config_path, lakelab_home, load_config, save_config
+from lakelab.errors import InvalidInput, Unavailable
+from lakelab.catalog.metadata import current_user
+from lakelab.services import postgres, trino_server
+from lakelab.services.process import alive
 
 TRINO_CATALOG = "iceberg"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import LakelabError
+from lakelab.errors import LakelabError
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["fetch"]:
-        from .trino_server import install
+        from lakelab.services.trino_server import install
 
         try:
             print(f"Trino is ready in {install()}")
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
             print(f"lakelab: error: {e}", file=sys.stderr)
             return 2
         return 0
-    from ..cli import main as cli
+    from lakelab.cli import main as cli
 
     return cli(["services", *argv])
 

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from ..errors import Unavailable
-from .process import alive, create_time, log_tail, start_detached, stop_group
+from lakelab.errors import Unavailable
+from lakelab.services.process import alive, create_time, log_tail, start_detached, stop_group
 
 USER = "lakelab"
 DATABASE = "lakelab"

@@ -14,8 +14,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from ..errors import Unavailable
-from .process import alive, create_time, log_tail, start_detached, stop_group
+from lakelab.errors import Unavailable
+from lakelab.services.process import alive, create_time, log_tail, start_detached, stop_group
 
 VERSION = "476"  # the newest release whose server and plugins are on Maven Central
 ARTIFACTS = {

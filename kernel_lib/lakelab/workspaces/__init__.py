@@ -7,7 +7,7 @@ cluster); `client.Workspace` is the notebook's handle (`lakelab.workspace(name)`
 """
 from __future__ import annotations
 
-from .manager import WorkspaceManager
-from .state import FAILED, PENDING, RUNNING, STATES, STOPPED, STOPPING, WorkspaceRecord
+from lakelab.workspaces.manager import WorkspaceManager
+from lakelab.workspaces.state import FAILED, PENDING, RUNNING, STATES, STOPPED, STOPPING, WorkspaceRecord
 
 __all__ = ["WorkspaceManager", "WorkspaceRecord", "STATES", "PENDING", "RUNNING", "STOPPING", "STOPPED", "FAILED"]

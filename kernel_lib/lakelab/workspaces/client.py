@@ -15,9 +15,9 @@ import os
 import time
 from typing import Any
 
-from ..errors import Conflict, Unavailable
-from .manager import WorkspaceManager
-from .state import workspace_name
+from lakelab.errors import Conflict, Unavailable
+from lakelab.workspaces.manager import WorkspaceManager
+from lakelab.workspaces.state import workspace_name
 
 
 def _gib(n: float) -> str:

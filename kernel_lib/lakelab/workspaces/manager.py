@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..config import WorkspaceConfig, lakelab_home, load_config
-from ..errors import Conflict, InvalidInput, LakelabError, Unavailable, Unsupported
-from ..metadata import current_user
-from .backends import Backend, make_backend
-from .state import ACTIVE, FAILED, PENDING, RUNNING, STOPPED, STOPPING, Store, WorkspaceRecord, workspace_name
-from .status import cluster_status, is_busy
+from lakelab.config import WorkspaceConfig, lakelab_home, load_config
+from lakelab.errors import Conflict, InvalidInput, LakelabError, Unavailable, Unsupported
+from lakelab.catalog.metadata import current_user
+from lakelab.workspaces.backends import Backend, make_backend
+from lakelab.workspaces.state import ACTIVE, FAILED, PENDING, RUNNING, STOPPED, STOPPING, Store, WorkspaceRecord, workspace_name
+from lakelab.workspaces.status import cluster_status, is_busy
 
 log = logging.getLogger("lakelab.workspaces")
 

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import Conflict, InvalidInput, NotFound
-from ..names import ident
+from lakelab.errors import Conflict, InvalidInput, NotFound
+from lakelab.names import ident
 
 PENDING, RUNNING, STOPPING, STOPPED, FAILED = "pending", "running", "stopping", "stopped", "failed"
 STATES = (PENDING, RUNNING, STOPPING, STOPPED, FAILED)

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from ..errors import Unavailable
+from lakelab.errors import Unavailable
 
 
 def dashboard_get(base_url: str, path: str, token: str | None, timeout: float = 5.0) -> Any:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 
-from ..catalog import load_table, table_exists
-from ..errors import Conflict, EngineError, InvalidInput
-from ..transform import _code_identity, write_query_result
-from .client import Workspace
+from lakelab.catalog.access import load_table, table_exists
+from lakelab.errors import Conflict, EngineError, InvalidInput
+from lakelab.write.transform import _code_identity, write_query_result
+from lakelab.workspaces.client import Workspace
 
 if TYPE_CHECKING:
-    from ..lakehouse import Lakehouse
+    from lakelab.lakehouse import Lakehouse
 
 MODES = ("create", "append", "overwrite")
 

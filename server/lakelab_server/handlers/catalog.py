@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from lakelab import datasets as ds
+from lakelab.datasets import dataset as ds
 from lakelab.errors import InvalidInput
 
 from ..serialize import arrow_preview, ids_as_text
@@ -133,7 +133,7 @@ class ReportHandler(DatasetResource):
 
     @web.authenticated
     async def get(self, name: str, version: str) -> None:
-        from lakelab.artifacts import report_html
+        from lakelab.datasets.artifacts import report_html
 
         try:
             n = int(version)

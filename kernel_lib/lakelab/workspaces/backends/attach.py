@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import socket
 
-from ...errors import InvalidInput, Unsupported
-from ..state import WorkspaceRecord
-from .base import Backend
+from lakelab.errors import InvalidInput, Unsupported
+from lakelab.workspaces.state import WorkspaceRecord
+from lakelab.workspaces.backends.base import Backend
 
 
 def _host_port(address: str) -> tuple[str, int]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from ..state import Store, WorkspaceRecord
+from lakelab.workspaces.state import Store, WorkspaceRecord
 
 
 class Backend(ABC):

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import psutil
 
-from ...errors import Conflict, Unavailable
-from ..state import NodeProc, WorkspaceRecord
-from ..status import dashboard_get
-from .base import Backend
+from lakelab.errors import Conflict, Unavailable
+from lakelab.workspaces.state import NodeProc, WorkspaceRecord
+from lakelab.workspaces.status import dashboard_get
+from lakelab.workspaces.backends.base import Backend
 
 PORT_BLOCK_START, PORT_BLOCK_SIZE, PORT_BLOCKS = 20000, 100, 120  # below Linux's ephemeral range
 TEMP_ROOT = Path("/tmp/llw")

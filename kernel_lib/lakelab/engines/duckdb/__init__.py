@@ -1,0 +1,1 @@
+"""The embedded engine: Trino SQL answered by DuckDB over Iceberg snapshots."""

@@ -1,0 +1,505 @@
+"""The embedded engine: Trino-dialect SQL on DuckDB over Iceberg snapshots (no DuckDB extension).
+
+pyiceberg plans each referenced table's scan; DuckDB reads the planned Parquet files directly
+when that is correct — no delete files, local files with field ids, flat columns — by name when
+the schema never changed, by Iceberg field id (`read_parquet(schema=MAP{...})`) after renames or
+added columns; otherwise it reads pyiceberg's Arrow scan, which applies deletes and schema
+evolution. `dialect.py` makes the SQL answer as Trino does or refuses it. docs/embedded-engine.md
+has the support matrix.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from pyiceberg.table import Table
+from sqlglot import exp
+
+from lakelab.catalog.access import load_table
+from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
+from lakelab.names import TableName, ident
+from lakelab.engines.templating import render
+from lakelab.engines.base import Result
+from lakelab.engines.duckdb.dialect import (HINT, column_types, python_type, translate, trino_type, typed_decimal_literals,
+                      unify_values_decimals)
+
+
+@dataclass
+class Scan:
+    """How one table reference was read (shown by --explain, asserted by tests)."""
+
+    table: str
+    snapshot_id: int | None
+    path: str          # "parquet" (DuckDB reads the data files) or "arrow" (pyiceberg's scan)
+    reason: str
+    files: int = 0
+
+
+@dataclass
+class Plan:
+    schema: Any              # the snapshot's schema
+    files: list[str]         # local data file paths
+    blocker: str | None      # why the data files must not be read directly (None: they may)
+    mapping: str | None      # "names" (plain read) or "ids" (field-id schema map)
+
+
+@dataclass
+class Resolved:
+    name: TableName
+    table: Table
+    snapshot_id: int | None
+
+
+_SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
+_SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
+_DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, lh: Any):
+        self.lh = lh
+        self.default_schema = lh.config.trino.schema if lh.config.trino else "default"
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+        self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
+        self._plans: dict[tuple[str, int | None], Plan] = {}
+        self.last_scans: list[Scan] = []
+
+    # -- connection ------------------------------------------------------------------------
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = duckdb.connect(":memory:", config={"autoload_known_extensions": False,
+                                                     "autoinstall_known_extensions": False})
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+            con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # -- public ----------------------------------------------------------------------------
+    def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
+                progress: Callable[[dict[str, Any]], None] | None = None,
+                catalog: str | None = None, schema: str | None = None) -> Result:
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
+        started = time.monotonic()
+        text, values = render(sql, params)
+        self._check_catalog(catalog)
+        default_schema = ident(schema, "schema") if schema else self.default_schema
+        with self._lock:
+            shown = self._show(text, default_schema)
+            if shown is not None:
+                return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
+            tree = parse(text)
+            if isinstance(tree, exp.Query):
+                table, has_more = self._query(tree, values, default_schema, limit, progress)
+                return Result(table, engine=self.name, sql=sql, limit=limit, has_more=has_more,
+                              elapsed_s=time.monotonic() - started,
+                              stats={"scans": [asdict(s) for s in self.last_scans]})
+            if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
+                return self._write(sql, tree, values, default_schema, started, progress)
+            if isinstance(tree, exp.Insert):
+                return self._write(sql, tree, values, default_schema, started, progress)
+            if isinstance(tree, exp.Describe):
+                return self._describe(sql, tree.this.sql("trino"), default_schema, started)
+            # the statement's own first word: sqlglot may read unknown ones as something else
+            # (INSTALL x parses as the alias `INSTALL AS x`)
+            first = re.match(r"\s*([A-Za-z]+)\b", text)
+            kind = first.group(1).upper() if first else type(tree).__name__.upper()
+            raise Unsupported(f"{kind} statements are {HINT}")
+
+    def explain(self, sql: str, params: dict[str, Any] | None = None, *, catalog: str | None = None,
+                schema: str | None = None) -> Result:
+        """The DuckDB SQL and plan, and how each table is read (fast Parquet path or Arrow scan)."""
+        text, values = render(sql, params)
+        self._check_catalog(catalog)
+        with self._lock:
+            tree = parse(text)
+            if not isinstance(tree, exp.Query):
+                raise Unsupported("--explain works on queries (SELECT / WITH)")
+            try:
+                duck_sql = self._prepare(tree, values, ident(schema, "schema") if schema else self.default_schema)
+                plan = self.con.execute("EXPLAIN " + duck_sql, values).fetchall()
+            finally:
+                self._drop_views()
+        lines = [f"scan {s.table} @ {s.snapshot_id}: {s.path} ({s.reason}, {s.files} files)" for s in self.last_scans]
+        lines += ["duckdb sql: " + duck_sql] + [row[1] for row in plan]
+        return Result(pa.table({"explain": lines}), engine=self.name, sql=sql,
+                      stats={"scans": [asdict(s) for s in self.last_scans], "duckdb_sql": duck_sql})
+
+    def to_duckdb_sql(self, sql: str, params: dict[str, Any] | None = None) -> str:
+        """The DuckDB SQL a Trino query becomes (table references left as view names)."""
+        text, values = render(sql, params)
+        with self._lock:
+            try:
+                return self._prepare(parse(text), values, self.default_schema)
+            finally:
+                self._drop_views()
+
+    # -- queries -----------------------------------------------------------------------------
+    def _check_catalog(self, catalog: str | None) -> None:
+        if catalog is not None and catalog.lower() not in self.lh.catalog_names:
+            raise NotFound(f"catalog {catalog!r} is not known to the embedded engine",
+                           hint=f"use {' or '.join(sorted(self.lh.catalog_names))}")
+
+    def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
+        parts = [p.name for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
+        if len(parts) == 3 and parts[0].lower() not in self.lh.catalog_names:
+            raise NotFound(f"catalog {parts[0]!r} is not known to the embedded engine",
+                           hint=f"tables are {' or '.join(sorted(self.lh.catalog_names))}.schema.table or schema.table")
+        if len(parts) == 1:
+            parts = [default_schema, parts[0]]
+        name = self.lh.table_name(".".join(parts[-2:]))
+        if name not in loaded:  # one catalog round trip per table per statement
+            loaded[name] = load_table(self.lh.catalog, name)
+        table = loaded[name]
+        snapshot = table.current_snapshot()
+        version = node.args.get("version")
+        if version is not None:
+            snapshot = self._travel(table, name, version)
+        return Resolved(name, table, snapshot.snapshot_id if snapshot else None)
+
+    def _travel(self, table: Table, name: TableName, version: exp.Version):
+        kind = str(version.this).upper()
+        value = version.args.get("expression")
+        if kind == "VERSION":
+            if not (isinstance(value, exp.Literal) and value.is_int):
+                raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
+            snap = table.snapshot_by_id(int(value.this))
+            if snap is None:
+                raise NotFound(f"snapshot {value.this} does not exist in {name}",
+                               hint=f"see lh.dataset('{name}').snapshots()")
+            return snap
+        if kind == "TIMESTAMP":
+            literal = value.this if isinstance(value, exp.Cast) else value
+            if not (isinstance(literal, exp.Literal) and literal.is_string):
+                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp literal, got {value.sql('trino')}",
+                                   hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'")
+            try:
+                ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[0]
+            except duckdb.Error as e:
+                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
+            snap = table.snapshot_as_of_timestamp(int(ms))
+            if snap is None:
+                raise NotFound(f"{name} has no snapshot at or before {value.sql('trino')}")
+            return snap
+        raise Unsupported(f"FOR {kind} AS OF is {HINT}")
+
+    def _prepare(self, tree: exp.Expression, values: list[Any], default_schema: str) -> str:
+        """Register a view per table reference and return the DuckDB SQL over them."""
+        ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        key_text = tree.sql("trino")  # before views replace the names: the cache key
+        schema: dict[str, dict[str, str]] = {}
+        refs: dict[str, Resolved] = {}
+        loaded: dict[TableName, Table] = {}
+        for node in list(tree.find_all(exp.Table)):
+            if not node.name or (not node.args.get("db") and node.name.lower() in ctes):
+                continue
+            if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
+                raise Unsupported(f"table functions are {HINT}")
+            res = self._resolve(node, default_schema, loaded)
+            view = f"__lk_{len(refs) + 1}"  # views live for one statement (under the lock)
+            refs[view] = res
+            cols = {}
+            for f in self._plan(res).schema.fields:
+                t = column_types(f.field_type)
+                cols[f.name] = t[1] if t else "UNKNOWN"
+            schema[view] = cols
+            alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+            node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+        # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
+        key = (key_text, default_schema, tuple((v, str(r.name), json.dumps(schema[v])) for v, r in refs.items()),
+               tuple(python_type(v).sql() for v in values))
+        cached = self._translations.get(key)
+        if cached is None:
+            translated = translate(tree, schema, values)
+            cached = (translated, translated.sql("duckdb"))
+            if len(self._translations) > 128:
+                self._translations.clear()
+            self._translations[key] = cached
+        self.last_scans = [self._register(view, res, cached[0]) for view, res in refs.items()]
+        return cached[1]
+
+    def _plan(self, res: Resolved) -> "Plan":
+        """Files and read path for one table snapshot; cached by metadata file, so repeated
+        queries skip manifest reading (a new commit means a new metadata file)."""
+        key = (res.table.metadata_location, res.snapshot_id)
+        plan = self._plans.get(key)
+        if plan is None:
+            scan = res.table.scan(snapshot_id=res.snapshot_id)
+            schema = scan.projection()
+            tasks = list(scan.plan_files()) if res.snapshot_id is not None else []
+            blocker = _fast_path_blocker(res.table, schema, tasks)
+            files = [_local_path(t.file.file_path) for t in tasks]
+            mapping = _needs_field_ids(res.table, schema) if blocker is None else None
+            if mapping == "ids" and any(column_types(f.field_type) is None for f in schema.fields):
+                blocker = "nested or uncommon column types after schema changes"
+            plan = Plan(schema, files, blocker, mapping)
+            if len(self._plans) > 256:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
+        plan = self._plan(res)
+        quoted = '"' + view + '"'
+        files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
+        if plan.blocker is None and plan.mapping == "names":
+            # every data file has exactly these columns by name: the plain reader is fastest
+            cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
+            union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
+            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
+        if plan.blocker is None:
+            # renamed or added columns: resolve file columns by Iceberg field id
+            entries = ", ".join(
+                f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
+                f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}" for f in plan.schema.fields)
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
+                             f"schema=MAP {{{entries}}})")
+            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; columns mapped by field id",
+                        len(plan.files))
+        used = _columns_of(tree, view)
+        schema = plan.schema
+        wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
+        data = (res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted)).to_arrow()
+                if res.snapshot_id is not None else schema.select(*wanted).as_arrow().empty_table())
+        self.con.register(view, data)
+        return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
+
+    def _drop_views(self) -> None:
+        if self._con is None:
+            return
+        try:
+            views = [r[0] for r in self._con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
+            ).fetchall()]
+            for view in views:
+                self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+        except duckdb.Error:
+            self._reset()  # e.g. a Ctrl-C landed inside a DuckDB call: start afresh
+
+    def _reset(self) -> None:
+        con, self._con = self._con, None
+        if con is not None:
+            try:
+                con.interrupt()
+                con.close()
+            except duckdb.Error:
+                pass
+
+    def _query(self, tree: exp.Expression, values: list[Any], default_schema: str, limit: int | None,
+               progress: Callable | None) -> tuple[pa.Table, bool]:
+        try:
+            duck_sql = self._prepare(tree, values, default_schema)
+            if limit is not None:
+                duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
+            table = self._run(duck_sql, values, progress)
+        except KeyboardInterrupt:
+            self._reset()
+            raise
+        finally:
+            self._drop_views()
+        if limit is not None and table.num_rows > limit:
+            return table.slice(0, limit), True
+        return table, False
+
+    def _run(self, duck_sql: str, values: list[Any], progress: Callable | None) -> pa.Table:
+        """Run on a worker thread so Ctrl-C in the caller interrupts DuckDB (con.interrupt)."""
+        con = self.con
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["table"] = con.sql(duck_sql, params=values or None).to_arrow_table()
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = e
+
+        started = time.monotonic()
+        worker = threading.Thread(target=work, name="lakelab-duckdb", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+                if progress and worker.is_alive():
+                    pct = _progress(con)
+                    progress({"state": "RUNNING", "progress": pct, "elapsed_s": time.monotonic() - started,
+                              "engine": self.name})
+        except KeyboardInterrupt:
+            con.interrupt()
+            worker.join()
+            raise
+        if "error" in box:
+            err = box["error"]
+            if isinstance(err, (LakelabError, KeyboardInterrupt)):
+                raise err
+            raise EngineError(f"query failed: {_clean(err)}") from None
+        if progress:
+            progress({"state": "FINISHED", "progress": 100.0, "elapsed_s": time.monotonic() - started,
+                      "rows": box["table"].num_rows, "engine": self.name})
+        return box["table"]
+
+    # -- statements ---------------------------------------------------------------------------
+    def _show(self, text: str, default_schema: str) -> pa.Table | None:
+        if m := _SHOW_SCHEMAS.match(text):
+            if m.group(1):
+                self._check_catalog(m.group(1).strip('"'))
+            names = sorted(".".join(ns) for ns in self.lh.catalog.list_namespaces())
+            return pa.table({"Schema": pa.array(names, pa.string())})
+        if m := _SHOW_TABLES.match(text):
+            parts = [p.strip('"') for p in (m.group(1) or default_schema).split(".")]
+            if len(parts) == 2:
+                self._check_catalog(parts[0])
+                parts = parts[1:]
+            ns = (ident(parts[0], "schema"),)
+            try:
+                tables = sorted(t[-1] for t in self.lh.catalog.list_tables(ns))
+            except Exception:  # noqa: BLE001 - pyiceberg raises NoSuchNamespaceError
+                raise NotFound(f"schema {ns[0]!r} does not exist", hint="SHOW SCHEMAS lists them") from None
+            return pa.table({"Table": pa.array(tables, pa.string())})
+        if m := _DESCRIBE.match(text):
+            return self._describe_table(m.group(1), default_schema)
+        return None
+
+    def _describe(self, sql: str, name: str, default_schema: str, started: float) -> Result:
+        return Result(self._describe_table(name, default_schema), engine=self.name, sql=sql,
+                      elapsed_s=time.monotonic() - started)
+
+    def _describe_table(self, name: str, default_schema: str) -> pa.Table:
+        parts = [p.strip('"') for p in name.split(".")]
+        if len(parts) == 1:
+            parts = [default_schema, parts[0]]
+        if len(parts) == 3:
+            self._check_catalog(parts[0])
+        tname = self.lh.table_name(".".join(parts[-2:]))
+        schema = load_table(self.lh.catalog, tname).schema()
+        rows = [(f.name, trino_type(f.field_type), "", f.doc or "") for f in schema.fields]
+        return pa.table({k: pa.array([r[i] for r in rows], pa.string())
+                         for i, k in enumerate(("Column", "Type", "Extra", "Comment"))})
+
+    def _write(self, sql: str, tree: exp.Expression, values: list[Any], default_schema: str, started: float,
+               progress: Callable | None) -> Result:
+        from lakelab.write.transform import write_query_result
+
+        if isinstance(tree, exp.Create):
+            target, query = tree.this, tree.expression
+            if not isinstance(query, exp.Query):
+                raise Unsupported(f"CREATE TABLE without AS SELECT is {HINT}",
+                                  hint="use CREATE TABLE ... AS SELECT, or lh.ingest")
+            if tree.args.get("properties"):
+                raise Unsupported(f"CREATE TABLE ... WITH (properties) is {HINT}")
+            mode = "create_if_not_exists" if tree.args.get("exists") else "create"
+            columns = None
+        else:
+            target, query = tree.this, tree.expression
+            columns = None
+            if isinstance(target, exp.Schema):
+                columns = [ident(c.name, "column") for c in target.expressions]
+                target = target.this
+            if isinstance(query, exp.Values):
+                query = exp.select("*").from_(query.copy())
+            if not isinstance(query, exp.Query):
+                raise Unsupported(f"this INSERT form is {HINT}")
+            mode = "append"
+        if not isinstance(target, exp.Table):
+            raise InvalidInput("CREATE TABLE / INSERT INTO need a table name")
+        parts = [p.name for p in (target.args.get("catalog"), target.args.get("db"), target.this) if p is not None]
+        if len(parts) == 3:
+            self._check_catalog(parts[0])
+        out = self.lh.table_name(".".join(parts[-2:] if len(parts) > 1 else [default_schema, parts[0]]))
+        try:
+            duck_sql = self._prepare(query, values, default_schema)
+            upstream = [{"table": s.table, "snapshot_id": s.snapshot_id} for s in self.last_scans]
+            data = self._run(duck_sql, values, progress)
+        finally:
+            self._drop_views()
+        report = write_query_result(self.lh, out, data, mode=mode, sql=sql, upstream=upstream,
+                                    columns=columns, operation="transform",
+                                    positional=isinstance(tree, exp.Insert))
+        verb = "CREATE TABLE" if isinstance(tree, exp.Create) else "INSERT"
+        return Result(pa.table({"rows": pa.array([report["rows"]], pa.int64())}), engine=self.name, sql=sql,
+                      elapsed_s=time.monotonic() - started, message=f"{verb} {out}: {report['rows']:,} rows",
+                      stats=report)
+
+
+def parse(text: str) -> exp.Expression:
+    try:
+        trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
+    except sqlglot.errors.ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        where = f" at line {err.get('line')}, column {err.get('col')}" if err.get("line") else ""
+        raise EngineError(f"SQL syntax error{where}: {err.get('description', str(e))}") from None
+    except sqlglot.errors.TokenError as e:
+        raise EngineError(f"SQL syntax error: {e}") from None
+    if len(trees) != 1:
+        raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
+    typed_decimal_literals(trees[0])  # before the tree's text keys the translation cache
+    unify_values_decimals(trees[0])
+    return trees[0]
+
+
+def _local_path(uri: str) -> str:
+    return uri[len("file://"):] if uri.startswith("file://") else uri
+
+
+def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
+    """Why DuckDB must not read the data files directly (None = it may)."""
+    if not tasks:
+        return "no data files"
+    if any(t.delete_files for t in tasks):
+        return "delete files present"
+    if any("://" in t.file.file_path and not t.file.file_path.startswith("file://") for t in tasks):
+        return "data files are not local"
+    if "schema.name-mapping.default" in table.properties:
+        return "data files may lack field ids (name mapping)"
+    return None
+
+
+def _columns_of(tree: exp.Expression, view: str) -> set[str] | None:
+    """Columns the query reads from one view (projection for the Arrow scan); None = all."""
+    aliases = {t.alias_or_name for t in tree.find_all(exp.Table) if t.name == view}
+    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
+        return None  # a star qualify could not expand: read every column
+    return {c.name for c in tree.find_all(exp.Column) if c.table in aliases}
+
+
+def _needs_field_ids(table: Table, schema: Any) -> str:
+    """"names" when every schema the table ever had agrees with `schema` on each column's id,
+    name and type (so every data file has exactly these column names), else "ids"."""
+    mine = {f.field_id: (f.name, f.field_type) for f in schema.fields}
+    names = {f.name: f.field_id for f in schema.fields}
+    for other in table.metadata.schemas:
+        theirs = {f.field_id: (f.name, f.field_type) for f in other.fields}
+        if any(theirs.get(fid) != spec for fid, spec in mine.items()):
+            return "ids"
+        if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
+            return "ids"
+    return "names"
+
+
+def _progress(con: duckdb.DuckDBPyConnection) -> float | None:
+    try:
+        pct = con.query_progress()
+    except Exception:  # noqa: BLE001 - progress is best effort
+        return None
+    return float(pct) if pct is not None and pct >= 0 else None
+
+
+def _clean(err: BaseException) -> str:
+    text = str(err).replace("__lk_", "t")
+    return text.split("\n\nLINE", 1)[0] if "\n\nLINE" in text else text

@@ -1,0 +1,1 @@
+"""The Trino engine: a Trino cluster whose Iceberg connector shares our catalog."""

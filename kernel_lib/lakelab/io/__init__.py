@@ -1,0 +1,1 @@
+"""Reading sources: files, URLs and in-kernel objects as Arrow record-batch streams."""

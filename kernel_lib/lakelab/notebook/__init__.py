@@ -1,0 +1,1 @@
+"""What runs only in a notebook: magics, HTML display, dataset cards."""
