@@ -7,6 +7,7 @@ Prints a table and writes bench/results/artifacts.json.
     python bench/bench_artifacts.py            # a 256 MB model
     python bench/bench_artifacts.py --mb 16    # quick
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,12 +51,24 @@ def main() -> None:
     print(f"model {size:,.0f} MB, best of {args.runs}, {os.cpu_count()} cores")
     print(f"{'case':<8}{'joblib s':>10}{'lakelab s':>11}{'ratio':>8}{'lakelab MB/s':>14}")
     for r in rows:
-        print(f"{r['case']:<8}{r['joblib_s']:>10.2f}{r['lakelab_s']:>11.2f}{r['ratio']:>8.2f}"
-              f"{size / r['lakelab_s']:>14,.0f}")
+        print(
+            f"{r['case']:<8}{r['joblib_s']:>10.2f}{r['lakelab_s']:>11.2f}{r['ratio']:>8.2f}"
+            f"{size / r['lakelab_s']:>14,.0f}"
+        )
     out = HERE / "results" / "artifacts.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"model_mb": size, "runs": args.runs, "cpus": os.cpu_count(),
-                               "python": platform.python_version(), "results": rows}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "model_mb": size,
+                "runs": args.runs,
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out}")
     import shutil
 

@@ -11,6 +11,7 @@ table and writes bench/results/ingest.json.
     python bench/bench_ingest.py                 # full size: 10M rows, 2 GB CSV
     python bench/bench_ingest.py --quick         # 1M rows, 0.1 GB CSV
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,13 +40,23 @@ def make_parquet(path: Path, rows: int) -> None:
     cats = np.array(["north", "south", "east", "west", "central"])
     step = 1_000_000
     schema = None
-    with pq.ParquetWriter(path.with_suffix(".tmp"), schema=pa.schema([
-            ("id", pa.int64()), ("x", pa.float64()), ("cat", pa.string()), ("k", pa.int64())])) as w:
+    with pq.ParquetWriter(
+        path.with_suffix(".tmp"),
+        schema=pa.schema([("id", pa.int64()), ("x", pa.float64()), ("cat", pa.string()), ("k", pa.int64())]),
+    ) as w:
         for start in range(0, rows, step):
             n = min(step, rows - start)
-            w.write_table(pa.table({
-                "id": np.arange(start, start + n), "x": rng.random(n),
-                "cat": pa.array(cats[rng.integers(0, len(cats), n)]), "k": rng.integers(0, 100_000, n)}, schema=schema))
+            w.write_table(
+                pa.table(
+                    {
+                        "id": np.arange(start, start + n),
+                        "x": rng.random(n),
+                        "cat": pa.array(cats[rng.integers(0, len(cats), n)]),
+                        "k": rng.integers(0, 100_000, n),
+                    },
+                    schema=schema,
+                )
+            )
     path.with_suffix(".tmp").rename(path)
 
 
@@ -67,14 +78,16 @@ def make_csv(path: Path, gb: float) -> int:
         header = True
         while f.tell() < want:
             ids = np.arange(rows, rows + step)
-            t = pa.table({
-                "id": ids,
-                "ts": pa.array(1_700_000_000_000_000 + ids * 1_000_000, pa.timestamp("us")),
-                "customer": pa.array(np.char.add(words[rng.integers(0, 8, step)], (ids % 9973).astype(str))),
-                "amount": np.round(rng.random(step) * 1000, 2),
-                "qty": rng.integers(1, 50, step),
-                "note": pa.array(words[rng.integers(0, 8, step)]),
-            })
+            t = pa.table(
+                {
+                    "id": ids,
+                    "ts": pa.array(1_700_000_000_000_000 + ids * 1_000_000, pa.timestamp("us")),
+                    "customer": pa.array(np.char.add(words[rng.integers(0, 8, step)], (ids % 9973).astype(str))),
+                    "amount": np.round(rng.random(step) * 1000, 2),
+                    "qty": rng.integers(1, 50, step),
+                    "note": pa.array(words[rng.integers(0, 8, step)]),
+                }
+            )
             pacsv.write_csv(t, f, write_options=pacsv.WriteOptions(include_header=header))
             header = False
             rows += step
@@ -94,7 +107,7 @@ def _fresh_lakehouse(home: Path):
 
 
 def run_case(case: str, src: str, work: Path) -> dict:
-    import duckdb  # noqa: F401 - imports are not what is measured
+    import duckdb
     import pyarrow.parquet  # noqa: F401
 
     import lakelab.write.ingest  # noqa: F401
@@ -138,13 +151,21 @@ def run_case(case: str, src: str, work: Path) -> dict:
         raise SystemExit(f"unknown case {case}")
     seconds = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return {"case": case, "rows": rows, "seconds": seconds, "cpu_s": ru.ru_utime + ru.ru_stime - cpu0,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "case": case,
+        "rows": rows,
+        "seconds": seconds,
+        "cpu_s": ru.ru_utime + ru.ru_stime - cpu0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def measure(case: str, src: Path, work: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--run", case, "--src", str(src), "--work", str(work)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--run", case, "--src", str(src), "--work", str(work)],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{case} failed:\n{out.stderr}")
     res = json.loads(out.stdout.strip().splitlines()[-1])
@@ -170,9 +191,13 @@ def main() -> None:
         args.rows, args.csv_gb = 1_000_000, 0.1
     work.mkdir(parents=True, exist_ok=True)
     # the box may be shared: record its load, and CPU seconds next to wall seconds
-    results: dict = {"host": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                              "loadavg_at_start": os.getloadavg()},
-                     "rows": args.rows, "csv_gb": args.csv_gb, "parquet": [], "csv": []}
+    results: dict = {
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+        "rows": args.rows,
+        "csv_gb": args.csv_gb,
+        "parquet": [],
+        "csv": [],
+    }
     pq_src = work / f"src_{args.rows}.parquet"
     print(f"generating {args.rows:,}-row Parquet in {work} ...", flush=True)
     make_parquet(pq_src, args.rows)
@@ -192,16 +217,22 @@ def main() -> None:
     print(f"{'source':8} {'case':24} {'rows':>12} {'seconds':>8} {'cpu s':>7} {'rows/s':>12} {'peak RSS MB':>12}")
     for part in ("parquet", "csv"):
         for r in results[part]:
-            print(f"{part:8} {r['case']:24} {r['rows']:>12,} {r['seconds']:>8.2f} {r['cpu_s']:>7.2f} {r['rows_per_s']:>12,.0f} "
-                  f"{r['peak_rss_mb']:>12,.0f}")
+            print(
+                f"{part:8} {r['case']:24} {r['rows']:>12,} {r['seconds']:>8.2f} {r['cpu_s']:>7.2f} {r['rows_per_s']:>12,.0f} "
+                f"{r['peak_rss_mb']:>12,.0f}"
+            )
     print(f"\nlakelab is {results['lakelab_vs_write_table']:.2f}x the time of read_table+write_table (goal <= 1.3x)")
     if results["csv"]:
         d, lkc = results["csv"][0], results["csv"][1]
-        print(f"CSV ({results['csv_bytes'] / 1e9:.2f} GB): lakelab {lkc['seconds'] / d['seconds']:.2f}x DuckDB COPY's "
-              f"time, peak RSS {lkc['peak_rss_mb']:,.0f} MB vs {d['peak_rss_mb']:,.0f} MB")
+        print(
+            f"CSV ({results['csv_bytes'] / 1e9:.2f} GB): lakelab {lkc['seconds'] / d['seconds']:.2f}x DuckDB COPY's "
+            f"time, peak RSS {lkc['peak_rss_mb']:,.0f} MB vs {d['peak_rss_mb']:,.0f} MB"
+        )
     results["host"]["loadavg_at_end"] = os.getloadavg()
-    print(f"load average at start {results['host']['loadavg_at_start'][0]:.1f}, "
-          f"at end {results['host']['loadavg_at_end'][0]:.1f} ({os.cpu_count()} cpus)")
+    print(
+        f"load average at start {results['host']['loadavg_at_start'][0]:.1f}, "
+        f"at end {results['host']['loadavg_at_end'][0]:.1f} ({os.cpu_count()} cpus)"
+    )
     out = HERE / "results" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

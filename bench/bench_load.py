@@ -17,6 +17,7 @@ Reported per route and overall: count, errors (any non-2xx answer or exception),
 p99 and max latency, throughput; a table is printed and bench/results/load.json written.
 `run_load` is the one implementation; tests/reliability/test_load.py runs it for ~15 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,21 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_server import OWNERS, TAGS, TOKEN, WORDS, build_catalog, start_server  # noqa: E402
-from common import pct  # noqa: E402
+from bench_server import OWNERS, TAGS, TOKEN, WORDS, build_catalog, start_server
+from common import pct
 
 WEIGHTS = {
-    "list namespaces": 1, "list namespace page": 3, "search text": 2, "search tag": 1, "search owner": 1,
-    "search column": 1, "dataset detail": 3, "preview": 2, "snapshots": 1, "lineage": 1, "patch metadata": 0.2,
+    "list namespaces": 1,
+    "list namespace page": 3,
+    "search text": 2,
+    "search tag": 1,
+    "search owner": 1,
+    "search column": 1,
+    "dataset detail": 3,
+    "preview": 2,
+    "snapshots": 1,
+    "lineage": 1,
+    "patch metadata": 0.2,
 }
 
 
@@ -58,6 +68,7 @@ class Sample:
 @dataclass
 class Client:
     """One simulated user: its own connection and random stream, and the datasets it saw."""
+
     cid: int
     base: urllib.parse.SplitResult
     namespaces: int
@@ -109,10 +120,12 @@ class Client:
             if page:
                 self.seen = [d["name"] for d in page["datasets"]][:100] or self.seen
         elif route.startswith("search"):
-            q = {"search text": {"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"},
-                 "search tag": {"tag": rng.choice(TAGS)},
-                 "search owner": {"owner": rng.choice(OWNERS)},
-                 "search column": {"q": f"{rng.choice(WORDS)}_{rng.randrange(6)}"}}[route]
+            q = {
+                "search text": {"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"},
+                "search tag": {"tag": rng.choice(TAGS)},
+                "search owner": {"owner": rng.choice(OWNERS)},
+                "search column": {"q": f"{rng.choice(WORDS)}_{rng.randrange(6)}"},
+            }[route]
             self.call(route, "GET", "/search?" + urllib.parse.urlencode(q))
         else:
             name = rng.choice(self.seen)
@@ -131,8 +144,12 @@ class Client:
                     return
                 name = rng.choice(mine)
                 text = f"edited by load client {self.cid} at {time.time():.6f}"
-                if self.call(route, "PATCH", f"/datasets/{urllib.parse.quote(name, safe='')}/metadata",
-                             {"description": text}) is not None:
+                if (
+                    self.call(
+                        route, "PATCH", f"/datasets/{urllib.parse.quote(name, safe='')}/metadata", {"description": text}
+                    )
+                    is not None
+                ):
                     self.patched[name] = text
 
     def run(self, until: float) -> None:
@@ -161,32 +178,52 @@ def run_load(api: str, clients: int = 20, seconds: float = 60, namespaces: int =
     def figures(group: list[Sample]) -> dict[str, Any]:
         ms = [s.ms for s in group]
         errors = [s for s in group if s.error is not None or not (200 <= (s.status or 0) < 300)]
-        return {"count": len(group), "errors": len(errors), "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95),
-                "p99_ms": pct(ms, 99), "max_ms": max(ms), "per_s": len(group) / wall}
+        return {
+            "count": len(group),
+            "errors": len(errors),
+            "p50_ms": pct(ms, 50),
+            "p95_ms": pct(ms, 95),
+            "p99_ms": pct(ms, 99),
+            "max_ms": max(ms),
+            "per_s": len(group) / wall,
+        }
 
-    routes = {r: figures([s for s in samples if s.route == r]) for r in WEIGHTS
-              if any(s.route == r for s in samples)}
+    routes = {r: figures([s for s in samples if s.route == r]) for r in WEIGHTS if any(s.route == r for s in samples)}
     bad = [s for s in samples if s.error is not None or not (200 <= (s.status or 0) < 300)]
-    return {"clients": clients, "seconds": wall, "overall": figures(samples), "routes": routes,
-            "per_client": [len(u.samples) for u in users],
-            "patched": {name: text for u in users for name, text in u.patched.items()},
-            "first_errors": [{"route": s.route, "status": s.status, "error": s.error} for s in bad[:20]]}
+    return {
+        "clients": clients,
+        "seconds": wall,
+        "overall": figures(samples),
+        "routes": routes,
+        "per_client": [len(u.samples) for u in users],
+        "patched": {name: text for u in users for name, text in u.patched.items()},
+        "first_errors": [{"route": s.route, "status": s.status, "error": s.error} for s in bad[:20]],
+    }
 
 
 def process_usage(pid: int) -> dict[str, int]:
     """Resident memory (MB) and open file descriptors of a process: what a soak watches grow."""
-    rss = next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmRSS:")), 0)
+    rss = next(
+        (
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        ),
+        0,
+    )
     return {"rss_mb": rss // 1024, "open_fds": len(list(Path(f"/proc/{pid}/fd").iterdir()))}
 
 
 def print_report(report: dict[str, Any], title: str) -> None:
     print(f"\n{title}")
-    print(f"{'route':<22} {'count':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'req/s':>7}")
+    print(
+        f"{'route':<22} {'count':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7}"
+    )
     for name, r in [*report["routes"].items(), ("ALL", report["overall"])]:
-        print(f"{name:<22} {r['count']:>7} {r['errors']:>6} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-              f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['per_s']:>7.1f}")
+        print(
+            f"{name:<22} {r['count']:>7} {r['errors']:>6} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+            f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['per_s']:>7.1f}"
+        )
     pc = report["per_client"]
     print(f"requests per client: min {min(pc)}, max {max(pc)}; wall {report['seconds']:.1f} s")
     for e in report["first_errors"][:5]:
@@ -199,8 +236,10 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--datasets", type=int, default=10_000)
     ap.add_argument("--namespaces", type=int, default=100)
-    ap.add_argument("--catalog-uri", help="SQLAlchemy URL of an empty database for the catalog "
-                                          "(default: the embedded SQLite catalog)")
+    ap.add_argument(
+        "--catalog-uri",
+        help="SQLAlchemy URL of an empty database for the catalog (default: the embedded SQLite catalog)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary lakehouse")
     args = ap.parse_args()
 
@@ -211,16 +250,29 @@ def main() -> int:
             os.environ["LAKELAB_HOME"] = str(home)
             from lakelab.config import save_config
 
-            save_config({"catalog": {"name": "lakelab", "type": "sql", "uri": args.catalog_uri,
-                                     "warehouse": f"file://{home / 'warehouse'}"}})
+            save_config(
+                {
+                    "catalog": {
+                        "name": "lakelab",
+                        "type": "sql",
+                        "uri": args.catalog_uri,
+                        "warehouse": f"file://{home / 'warehouse'}",
+                    }
+                }
+            )
         t0 = time.perf_counter()
         build = build_catalog(home, args.datasets, args.namespaces, rows=10_000)
         build_s = time.perf_counter() - t0
         shutil.rmtree(home / "index", ignore_errors=True)  # the server builds its search index from scratch
         server, api = start_server(home)
         t0 = time.perf_counter()
-        urllib.request.urlopen(urllib.request.Request(f"{api}/search?q=warmup",  # builds the search index
-                                                      headers={"Authorization": f"token {TOKEN}"}), timeout=600).read()
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{api}/search?q=warmup",  # builds the search index
+                headers={"Authorization": f"token {TOKEN}"},
+            ),
+            timeout=600,
+        ).read()
         index_s = time.perf_counter() - t0
         before = process_usage(server.pid)
         report = run_load(api, args.clients, args.seconds, args.namespaces)
@@ -231,16 +283,30 @@ def main() -> int:
             server.wait(timeout=30)
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
-    catalog = "postgresql" if (args.catalog_uri or "").startswith("postgres") else \
-        ("sqlite" if not args.catalog_uri else args.catalog_uri.split(":", 1)[0])
-    report |= {"catalog": catalog, "datasets": args.datasets, "namespaces": args.namespaces, "build_s": build_s,
-               "build_detail_s": build, "index_build_s": index_s}
-    print_report(report, f"lakelab REST API ({catalog} catalog), {args.clients} clients for {args.seconds:.0f} s, "
-                         f"{args.datasets:,} datasets in {args.namespaces} namespaces (catalog built in {build_s:.0f} s, "
-                         f"search index in {index_s:.1f} s)")
-    print(f"server process before -> after the load: {report['server_before']['rss_mb']} -> "
-          f"{report['server_after']['rss_mb']} MB resident, {report['server_before']['open_fds']} -> "
-          f"{report['server_after']['open_fds']} open files")
+    catalog = (
+        "postgresql"
+        if (args.catalog_uri or "").startswith("postgres")
+        else ("sqlite" if not args.catalog_uri else args.catalog_uri.split(":", 1)[0])
+    )
+    report |= {
+        "catalog": catalog,
+        "datasets": args.datasets,
+        "namespaces": args.namespaces,
+        "build_s": build_s,
+        "build_detail_s": build,
+        "index_build_s": index_s,
+    }
+    print_report(
+        report,
+        f"lakelab REST API ({catalog} catalog), {args.clients} clients for {args.seconds:.0f} s, "
+        f"{args.datasets:,} datasets in {args.namespaces} namespaces (catalog built in {build_s:.0f} s, "
+        f"search index in {index_s:.1f} s)",
+    )
+    print(
+        f"server process before -> after the load: {report['server_before']['rss_mb']} -> "
+        f"{report['server_after']['rss_mb']} MB resident, {report['server_before']['open_fds']} -> "
+        f"{report['server_after']['open_fds']} open files"
+    )
     out = Path(__file__).parent / "results" / ("load.json" if catalog == "sqlite" else f"load_{catalog}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

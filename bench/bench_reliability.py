@@ -15,6 +15,7 @@ on a Trino busy with the cross join), so it is an upper bound of the server-side
 Prints a table (median, p95, max vs the goal) and writes bench/results/reliability.json.
 `measure_cancel` is the one implementation; tests/trino/test_trino_reliability.py uses it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from common import pct  # bench/ is on sys.path when a benchmark runs
 
@@ -39,13 +41,18 @@ ACTIVE = {"QUEUED", "WAITING_FOR_RESOURCES", "DISPATCHING", "PLANNING", "STARTIN
 
 def endless_sql(marker: str) -> str:
     """A query that runs far longer than any test (10^12 rows), named by `marker` in its alias."""
-    return (f"SELECT count(*) AS {marker} FROM UNNEST(sequence(1, 10000)) a(x) "
-            "CROSS JOIN UNNEST(sequence(1, 10000)) b(y) CROSS JOIN UNNEST(sequence(1, 10000)) c(z)")
+    return (
+        f"SELECT count(*) AS {marker} FROM UNNEST(sequence(1, 10000)) a(x) "
+        "CROSS JOIN UNNEST(sequence(1, 10000)) b(y) CROSS JOIN UNNEST(sequence(1, 10000)) c(z)"
+    )
 
 
 def _state(lh: Any, query_id: str) -> tuple[str, str | None]:
-    rows = lh.engine("trino").execute("SELECT state, error_code FROM system.runtime.queries "
-                                      "WHERE query_id = {{ q }}", {"q": query_id}).table.to_pylist()
+    rows = (
+        lh.engine("trino")
+        .execute("SELECT state, error_code FROM system.runtime.queries WHERE query_id = {{ q }}", {"q": query_id})
+        .table.to_pylist()
+    )
     return (rows[0]["state"], rows[0]["error_code"]) if rows else ("GONE", None)
 
 
@@ -56,17 +63,17 @@ def measure_cancel(lh: Any, run: Callable[[str], Any], within_s: float = 30.0) -
     `within_s`), state and error_code as Trino reports them at the end, and run's outcome."""
     marker = "cancel_" + uuid.uuid4().hex[:12]
     sql = endless_sql(marker)
-    found: dict[str, Any] = {"query_id": None, "interrupted": False, "gone_s": None, "state": None,
-                             "error_code": None}
+    found: dict[str, Any] = {"query_id": None, "interrupted": False, "gone_s": None, "state": None, "error_code": None}
     watcher_lh = lh  # its engine keeps one connection per thread: the watcher has its own
 
     def watch() -> None:
         trino = watcher_lh.engine("trino")
         deadline = time.monotonic() + 120
         while found["query_id"] is None and time.monotonic() < deadline:
-            rows = trino.execute(f"SELECT query_id FROM system.runtime.queries WHERE state = 'RUNNING' "
-                                 f"AND query LIKE '%AS {marker} FROM%' AND query NOT LIKE '%system.runtime%'"
-                                 ).table.to_pylist()
+            rows = trino.execute(
+                f"SELECT query_id FROM system.runtime.queries WHERE state = 'RUNNING' "
+                f"AND query LIKE '%AS {marker} FROM%' AND query NOT LIKE '%system.runtime%'"
+            ).table.to_pylist()
             if rows:
                 found["query_id"] = rows[0]["query_id"]
             else:
@@ -127,12 +134,18 @@ def main() -> int:
             services.down(home=home)
             shutil.rmtree(home.parent, ignore_errors=True)
     times = [r["gone_s"] for r in runs if r["gone_s"] is not None]
-    summary = {"runs": len(runs), "cancelled": sum(r["error_code"] == "USER_CANCELED" for r in runs),
-               "still_active": len(runs) - len(times)}
+    summary = {
+        "runs": len(runs),
+        "cancelled": sum(r["error_code"] == "USER_CANCELED" for r in runs),
+        "still_active": len(runs) - len(times),
+    }
     if times:
         summary |= {"median_s": statistics.median(times), "p95_s": pct(times, 95), "max_s": max(times)}
-    print(f"\nTrino Ctrl-C: signal -> query no longer active on the server ({len(runs)} runs"
-          + (f"; services started in {startup:.0f} s" if startup else "") + ")")
+    print(
+        f"\nTrino Ctrl-C: signal -> query no longer active on the server ({len(runs)} runs"
+        + (f"; services started in {startup:.0f} s" if startup else "")
+        + ")"
+    )
     print(f"{'':<10} {'seconds':>8}  goal < {GOAL_S:.0f} s")
     for k in ("median_s", "p95_s", "max_s"):
         if k in summary:

@@ -15,6 +15,7 @@ a namespace, search, and preview of the first 100 rows of the big and of a small
 The first search after start builds the index from scratch ("index build, cold").
 Goals: list/search p50 < 150 ms, preview p50 < 100 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,28 @@ import pyarrow as pa
 from common import pct  # bench/ is on sys.path when a benchmark runs
 
 TOKEN = "bench-token-7f3a9c"
-WORDS = ["sales", "orders", "flights", "weather", "users", "events", "clicks", "sessions", "revenue", "churn",
-         "inventory", "shipments", "payments", "fraud", "ratings", "reviews", "sensors", "logs", "trips", "prices"]
+WORDS = [
+    "sales",
+    "orders",
+    "flights",
+    "weather",
+    "users",
+    "events",
+    "clicks",
+    "sessions",
+    "revenue",
+    "churn",
+    "inventory",
+    "shipments",
+    "payments",
+    "fraud",
+    "ratings",
+    "reviews",
+    "sensors",
+    "logs",
+    "trips",
+    "prices",
+]
 OWNERS = ["ana", "bo", "chen", "dara", "eli", "fay", "gus", "hana"]
 TAGS = ["raw", "silver", "gold", "pii", "daily", "hourly", "finance", "ml", "marketing", "ops"]
 
@@ -70,15 +91,24 @@ def build_catalog(home: Path, n_datasets: int, n_namespaces: int, rows: int) -> 
         meta = dict(raw[loc])
         word = WORDS[i % len(WORDS)]
         meta["table-uuid"] = str(uuid.uuid4())
-        meta["properties"] = {**meta["properties"],
-                              "lakelab.description": f"{word} data for region {i % 37}, dataset {i}",
-                              "lakelab.owner": rng.choice(OWNERS),
-                              "lakelab.tags": ",".join(rng.sample(TAGS, 2))}
+        meta["properties"] = {
+            **meta["properties"],
+            "lakelab.description": f"{word} data for region {i % 37}, dataset {i}",
+            "lakelab.owner": rng.choice(OWNERS),
+            "lakelab.tags": ",".join(rng.sample(TAGS, 2)),
+        }
         path = Path(loc.removeprefix("file://")).parent / f"{i:06d}-{meta['table-uuid']}.metadata.json"
         path.write_text(json.dumps(meta))
-        rows_out.append({"catalog_name": lh.catalog.name, "table_namespace": f"ns{i % n_namespaces:03d}",
-                         "table_name": f"{word}_{i:06d}", "metadata_location": path.as_uri(),
-                         "previous_metadata_location": None, "iceberg_type": "TABLE"})
+        rows_out.append(
+            {
+                "catalog_name": lh.catalog.name,
+                "table_namespace": f"ns{i % n_namespaces:03d}",
+                "table_name": f"{word}_{i:06d}",
+                "metadata_location": path.as_uri(),
+                "previous_metadata_location": None,
+                "iceberg_type": "TABLE",
+            }
+        )
     # the row SqlCatalog.register_table inserts, written in one transaction instead of 10,000
     from pyiceberg.catalog.sql import IcebergTables
     from sqlalchemy import insert
@@ -91,8 +121,14 @@ def build_catalog(home: Path, n_datasets: int, n_namespaces: int, rows: int) -> 
 
     t0 = time.perf_counter()
     n = rows
-    big = pa.table({"id": np.arange(n, dtype=np.int64), "x": np.random.default_rng(1).random(n),
-                    "k": pa.array(np.arange(n) % 1000, pa.int32()), "s": pa.array(np.arange(n) % 7, pa.int64())})
+    big = pa.table(
+        {
+            "id": np.arange(n, dtype=np.int64),
+            "x": np.random.default_rng(1).random(n),
+            "k": pa.array(np.arange(n) % 1000, pa.int32()),
+            "s": pa.array(np.arange(n) % 7, pa.int64()),
+        }
+    )
     lh.publish(big, "bench.big", description=f"{n:,} rows for preview timing")
     del big
     t_big = time.perf_counter() - t0
@@ -112,11 +148,24 @@ def start_server(home: Path, extra_args: list[str] = ()) -> tuple[subprocess.Pop
     port = free_port()
     log = open(home / "server.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}", "--ServerApp.log_level=WARN",
-         *extra_args] + (["--allow-root"] if os.geteuid() == 0 else []),
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={home}",
+            "--ServerApp.log_level=WARN",
+            *extra_args,
+        ]
+        + (["--allow-root"] if os.geteuid() == 0 else []),
         env={**os.environ, "LAKELAB_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime")},
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     api = f"http://127.0.0.1:{port}/lakelab/api/v1"
     for _ in range(240):
         if server.poll() is not None:
@@ -156,13 +205,16 @@ def main() -> int:
         cold_ms, _ = get(f"{api}/search?q=warmup")  # builds the index from all metadata files
         rng = random.Random(11)
         ops = {
-            "list namespace page (100)": lambda: f"{api}/namespaces/ns{rng.randrange(args.namespaces):03d}/datasets"
-                                                 f"?page_size=100",
+            "list namespace page (100)": lambda: (
+                f"{api}/namespaces/ns{rng.randrange(args.namespaces):03d}/datasets?page_size=100"
+            ),
             "list namespaces": lambda: f"{api}/namespaces",
-            "search text": lambda: f"{api}/search?" + urllib.parse.urlencode(
-                {"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"}),
-            "search tag + owner": lambda: f"{api}/search?" + urllib.parse.urlencode(
-                {"tag": rng.choice(TAGS), "owner": rng.choice(OWNERS)}),
+            "search text": lambda: (
+                f"{api}/search?" + urllib.parse.urlencode({"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"})
+            ),
+            "search tag + owner": lambda: (
+                f"{api}/search?" + urllib.parse.urlencode({"tag": rng.choice(TAGS), "owner": rng.choice(OWNERS)})
+            ),
             "search column name": lambda: f"{api}/search?q={rng.choice(WORDS)}_3",
             f"preview 100 rows of {args.rows:,}-row table": lambda: f"{api}/datasets/bench.big/preview?limit=100",
             "preview 100 rows of 10-row table": lambda: f"{api}/datasets/templates.t00/preview?limit=100",
@@ -181,9 +233,11 @@ def main() -> int:
             shutil.rmtree(home, ignore_errors=True)
 
     goals = {"list": 150, "search": 150, "preview": 100}
-    print(f"\nlakelab REST API, {args.datasets:,} datasets in {args.namespaces} namespaces "
-          f"(setup: templates {build['templates_s']:.1f} s, register {build['register_s']:.1f} s, "
-          f"big table {build['big_table_s']:.1f} s; index build, cold: {cold_ms:,.0f} ms)")
+    print(
+        f"\nlakelab REST API, {args.datasets:,} datasets in {args.namespaces} namespaces "
+        f"(setup: templates {build['templates_s']:.1f} s, register {build['register_s']:.1f} s, "
+        f"big table {build['big_table_s']:.1f} s; index build, cold: {cold_ms:,.0f} ms)"
+    )
     print(f"{'operation':<42} {'p50 ms':>8} {'p95 ms':>8}  goal")
     for name, r in results.items():
         goal = next((g for k, g in goals.items() if name.startswith(k)), None)
@@ -192,9 +246,20 @@ def main() -> int:
     print(f"(search 'sales' matched {len(found['datasets'])} datasets, capped at 1,000)")
     out = Path(__file__).parent / "results" / "bench_server.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"datasets": args.datasets, "namespaces": args.namespaces, "rows": args.rows,
-                               "setup_s": build, "index_build_cold_ms": cold_ms, "results": results,
-                               "goals_p50_ms": goals}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "datasets": args.datasets,
+                "namespaces": args.namespaces,
+                "rows": args.rows,
+                "setup_s": build,
+                "index_build_cold_ms": cold_ms,
+                "results": results,
+                "goals_p50_ms": goals,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out}")
     return 0
 

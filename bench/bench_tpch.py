@@ -11,6 +11,7 @@ bench/results/tpch.json. Each timing is the best of --runs.
     python bench/bench_tpch.py --sf 1          # the goal: embedded total within 1.3x of direct
     python bench/bench_tpch.py --sf 0.1 --runs 1   # quick
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,9 @@ import duckdb
 import pyarrow.parquet as pq
 
 import lakelab
+from common import best  # bench/ is on sys.path when a benchmark runs
 from lakelab.catalog.access import WRITE_PROPERTIES
 from lakelab.config import Config, WorkspaceConfig, default_catalog
-
-from common import best  # bench/ is on sys.path when a benchmark runs
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "tests" / "sql" / "tpch"
@@ -43,12 +43,14 @@ def prepare(sf: float, cache: Path) -> lakelab.Lakehouse:
     if not (raw / "lineitem.parquet").exists():
         raw.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
-        subprocess.run([shutil.which("tpchgen-cli") or "tpchgen-cli", "parquet", "-s", str(sf),
-                        f"--output-dir={raw}"], check=True)
+        subprocess.run(
+            [shutil.which("tpchgen-cli") or "tpchgen-cli", "parquet", "-s", str(sf), f"--output-dir={raw}"], check=True
+        )
         print(f"generated TPC-H sf={sf:g} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     home = data / "lakehouse"
-    lh = lakelab.Lakehouse(Config(home=home, catalog=default_catalog(home), trino=None,
-                                  workspaces=WorkspaceConfig(), engine="duckdb"))
+    lh = lakelab.Lakehouse(
+        Config(home=home, catalog=default_catalog(home), trino=None, workspaces=WorkspaceConfig(), engine="duckdb")
+    )
     if not lh.catalog.table_exists("tpch.lineitem"):
         t = time.perf_counter()
         lh.catalog.create_namespace_if_not_exists("tpch")
@@ -109,18 +111,33 @@ def main() -> int:
     print("embedded = best of runs (translation cached after the first); first = the cold first run")
     print(f"{'query':6} {'embedded':>10} {'first':>10} {'direct':>10} {'to_arrow':>10} {'emb/direct':>11}")
     for r in rows:
-        print(f"{r['query']:6} {r['embedded_s']:10.3f} {r['embedded_first_s']:10.3f} {r['direct_s']:10.3f} "
-              f"{r['to_arrow_s']:10.3f} {r['embedded_s'] / r['direct_s']:11.2f}")
+        print(
+            f"{r['query']:6} {r['embedded_s']:10.3f} {r['embedded_first_s']:10.3f} {r['direct_s']:10.3f} "
+            f"{r['to_arrow_s']:10.3f} {r['embedded_s'] / r['direct_s']:11.2f}"
+        )
     ratio = totals["embedded_s"] / totals["direct_s"]
-    print(f"{'total':6} {totals['embedded_s']:10.3f} {totals['embedded_first_s']:10.3f} {totals['direct_s']:10.3f} "
-          f"{totals['to_arrow_s']:10.3f} {ratio:11.2f}")
+    print(
+        f"{'total':6} {totals['embedded_s']:10.3f} {totals['embedded_first_s']:10.3f} {totals['direct_s']:10.3f} "
+        f"{totals['to_arrow_s']:10.3f} {ratio:11.2f}"
+    )
     print(f"goal: embedded total within 1.3x of direct -> {'met' if ratio <= 1.3 else 'NOT met'} ({ratio:.2f}x)")
     out = ROOT / "bench" / "results" / "tpch.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "tpch", "sf": args.sf, "runs": args.runs, "queries": rows,
-                               "totals": totals, "embedded_over_direct": ratio,
-                               "embedded_first_over_direct": totals["embedded_first_s"] / totals["direct_s"],
-                               "duckdb": duckdb.__version__}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "tpch",
+                "sf": args.sf,
+                "runs": args.runs,
+                "queries": rows,
+                "totals": totals,
+                "embedded_over_direct": ratio,
+                "embedded_first_over_direct": totals["embedded_first_s"] / totals["direct_s"],
+                "duckdb": duckdb.__version__,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out.relative_to(ROOT)}")
     lh.close()
     return 0

@@ -16,6 +16,7 @@ Prints tables and writes bench/results/trino.json.
     python bench/bench_trino.py --sf 1                   # full
     python bench/bench_trino.py --quick                  # SF 0.01, 30 iterations
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,19 @@ from lakelab.config import load_config
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "tests" / "sql" / "tpch"
 TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]
-MILLION = ("SELECT a.x * 1000 + b.y AS n, (a.x * 1000 + b.y) * 0.5E0 AS half, 'row-' || CAST(b.y AS varchar) AS label "
-           "FROM UNNEST(sequence(1, 1000)) a(x) CROSS JOIN UNNEST(sequence(1, 1000)) b(y)")
+MILLION = (
+    "SELECT a.x * 1000 + b.y AS n, (a.x * 1000 + b.y) * 0.5E0 AS half, 'row-' || CAST(b.y AS varchar) AS label "
+    "FROM UNNEST(sequence(1, 1000)) a(x) CROSS JOIN UNNEST(sequence(1, 1000)) b(y)"
+)
 
 
 def raw_data(sf: float, cache: Path) -> Path:
     raw = cache / f"tpch-sf{sf:g}" / "parquet"
     if not (raw / "lineitem.parquet").exists():
         raw.mkdir(parents=True, exist_ok=True)
-        subprocess.run([shutil.which("tpchgen-cli") or "tpchgen-cli", "parquet", "-s", str(sf),
-                        f"--output-dir={raw}"], check=True)
+        subprocess.run(
+            [shutil.which("tpchgen-cli") or "tpchgen-cli", "parquet", "-s", str(sf), f"--output-dir={raw}"], check=True
+        )
     return raw
 
 
@@ -76,8 +80,13 @@ def bench_tpch(lh: lakelab.Lakehouse, raw: Path, runs: int) -> dict:
         t_trino, r1 = best(lambda: lh.engine("trino").execute(sql), runs)
         t_emb, r2 = best(lambda: lh.engine("duckdb").execute(sql), runs)
         t_duck, _ = best(lambda: con.execute(duck_sql).to_arrow_table(), runs)
-        rows[q.stem] = {"trino_s": t_trino, "embedded_s": t_emb, "duckdb_raw_s": t_duck,
-                        "rows": r1.num_rows, "same_row_count": r1.num_rows == r2.num_rows}
+        rows[q.stem] = {
+            "trino_s": t_trino,
+            "embedded_s": t_emb,
+            "duckdb_raw_s": t_duck,
+            "rows": r1.num_rows,
+            "same_row_count": r1.num_rows == r2.num_rows,
+        }
         print(f"{q.stem}  trino {t_trino:7.3f}  embedded {t_emb:7.3f}  duckdb-raw {t_duck:7.3f}", file=sys.stderr)
     total = {k: sum(r[k] for r in rows.values()) for k in ("trino_s", "embedded_s", "duckdb_raw_s")}
     return {"queries": rows, "total": total}
@@ -97,8 +106,11 @@ def bench_overhead(lh: lakelab.Lakehouse, iters: int) -> dict:
     from lakelab.notebook.magics.sql import SqlMagics
 
     magic = SqlMagics(shell=None, lakehouse=lh)
-    paths = {"bare": bare, "engine": lambda: lh.sql("SELECT 1", engine="trino"),
-             "magic": lambda: magic.trino("--engine trino", "SELECT 1")}
+    paths = {
+        "bare": bare,
+        "engine": lambda: lh.sql("SELECT 1", engine="trino"),
+        "magic": lambda: magic.trino("--engine trino", "SELECT 1"),
+    }
     times: dict[str, list[float]] = {k: [] for k in paths}
     for _ in range(5):  # warm up every path (JIT on the server, HTTP keep-alive)
         for fn in paths.values():
@@ -107,12 +119,16 @@ def bench_overhead(lh: lakelab.Lakehouse, iters: int) -> dict:
         for name, fn in paths.items():
             times[name].append(timed(fn)[0])
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"iters": iters, "median_s": med,
-            "overhead_ms": {k: (med[k] - med["bare"]) * 1000 for k in ("engine", "magic")}}
+    return {
+        "iters": iters,
+        "median_s": med,
+        "overhead_ms": {k: (med[k] - med["bare"]) * 1000 for k in ("engine", "magic")},
+    }
 
 
 def bench_fetch(lh: lakelab.Lakehouse, runs: int = 2) -> dict:
     import pandas as pd
+
     import trino
 
     cfg = lh.config.trino
@@ -133,8 +149,11 @@ def bench_fetch(lh: lakelab.Lakehouse, runs: int = 2) -> dict:
         return lh.engine("trino").execute(MILLION).to_pandas()
 
     out = {}
-    for name, fn in (("bare_fetchall", bare_rows), ("bare_fetchall_to_dataframe", bare_df),
-                     ("lakelab_to_dataframe", lakelab_df)):
+    for name, fn in (
+        ("bare_fetchall", bare_rows),
+        ("bare_fetchall_to_dataframe", bare_df),
+        ("lakelab_to_dataframe", lakelab_df),
+    ):
         secs = min(timed(fn)[0] for _ in range(runs))
         out[name] = {"seconds": secs, "rows_per_s": 1_000_000 / secs}
         print(f"fetch 1M  {name:28s} {secs:6.2f} s", file=sys.stderr)
@@ -171,9 +190,13 @@ def main() -> int:
                 arrow = pq.read_table(raw / f"{name}.parquet")
                 lh.catalog.create_table(f"tpch.{name}", arrow.schema, properties=WRITE_PROPERTIES).append(arrow)
         result = {
-            "sf": args.sf, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "trino_startup_s": state.get("trino", {}).get("startup_s"), "services_up_s": up_s,
-            "runs": args.runs, "tpch": bench_tpch(lh, raw, args.runs), "overhead_select1": bench_overhead(lh, args.iters),
+            "sf": args.sf,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "trino_startup_s": state.get("trino", {}).get("startup_s"),
+            "services_up_s": up_s,
+            "runs": args.runs,
+            "tpch": bench_tpch(lh, raw, args.runs),
+            "overhead_select1": bench_overhead(lh, args.iters),
             "fetch_1m": bench_fetch(lh),
         }
     finally:
@@ -181,14 +204,18 @@ def main() -> int:
         if not args.keep:
             services.down(home=home)
 
-    print(f"\nTPC-H sf={args.sf:g}, best of {args.runs} (seconds)\n{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}")
+    print(
+        f"\nTPC-H sf={args.sf:g}, best of {args.runs} (seconds)\n{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}"
+    )
     for q, r in result["tpch"]["queries"].items():
         print(f"{q:6} {r['trino_s']:9.3f} {r['embedded_s']:9.3f} {r['duckdb_raw_s']:10.3f}")
     t = result["tpch"]["total"]
     print(f"{'total':6} {t['trino_s']:9.3f} {t['embedded_s']:9.3f} {t['duckdb_raw_s']:10.3f}")
     o = result["overhead_select1"]
-    print(f"\nSELECT 1 median over {o['iters']}: bare {o['median_s']['bare']*1000:.1f} ms, "
-          f"engine +{o['overhead_ms']['engine']:.2f} ms, magic +{o['overhead_ms']['magic']:.2f} ms (goal < 10 ms)")
+    print(
+        f"\nSELECT 1 median over {o['iters']}: bare {o['median_s']['bare'] * 1000:.1f} ms, "
+        f"engine +{o['overhead_ms']['engine']:.2f} ms, magic +{o['overhead_ms']['magic']:.2f} ms (goal < 10 ms)"
+    )
     for k, v in result["fetch_1m"].items():
         print(f"fetch 1M rows  {k:28s} {v['seconds']:6.2f} s  ({v['rows_per_s']:,.0f} rows/s)")
     print(f"Trino startup {result['trino_startup_s']} s")

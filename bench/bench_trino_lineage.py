@@ -8,6 +8,7 @@ Prints a table and writes bench/results/trino_lineage.json.
     python bench/bench_trino_lineage.py --writes 3      # quick
 Uses the services of $LAKELAB_HOME when they are up, else starts them in a scratch home.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     home = Path(os.environ.get("LAKELAB_HOME", ""))
     started_here = False
-    if not (str(home) and (home / "config.yaml").exists()
-            and services.status(home=home)["trino"]["reachable"]):
+    if not (str(home) and (home / "config.yaml").exists() and services.status(home=home)["trino"]["reachable"]):
         home = Path(tempfile.mkdtemp(prefix="lakelab-bench-")) / "home"
         os.environ["LAKELAB_HOME"] = str(home)
         services.up(home=home)

@@ -8,6 +8,7 @@ Memory is the RSS summed over every process of the workspace's process groups (s
 pages are counted once per process, so it overstates what the machine loses; PSS is given
 too). Prints a table and writes bench/results/bench_workspaces.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import psutil
+import pyarrow as pa
 
 SIZES = {"quick": 200_000, "full": 2_000_000}
 RESULTS = Path(__file__).parent / "results" / "bench_workspaces.json"
@@ -51,8 +52,13 @@ def enrich(batch):
 def seed(lh, rows: int) -> None:
     rng = np.random.default_rng(7)
     cities = np.array(["paris", "lima", "oslo", "pune", "kyiv", "rome"])
-    table = pa.table({"id": np.arange(rows, dtype=np.int64), "amount": rng.uniform(0, 100, rows),
-                      "city": cities[rng.integers(0, len(cities), rows)]})
+    table = pa.table(
+        {
+            "id": np.arange(rows, dtype=np.int64),
+            "amount": rng.uniform(0, 100, rows),
+            "city": cities[rng.integers(0, len(cities), rows)],
+        }
+    )
     lh.catalog.create_namespace_if_not_exists("bench")
     t = lh.catalog.create_table("bench.sales", schema=table.schema)
     for start in range(0, rows, 500_000):  # several data files, so Ray has blocks to spread
@@ -65,8 +71,9 @@ def pandas_transform(lh) -> int:
 
     df = lh.catalog.load_table("bench.sales").scan().to_arrow().to_pandas()
     out = pa.Table.from_pandas(enrich(df), preserve_index=False)
-    with lh.catalog.create_table_transaction("bench.sales_pandas", schema=out.schema,
-                                             properties=dict(WRITE_PROPERTIES)) as tx:
+    with lh.catalog.create_table_transaction(
+        "bench.sales_pandas", schema=out.schema, properties=dict(WRITE_PROPERTIES)
+    ) as tx:
         tx.append(out)
     return out.num_rows
 
@@ -88,8 +95,15 @@ def main() -> int:
 
     cfg = load_config()
     mgr = WorkspaceManager(cfg.workspaces)
-    results: dict = {"size": args.size, "rows": rows, "cpus": os.cpu_count(), "python": platform.python_version(),
-                     "load_avg_at_start": os.getloadavg()[0], "workspaces": [], "transform": {}}
+    results: dict = {
+        "size": args.size,
+        "rows": rows,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_avg_at_start": os.getloadavg()[0],
+        "workspaces": [],
+        "transform": {},
+    }
     try:
         for label, workers in (("head only", 0), ("head + 1 worker", 1)):
             name = f"bench{workers}"
@@ -98,8 +112,13 @@ def main() -> int:
             ready = time.perf_counter() - t0
             time.sleep(2)  # let the dashboard's and agents' start-up allocations settle
             rss, pss = memory(mgr.processes(name))
-            entry = {"workspace": label, "ready_s": round(ready, 2), "rss_mb": round(rss), "pss_mb": round(pss),
-                     "processes": len(mgr.processes(name))}
+            entry = {
+                "workspace": label,
+                "ready_s": round(ready, 2),
+                "rss_mb": round(rss),
+                "pss_mb": round(pss),
+                "processes": len(mgr.processes(name)),
+            }
             if workers == 0:
                 t0 = time.perf_counter()
                 mgr.stop(name)
@@ -119,10 +138,15 @@ def main() -> int:
         ray_warm_s = time.perf_counter() - t0
         assert res["rows"] == out_rows, (res["rows"], out_rows)
         results["transform"] = {
-            "rows_in": rows, "rows_out": out_rows,
-            "pandas_in_kernel_s": round(pandas_s, 2), "pandas_rows_per_s": round(rows / pandas_s),
-            "ray_first_s": round(ray_s, 2), "ray_warm_s": round(ray_warm_s, 2),
-            "ray_rows_per_s": round(rows / ray_warm_s), "ray_nodes": 2, "ray_cpus": 2,
+            "rows_in": rows,
+            "rows_out": out_rows,
+            "pandas_in_kernel_s": round(pandas_s, 2),
+            "pandas_rows_per_s": round(rows / pandas_s),
+            "ray_first_s": round(ray_s, 2),
+            "ray_warm_s": round(ray_warm_s, 2),
+            "ray_rows_per_s": round(rows / ray_warm_s),
+            "ray_nodes": 2,
+            "ray_cpus": 2,
         }
     finally:
         import ray
@@ -132,8 +156,9 @@ def main() -> int:
         for name in mgr.store.names():
             mgr.stop(name)
 
-    print(f"\nRay workspaces ({args.size}, {os.cpu_count()} cores, load avg at start "
-          f"{results['load_avg_at_start']:.1f})")
+    print(
+        f"\nRay workspaces ({args.size}, {os.cpu_count()} cores, load avg at start {results['load_avg_at_start']:.1f})"
+    )
     print(f"{'workspace':<18}{'ready s':>9}{'RSS MB':>9}{'PSS MB':>9}{'procs':>7}")
     for w in results["workspaces"]:
         print(f"{w['workspace']:<18}{w['ready_s']:>9}{w['rss_mb']:>9}{w['pss_mb']:>9}{w['processes']:>7}")

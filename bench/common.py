@@ -1,8 +1,9 @@
 """Helpers shared by the benchmarks."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def best(fn: Callable[[], object], runs: int) -> float:

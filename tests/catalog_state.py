@@ -1,4 +1,5 @@
 """What "nothing committed" means in the reliability tests: a fingerprint of the catalog."""
+
 from __future__ import annotations
 
 from typing import Any

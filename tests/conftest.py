@@ -1,13 +1,14 @@
 """Shared fixtures: real parts only. A lakehouse in a temp dir (SQLite SqlCatalog + local
 warehouse), a real PostgreSQL started from Debian's binaries, and (in their own modules)
 Trino, Ray and Chromium."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import socket
-import tempfile
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,9 +64,11 @@ def postgres_url(tmp_path_factory) -> str:
     data = Path(tempfile.mkdtemp(prefix="lakelab-pg-", dir="/var/tmp")) / "data"
     port = free_port()
     as_root = os.geteuid() == 0
-    run = (lambda cmd: subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True,
-                                      capture_output=True)) if as_root else \
-          (lambda cmd: subprocess.run(cmd, check=True, capture_output=True))
+    run = (
+        (lambda cmd: subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True, capture_output=True))
+        if as_root
+        else (lambda cmd: subprocess.run(cmd, check=True, capture_output=True))
+    )
     if as_root:
         shutil.chown(data.parent, "postgres")
         os.chmod(data.parent, 0o777)
@@ -74,7 +77,9 @@ def postgres_url(tmp_path_factory) -> str:
     proc = subprocess.Popen(
         (["runuser", "-u", "postgres", "--"] if as_root else [])
         + [str(binary / "postgres"), "-D", str(data), "-p", str(port), "-k", sock, "-h", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"postgresql+psycopg2://lakelab@127.0.0.1:{port}/postgres"
     import psycopg2
 
@@ -98,14 +103,18 @@ def pg_lh(postgres_url, lakelab_home, tmp_path) -> lakelab.Lakehouse:
     """A lakehouse whose catalog is a JDBC-style SqlCatalog on the real PostgreSQL."""
     import sqlalchemy
 
-    db = f"t{os.getpid()}_{int(time.time()*1000) % 10**9}"
+    db = f"t{os.getpid()}_{int(time.time() * 1000) % 10**9}"
     eng = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with eng.connect() as c:
         c.execute(sqlalchemy.text(f'CREATE DATABASE "{db}"'))
     eng.dispose()
     cfg = load_config()
-    cfg.catalog = {"name": "lakelab", "type": "sql", "uri": postgres_url.rsplit("/", 1)[0] + "/" + db,
-                   "warehouse": f"file://{tmp_path / 'pg_warehouse'}"}
+    cfg.catalog = {
+        "name": "lakelab",
+        "type": "sql",
+        "uri": postgres_url.rsplit("/", 1)[0] + "/" + db,
+        "warehouse": f"file://{tmp_path / 'pg_warehouse'}",
+    }
     (tmp_path / "pg_warehouse").mkdir()
     house = lakelab.Lakehouse(cfg)
     yield house

@@ -14,6 +14,7 @@ value is masked in what pytest prints. At the end of the session the text files 
 wrote are scanned (tests/artifacts/** and the basetemp: server/jupyter/Trino logs, workspace
 logs, JSON records); a hit makes the session fail. A summary line says what was scanned.
 """
+
 from __future__ import annotations
 
 import urllib.parse
@@ -193,7 +194,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_sep("-", "secret scan")
     terminalreporter.write_line(
         f"secret scan: {s['secrets']} secret(s) registered, {s['files']} file(s) scanned "
-        f"({s['bytes']:,} bytes), {hits} hit(s)")
+        f"({s['bytes']:,} bytes), {hits} hit(s)"
+    )
     for line in s["test_hits"]:
         terminalreporter.write_line(f"  FAILED {line}")
     for line in s["file_hits"]:

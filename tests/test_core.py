@@ -1,4 +1,5 @@
 """Names, config and doctor: the pieces every other part relies on."""
+
 from __future__ import annotations
 
 import subprocess
@@ -40,8 +41,17 @@ def test_embedded_default_needs_no_configuration(lakelab_home):
 
 
 def test_config_file_names_trino_and_secrets_are_never_public(lakelab_home):
-    save_config({"trino": {"host": "trino.example", "port": 443, "http_scheme": "https",
-                           "user": "ana", "password": "s3cret-pw"}})
+    save_config(
+        {
+            "trino": {
+                "host": "trino.example",
+                "port": 443,
+                "http_scheme": "https",
+                "user": "ana",
+                "password": "s3cret-pw",
+            }
+        }
+    )
     cfg = load_config()
     assert cfg.engine == "trino" and cfg.trino.password == "s3cret-pw"
     assert "s3cret-pw" not in repr(cfg.public())
@@ -64,8 +74,12 @@ def test_redact_hides_uri_passwords():
 
 
 def test_doctor_reports_in_plain_words(lakelab_home):
-    out = subprocess.run([sys.executable, "-m", "lakelab", "doctor"], capture_output=True, text=True,
-                         env={**__import__("os").environ, "LAKELAB_HOME": str(lakelab_home)})
+    out = subprocess.run(
+        [sys.executable, "-m", "lakelab", "doctor"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "LAKELAB_HOME": str(lakelab_home)},
+    )
     assert "[ok  ] config: no config file: the embedded default" in out.stdout
     assert "catalog: lakelab (sql)" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr
@@ -73,8 +87,12 @@ def test_doctor_reports_in_plain_words(lakelab_home):
 
 def test_doctor_says_what_is_wrong_with_an_unreachable_trino(lakelab_home):
     save_config({"trino": {"host": "127.0.0.1", "port": 9, "user": "ana"}})
-    out = subprocess.run([sys.executable, "-m", "lakelab", "doctor"], capture_output=True, text=True,
-                         env={**__import__("os").environ, "LAKELAB_HOME": str(lakelab_home)})
+    out = subprocess.run(
+        [sys.executable, "-m", "lakelab", "doctor"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "LAKELAB_HOME": str(lakelab_home)},
+    )
     assert out.returncode == 1
     assert "[FAIL] trino: http://127.0.0.1:9 unreachable" in out.stdout
     assert "lakelab services up" in out.stdout

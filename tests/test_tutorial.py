@@ -1,11 +1,13 @@
 """The demo seeds real datasets and the tutorial notebook runs clean, top to bottom, in a
 real kernel — the way a new user meets lakelab."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
@@ -13,8 +15,6 @@ from nbclient import NotebookClient
 import lakelab
 from lakelab.cli.lab import tutorial_source
 from lakelab.config import load_config
-
-from pathlib import Path
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -44,8 +44,12 @@ def test_demo_seeds_real_datasets_with_metadata_and_lineage(lakelab_home):
 
 def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     env_home = str(lakelab_home)
-    subprocess.run([sys.executable, "-m", "lakelab", "demo"], check=True, capture_output=True,
-                   env={**os.environ, "LAKELAB_HOME": env_home})
+    subprocess.run(
+        [sys.executable, "-m", "lakelab", "demo"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "LAKELAB_HOME": env_home},
+    )
     nb = nbformat.read(tutorial_source(), as_version=4)
     workdir = tmp_path / "nb"
     workdir.mkdir()
@@ -55,10 +59,12 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     nbformat.write(nb, ARTIFACTS / "tutorial.executed.ipynb")
     texts = [_outputs_text(c) for c in nb.cells if c.cell_type == "code"]
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors, errors
     joined = "\n".join(texts)
-    assert "engine: <b>duckdb</b>" in joined              # says which engine ran
+    assert "engine: <b>duckdb</b>" in joined  # says which engine ran
     assert "dataset demo.no_such_table does not exist" in joined  # the deliberate mistake, shown plainly
     assert "Traceback" not in joined
     assert joined.count("lakelab-error") == 1, "only the deliberate mistake may show an error"

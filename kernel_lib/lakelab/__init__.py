@@ -1,10 +1,11 @@
 """lakelab: a notebook-first lakehouse toolkit (Iceberg + Trino/DuckDB + Ray) for JupyterLab."""
+
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound, Unsupported  # noqa: E402
-from lakelab.lakehouse import Lakehouse, connect  # noqa: E402
+from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound, Unsupported
+from lakelab.lakehouse import Lakehouse, connect
 
 
 def workspace(name: str):
@@ -26,5 +27,14 @@ def unload_ipython_extension(ipython) -> None:
     _unload(ipython)
 
 
-__all__ = ["connect", "Lakehouse", "workspace", "LakelabError", "InvalidInput", "NotFound",
-           "Conflict", "Unsupported", "__version__"]
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "Lakehouse",
+    "LakelabError",
+    "NotFound",
+    "Unsupported",
+    "__version__",
+    "connect",
+    "workspace",
+]

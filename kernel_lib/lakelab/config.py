@@ -27,6 +27,7 @@ Environment variables override the file: LAKELAB_TRINO_HOST, _PORT, _USER, _PASS
 _JWT, _HTTP_SCHEME, _CATALOG, _SCHEMA; LAKELAB_ENGINE (duckdb|trino);
 LAKELAB_WORKSPACE_BACKEND, LAKELAB_WORKSPACE_ADDRESS (or RAY_ADDRESS).
 """
+
 from __future__ import annotations
 
 import os
@@ -84,25 +85,28 @@ class TrinoConfig:
 
     def public(self) -> dict[str, Any]:
         return {
-            "url": self.url, "user": self.user, "catalog": self.catalog, "schema": self.schema,
+            "url": self.url,
+            "user": self.user,
+            "catalog": self.catalog,
+            "schema": self.schema,
             "auth": "jwt" if self.jwt else "password" if self.password else "none",
         }
 
 
 @dataclass
 class WorkspaceConfig:
-    backend: str = "local"             # local | attach
-    address: str | None = None         # attach: the cluster's address
-    dashboard_url: str | None = None   # attach: its dashboard, if any
-    max_workers: int = 4               # worker nodes per workspace
+    backend: str = "local"  # local | attach
+    address: str | None = None  # attach: the cluster's address
+    dashboard_url: str | None = None  # attach: its dashboard, if any
+    max_workers: int = 4  # worker nodes per workspace
     max_cpus_per_node: int = 2
     max_workspaces_per_user: int = 4
-    idle_timeout_s: float = 3600.0     # no driver, job or task for this long: stopped
+    idle_timeout_s: float = 3600.0  # no driver, job or task for this long: stopped
     cull_interval_s: float = 60.0
-    stop_on_shutdown: bool = True      # the Jupyter server stops its local workspaces when it stops
+    stop_on_shutdown: bool = True  # the Jupyter server stops its local workspaces when it stops
     start_timeout_s: float = 180.0
     start_attempts: int = 2
-    stop_timeout_s: float = 15.0       # SIGTERM, then SIGKILL after this
+    stop_timeout_s: float = 15.0  # SIGTERM, then SIGKILL after this
     drain_timeout_s: float = 3.0
     object_store_mb: int = 256
 
@@ -123,7 +127,7 @@ class Config:
     @property
     def warehouse(self) -> Path:
         wh = str(self.catalog.get("warehouse", ""))
-        return Path(wh[len("file://"):]) if wh.startswith("file://") else self.home / "warehouse"
+        return Path(wh[len("file://") :]) if wh.startswith("file://") else self.home / "warehouse"
 
     def public(self) -> dict[str, Any]:
         """What may be shown anywhere: no secrets."""
@@ -168,8 +172,10 @@ def load_config(path: str | Path | None = None) -> Config:
         source = path
     unknown = set(raw) - {"catalog", "trino", "workspaces", "engine"}
     if unknown:
-        raise InvalidInput(f"config file {path}: unknown section(s) {sorted(unknown)}",
-                           hint="allowed: catalog, trino, workspaces, engine")
+        raise InvalidInput(
+            f"config file {path}: unknown section(s) {sorted(unknown)}",
+            hint="allowed: catalog, trino, workspaces, engine",
+        )
 
     catalog = dict(raw.get("catalog") or default_catalog(home))
     catalog.setdefault("name", "lakelab")
@@ -206,8 +212,10 @@ def load_config(path: str | Path | None = None) -> Config:
     if engine not in ("duckdb", "trino"):
         raise InvalidInput(f"engine must be duckdb or trino, got {engine!r}")
     if engine == "trino" and not trino:
-        raise InvalidInput("engine is trino but no trino host is configured",
-                           hint="add a trino section to the config or run `lakelab services up`")
+        raise InvalidInput(
+            "engine is trino but no trino host is configured",
+            hint="add a trino section to the config or run `lakelab services up`",
+        )
     return Config(home=home, catalog=catalog, trino=trino, workspaces=workspaces, engine=engine, source=source)
 
 

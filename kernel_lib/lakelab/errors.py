@@ -1,5 +1,6 @@
 """Domain errors. Every user-facing failure is one of these; the server maps them to 4xx
 in one place (lakelab_server.handlers.base), the magics print them without a traceback."""
+
 from __future__ import annotations
 
 

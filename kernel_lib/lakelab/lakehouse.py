@@ -2,12 +2,14 @@
 
 It only wires the configured parts together; each primitive lives in its own module
 (ingest.py, transform.py, publish.py, datasets.py, engines/)."""
+
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pyiceberg.catalog import Catalog
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 class Lakehouse:
     def __init__(self, config: Config | None = None):
         self.config = config or load_config()
-        self._engines: dict[str, "Engine"] = {}
+        self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -44,11 +46,11 @@ class Lakehouse:
             names.add(self.config.trino.catalog.lower())
         return frozenset(names)
 
-    def table_name(self, name: "str | TableName") -> TableName:
+    def table_name(self, name: str | TableName) -> TableName:
         return table_name(name, catalog=self.catalog_names)
 
     # -- engines -----------------------------------------------------------------------
-    def engine(self, name: str | None = None) -> "Engine":
+    def engine(self, name: str | None = None) -> Engine:
         name = name or self.config.engine
         with self._lock:
             if name not in self._engines:
@@ -58,9 +60,11 @@ class Lakehouse:
                     self._engines[name] = DuckDBEngine(self)
                 elif name == "trino":
                     if not self.config.trino:
-                        raise InvalidInput("no Trino is configured",
-                                           hint="run `lakelab services up` or add a trino section to the config; "
-                                                "--engine duckdb runs locally")
+                        raise InvalidInput(
+                            "no Trino is configured",
+                            hint="run `lakelab services up` or add a trino section to the config; "
+                            "--engine duckdb runs locally",
+                        )
                     from lakelab.engines.trino.engine import TrinoEngine
 
                     self._engines[name] = TrinoEngine(self)
@@ -68,46 +72,106 @@ class Lakehouse:
                     raise InvalidInput(f"unknown engine {name!r}", hint="use trino or duckdb")
             return self._engines[name]
 
-    def sql(self, sql: str, engine: str | None = None, params: dict[str, Any] | None = None,
-            limit: int | None = None, progress: Callable[[dict[str, Any]], None] | None = None) -> "Result":
+    def sql(
+        self,
+        sql: str,
+        engine: str | None = None,
+        params: dict[str, Any] | None = None,
+        limit: int | None = None,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Result:
         """Run Trino-dialect SQL. `{{ name }}` placeholders bind `params`; see templating.py."""
         return self.engine(engine).execute(sql, params, limit=limit, progress=progress)
 
     # -- the three primitives ----------------------------------------------------------
-    def ingest(self, source: Any, table: str, mode: str = "append", partition_by: Any = None,
-               key: Any = None, format: str | None = None, evolve: bool = False,
-               progress: bool | None = None) -> "IngestReport":
+    def ingest(
+        self,
+        source: Any,
+        table: str,
+        mode: str = "append",
+        partition_by: Any = None,
+        key: Any = None,
+        format: str | None = None,
+        evolve: bool = False,
+        progress: bool | None = None,
+    ) -> IngestReport:
         from lakelab.write.ingest import ingest
 
-        return ingest(self, source, table, mode=mode, partition_by=partition_by, key=key,
-                      format=format, evolve=evolve, progress=progress)
+        return ingest(
+            self,
+            source,
+            table,
+            mode=mode,
+            partition_by=partition_by,
+            key=key,
+            format=format,
+            evolve=evolve,
+            progress=progress,
+        )
 
-    def transform(self, out: str, sql: str | None = None, fn: Callable | None = None,
-                  inputs: Iterable[str] | None = None, workspace: str | None = None,
-                  mode: str = "create", engine: str | None = None, params: dict[str, Any] | None = None,
-                  schema: str | None = None, catalog: str | None = None):
+    def transform(
+        self,
+        out: str,
+        sql: str | None = None,
+        fn: Callable | None = None,
+        inputs: Iterable[str] | None = None,
+        workspace: str | None = None,
+        mode: str = "create",
+        engine: str | None = None,
+        params: dict[str, Any] | None = None,
+        schema: str | None = None,
+        catalog: str | None = None,
+    ):
         """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL."""
         from lakelab.write.transform import transform
 
-        return transform(self, out, sql=sql, fn=fn, inputs=inputs, workspace=workspace,
-                         mode=mode, engine=engine, params=params, schema=schema, catalog=catalog)
+        return transform(
+            self,
+            out,
+            sql=sql,
+            fn=fn,
+            inputs=inputs,
+            workspace=workspace,
+            mode=mode,
+            engine=engine,
+            params=params,
+            schema=schema,
+            catalog=catalog,
+        )
 
-    def publish(self, obj: Any, name: str, kind: str | None = None, description: str | None = None,
-                owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None):
+    def publish(
+        self,
+        obj: Any,
+        name: str,
+        kind: str | None = None,
+        description: str | None = None,
+        owner: str | None = None,
+        tags: Any = None,
+        mode: str = "overwrite",
+        inputs: Any = None,
+    ):
         """`inputs`: datasets the object was made from (recorded as lineage with their snapshots)."""
         from lakelab.write.publish import publish
 
-        return publish(self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode,
-                       inputs=inputs)
+        return publish(
+            self, obj, name, kind=kind, description=description, owner=owner, tags=tags, mode=mode, inputs=inputs
+        )
 
     # -- discovery ---------------------------------------------------------------------
-    def datasets(self, query: str | None = None, kind: str | None = None, owner: str | None = None,
-                 tag: str | None = None, namespace: str | None = None, limit: int = 100):
+    def datasets(
+        self,
+        query: str | None = None,
+        kind: str | None = None,
+        owner: str | None = None,
+        tag: str | None = None,
+        namespace: str | None = None,
+        limit: int = 100,
+    ):
         from lakelab.datasets.dataset import search
 
         return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace, limit=limit)
 
-    def dataset(self, name: str) -> "Dataset":
+    def dataset(self, name: str) -> Dataset:
         from lakelab.datasets.dataset import Dataset
 
         return Dataset(self, self.table_name(name))

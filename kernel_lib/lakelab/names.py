@@ -5,11 +5,12 @@ lower case ASCII letters, digits and underscores, not starting with a digit. Upp
 input is folded (as Trino folds it); anything else is rejected with a message that says
 what was wrong, so a name never needs quoting tricks and never carries SQL.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from lakelab.errors import InvalidInput
 
@@ -63,8 +64,7 @@ class TableName:
         return self.dotted
 
 
-def table_name(text: "str | TableName | tuple[str, ...]", *,
-               catalog: "str | Iterable[str] | None" = None) -> TableName:
+def table_name(text: str | TableName | tuple[str, ...], *, catalog: str | Iterable[str] | None = None) -> TableName:
     """Parse `ns.table` (or `catalog.ns.table` when `catalog` names the configured catalog,
     or one of several names of it).
 
@@ -81,9 +81,10 @@ def table_name(text: "str | TableName | tuple[str, ...]", *,
             f"table name {str(text)[:80]!r} has no namespace", hint="write it as namespace.table, e.g. demo.flights"
         )
     if any(not isinstance(p, str) or not p.strip() for p in parts):
-        raise InvalidInput(f"table name {str(text)[:80]!r} has an empty part",
-                           hint="write it as namespace.table with letters a-z, digits and underscores; "
-                                "paths and '..' are not names")
+        raise InvalidInput(
+            f"table name {str(text)[:80]!r} has an empty part",
+            hint="write it as namespace.table with letters a-z, digits and underscores; paths and '..' are not names",
+        )
     parts = [ident(p, "name part") for p in parts]
     cat = None
     catalogs = {catalog.lower()} if isinstance(catalog, str) else {c.lower() for c in catalog or ()}
@@ -92,15 +93,17 @@ def table_name(text: "str | TableName | tuple[str, ...]", *,
     return TableName(tuple(parts[:-1]), parts[-1], cat)
 
 
-def namespace_name(text: "str | tuple[str, ...]") -> tuple[str, ...]:
+def namespace_name(text: str | tuple[str, ...]) -> tuple[str, ...]:
     parts = list(text) if isinstance(text, tuple) else str(text).split(".")
     if len(parts) > 1 and any(not isinstance(p, str) or not p.strip() for p in parts):
-        raise InvalidInput(f"namespace {str(text)[:80]!r} has an empty part",
-                           hint="write nested namespaces as a.b with letters a-z, digits and underscores")
+        raise InvalidInput(
+            f"namespace {str(text)[:80]!r} has an empty part",
+            hint="write nested namespaces as a.b with letters a-z, digits and underscores",
+        )
     return tuple(ident(p, "namespace") for p in parts)
 
 
-def column_list(text: "str | list[str] | tuple[str, ...] | None") -> list[str] | None:
+def column_list(text: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
     """'a,b' or ['a','b'] -> validated column names (None passes through)."""
     if text is None:
         return None
@@ -119,8 +122,9 @@ def column_name(name: str) -> str:
         return ident(name, "column")
     except InvalidInput:
         if isinstance(name, str) and not name.strip():
-            raise InvalidInput("a column has an empty name",
-                               hint="give every column a name (in a CSV file: the header line)") from None
+            raise InvalidInput(
+                "a column has an empty name", hint="give every column a name (in a CSV file: the header line)"
+            ) from None
         if not isinstance(name, str) or len(name.strip()) > MAX_IDENT:
             raise  # wrong type or too long: ident's own message says so
         suggestion = re.sub(r"[^a-z0-9_]+", "_", str(name).strip().lower()).strip("_") or "col"

@@ -1,4 +1,5 @@
 """lakelab's Jupyter Server extension: the REST API under /lakelab/api/v1/ and the workspace manager."""
+
 from __future__ import annotations
 
 __version__ = "0.1.0"

@@ -1,5 +1,6 @@
 """Building the extension at server start: settings, the Lakehouse, the thread pool and the
 route table. Handlers live in handlers/ (one module per resource)."""
+
 from __future__ import annotations
 
 import importlib
@@ -17,8 +18,12 @@ class LakelabSettings(Configurable):
     """Server-side settings of the lakelab extension (c.LakelabSettings.<trait> in
     jupyter_server_config.py, or --LakelabSettings.<trait>=... on the command line)."""
 
-    config_file = Unicode(None, allow_none=True, config=True,
-                          help="lakelab config file to use; default: $LAKELAB_CONFIG, then $LAKELAB_HOME/config.yaml")
+    config_file = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="lakelab config file to use; default: $LAKELAB_CONFIG, then $LAKELAB_HOME/config.yaml",
+    )
     preview_default_rows = Int(100, config=True, help="rows a preview returns when the request gives no limit")
     preview_max_rows = Int(1000, config=True, help="largest preview limit a request may ask for")
     page_size_max = Int(1000, config=True, help="largest page_size / limit for listings and search")
@@ -65,8 +70,7 @@ def setup(server_app) -> None:
     web_app = server_app.web_app
     settings = LakelabSettings(parent=server_app)
     web_app.settings["lakelab_settings"] = settings
-    web_app.settings["lakelab_executor"] = ThreadPoolExecutor(settings.executor_threads,
-                                                              thread_name_prefix="lakelab")
+    web_app.settings["lakelab_executor"] = ThreadPoolExecutor(settings.executor_threads, thread_name_prefix="lakelab")
     try:
         lh = lakelab.Lakehouse(load_config(settings.config_file))
         lh.catalog  # noqa: B018 - open it now: a broken config shows in the server log at start

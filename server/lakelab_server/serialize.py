@@ -3,6 +3,7 @@
 Iceberg snapshot ids are 64-bit and JavaScript numbers are exact only to 2**53, so ids
 travel as strings; preview values become JSON types (dates as ISO text, bytes as base64,
 NaN as null)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,5 +1,6 @@
 """Models as versioned datasets: a real scikit-learn model published, listed, queried with
 SQL and loaded back (checksum verified), and every bad input refused with nothing left behind."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,13 @@ from lakelab.datasets.artifacts import IntegrityError
 from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.write.publish import publish  # takes inputs= (Lakehouse.publish forwards it once lakehouse.py does)
 
-PENGUINS = pa.table({"bill_mm": [39.1, 39.5, 46.5, 50.0, 45.2, 49.9],
-                     "flipper_mm": [181, 186, 217, 230, 215, 220],
-                     "gentoo": [0, 0, 1, 1, 1, 1]})
+PENGUINS = pa.table(
+    {
+        "bill_mm": [39.1, 39.5, 46.5, 50.0, 45.2, 49.9],
+        "flipper_mm": [181, 186, 217, 230, 215, 220],
+        "gentoo": [0, 0, 1, 1, 1, 1],
+    }
+)
 
 
 def train(table: pa.Table) -> LogisticRegression:
@@ -40,8 +45,9 @@ def test_a_scikit_learn_model_is_published_and_loaded_across_two_versions(lh):
     lh.publish(PENGUINS, "demo.penguins")
     first = train(PENGUINS)
     publish(lh, first, "ml.churn", kind="model", inputs=["demo.penguins"], description="gentoo or not", tags="ml")
-    lh.publish(pa.table({"bill_mm": [38.0, 52.0], "flipper_mm": [180, 231], "gentoo": [0, 1]}), "demo.penguins",
-               mode="append")
+    lh.publish(
+        pa.table({"bill_mm": [38.0, 52.0], "flipper_mm": [180, 231], "gentoo": [0, 1]}), "demo.penguins", mode="append"
+    )
     second = LogisticRegression(C=0.01, max_iter=1000).fit([[38.0, 180], [52.0, 231]], [0, 1])
     ds = publish(lh, second, "ml.churn", kind="model", inputs=["demo.penguins"])
 
@@ -76,7 +82,14 @@ def test_the_versions_table_is_an_ordinary_iceberg_table_queryable_with_sql(lh):
     rows = rows.read_all() if hasattr(rows, "read_all") else rows
     assert rows["version"].to_pylist() == [1, 2] and all(b > 0 for b in rows["bytes"].to_pylist())
     assert {f.name for f in lh.dataset("ml.churn").table.schema().fields} == {
-        "version", "uri", "sha256", "bytes", "created_at", "created_by", "metadata"}
+        "version",
+        "uri",
+        "sha256",
+        "bytes",
+        "created_at",
+        "created_by",
+        "metadata",
+    }
     assert lh.dataset("ml.churn").properties["lakelab.kind"] == "model"
 
 
@@ -86,7 +99,8 @@ def test_discovery_shows_kind_owner_tags_and_version_count_and_filters_by_kind(l
         publish(lh, train(PENGUINS), "ml.churn", kind="model", owner="ana", tags="ml,gentoo")
     models = lh.datasets(kind="model")
     assert [(d["name"], d["kind"], d["owner"], d["tags"], d["row_count"]) for d in models] == [
-        ("ml.churn", "model", "ana", ["ml", "gentoo"], 3)]  # a versions table has one row per version
+        ("ml.churn", "model", "ana", ["ml", "gentoo"], 3)
+    ]  # a versions table has one row per version
     assert [d["name"] for d in lh.datasets(kind="table")] == ["demo.penguins"]
     assert "versions" in models._repr_html_() and "3" in models._repr_html_()
     card = lh.dataset("ml.churn")._repr_html_()
@@ -180,10 +194,18 @@ def test_a_version_pointing_outside_the_warehouse_is_never_loaded(lh, tmp_path):
     evil = tmp_path / "evil.joblib"
     joblib.dump({"boom": 1}, evil)
     data = evil.read_bytes()
-    row = pa.table({"version": [2], "uri": [evil.as_uri()], "sha256": [hashlib.sha256(data).hexdigest()],
-                    "bytes": [len(data)], "created_at": ds.table.scan().to_arrow()["created_at"].slice(0, 1),
-                    "created_by": ["mallory"], "metadata": [json.dumps({"format": "joblib"})]},
-                   schema=ds.table.scan().to_arrow().schema)
+    row = pa.table(
+        {
+            "version": [2],
+            "uri": [evil.as_uri()],
+            "sha256": [hashlib.sha256(data).hexdigest()],
+            "bytes": [len(data)],
+            "created_at": ds.table.scan().to_arrow()["created_at"].slice(0, 1),
+            "created_by": ["mallory"],
+            "metadata": [json.dumps({"format": "joblib"})],
+        },
+        schema=ds.table.scan().to_arrow().schema,
+    )
     ds.table.append(row)  # a row written by another tool, bypassing lakelab
     with pytest.raises(IntegrityError, match="version 2 of ml.churn points outside"):
         ds.refresh().load(version=2)

@@ -1,9 +1,9 @@
 """Reports as versioned datasets: a notebook rendered with nbconvert, a matplotlib figure, a
 DataFrame and an HTML file; and lineage across kinds, table -> model -> report."""
+
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import nbformat
@@ -18,10 +18,14 @@ from lakelab.write.publish import publish
 
 def notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Churn review\nGentoo penguins churn least."),
-                nbformat.v4.new_code_cell("1 + 1", execution_count=1,
-                                          outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"},
-                                                                          execution_count=1)])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Churn review\nGentoo penguins churn least."),
+        nbformat.v4.new_code_cell(
+            "1 + 1",
+            execution_count=1,
+            outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)],
+        ),
+    ]
     nbformat.write(nb, str(path))
     return path
 
@@ -65,10 +69,13 @@ def test_a_matplotlib_figure_a_dataframe_and_an_html_file_become_self_contained_
     assert "Hand made" in publish(lh, page, "reports.page", kind="report").load()
 
 
-@pytest.mark.parametrize("obj, error, message", [
-    (object(), InvalidInput, "cannot make a report from a object"),
-    ("notes.txt", InvalidInput, "cannot make a report from"),
-])
+@pytest.mark.parametrize(
+    "obj, error, message",
+    [
+        (object(), InvalidInput, "cannot make a report from a object"),
+        ("notes.txt", InvalidInput, "cannot make a report from"),
+    ],
+)
 def test_things_that_cannot_be_reports_are_refused_and_nothing_is_written(lh, tmp_path, obj, error, message):
     if isinstance(obj, str):
         (tmp_path / obj).write_text("plain")

@@ -3,19 +3,19 @@
 Playwright never downloads a browser here: it drives /usr/bin/chromium (FIELD-NOTES), with
 the flags that keep Chromium off the network.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
-
-import socket
 
 import pyarrow as pa
 import pytest
@@ -23,8 +23,14 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 TOKEN = "lakelab-browser-test"
 START_TIMEOUT_S = 120
 BULK_DATASETS = 450
@@ -55,34 +61,47 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
 
         carriers = ["AA", "B6", "DL", "UA", "WN"]
         n = 2500
-        flights = pa.table({
-            "flight": pa.array(range(1, n + 1), pa.int64()),
-            "carrier": pa.array([carriers[i % 5] for i in range(n)], pa.string()),
-            "origin": pa.array([("JFK", "LGA", "EWR")[i % 3] for i in range(n)], pa.string()),
-            "dep_delay": pa.array([float((i * 7) % 60 - 10) for i in range(n)], pa.float64()),
-        })
+        flights = pa.table(
+            {
+                "flight": pa.array(range(1, n + 1), pa.int64()),
+                "carrier": pa.array([carriers[i % 5] for i in range(n)], pa.string()),
+                "origin": pa.array([("JFK", "LGA", "EWR")[i % 3] for i in range(n)], pa.string()),
+                "dep_delay": pa.array([float((i * 7) % 60 - 10) for i in range(n)], pa.float64()),
+            }
+        )
         schema = Schema(
             NestedField(1, "flight", LongType(), doc="flight number"),
             NestedField(2, "carrier", StringType(), doc="two-letter carrier code"),
             NestedField(3, "origin", StringType(), doc="departure airport"),
             NestedField(4, "dep_delay", DoubleType(), doc="departure delay, minutes"),
         )
-        t = cat.create_table(("demo", "flights"), schema=schema, properties={
-            **WRITE_PROPERTIES,
-            **md.metadata_properties(kind="table", owner="ops", tags="aviation,nyc",
-                                     description="Departures from New York airports")})
+        t = cat.create_table(
+            ("demo", "flights"),
+            schema=schema,
+            properties={
+                **WRITE_PROPERTIES,
+                **md.metadata_properties(
+                    kind="table", owner="ops", tags="aviation,nyc", description="Departures from New York airports"
+                ),
+            },
+        )
         first = md.Lineage("ingest", sources=["file:///data/flights-part1.csv"], user="tester")
         t.append(flights.slice(0, 1500), snapshot_properties=first.summary())
         second = md.Lineage("ingest", sources=["file:///data/flights-part2.csv"], user="tester")
         t.append(flights.slice(1500), snapshot_properties=second.summary())
         t = cat.load_table(("demo", "flights"))
 
-        airlines = pa.table({"carrier": carriers,
-                             "name": ["American", "JetBlue", "Delta", "United", "Southwest"]})
-        a = cat.create_table(("demo", "airlines"), schema=airlines.schema, properties={
-            **WRITE_PROPERTIES,
-            **md.metadata_properties(kind="table", owner="ref-data", tags="reference",
-                                     description="Airline names by carrier code")})
+        airlines = pa.table({"carrier": carriers, "name": ["American", "JetBlue", "Delta", "United", "Southwest"]})
+        a = cat.create_table(
+            ("demo", "airlines"),
+            schema=airlines.schema,
+            properties={
+                **WRITE_PROPERTIES,
+                **md.metadata_properties(
+                    kind="table", owner="ref-data", tags="reference", description="Airline names by carrier code"
+                ),
+            },
+        )
         a.append(airlines, snapshot_properties=md.Lineage("ingest", user="tester").summary())
         a = cat.load_table(("demo", "airlines"))
 
@@ -90,18 +109,32 @@ def seed_lakehouse(home: Path) -> dict[str, int]:
         publish_model_and_report(lh, home)
 
         derived = pa.table({"carrier": carriers, "avg_dep_delay": pa.array([1.5, 2.0, 3.25, 4.0, 5.5])})
-        d = cat.create_table(("demo", "delays_by_carrier"), schema=derived.schema, properties={
-            **md.metadata_properties(kind="table", owner="analytics", tags="derived",
-                                     description="Average departure delay per carrier")})
-        lineage = md.Lineage("transform", upstream=[
-            {"table": "demo.flights", "snapshot_id": t.current_snapshot().snapshot_id},
-            {"table": "demo.airlines", "snapshot_id": a.current_snapshot().snapshot_id}],
-            sql="SELECT carrier, avg(dep_delay) FROM demo.flights GROUP BY carrier", user="tester")
+        d = cat.create_table(
+            ("demo", "delays_by_carrier"),
+            schema=derived.schema,
+            properties={
+                **md.metadata_properties(
+                    kind="table", owner="analytics", tags="derived", description="Average departure delay per carrier"
+                )
+            },
+        )
+        lineage = md.Lineage(
+            "transform",
+            upstream=[
+                {"table": "demo.flights", "snapshot_id": t.current_snapshot().snapshot_id},
+                {"table": "demo.airlines", "snapshot_id": a.current_snapshot().snapshot_id},
+            ],
+            sql="SELECT carrier, avg(dep_delay) FROM demo.flights GROUP BY carrier",
+            user="tester",
+        )
         d.append(derived, snapshot_properties=lineage.summary())
 
         eu = pa.table({"order_id": pa.array([1, 2, 3], pa.int64()), "amount": [9.5, 20.0, 3.0]})
-        o = cat.create_table(("sales", "eu", "orders"), schema=eu.schema, properties={
-            **md.metadata_properties(kind="table", owner="sales", description="EU orders")})
+        o = cat.create_table(
+            ("sales", "eu", "orders"),
+            schema=eu.schema,
+            properties={**md.metadata_properties(kind="table", owner="sales", description="EU orders")},
+        )
         o.append(eu)
 
         # a namespace of many datasets for the windowed tree: one real table, registered
@@ -132,15 +165,33 @@ def publish_model_and_report(lh, home: Path) -> None:
     x = frame[["flight"]].to_numpy()
     for fit_rows in (1000, len(frame)):
         model = LinearRegression().fit(x[:fit_rows], frame["dep_delay"][:fit_rows])
-        lh.publish(model, "demo.delay_model", kind="model", inputs=["demo.flights"], owner="ml", tags="ml",
-                   description="Departure delay model")
+        lh.publish(
+            model,
+            "demo.delay_model",
+            kind="model",
+            inputs=["demo.flights"],
+            owner="ml",
+            tags="ml",
+            description="Departure delay model",
+        )
     per_carrier = frame.assign(predicted=model.predict(x)).groupby("carrier", as_index=False)["predicted"].mean()
-    lh.publish(per_carrier, "demo.delay_report", kind="report", inputs=["demo.delay_model"], owner="ml", tags="ml",
-               description="Departure delay report")
+    lh.publish(
+        per_carrier,
+        "demo.delay_report",
+        kind="report",
+        inputs=["demo.delay_model"],
+        owner="ml",
+        tags="ml",
+        description="Departure delay report",
+    )
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {REPORT_TITLE}"),
-                nbformat.v4.new_code_cell("print('mean predicted delay')", outputs=[
-                    nbformat.v4.new_output("stream", name="stdout", text="mean predicted delay: 19.5\n")])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {REPORT_TITLE}"),
+        nbformat.v4.new_code_cell(
+            "print('mean predicted delay')",
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="mean predicted delay: 19.5\n")],
+        ),
+    ]
     path = home.parent / "delay_report.ipynb"
     nbformat.write(nb, str(path))
     lh.publish(str(path), "demo.delay_report", kind="report", inputs=["demo.delay_model"])
@@ -163,20 +214,40 @@ class Lab:
         # no news / update pop-ups over the screenshots
         (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
         (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        env = {**os.environ, "LAKELAB_HOME": str(home), "JUPYTERLAB_SETTINGS_DIR": str(settings),
-               "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / f"{name}-workspaces")}
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        env = {
+            **os.environ,
+            "LAKELAB_HOME": str(home),
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / f"{name}-workspaces"),
+        }
         for var in list(env):
             if var.startswith("LAKELAB_TRINO_") or var in ("LAKELAB_CONFIG", "LAKELAB_ENGINE"):
                 env.pop(var)
         self.log_path = root.parent / f"{name}.log"
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-             "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True",
-             f"--ServerApp.base_url={base_url}", *extra],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=root)
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}",
+                "--LabApp.expose_app_in_browser=True",
+                "--ServerApp.allow_root=True",
+                f"--ServerApp.base_url={base_url}",
+                *extra,
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+        )
         self._wait()
 
     def _wait(self) -> None:
@@ -296,4 +367,3 @@ def new_notebook(page):
     nb = page.locator(".jp-NotebookPanel:visible")
     nb.locator(".jp-Cell").first.wait_for()
     return nb
-

@@ -1,5 +1,6 @@
 """The Lakehouse sidebar, dataset view, commands and %%trino highlighting in a real
 JupyterLab driven through Debian's Chromium. Screenshots go to tests/artifacts/."""
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,7 @@ def test_a_namespace_of_hundreds_of_datasets_is_drawn_as_a_window(page: Page, la
     row(page, "bulk", "namespace").click()
     row(page, "r00000").wait_for()
     tree = page.locator("#lakelab-sidebar .jp-lakelab-tree")
-    spacer_rows = lambda: tree.locator(".jp-lakelab-tree-spacer").evaluate("e => e.offsetHeight / 24")  # noqa: E731
+    spacer_rows = lambda: tree.locator(".jp-lakelab-tree-spacer").evaluate("e => e.offsetHeight / 24")
     assert spacer_rows() >= 200  # the first page of 200 datasets is in the model...
     assert page.locator("#lakelab-sidebar .jp-lakelab-row").count() < 80  # ...but only a window is in the DOM
     for loaded in (400, 450):
@@ -73,8 +74,8 @@ def test_a_namespace_of_hundreds_of_datasets_is_drawn_as_a_window(page: Page, la
         page.locator("#lakelab-sidebar .jp-lakelab-row-more").click()
         # scroll only once the page has arrived, or the window stays where the list ended
         page.wait_for_function(
-            "n => document.querySelector('#lakelab-sidebar .jp-lakelab-tree-spacer').offsetHeight >= n * 24",
-            arg=loaded)
+            "n => document.querySelector('#lakelab-sidebar .jp-lakelab-tree-spacer').offsetHeight >= n * 24", arg=loaded
+        )
         tree.evaluate("e => { e.scrollTop = e.scrollHeight; }")
     expect(row(page, "r00449")).to_be_visible()
     expect(page.locator("#lakelab-sidebar .jp-lakelab-row-more")).to_have_count(0)
@@ -118,7 +119,9 @@ def preview_cell(page: Page, r: int, c: int) -> str:
             const w = window.jupyterapp.shell.currentWidget;
             const m = w && w.content && w.content.previewModel;
             return m ? String(m.data('body', r, c)) : null;
-        }""", [r, c])
+        }""",
+        [r, c],
+    )
 
 
 def test_dataset_view_shows_schema_stats_lineage_and_a_preview_with_rows(page: Page, lab: Lab):
@@ -128,7 +131,8 @@ def test_dataset_view_shows_schema_stats_lineage_and_a_preview_with_rows(page: P
     expect(schema).to_have_count(4)
     expect(view.locator('.jp-lakelab-schema-row[data-column="dep_delay"] .jp-lakelab-col-type')).to_have_text("double")
     expect(view.locator('.jp-lakelab-schema-row[data-column="carrier"] .jp-lakelab-col-doc')).to_have_text(
-        "two-letter carrier code")
+        "two-letter carrier code"
+    )
     expect(view.locator(".jp-lakelab-stats")).to_contain_text("2,500")
     expect(view.locator("textarea[name=description]")).to_have_value("Departures from New York airports")
     expect(view.locator(".jp-lakelab-snapshot")).to_have_count(2)
@@ -136,7 +140,10 @@ def test_dataset_view_shows_schema_stats_lineage_and_a_preview_with_rows(page: P
     downstream = view.locator('.jp-lakelab-lineage-node[data-direction="downstream"]')
     expect(downstream).to_have_count(3)
     assert sorted(downstream.evaluate_all("ns => ns.map(n => n.dataset.name)")) == [
-        "demo.delay_model", "demo.delay_report", "demo.delays_by_carrier"]
+        "demo.delay_model",
+        "demo.delay_report",
+        "demo.delays_by_carrier",
+    ]
     expect(view.locator(".jp-lakelab-preview-status")).to_have_text(re.compile(r"1,000 of 2,500 rows"))
     page.wait_for_function("""() => {
         const m = window.jupyterapp.shell.currentWidget.content.previewModel;
@@ -168,11 +175,14 @@ def test_picking_an_older_snapshot_previews_the_table_as_it_was(page: Page, lab:
 
 def test_scrolling_the_preview_fetches_later_pages(page: Page, lab: Lab):
     open_flights(page, lab)
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.previewModel?.rowCount('body') === 1000")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.content.previewModel?.rowCount('body') === 1000"
+    )
     # asking for a far row loads only that row's page
     page.evaluate("() => window.jupyterapp.shell.currentWidget.content.previewModel.data('body', 950, 0)")
     page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.content.previewModel.data('body', 950, 0) !== '…'")
+        "() => window.jupyterapp.shell.currentWidget.content.previewModel.data('body', 950, 0) !== '…'"
+    )
     pages = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.previewModel.cachedPages")
     assert 0 in pages and 9 in pages
 
@@ -223,7 +233,8 @@ def test_query_in_notebook_inserts_a_trino_cell_that_runs_and_shows_a_result(pag
     expect(cells).to_have_count(2)
     expect(cells.nth(0).locator(".cm-content")).to_have_text("%load_ext lakelab")
     expect(cells.nth(1).locator(".cm-content")).to_have_text(
-        "%%trino" + "SELECT * FROM demo.flights LIMIT 100")  # lines are separate divs
+        "%%trino" + "SELECT * FROM demo.flights LIMIT 100"
+    )  # lines are separate divs
     # the %%trino cell is highlighted as SQL, the Python cell is not
     sql_editor = cell_editor(page, 1)
     expect(sql_editor).to_have_attribute("data-lakelab-language", "trino-sql")
@@ -234,7 +245,8 @@ def test_query_in_notebook_inserts_a_trino_cell_that_runs_and_shows_a_result(pag
     # run both cells on the kernel: the result table shows the dataset's columns
     page.wait_for_function(
         "() => { const p = window.jupyterapp.shell.currentWidget; return p && p.sessionContext"
-        " && p.sessionContext.session && p.sessionContext.session.kernel; }")
+        " && p.sessionContext.session && p.sessionContext.session.kernel; }"
+    )
     run_command(page, "notebook:run-all-cells")
     output = cells.nth(1).locator(".jp-OutputArea-output")
     expect(output.first).to_be_visible(timeout=120_000)
@@ -272,8 +284,10 @@ def test_dragging_a_dataset_onto_a_notebook_creates_the_trino_cell(page: Page, l
     page.mouse.move(source["x"] + 30, source["y"] + 10)
     page.mouse.down()
     for step in range(1, 11):
-        page.mouse.move(source["x"] + 30 + (target["x"] + 100 - source["x"] - 30) * step / 10,
-                        source["y"] + 10 + (target["y"] + 10 - source["y"] - 10) * step / 10)
+        page.mouse.move(
+            source["x"] + 30 + (target["x"] + 100 - source["x"] - 30) * step / 10,
+            source["y"] + 10 + (target["y"] + 10 - source["y"] - 10) * step / 10,
+        )
     page.mouse.up()
     expect(nb.locator(".jp-Cell .cm-content", has_text="SELECT * FROM demo.airlines LIMIT 100")).to_have_count(1)
     shot(page, "notebook-after-drop")
@@ -284,7 +298,9 @@ def test_dark_theme_uses_the_theme_colours(page: Page, lab: Lab):
     run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
     page.wait_for_timeout(500)  # let the theme's CSS apply before the screenshot
-    bg = view.locator(".jp-lakelab-info").evaluate("e => getComputedStyle(e.closest('.jp-lakelab-dataset')).backgroundColor")
+    bg = view.locator(".jp-lakelab-info").evaluate(
+        "e => getComputedStyle(e.closest('.jp-lakelab-dataset')).backgroundColor"
+    )
     channels = [int(x) for x in re.findall(r"\d+", bg)[:3]]
     assert max(channels) < 80, f"dataset view background {bg} is not dark"
     shot(page, "dataset-view-dark")
@@ -317,9 +333,11 @@ def put_settings(lab: Lab, raw: dict) -> None:
     import urllib.request
 
     req = urllib.request.Request(
-        f"{lab.url}lab/api/settings/lakelab:plugin", method="PUT",
+        f"{lab.url}lab/api/settings/lakelab:plugin",
+        method="PUT",
         data=json.dumps({"raw": json.dumps(raw)}).encode(),
-        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 204
 
@@ -372,6 +390,11 @@ def test_query_in_notebook_adds_to_the_active_notebook_after_its_active_cell(pag
     sources = nb.locator(".jp-Cell .cm-content")
     expect(sources).to_have_count(4)
     # the extension is loaded once; each query lands after the cell that was active
-    expect(sources).to_have_text(["x = 1", "%load_ext lakelab",
-                                  "%%trinoSELECT * FROM demo.airlines LIMIT 100",
-                                  "%%trinoSELECT * FROM demo.flights LIMIT 100"])
+    expect(sources).to_have_text(
+        [
+            "x = 1",
+            "%load_ext lakelab",
+            "%%trinoSELECT * FROM demo.airlines LIMIT 100",
+            "%%trinoSELECT * FROM demo.flights LIMIT 100",
+        ]
+    )

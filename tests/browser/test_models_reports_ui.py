@@ -1,6 +1,7 @@
 """Models, reports and the lineage graph in a real JupyterLab (issue 7). The seeded lakehouse
 has demo.flights -> demo.delay_model (scikit-learn, published with the library) ->
 demo.delay_report (a DataFrame, then a notebook). Screenshots go to tests/artifacts/."""
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,9 @@ def test_a_report_opens_from_the_sidebar_in_a_sandboxed_tab_showing_its_content(
     expect(inside.locator("body")).to_contain_text("mean predicted delay: 19.5")
     # the frame is an opaque origin: it cannot read the Jupyter page or its cookies
     report = next(f for f in page.frames if f.url.endswith("/versions/2/report"))
-    origin = report.evaluate("() => { try { return String(window.parent.document.title); } catch (e) { return 'blocked'; } }")
+    origin = report.evaluate(
+        "() => { try { return String(window.parent.document.title); } catch (e) { return 'blocked'; } }"
+    )
     assert origin == "blocked"
     shot(page, "report-tab")
     dark(page, True)
@@ -105,8 +108,12 @@ def test_the_lineage_graph_draws_table_model_report_and_each_node_opens_its_data
     expect(node(view, "demo.delay_report")).to_have_attribute("data-dataset-kind", "report")
     x = {n: node(view, n).bounding_box()["x"] for n in ("demo.flights", "demo.delay_model", "demo.delay_report")}
     assert x["demo.flights"] < x["demo.delay_model"] < x["demo.delay_report"]
-    expect(view.locator('.jp-lakelab-lineage-edge[data-source="demo.flights"][data-target="demo.delay_model"]')).to_have_count(1)
-    expect(view.locator('.jp-lakelab-lineage-edge[data-source="demo.delay_model"][data-target="demo.delay_report"]')).to_have_count(1)
+    expect(
+        view.locator('.jp-lakelab-lineage-edge[data-source="demo.flights"][data-target="demo.delay_model"]')
+    ).to_have_count(1)
+    expect(
+        view.locator('.jp-lakelab-lineage-edge[data-source="demo.delay_model"][data-target="demo.delay_report"]')
+    ).to_have_count(1)
     view.locator(".jp-lakelab-lineage-section").scroll_into_view_if_needed()
     shot(page, "lineage-graph")
     dark(page, True)
@@ -138,7 +145,8 @@ def test_search_shows_kind_and_versions_and_filters_by_kind(page: Page, lab: Lab
     results = page.locator("#lakelab-sidebar .jp-lakelab-row-dataset")
     search.fill("delay")
     expect(results.locator(".jp-lakelab-label")).to_have_text(
-        ["demo.delay_model", "demo.delay_report", "demo.delays_by_carrier", "demo.flights"])
+        ["demo.delay_model", "demo.delay_report", "demo.delays_by_carrier", "demo.flights"]
+    )
     model = results.filter(has_text="demo.delay_model")
     assert model.get_attribute("data-dataset-kind") == "model"
     expect(model.locator(".jp-lakelab-detail")).to_have_text("2 versions")

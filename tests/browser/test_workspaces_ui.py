@@ -5,13 +5,14 @@ The lab gets its own LAKELAB_HOME with a workspaces config, so its state dir, po
 Ray processes are its own; teardown stops the lab (which stops its workspaces) and then
 checks that no process of any workspace it started is left.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psutil
 import pytest
@@ -63,9 +64,20 @@ class WorkspaceLab(Lab):
 def start_lab(base: Path, base_url: str = "/") -> WorkspaceLab:
     home = base / "lakelab_home"
     home.mkdir()
-    (home / "config.yaml").write_text(yaml.safe_dump({"workspaces": {
-        "backend": "local", "max_workers": 1, "max_cpus_per_node": 1, "object_store_mb": 128,
-        "idle_timeout_s": 0, "stop_on_shutdown": True}}))
+    (home / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "workspaces": {
+                    "backend": "local",
+                    "max_workers": 1,
+                    "max_cpus_per_node": 1,
+                    "object_store_mb": 128,
+                    "idle_timeout_s": 0,
+                    "stop_on_shutdown": True,
+                }
+            }
+        )
+    )
     root = base / "notebooks"
     root.mkdir()
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RAY_")}  # Lab copies os.environ

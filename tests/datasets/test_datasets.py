@@ -1,4 +1,5 @@
 """Dataset: description, preview, snapshots, lineage, metadata edits, search, listing."""
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,13 @@ from lakelab.errors import InvalidInput, NotFound
 
 @pytest.fixture
 def chain(lh):
-    lh.publish(pa.table({"id": [1, 2, 3], "v": [0.5, 1.5, 2.5]}), "raw.events", description="Raw <events>",
-               owner="ana", tags="raw")
+    lh.publish(
+        pa.table({"id": [1, 2, 3], "v": [0.5, 1.5, 2.5]}),
+        "raw.events",
+        description="Raw <events>",
+        owner="ana",
+        tags="raw",
+    )
     lh.publish("raw.events", "mid.events", tags="silver")
     lh.publish("mid.events", "gold.events", tags="gold", description="Curated events")
     return lh
@@ -22,7 +28,10 @@ def chain(lh):
 def test_lineage_walks_upstream_and_downstream_to_the_requested_depth(chain):
     mid = chain.dataset("mid.events").lineage()
     assert {n["id"]: n["direction"] for n in mid["nodes"]} == {
-        "mid.events": "self", "raw.events": "upstream", "gold.events": "downstream"}
+        "mid.events": "self",
+        "raw.events": "upstream",
+        "gold.events": "downstream",
+    }
     gold = chain.dataset("gold.events").lineage(depth=2)
     assert {n["id"] for n in gold["nodes"]} == {"gold.events", "mid.events", "raw.events"}
     assert {n["id"] for n in chain.dataset("gold.events").lineage(depth=1)["nodes"]} == {"gold.events", "mid.events"}

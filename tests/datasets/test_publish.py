@@ -1,4 +1,5 @@
 """publish: data, metadata and lineage in one commit; bad input commits nothing."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.catalog.metadata import L_OPERATION, L_UPSTREAM
+from lakelab.errors import Conflict, InvalidInput, NotFound
 
 
 def test_publishing_a_dataframe_writes_data_metadata_and_lineage_in_one_commit(lh):
@@ -42,12 +43,15 @@ def test_overwrite_replaces_rows_and_append_adds_them(lh):
     assert sorted(lh.dataset("m.t").load().to_pydict()["x"]) == [3, 4]
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"kind": "model", "mode": "upsert"}, InvalidInput, "mode must be one of"),
-    ({"kind": "dashboard"}, InvalidInput, "kind must be one of"),
-    ({"mode": "upsert"}, InvalidInput, "mode must be one of"),
-    ({"tags": ["a,b"]}, InvalidInput, "is not valid"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"kind": "model", "mode": "upsert"}, InvalidInput, "mode must be one of"),
+        ({"kind": "dashboard"}, InvalidInput, "kind must be one of"),
+        ({"mode": "upsert"}, InvalidInput, "mode must be one of"),
+        ({"tags": ["a,b"]}, InvalidInput, "is not valid"),
+    ],
+)
 def test_bad_publish_options_are_refused_before_anything_is_written(lh, kwargs, error, message):
     with pytest.raises(error, match=message):
         lh.publish(pa.table({"x": [1]}), "bad.t", **kwargs)
@@ -62,12 +66,15 @@ def test_a_schema_mismatch_leaves_the_dataset_unchanged(lh):
     assert lh.dataset("m.t").table.metadata_location == before
 
 
-@pytest.mark.parametrize("obj, error, message", [
-    (object(), InvalidInput, "cannot publish a object"),
-    ("nope.missing", NotFound, "does not exist"),
-    ("/no/such/file.csv", NotFound, "does not exist"),
-    ("ns.x'; drop table t", InvalidInput, "not a valid name"),
-])
+@pytest.mark.parametrize(
+    "obj, error, message",
+    [
+        (object(), InvalidInput, "cannot publish a object"),
+        ("nope.missing", NotFound, "does not exist"),
+        ("/no/such/file.csv", NotFound, "does not exist"),
+        ("ns.x'; drop table t", InvalidInput, "not a valid name"),
+    ],
+)
 def test_unpublishable_sources_get_a_clear_error(lh, obj, error, message):
     with pytest.raises(error, match=message):
         lh.publish(obj, "m.t")
@@ -124,5 +131,6 @@ def test_publishing_a_query_result_records_its_sql_and_the_snapshots_it_read(lh)
     out = lh.publish(result, "q.doubled")
     summary = out.table.current_snapshot().summary
     assert summary["lakelab.sql"] == "SELECT x * 2 AS y FROM q.src"
-    assert json.loads(summary[L_UPSTREAM]) == [{"table": "q.src",
-                                                "snapshot_id": src.table.current_snapshot().snapshot_id}]
+    assert json.loads(summary[L_UPSTREAM]) == [
+        {"table": "q.src", "snapshot_id": src.table.current_snapshot().snapshot_id}
+    ]

@@ -1,4 +1,5 @@
 """Fixtures for ingest tests: small sources on disk and in memory."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,5 +20,3 @@ def csv_dir(tmp_path) -> Path:
     (d / "a.csv").write_text("id,name,score\n1,ada,1.5\n2,bob,2.5\n")
     (d / "b.csv").write_text("id,name,score\n3,cy,3.5\n")
     return d
-
-

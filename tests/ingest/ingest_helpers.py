@@ -1,9 +1,9 @@
 """Helpers for ingest tests: read a dataset back, look at its snapshots and data files."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
 
 import lakelab
 
@@ -27,5 +27,3 @@ def lineage_of(lh: lakelab.Lakehouse, name: str) -> dict:
     snap = lh.catalog.load_table(name).current_snapshot()
     props = dict(snap.summary.additional_properties)
     return {k: (json.loads(v) if k == "lakelab.sources" else v) for k, v in props.items() if k.startswith("lakelab.")}
-
-

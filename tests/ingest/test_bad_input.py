@@ -1,14 +1,15 @@
 """Bad input: a clear lakelab error that names the problem, and nothing committed or left behind."""
+
 from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-import lakelab.write.files as writer_mod
-import lakelab.io.sources as sources_mod
-from lakelab.errors import InvalidInput, LakelabError, NotFound
 from ingest_helpers import current_snapshot_id, parquet_files, read_rows
+
+import lakelab.io.sources as sources_mod
+import lakelab.write.files as writer_mod
+from lakelab.errors import InvalidInput, LakelabError, NotFound
 
 
 @pytest.fixture
@@ -92,8 +93,9 @@ def test_missing_file_and_empty_glob_are_not_found(lh, tmp_path):
     assert not lh.catalog.table_exists("raw.x")
 
 
-@pytest.mark.parametrize("bad", ['raw."x"', "raw.x;drop table y", "raw.täble", "raw.x y", "nonamespace", "raw.1x",
-                                 "raw.x'--"])
+@pytest.mark.parametrize(
+    "bad", ['raw."x"', "raw.x;drop table y", "raw.täble", "raw.x y", "nonamespace", "raw.1x", "raw.x'--"]
+)
 def test_bad_table_names_are_rejected_before_anything_happens(lh, people, bad):
     with pytest.raises(InvalidInput):
         lh.ingest(people, bad)
@@ -113,8 +115,9 @@ def test_unknown_file_extension_asks_for_a_format(lh, tmp_path):
         lh.ingest(str(tmp_path / "data.bin"), "raw.x")
 
 
-@pytest.mark.parametrize("col,suggest", [("total sales", "total_sales"), ("prix €", "prix"),
-                                         ("2024", "c_2024"), ('a"; drop', "a_drop")])
+@pytest.mark.parametrize(
+    "col,suggest", [("total sales", "total_sales"), ("prix €", "prix"), ("2024", "c_2024"), ('a"; drop', "a_drop")]
+)
 def test_invalid_column_names_are_named_with_a_suggested_rename(lh, col, suggest):
     with pytest.raises(InvalidInput) as e:
         lh.ingest(pa.table({col: [1]}), "raw.cols")

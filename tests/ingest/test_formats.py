@@ -1,5 +1,6 @@
 """Every kind of source lands in a dataset with the same rows: files, globs, directories, URLs,
 DataFrames and Arrow objects."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from ingest_helpers import lineage_of, parquet_files, read_rows
 
-EXPECTED = [{"id": 1, "name": "ada", "score": 1.5}, {"id": 2, "name": "bob", "score": 2.5},
-            {"id": 3, "name": "cy", "score": 3.5}]
+EXPECTED = [
+    {"id": 1, "name": "ada", "score": 1.5},
+    {"id": 2, "name": "bob", "score": 2.5},
+    {"id": 3, "name": "cy", "score": 3.5},
+]
 
 
 def test_csv_file_is_ingested_with_inferred_types(lh, tmp_path):
@@ -78,8 +81,13 @@ def test_parquet_files_with_promotable_types_are_unified(lh, tmp_path):
 
 
 def test_pandas_dataframe_with_nanosecond_timestamps_and_mixed_case_columns(lh):
-    df = pd.DataFrame({"ID": [1, 2], "When": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 11:30"]),
-                       "flag": pd.array([1, 2], dtype="uint8")})
+    df = pd.DataFrame(
+        {
+            "ID": [1, 2],
+            "When": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 11:30"]),
+            "flag": pd.array([1, 2], dtype="uint8"),
+        }
+    )
     report = lh.ingest(df, "raw.pdf", mode="create")
     assert report.sources == [] and report.rows == 2
     rows = read_rows(lh, "raw.pdf", "id")
@@ -188,19 +196,32 @@ def test_arrow_types_iceberg_lacks_are_stored_as_the_nearest_type(lh):
     import datetime as dt
     import decimal
 
-    t = pa.table({
-        "small": pa.array([1], pa.int16()), "unsigned": pa.array([7], pa.uint32()),
-        "oslo": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)], pa.timestamp("ns", tz="Europe/Oslo")),
-        "price": pa.array([decimal.Decimal("1.23")], pa.decimal128(10, 2)),
-        "tags": [["a", "b"]], "point": [{"x": 1, "label": "p"}], "nothing": pa.nulls(1),
-        "cat": pa.array(["a"]).dictionary_encode(), "blob": [b"\x00"],
-    })
+    t = pa.table(
+        {
+            "small": pa.array([1], pa.int16()),
+            "unsigned": pa.array([7], pa.uint32()),
+            "oslo": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)], pa.timestamp("ns", tz="Europe/Oslo")),
+            "price": pa.array([decimal.Decimal("1.23")], pa.decimal128(10, 2)),
+            "tags": [["a", "b"]],
+            "point": [{"x": 1, "label": "p"}],
+            "nothing": pa.nulls(1),
+            "cat": pa.array(["a"]).dictionary_encode(),
+            "blob": [b"\x00"],
+        }
+    )
     lh.ingest(t, "raw.types", mode="create")
     schema = lh.catalog.load_table("raw.types").schema()
     assert {f.name: str(f.field_type) for f in schema.fields} == {
-        "small": "int", "unsigned": "long", "oslo": "timestamptz", "price": "decimal(10, 2)",
-        "tags": "list<string>", "point": "struct<11: x: optional long, 12: label: optional string>",
-        "nothing": "string", "cat": "string", "blob": "binary"}
+        "small": "int",
+        "unsigned": "long",
+        "oslo": "timestamptz",
+        "price": "decimal(10, 2)",
+        "tags": "list<string>",
+        "point": "struct<11: x: optional long, 12: label: optional string>",
+        "nothing": "string",
+        "cat": "string",
+        "blob": "binary",
+    }
     row = read_rows(lh, "raw.types")[0]
     assert row["oslo"] == dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) and row["price"] == decimal.Decimal("1.23")
     assert row["tags"] == ["a", "b"] and row["point"] == {"x": 1, "label": "p"} and row["cat"] == "a"

@@ -1,4 +1,5 @@
 """%ingest in a real IPython shell, and `lakelab ingest` as a user runs it."""
+
 from __future__ import annotations
 
 import os
@@ -7,11 +8,11 @@ import sys
 
 import pandas as pd
 import pytest
+from ingest_helpers import current_snapshot_id, read_rows
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import lakelab
-from ingest_helpers import current_snapshot_id, read_rows
 
 
 @pytest.fixture
@@ -49,8 +50,15 @@ def test_ingest_magic_shows_user_errors_without_a_traceback(shell, tmp_path):
     shell.user_ns["df"] = pd.DataFrame({"id": [1]})
     shell.run_line_magic("ingest", "df --into demo.t")
     before = current_snapshot_id(lakelab.connect(), "demo.t")
-    for line in ["df --into 'demo.t;drop'", "df --into demo.t --mode merge", "df --into demo.t --bogus",
-                 "nosuchvar --into demo.t", f"{tmp_path}/missing.csv --into demo.t", "", "df"]:
+    for line in [
+        "df --into 'demo.t;drop'",
+        "df --into demo.t --mode merge",
+        "df --into demo.t --bogus",
+        "nosuchvar --into demo.t",
+        f"{tmp_path}/missing.csv --into demo.t",
+        "",
+        "df",
+    ]:
         with capture_output() as out:
             result = shell.run_line_magic("ingest", line)
         assert result is None
@@ -61,15 +69,17 @@ def test_ingest_magic_shows_user_errors_without_a_traceback(shell, tmp_path):
 
 def _cli(args: list[str], env_home) -> subprocess.CompletedProcess:
     env = {**os.environ, "LAKELAB_HOME": str(env_home)}
-    return subprocess.run([sys.executable, "-m", "lakelab", "ingest", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lakelab", "ingest", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_cli_ingests_files_and_prints_the_report(lakelab_home, tmp_path):
     for i in range(2):
         (tmp_path / f"p{i}.csv").write_text(f"id,name\n{i},n{i}\n")
-    r = _cli([str(tmp_path / "p0.csv"), str(tmp_path / "p1.csv"), "--into", "cli.people", "--mode", "create"],
-             lakelab_home)
+    r = _cli(
+        [str(tmp_path / "p0.csv"), str(tmp_path / "p1.csv"), "--into", "cli.people", "--mode", "create"], lakelab_home
+    )
     assert r.returncode == 0, r.stderr
     assert "create cli.people: 2 rows" in r.stdout
     lh = lakelab.Lakehouse(lakelab.config.load_config())

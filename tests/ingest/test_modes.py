@@ -1,13 +1,14 @@
 """Modes, partitioning, schema evolution and lineage: what each ingest commits."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pyarrow as pa
 import pytest
+from ingest_helpers import current_snapshot_id, lineage_of, parquet_files, read_rows
 
 from lakelab.errors import Conflict, InvalidInput
-from ingest_helpers import current_snapshot_id, lineage_of, parquet_files, read_rows
 
 
 def test_create_makes_a_dataset_with_the_writer_properties(lh, people):
@@ -53,16 +54,23 @@ def test_upsert_updates_matching_keys_and_inserts_new_ones(lh, people):
     report = lh.ingest(change, "sales.people", mode="upsert", key="id")
     assert (report.rows_updated, report.rows_inserted) == (1, 1)
     assert read_rows(lh, "sales.people", "id") == [
-        {"id": 1, "name": "ada", "score": 1.5}, {"id": 2, "name": "bobby", "score": 9.0},
-        {"id": 3, "name": "cy", "score": 3.5}, {"id": 4, "name": "dee", "score": 4.5}]
+        {"id": 1, "name": "ada", "score": 1.5},
+        {"id": 2, "name": "bobby", "score": 9.0},
+        {"id": 3, "name": "cy", "score": 3.5},
+        {"id": 4, "name": "dee", "score": 4.5},
+    ]
     assert lineage_of(lh, "sales.people")["lakelab.operation"] == "ingest"
 
 
 def test_upsert_on_a_composite_key(lh):
     base = pa.table({"day": ["mon", "mon", "tue"], "shop": [1, 2, 1], "sold": [10, 20, 30]})
     lh.ingest(base, "sales.daily")
-    lh.ingest(pa.table({"day": ["mon", "wed"], "shop": [2, 1], "sold": [25, 5]}), "sales.daily",
-              mode="upsert", key=["day", "shop"])
+    lh.ingest(
+        pa.table({"day": ["mon", "wed"], "shop": [2, 1], "sold": [25, 5]}),
+        "sales.daily",
+        mode="upsert",
+        key=["day", "shop"],
+    )
     rows = {(r["day"], r["shop"]): r["sold"] for r in read_rows(lh, "sales.daily")}
     assert rows == {("mon", 1): 10, ("mon", 2): 25, ("tue", 1): 30, ("wed", 1): 5}
 
@@ -71,8 +79,9 @@ def test_upsert_with_duplicate_keys_in_the_source_is_refused(lh, people):
     lh.ingest(people, "sales.people")
     before = current_snapshot_id(lh, "sales.people")
     with pytest.raises(InvalidInput, match="same key"):
-        lh.ingest(pa.table({"id": [1, 1], "name": ["a", "b"], "score": [1.0, 2.0]}), "sales.people",
-                  mode="upsert", key="id")
+        lh.ingest(
+            pa.table({"id": [1, 1], "name": ["a", "b"], "score": [1.0, 2.0]}), "sales.people", mode="upsert", key="id"
+        )
     assert current_snapshot_id(lh, "sales.people") == before
 
 
@@ -90,12 +99,15 @@ def _events() -> pa.Table:
     return pa.table({"region": ["eu", "us", "eu", "eu"], "ts": pa.array(ts, pa.timestamp("us")), "n": [1, 2, 3, 4]})
 
 
-@pytest.mark.parametrize("spec,field,values", [
-    ("region", "region", {"eu", "us"}),
-    ("day(ts)", "ts_day", {"2024-01-01", "2024-02-03", "2025-03-04"}),
-    ("month(ts)", "ts_month", {"2024-01", "2024-02", "2025-03"}),
-    ("year(ts)", "ts_year", {"2024", "2025"}),
-])
+@pytest.mark.parametrize(
+    "spec,field,values",
+    [
+        ("region", "region", {"eu", "us"}),
+        ("day(ts)", "ts_day", {"2024-01-01", "2024-02-03", "2025-03-04"}),
+        ("month(ts)", "ts_month", {"2024-01", "2024-02", "2025-03"}),
+        ("year(ts)", "ts_year", {"2024", "2025"}),
+    ],
+)
 def test_partition_by_sets_the_spec_and_writes_partitioned_files(lh, spec, field, values):
     report = lh.ingest(_events(), "ev.events", mode="create", partition_by=spec)
     t = lh.catalog.load_table("ev.events")

@@ -1,11 +1,12 @@
 """Ingest on the shared PostgreSQL catalog (the one Trino reads) behaves the same."""
+
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from ingest_helpers import current_snapshot_id, lineage_of, read_rows
 
 from lakelab.errors import Conflict, InvalidInput
-from ingest_helpers import current_snapshot_id, lineage_of, read_rows
 
 pytestmark = [pytest.mark.postgres]
 

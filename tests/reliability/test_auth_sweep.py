@@ -5,6 +5,7 @@ logged-in browser call without XSRF, and neither changes anything. With one real
 workspace running: the dashboard proxy never shows its token (headers, bodies, redirects,
 proxied 4xx/5xx), and no Ray process carries it on its command line or in its environment.
 The secret-scan plugin (tests/secret_scan.py) is checked on a small session of its own."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ from lakelab_server.app import _core_routes
 from lakelab_server.handlers import workspaces as workspaces_api
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "workspaces"))
-from workspace_helpers import HoldingDriver, LiveServer, kill_leftovers, ours  # noqa: E402
+from workspace_helpers import HoldingDriver, LiveServer, kill_leftovers, ours
 
 SPEC = yaml.safe_load((Path(workspaces_api.__file__).parents[1] / "openapi.yaml").read_text())
 TOKEN = "auth-sweep-jupyter-token-0123456789"
@@ -40,10 +41,12 @@ METHODS = ("get", "post", "put", "patch", "delete")  # OPTIONS is Jupyter's unau
 WRITES = {"post", "put", "patch", "delete"}
 WS = "web"
 # a body per write that would change something if it got through
-BODIES = {("/datasets/{name}/metadata", "patch"): {"owner": "mallory", "description": "defaced"},
-          ("/workspaces", "post"): {"name": "intruder", "cpus": 1},
-          ("/workspaces/{name}/scale", "post"): {"workers": 1},
-          ("/workspaces/{name}/dashboard/{path}", "post"): {"entrypoint": "echo pwned"}}
+BODIES = {
+    ("/datasets/{name}/metadata", "patch"): {"owner": "mallory", "description": "defaced"},
+    ("/workspaces", "post"): {"name": "intruder", "cpus": 1},
+    ("/workspaces/{name}/scale", "post"): {"workers": 1},
+    ("/workspaces/{name}/dashboard/{path}", "post"): {"entrypoint": "echo pwned"},
+}
 SAMPLE = {"namespace": "demo", "version": "1", "path": "api/jobs/"}
 REDIRECT = "/workspaces/{name}/dashboard"  # only redirects to dashboard/ (documented there)
 
@@ -79,11 +82,25 @@ def server(tmp_path_factory):
     home = tmp / "lakelab_home"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAKELAB_HOME", str(home))
-        save_config({"workspaces": {"backend": "local", "max_workers": 1, "max_cpus_per_node": 1,
-                                    "idle_timeout_s": 3600, "object_store_mb": 128}})
+        save_config(
+            {
+                "workspaces": {
+                    "backend": "local",
+                    "max_workers": 1,
+                    "max_cpus_per_node": 1,
+                    "idle_timeout_s": 3600,
+                    "object_store_mb": 128,
+                }
+            }
+        )
         house = lakelab.Lakehouse(load_config())
-        house.publish(pa.table({"carrier": ["AA", "UA"], "delay_min": [5, 10]}), "demo.flights",
-                      description="Flight delays", owner="alice", tags="aviation")
+        house.publish(
+            pa.table({"carrier": ["AA", "UA"], "delay_min": [5, 10]}),
+            "demo.flights",
+            description="Flight delays",
+            owner="alice",
+            tags="aviation",
+        )
         house.close()
     srv = LiveServer(home, tmp, TOKEN)
     print(f"jupyter server ready in {srv.start_s:.1f} s")
@@ -121,8 +138,9 @@ def state(srv: LiveServer, home: Path) -> dict:
     assert code == 200
     out["workspaces"] = sorted((w["name"], w["state"], w["workers"]) for w in json.loads(body)["workspaces"])
     store = Store(home / "workspaces")
-    out["records"] = {n: (store.load(n).head.pid if store.load(n).head else None, len(store.load(n).nodes))
-                      for n in store.names()}
+    out["records"] = {
+        n: (store.load(n).head.pid if store.load(n).head else None, len(store.load(n).nodes)) for n in store.names()
+    }
     return out
 
 
@@ -158,8 +176,9 @@ def test_every_write_refuses_a_browser_session_without_xsrf_and_changes_nothing(
     writes = [(route, m) for route, methods in registered().items() for m in sorted(methods & WRITES)]
     assert {m for _, m in writes} >= {"post", "patch", "delete"}
     for route, method in writes:
-        code, _, reply = srv.call(method.upper(), url(route), BODIES.get((route, method), {}),
-                                  headers={"Cookie": cookies}, auth=False)
+        code, _, reply = srv.call(
+            method.upper(), url(route), BODIES.get((route, method), {}), headers={"Cookie": cookies}, auth=False
+        )
         assert code == 403 and is_json_error(reply), (method, route, code, reply[:200])
         assert b"xsrf" in reply.lower(), (method, route, reply[:200])  # says why
     assert state(srv, home) == before
@@ -169,8 +188,9 @@ def test_every_write_refuses_a_browser_session_without_xsrf_and_changes_nothing(
     session = {"Cookie": f"{cookies}; _xsrf={xsrf}", "X-XSRFToken": xsrf}
     for route, method in writes:
         body = {"gpus": 1} if route == "/workspaces" else {}
-        code, _, reply = srv.call(method.upper(), url(route, name="ghost" if "{name}" in route else None),
-                                  body, headers=session, auth=False)
+        code, _, reply = srv.call(
+            method.upper(), url(route, name="ghost" if "{name}" in route else None), body, headers=session, auth=False
+        )
         assert code in (400, 404), (method, route, code, reply[:200])
     assert state(srv, home) == before
     print(f"{len(writes)} writes refused without XSRF")
@@ -201,9 +221,12 @@ def test_the_dashboard_proxy_never_exposes_the_ray_token(server, running):
     code, headers, _ = fetch("GET", dash)  # the redirect to dashboard/
     assert code == 302 and headers["location"].endswith(f"/{dash}/")
     # proxied errors: Ray's own 4xx/5xx pass through with their text, never the token
-    errors = [fetch("GET", f"{dash}/api/jobs/no_such_job")[0], fetch("GET", f"{dash}/no/such/page")[0],
-              fetch("POST", f"{dash}/api/jobs/", "{not json", headers={"Content-Type": "application/json"})[0],
-              fetch("POST", f"{dash}/api/jobs/", {"entrypoint": 5})[0]]
+    errors = [
+        fetch("GET", f"{dash}/api/jobs/no_such_job")[0],
+        fetch("GET", f"{dash}/no/such/page")[0],
+        fetch("POST", f"{dash}/api/jobs/", "{not json", headers={"Content-Type": "application/json"})[0],
+        fetch("POST", f"{dash}/api/jobs/", {"entrypoint": 5})[0],
+    ]
     assert all(400 <= c < 600 for c in errors), errors
     # our own answers about the workspace
     for path in (ws, f"{ws}/logs?lines=500", "workspaces"):
@@ -264,10 +287,27 @@ def test_clean():
 
 def test_the_secret_scan_fails_a_test_that_prints_a_secret_and_a_session_that_logs_one(tmp_path):
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(PLUGIN_TEST))
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "secret_scan", "-p", "no:cacheprovider",
-                          "-rA", str(tmp_path / "test_inner.py"), "--basetemp", str(tmp_path / "bt")],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                         env={**os.environ, "PYTHONPATH": str(Path(secret_scan.__file__).parent)})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "secret_scan",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            str(tmp_path / "test_inner.py"),
+            "--basetemp",
+            str(tmp_path / "bt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(secret_scan.__file__).parent)},
+    )
     text = out.stdout + out.stderr
     print(text[-3000:])
     assert out.returncode == 1
@@ -277,10 +317,28 @@ def test_the_secret_scan_fails_a_test_that_prints_a_secret_and_a_session_that_lo
     assert "hunter2-very-secret-value" not in text and "another-secret-in-a-file" not in text
     assert "<test secret hidden by secret_scan>" in text  # the captured output is shown, masked
     # the file alone (every test passing) still fails the session
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "secret_scan", "-p", "no:cacheprovider",
-                          "-k", "file or clean", str(tmp_path / "test_inner.py"), "--basetemp", str(tmp_path / "bt2")],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                         env={**os.environ, "PYTHONPATH": str(Path(secret_scan.__file__).parent)})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "secret_scan",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "file or clean",
+            str(tmp_path / "test_inner.py"),
+            "--basetemp",
+            str(tmp_path / "bt2"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(secret_scan.__file__).parent)},
+    )
     text = out.stdout + out.stderr
     assert out.returncode == 1 and "2 passed" in text and "1 hit(s)" in text, text[-2000:]
     assert "another-secret-in-a-file" not in text

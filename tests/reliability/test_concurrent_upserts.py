@@ -2,6 +2,7 @@
 writer added files since it read the table, so lakelab redoes the merge on the fresh table (what a
 serial run would do) up to its retry limit; a writer still losing then is told a clear Conflict
 and leaves nothing behind. The table ends with exactly the successful writers' rows."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,10 @@ def _run(house: Any, table: str) -> None:
 
     left = [path for path, _ in find_orphans(house, table, older_than_minutes=0).files]
     assert not [p for p in left if "/data/" in p], f"a losing upsert left data files: {left}"
-    print(f"upserts on {table}: {len(by['ok'])} succeeded, {len(by['conflict'])} told Conflict, "
-          f"{len(left)} metadata files of lost commit attempts left for `lakelab orphans`")
+    print(
+        f"upserts on {table}: {len(by['ok'])} succeeded, {len(by['conflict'])} told Conflict, "
+        f"{len(left)} metadata files of lost commit attempts left for `lakelab orphans`"
+    )
 
 
 def test_sixteen_upserts_on_the_sqlite_catalog_succeed_or_conflict_cleanly(lh):

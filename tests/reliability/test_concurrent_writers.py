@@ -1,17 +1,16 @@
 """16 processes append to one table at once: every writer is told success or a clear
 Conflict, and the table ends with exactly the successful writers' rows (none lost, none twice).
 Run on the embedded SQLite catalog and on a real PostgreSQL catalog."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import sys
-import types
 import traceback
-from pathlib import Path
+import types
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 WRITERS = 16
 ROWS = 500  # per writer: enough to make each write take a moment, small enough to stay fast
@@ -26,8 +25,9 @@ def ingest_append(lh: Any, table: str, wid: int) -> int:
     return lh.ingest(_rows(wid), table, mode="append", progress=False).rows
 
 
-def _writer(catalog: dict[str, Any], home: str, table: str, wid: int, barrier: Any, out: Any,
-            write: Any = ingest_append) -> None:
+def _writer(
+    catalog: dict[str, Any], home: str, table: str, wid: int, barrier: Any, out: Any, write: Any = ingest_append
+) -> None:
     """One writer process: `write(lh, table, wid)` appends rows (writer=wid, n=0..ROWS-1) once
     the barrier releases every writer; reports ok (rows), conflict (message) or error."""
     import os
@@ -59,8 +59,10 @@ def _race(lh: Any, table: str, writes: list[Any] | None = None) -> dict[str, lis
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(len(writes)), ctx.Queue()
     home = str(lh.config.home)
-    procs = [ctx.Process(target=_writer, args=(dict(lh.config.catalog), home, table, i, barrier, out, write))
-             for i, write in enumerate(writes)]
+    procs = [
+        ctx.Process(target=_writer, args=(dict(lh.config.catalog), home, table, i, barrier, out, write))
+        for i, write in enumerate(writes)
+    ]
     # IPython tests earlier in the session swap sys.modules["__main__"] for a module that spawn
     # cannot re-import in the children; a bare __main__ tells spawn to leave it alone
     saved_main = sys.modules["__main__"]

@@ -1,6 +1,7 @@
 """kill -9 a writer at random moments: the table always loads with the row count from before
 or after the write, and `lakelab orphans` lists and removes whatever the killed writer left,
 after which the table reads the same rows."""
+
 from __future__ import annotations
 
 import os
@@ -9,15 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
 import lakelab
-from lakelab.cli import main as cli
 from lakelab.catalog.orphans import _key, _listing, referenced_files
+from lakelab.cli import main as cli
 
 ROWS = 600_000  # a CSV whose ingest (with interpreter start) takes about 1-2 s
 SEED = 8
@@ -30,8 +32,12 @@ def house(lakelab_home, tmp_path) -> Any:
     lh = lakelab.connect(reload=True)  # the CLI, run in-process below, uses this default
     csv = tmp_path / "big.csv"
     n = pa.array(range(ROWS), pa.int64())
-    pacsv.write_csv(pa.table({"id": n, "name": pa.array([f"name{i % 997}" for i in range(ROWS)]),
-                              "score": pa.compute.multiply(n, 0.5)}), csv)
+    pacsv.write_csv(
+        pa.table(
+            {"id": n, "name": pa.array([f"name{i % 997}" for i in range(ROWS)]), "score": pa.compute.multiply(n, 0.5)}
+        ),
+        csv,
+    )
     yield lh, csv
     lh.close()
 
@@ -65,8 +71,13 @@ def _window(cmd: list[str]) -> tuple[float, float]:
     """(start-up, whole run) of `cmd`: kill moments are drawn between the two, where the
     work (read, write, commit) happens, rather than while the interpreter imports. The end is
     a little past the measured run, so some moments fall at or after the commit."""
-    startup = _timed([sys.executable, "-c", "import lakelab, lakelab.write.ingest, lakelab.write.publish, lakelab.cli, "
-                      "pyiceberg.catalog.sql, duckdb"])
+    startup = _timed(
+        [
+            sys.executable,
+            "-c",
+            "import lakelab, lakelab.write.ingest, lakelab.write.publish, lakelab.cli, pyiceberg.catalog.sql, duckdb",
+        ]
+    )
     full = _timed(cmd)
     return 0.9 * startup, max(full, startup) * 1.15
 
@@ -93,8 +104,9 @@ def _stats(kind: str, kills: int, ended: int, listed: int, removed: int) -> None
     print(f"\n{kind}: {kills} killed, {ended} finished first, {listed} orphan files listed, {removed} removed")
 
 
-def _until_killed(step: Callable[[int, float], int | None], lo: float, hi: float,
-                  kills_wanted: int = KILLS) -> tuple[int, int]:
+def _until_killed(
+    step: Callable[[int, float], int | None], lo: float, hi: float, kills_wanted: int = KILLS
+) -> tuple[int, int]:
     """Call `step(run, moment)` (which runs, kills at `moment` and checks the table) at seeded
     random moments until `kills_wanted` runs were really killed; runs that finished first are
     checked too. Returns (killed, finished first)."""
@@ -133,9 +145,11 @@ def test_ingest_killed_after_writing_its_files_leaves_orphans_that_the_command_r
     lh, csv = house
     lh.ingest(str(csv), "rel.crash", mode="create", progress=False)
     before = _count(lh, "rel.crash")
-    code = ("import os, signal, lakelab, lakelab.write.ingest as i\n"
-            "i._commit = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
-            f"lakelab.connect().ingest({str(csv)!r}, 'rel.crash', progress=False)\n")
+    code = (
+        "import os, signal, lakelab, lakelab.write.ingest as i\n"
+        "i._commit = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"lakelab.connect().ingest({str(csv)!r}, 'rel.crash', progress=False)\n"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=os.environ.copy())
     assert p.returncode == -signal.SIGKILL
     assert _count(lh, "rel.crash") == before
@@ -153,8 +167,19 @@ def test_into_write_killed_at_random_moments_leaves_the_old_rows_or_the_new(hous
     lh.ingest(str(csv), "rel.src", mode="create", progress=False)
 
     def cmd(mode: str) -> list[str]:
-        return [sys.executable, "-m", "lakelab", "sql", "SELECT * FROM rel.src", "--into", "rel.into",
-                "--mode", mode, "--engine", "duckdb"]
+        return [
+            sys.executable,
+            "-m",
+            "lakelab",
+            "sql",
+            "SELECT * FROM rel.src",
+            "--into",
+            "rel.into",
+            "--mode",
+            mode,
+            "--engine",
+            "duckdb",
+        ]
 
     window = _window(cmd("create"))  # this run creates rel.into: later runs append
     orphans = [0, 0]
@@ -180,8 +205,15 @@ def test_create_table_as_select_killed_at_random_moments_leaves_no_table_or_a_wh
     lh.ingest(str(csv), "rel.src", mode="create", progress=False)
 
     def cmd(i: int) -> list[str]:
-        return [sys.executable, "-m", "lakelab", "sql", f"CREATE TABLE rel.ctas{i} AS SELECT * FROM rel.src",
-                "--engine", "duckdb"]
+        return [
+            sys.executable,
+            "-m",
+            "lakelab",
+            "sql",
+            f"CREATE TABLE rel.ctas{i} AS SELECT * FROM rel.src",
+            "--engine",
+            "duckdb",
+        ]
 
     window = _window(cmd(999))
     orphans = [0, 0]
@@ -205,10 +237,12 @@ def test_create_table_as_select_killed_before_its_commit_leaves_a_folder_the_com
     no table, and its folder is listed and removed by `lakelab orphans` (no table names given)."""
     lh, csv = house
     lh.ingest(str(csv), "rel.src", mode="create", progress=False)
-    code = ("import os, signal, pyiceberg.catalog.sql as s\n"
-            "s.SqlCatalog.commit_table = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
-            "from lakelab.cli import main\n"
-            "main(['sql', 'CREATE TABLE rel.ghost AS SELECT * FROM rel.src', '--engine', 'duckdb'])\n")
+    code = (
+        "import os, signal, pyiceberg.catalog.sql as s\n"
+        "s.SqlCatalog.commit_table = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "from lakelab.cli import main\n"
+        "main(['sql', 'CREATE TABLE rel.ghost AS SELECT * FROM rel.src', '--engine', 'duckdb'])\n"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=os.environ.copy())
     assert p.returncode == -signal.SIGKILL, p.stderr.decode()[-2000:]
     assert _count(lh, "rel.ghost") is None
@@ -226,8 +260,12 @@ def test_publish_killed_at_random_moments_leaves_the_old_or_the_new_version(hous
     lh, csv = house
 
     def cmd(n: int) -> list[str]:
-        return [sys.executable, "-c", "import lakelab, pyarrow.csv as c\n"
-                f"lakelab.connect().publish(c.read_csv({str(csv)!r}).slice(0, {n}), 'rel.pub')"]
+        return [
+            sys.executable,
+            "-c",
+            "import lakelab, pyarrow.csv as c\n"
+            f"lakelab.connect().publish(c.read_csv({str(csv)!r}).slice(0, {n}), 'rel.pub')",
+        ]
 
     subprocess.run(cmd(1000), check=True, capture_output=True, env=os.environ.copy())
     window = _window(cmd(ROWS))  # a whole publish of this size

@@ -8,6 +8,7 @@ warehouse - nor add any inside it. Cases marked `accept` are hostile-looking inp
 product must handle correctly instead (an injection bound as a plain value).
 The REST cases are in tests/server/test_hostile_rest.py.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,17 +29,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hostile_cases import CASES, CATEGORIES, Case
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import lakelab
-from lakelab.datasets import dataset as ds
-from lakelab.cli import main as cli_main
-from lakelab.errors import LakelabError
-
 from catalog_state import fingerprint
-from hostile_cases import CASES, CATEGORIES, Case
+from lakelab.cli import main as cli_main
+from lakelab.datasets import dataset as ds
+from lakelab.errors import LakelabError
 
 RESULTS: dict[str, tuple[Case, bool, float]] = {}
 
@@ -47,7 +47,7 @@ RESULTS: dict[str, tuple[Case, bool, float]] = {}
 class Hostile:
     lh: lakelab.Lakehouse
     shell: Any
-    root: Path   # everything of this module: home, inputs, the "outside" sentinels
+    root: Path  # everything of this module: home, inputs, the "outside" sentinels
     home: Path
     inp: Path
     out: Path
@@ -64,8 +64,10 @@ def _write_inputs(inp: Path) -> None:
     inp.mkdir()
     (inp / "ragged.csv").write_text("id,name\n1,a\n2,b,c\n")
     (inp / "garbage.parquet").write_bytes(bytes(range(256)) * 20)
-    pq.write_table(pa.table({"id": pa.array(range(5000), pa.int64()), "name": [f"n{i}" for i in range(5000)]}),
-                   inp / "good.parquet")
+    pq.write_table(
+        pa.table({"id": pa.array(range(5000), pa.int64()), "name": [f"n{i}" for i in range(5000)]}),
+        inp / "good.parquet",
+    )
     whole = (inp / "good.parquet").read_bytes()
     (inp / "truncated.parquet").write_bytes(whole[: len(whole) // 2])
     (inp / "empty.csv").write_bytes(b"")
@@ -116,8 +118,7 @@ def h(tmp_path_factory, pytestconfig) -> Any:
     _write_inputs(root / "inputs")
     _write_outside(root / "outside")
     lh = lakelab.connect(reload=True)  # the magics and the in-process CLI use this default
-    lh.ingest(pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"]}), "hx.t", mode="create",
-              progress=False)
+    lh.ingest(pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"]}), "hx.t", mode="create", progress=False)
     lh.publish(pa.table({"id": [1]}), "hx.u", description="second table, for paging")
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "lakelab")
@@ -233,8 +234,8 @@ def test_hostile_input(case: Case, h: Hostile) -> None:
         RUNNERS[case.surface](case, h)
         after_catalog = fingerprint(h.lh)
         assert after_catalog == before_catalog, "the catalog changed: " + ", ".join(
-            sorted(k for k in set(before_catalog) | set(after_catalog)
-                   if before_catalog.get(k) != after_catalog.get(k)))
+            sorted(k for k in set(before_catalog) | set(after_catalog) if before_catalog.get(k) != after_catalog.get(k))
+        )
         after_files = listing(h)
         changed = sorted(k for k in set(before_files) | set(after_files) if before_files.get(k) != after_files.get(k))
         assert not changed, f"files changed: {changed[:10]}"
@@ -248,8 +249,10 @@ def test_reserved_words_as_names_round_trip(h: Hostile) -> None:
     lh = h.lh
     lh.ingest(pa.table({"select": [1, 2], "from": ["x", "y"]}), "select.order", mode="create", progress=False)
     try:
-        assert lh.dataset("select.order").preview(5).to_pylist() == [{"select": 1, "from": "x"},
-                                                                     {"select": 2, "from": "y"}]
+        assert lh.dataset("select.order").preview(5).to_pylist() == [
+            {"select": 1, "from": "x"},
+            {"select": 2, "from": "y"},
+        ]
         r = lh.sql('SELECT "select", "from" FROM "select"."order" WHERE "from" = {{ v }}', params={"v": "y"})
         assert r.table.to_pylist() == [{"select": 2, "from": "y"}]
         found = [d["name"] for d in lh.datasets(namespace="select")]
@@ -278,8 +281,11 @@ def test_markup_in_metadata_and_values_is_shown_as_text(h: Hostile) -> None:
     lh, evil = h.lh, "<img src=x onerror=alert(1)>"
     lh.publish(pa.table({"v": [evil]}), "markup.p", description=evil, owner=evil, tags=["<b>t</b>"])
     try:
-        shown = [lh.dataset("markup.p")._repr_html_(), lh.datasets(namespace="markup")._repr_html_(),
-                 lh.sql("SELECT v FROM markup.p")._repr_html_()]
+        shown = [
+            lh.dataset("markup.p")._repr_html_(),
+            lh.datasets(namespace="markup")._repr_html_(),
+            lh.sql("SELECT v FROM markup.p")._repr_html_(),
+        ]
         for page in shown:
             assert evil not in page and "<b>t</b>" not in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in shown[0] and "&lt;img" in shown[2]
@@ -313,15 +319,19 @@ def _summary() -> list[str]:
         passed[(case.surface, case.category)] += ok
     surfaces = sorted({s for s, _ in grid})
     total_s = sum(t for _, _, t in RESULTS.values())
-    lines = ["", "hostile input corpus: passed/cases per surface and category",
-             f"{'category':<18}" + "".join(f"{s:>12}" for s in surfaces) + f"{'all':>12}"]
+    lines = [
+        "",
+        "hostile input corpus: passed/cases per surface and category",
+        f"{'category':<18}" + "".join(f"{s:>12}" for s in surfaces) + f"{'all':>12}",
+    ]
     for cat in CATEGORIES:
         cells = [f"{passed[(s, cat)]}/{grid[(s, cat)]}" if grid[(s, cat)] else "-" for s in surfaces]
         n, p = sum(grid[(s, cat)] for s in surfaces), sum(passed[(s, cat)] for s in surfaces)
         if n:
             lines.append(f"{cat:<18}" + "".join(f"{c:>12}" for c in cells) + f"{f'{p}/{n}':>12}")
     tot = [f"{sum(passed[(s, c)] for c in CATEGORIES)}/{sum(grid[(s, c)] for c in CATEGORIES)}" for s in surfaces]
-    lines.append(f"{'all':<18}" + "".join(f"{c:>12}" for c in tot)
-                 + f"{f'{sum(passed.values())}/{sum(grid.values())}':>12}")
+    lines.append(
+        f"{'all':<18}" + "".join(f"{c:>12}" for c in tot) + f"{f'{sum(passed.values())}/{sum(grid.values())}':>12}"
+    )
     lines.append(f"time in cases: {total_s:.1f} s (incl. fingerprint + file listing per case)")
     return lines

@@ -13,6 +13,7 @@ user then sees, by design (WorkspaceManager.reconcile at server start):
 Either way no Ray process of ours is left, including the worker process of an actor a
 connected kernel holds (workers start their own session, so they are found by their
 working directory, the node's temp dir). Times are measured and printed, not asserted."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ from lakelab.workspaces.backends.local import group_pids
 from lakelab.workspaces.state import Store
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "workspaces"))
-from workspace_helpers import HoldingDriver, LiveServer, kill_leftovers, ours  # noqa: E402
+from workspace_helpers import HoldingDriver, LiveServer, kill_leftovers, ours
 
 pytestmark = pytest.mark.ray
 TOKEN = "lifecycle-jupyter-token-0123456789"
@@ -39,8 +40,17 @@ TOKEN = "lifecycle-jupyter-token-0123456789"
 
 @pytest.fixture
 def home(lakelab_home):
-    save_config({"workspaces": {"backend": "local", "max_workers": 1, "max_cpus_per_node": 1,
-                                "idle_timeout_s": 3600, "object_store_mb": 128}})
+    save_config(
+        {
+            "workspaces": {
+                "backend": "local",
+                "max_workers": 1,
+                "max_cpus_per_node": 1,
+                "idle_timeout_s": 3600,
+                "object_store_mb": 128,
+            }
+        }
+    )
     yield lakelab_home
     left = kill_leftovers(lakelab_home / "workspaces")  # only does something when a test failed
     assert not left, f"had to kill leftover Ray processes {left}"
@@ -61,15 +71,17 @@ def start_workspace(srv: LiveServer, home: Path, name: str):
 def assert_all_gone(rec, worker: int) -> None:
     assert group_pids(rec.head.pid) == [], "the head's process group is still alive"
     assert ours([rec.temp_dir]) == [], "Ray processes of the workspace are still alive"
-    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE, \
+    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE, (
         "the actor's worker process outlived its workspace"
+    )
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["LAKELAB_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "lakelab", "workspace", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lakelab", "workspace", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_a_restarted_server_reattaches_a_workspace_that_survived_a_kill(home, tmp_path):
@@ -106,8 +118,10 @@ def test_a_restarted_server_reattaches_a_workspace_that_survived_a_kill(home, tm
         kernel.close()
         second.stop()
     assert_all_gone(rec, kernel.pids["worker"])
-    print(f"restart to consistent answer: {consistent_s:.1f} s (server start {second.start_s:.1f} s); "
-          f"stop through REST: {stop_s:.1f} s")
+    print(
+        f"restart to consistent answer: {consistent_s:.1f} s (server start {second.start_s:.1f} s); "
+        f"stop through REST: {stop_s:.1f} s"
+    )
 
 
 def test_workspaces_left_by_a_killed_server_are_cleaned_up_from_the_shell(home, tmp_path):

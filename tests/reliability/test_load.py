@@ -8,6 +8,7 @@ no metadata edit made under load may be lost: each edited dataset shows the desc
 client wrote last, and search finds exactly the edited ones. Latencies are printed, never
 asserted; bench/bench_load.py runs the same load for longer and writes bench/results/load.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,11 @@ def test_twenty_clients_on_ten_thousand_datasets_get_no_errors_and_lose_no_edit(
         index_s = time.perf_counter() - t0
         assert listed["datasets"], "the built catalog is not searchable"
         report = run_load(api, CLIENTS, SECONDS, NAMESPACES)
-        print_report(report, f"{catalog} catalog: {CLIENTS} clients for {SECONDS} s on {DATASETS:,} datasets "
-                             f"(catalog built in {build_s:.1f} s, index in {index_s:.1f} s)")
+        print_report(
+            report,
+            f"{catalog} catalog: {CLIENTS} clients for {SECONDS} s on {DATASETS:,} datasets "
+            f"(catalog built in {build_s:.1f} s, index in {index_s:.1f} s)",
+        )
 
         assert report["overall"]["errors"] == 0, f"errors under load: {report['first_errors']}"
         assert all(n > 0 for n in report["per_client"]), f"a client got no answer: {report['per_client']}"
@@ -90,8 +94,8 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
     import pyarrow as pa
 
     import lakelab
-    from lakelab.datasets import dataset as ds
     from lakelab.config import load_config
+    from lakelab.datasets import dataset as ds
 
     lh = lakelab.Lakehouse(load_config())
     names = [lh.publish(pa.table({"x": [i]}), f"fresh.t{i}").name for i in range(4)]
@@ -122,7 +126,9 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
         for t in threads:
             t.join()
         lh.close()
-    print(f"{catalog}: 30 edits, {30 - len(missed)} found by the search right after, "
-          f"during {searches[0]} concurrent searches")
+    print(
+        f"{catalog}: 30 edits, {30 - len(missed)} found by the search right after, "
+        f"during {searches[0]} concurrent searches"
+    )
     assert not failures, failures[:3]
     assert not missed, f"a search right after an edit missed it: {missed[:3]}"

@@ -1,5 +1,6 @@
 """Server tests: a real Jupyter server (pytest-jupyter) with lakelab_server loaded, on a
 real catalog - the embedded SQLite one and one on a real PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,12 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-import lakelab
-from lakelab.config import save_config
-
 # pytest-jupyter's fixtures and async-test hooks, for this folder only (a top-level
 # pytest_plugins would put its autouse fixtures on every test of the suite)
-from pytest_jupyter.jupyter_server import *  # noqa: F401,F403,E402
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+
+import lakelab
+from lakelab.config import save_config
 
 SPEC_PATH = Path(__file__).parents[2] / "server" / "lakelab_server" / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
@@ -35,8 +36,10 @@ def house(request, lakelab_home) -> lakelab.Lakehouse:
 
 @pytest.fixture
 def jp_server_config(house):
-    return {"ServerApp": {"jpserver_extensions": {"lakelab_server": True}},
-            "LakelabSettings": {"preview_max_rows": 500}}
+    return {
+        "ServerApp": {"jpserver_extensions": {"lakelab_server": True}},
+        "LakelabSettings": {"preview_max_rows": 500},
+    }
 
 
 def _spec_schema(path: str, method: str, status: int) -> dict | None:
@@ -60,8 +63,9 @@ def check_spec(path: str, method: str, status: int, body: dict) -> None:
 def api(jp_fetch):
     """Call the API and check the answer against openapi.yaml: returns (status, body)."""
 
-    async def call(spec_path: str, method: str = "GET", body=None, params=None, headers=None,
-                   **path_params: str) -> tuple[int, dict]:
+    async def call(
+        spec_path: str, method: str = "GET", body=None, params=None, headers=None, **path_params: str
+    ) -> tuple[int, dict]:
         parts = [path_params.get(p[1:-1], p) for p in spec_path.strip("/").split("/")]
         kwargs = {"method": method, "raise_error": False, "params": params or {}}
         if headers:
@@ -78,11 +82,28 @@ def api(jp_fetch):
 
 def seed(house: lakelab.Lakehouse) -> None:
     """Datasets with metadata, nested namespaces, two snapshots and a lineage chain."""
-    house.publish(pa.table({"carrier": ["AA", "UA", "DL"], "delay_min": [5, 10, -2]}), "demo.flights",
-                  description="Flight delays by carrier", owner="alice", tags="aviation,raw")
-    house.publish(pa.table({"carrier": ["AA"], "delay_min": [7]}), "demo.flights", mode="append",
-                  description="Flight delays by carrier", owner="alice", tags="aviation,raw")
-    house.publish("demo.flights", "demo.flights_clean", description="Cleaned flights", owner="bob",
-                  tags=["aviation", "gold"])
-    house.publish(pa.table({"species": ["Adelie"], "bill_mm": [39.1]}), "zoo.birds.penguins",
-                  description="Palmer penguins", owner="carol", tags="biology")
+    house.publish(
+        pa.table({"carrier": ["AA", "UA", "DL"], "delay_min": [5, 10, -2]}),
+        "demo.flights",
+        description="Flight delays by carrier",
+        owner="alice",
+        tags="aviation,raw",
+    )
+    house.publish(
+        pa.table({"carrier": ["AA"], "delay_min": [7]}),
+        "demo.flights",
+        mode="append",
+        description="Flight delays by carrier",
+        owner="alice",
+        tags="aviation,raw",
+    )
+    house.publish(
+        "demo.flights", "demo.flights_clean", description="Cleaned flights", owner="bob", tags=["aviation", "gold"]
+    )
+    house.publish(
+        pa.table({"species": ["Adelie"], "bill_mm": [39.1]}),
+        "zoo.birds.penguins",
+        description="Palmer penguins",
+        owner="carol",
+        tags="biology",
+    )

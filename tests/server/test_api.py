@@ -1,4 +1,5 @@
 """The catalog REST API, end to end through a real Jupyter server on real catalogs."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,7 @@ async def test_datasets_in_a_namespace_come_in_pages_with_an_opaque_token(house,
     names, token, pages = [], None, 0
     while True:
         params = {"page_size": "2", **({"page_token": token} if token else {})}
-        status, page = await api("/namespaces/{namespace}/datasets", namespace="paged",
-                                 params=params)
+        status, page = await api("/namespaces/{namespace}/datasets", namespace="paged", params=params)
         assert status == 200
         names += [d["name"] for d in page["datasets"]]
         pages += 1
@@ -64,15 +64,18 @@ async def test_dataset_detail_has_schema_metadata_and_stats(house, api):
 
 async def test_preview_selects_columns_limits_rows_and_travels_in_time(house, api):
     seed(house)
-    status, p = await api("/datasets/{name}/preview", name="demo.flights",
-                          params={"columns": "delay_min", "limit": "2"})
+    status, p = await api(
+        "/datasets/{name}/preview", name="demo.flights", params={"columns": "delay_min", "limit": "2"}
+    )
     assert status == 200 and [c["name"] for c in p["columns"]] == ["delay_min"] and p["row_count"] == 2
     first = house.dataset("demo.flights").snapshots()[-1]  # oldest
-    status, old = await api("/datasets/{name}/preview", name="demo.flights",
-                            params={"snapshot_id": str(first["snapshot_id"])})
+    status, old = await api(
+        "/datasets/{name}/preview", name="demo.flights", params={"snapshot_id": str(first["snapshot_id"])}
+    )
     assert status == 200 and old["row_count"] == 3 and old["snapshot_id"] == str(first["snapshot_id"])
-    status, asof = await api("/datasets/{name}/preview", name="demo.flights",
-                             params={"as_of": str(first["timestamp_ms"])})
+    status, asof = await api(
+        "/datasets/{name}/preview", name="demo.flights", params={"as_of": str(first["timestamp_ms"])}
+    )
     assert status == 200 and asof["row_count"] == 3
 
 
@@ -87,16 +90,19 @@ async def test_snapshots_and_lineage_show_history_upstream_and_downstream(house,
     assert {n["id"]: n["direction"] for n in g["nodes"]} == {"demo.flights": "self", "demo.flights_clean": "downstream"}
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"q": "penguins"}, ["zoo.birds.penguins"]),             # name
-    ({"q": "cleaned"}, ["demo.flights_clean"]),               # description
-    ({"q": "bill_mm"}, ["zoo.birds.penguins"]),               # column name
-    ({"tag": "gold"}, ["demo.flights_clean"]),
-    ({"owner": "alice"}, ["demo.flights"]),
-    ({"q": "flights", "tag": "aviation"}, ["demo.flights", "demo.flights_clean"]),
-    ({"namespace": "zoo"}, ["zoo.birds.penguins"]),           # nested namespaces included
-    ({"q": "nothing-like-this"}, []),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"q": "penguins"}, ["zoo.birds.penguins"]),  # name
+        ({"q": "cleaned"}, ["demo.flights_clean"]),  # description
+        ({"q": "bill_mm"}, ["zoo.birds.penguins"]),  # column name
+        ({"tag": "gold"}, ["demo.flights_clean"]),
+        ({"owner": "alice"}, ["demo.flights"]),
+        ({"q": "flights", "tag": "aviation"}, ["demo.flights", "demo.flights_clean"]),
+        ({"namespace": "zoo"}, ["zoo.birds.penguins"]),  # nested namespaces included
+        ({"q": "nothing-like-this"}, []),
+    ],
+)
 async def test_search_finds_datasets_by_name_description_columns_tags_and_owner(house, api, params, expected):
     seed(house)
     status, r = await api("/search", params=params)
@@ -106,8 +112,12 @@ async def test_search_finds_datasets_by_name_description_columns_tags_and_owner(
 async def test_patching_metadata_commits_it_and_search_sees_it(house, api):
     seed(house)
     before = house.dataset("demo.flights").table.metadata_location
-    status, d = await api("/datasets/{name}/metadata", name="demo.flights", method="PATCH",
-                          body={"description": "Delays, curated", "tags": ["aviation", "curated"]})
+    status, d = await api(
+        "/datasets/{name}/metadata",
+        name="demo.flights",
+        method="PATCH",
+        body={"description": "Delays, curated", "tags": ["aviation", "curated"]},
+    )
     assert status == 200 and d["description"] == "Delays, curated" and d["tags"] == ["aviation", "curated"]
     assert d["owner"] == "alice"  # untouched
     after = house.dataset("demo.flights").table
@@ -120,12 +130,21 @@ BAD = [
     ("/namespaces", {}, {"parent": "nope"}, 404, "namespace nope does not exist"),
     ("/namespaces", {}, {"parent": "bad;name"}, 400, "not a valid name"),
     ("/namespaces/{namespace}/datasets", {"namespace": "nope"}, {}, 404, "does not exist"),
-    ("/namespaces/{namespace}/datasets", {"namespace": "demo"}, {"page_token": "garbage!"}, 400,
-     "page_token is not valid"),
-    ("/namespaces/{namespace}/datasets", {"namespace": "demo"},
-     {"page_token": base64.urlsafe_b64encode(b'{"ns":"other","after":"x"}').decode()}, 400, "page_token"),
-    ("/namespaces/{namespace}/datasets", {"namespace": "demo"}, {"page_size": "0"}, 400,
-     "page_size must be from 1"),
+    (
+        "/namespaces/{namespace}/datasets",
+        {"namespace": "demo"},
+        {"page_token": "garbage!"},
+        400,
+        "page_token is not valid",
+    ),
+    (
+        "/namespaces/{namespace}/datasets",
+        {"namespace": "demo"},
+        {"page_token": base64.urlsafe_b64encode(b'{"ns":"other","after":"x"}').decode()},
+        400,
+        "page_token",
+    ),
+    ("/namespaces/{namespace}/datasets", {"namespace": "demo"}, {"page_size": "0"}, 400, "page_size must be from 1"),
     ("/datasets/{name}", {"name": "demo.missing"}, {}, 404, "dataset demo.missing does not exist"),
     ("/datasets/{name}", {"name": "nonamespace"}, {}, 400, "has no namespace"),
     ("/datasets/{name}", {"name": "demo.x'; drop table t--"}, {}, 400, "not a valid name"),
@@ -134,8 +153,13 @@ BAD = [
     ("/datasets/{name}/preview", {"name": "demo.flights"}, {"snapshot_id": "12345"}, 404, "no snapshot 12345"),
     ("/datasets/{name}/preview", {"name": "demo.flights"}, {"snapshot_id": "abc"}, 400, "not a number"),
     ("/datasets/{name}/preview", {"name": "demo.flights"}, {"as_of": "yesterday"}, 400, "not a timestamp"),
-    ("/datasets/{name}/preview", {"name": "demo.flights"}, {"as_of": "2000-01-01T00:00:00Z"}, 404,
-     "no snapshot at or before"),
+    (
+        "/datasets/{name}/preview",
+        {"name": "demo.flights"},
+        {"as_of": "2000-01-01T00:00:00Z"},
+        404,
+        "no snapshot at or before",
+    ),
     ("/datasets/{name}/preview", {"name": "demo.flights"}, {"columns": "carrier,nope"}, 400, "no column nope"),
     ("/datasets/{name}/lineage", {"name": "demo.flights"}, {"depth": "99"}, 400, "depth must be from 1 to 10"),
     ("/datasets/{name}/snapshots", {"name": "demo.missing"}, {}, 404, "does not exist"),
@@ -144,21 +168,25 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("spec_path, path, params, status, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in
-                                                                              enumerate(BAD)])
+@pytest.mark.parametrize(
+    "spec_path, path, params, status, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)]
+)
 async def test_bad_input_gets_a_json_4xx_naming_the_problem(house, api, spec_path, path, params, status, message):
     seed(house)
     code, body = await api(spec_path, params=params, **path)
     assert code == status and message in body["error"]["message"], body
 
 
-@pytest.mark.parametrize("body, message", [
-    ({}, "nothing to change"),
-    ({"colour": "red"}, "unknown field"),
-    ({"tags": "a,b"}, "tags must be a list"),
-    ({"tags": ["a,b"]}, "is not valid"),
-    ({"owner": 5}, "owner must be text"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "nothing to change"),
+        ({"colour": "red"}, "unknown field"),
+        ({"tags": "a,b"}, "tags must be a list"),
+        ({"tags": ["a,b"]}, "is not valid"),
+        ({"owner": 5}, "owner must be text"),
+    ],
+)
 async def test_bad_metadata_patches_are_refused_and_change_nothing(house, api, body, message):
     seed(house)
     before = house.dataset("demo.flights").table.metadata_location
@@ -184,22 +212,30 @@ async def test_a_body_that_is_not_json_is_refused(house, jp_fetch):
 
 
 @pytest.mark.parametrize("house", ["sqlite"], indirect=True)
-async def test_a_cookie_authenticated_write_without_xsrf_is_refused(house, jp_serverapp, http_server_client,
-                                                                     jp_base_url):
+async def test_a_cookie_authenticated_write_without_xsrf_is_refused(
+    house, jp_serverapp, http_server_client, jp_base_url
+):
     seed(house)
-    login = await http_server_client.fetch(f"{jp_base_url}login?token={jp_serverapp.identity_provider.token}",
-                                           follow_redirects=False, raise_error=False)
+    login = await http_server_client.fetch(
+        f"{jp_base_url}login?token={jp_serverapp.identity_provider.token}", follow_redirects=False, raise_error=False
+    )
     cookies = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
     assert "username-" in cookies  # logged in by cookie, no token header from here on
     url = f"{jp_base_url}{API}/datasets/demo.flights/metadata"
-    r = await http_server_client.fetch(url, method="PATCH", body=json.dumps({"owner": "mallory"}),
-                                       headers={"Cookie": cookies}, raise_error=False)
+    r = await http_server_client.fetch(
+        url, method="PATCH", body=json.dumps({"owner": "mallory"}), headers={"Cookie": cookies}, raise_error=False
+    )
     assert r.code == 403
     # double-submit: the _xsrf cookie echoed in the X-XSRFToken header lets the same write through
     token = "f00dfeedf00dfeedf00dfeed"
     cookies += f"; _xsrf={token}"
-    r = await http_server_client.fetch(url, method="PATCH", body=json.dumps({"owner": "bob"}),
-                                       headers={"Cookie": cookies, "X-XSRFToken": token}, raise_error=False)
+    r = await http_server_client.fetch(
+        url,
+        method="PATCH",
+        body=json.dumps({"owner": "bob"}),
+        headers={"Cookie": cookies, "X-XSRFToken": token},
+        raise_error=False,
+    )
     assert r.code == 200, r.body
     assert house.dataset("demo.flights").metadata["owner"] == "bob"
 

@@ -1,4 +1,5 @@
 """Under JupyterHub the server runs below a user prefix: the API must follow the base_url."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """openapi.yaml is a valid OpenAPI document and describes exactly the routes the server adds."""
+
 from __future__ import annotations
 
 import re

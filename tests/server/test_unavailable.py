@@ -1,5 +1,6 @@
 """A catalog that cannot be opened: the server still starts, info says what is wrong, every
 catalog route answers a JSON 503 - and the catalog password appears nowhere."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,15 @@ SECRET = "s3cret-pw-never-shown"
 
 @pytest.fixture
 def jp_server_config(lakelab_home):
-    save_config({"catalog": {"name": "lakelab", "type": "sql",
-                             "uri": f"postgresql+psycopg2://lakelab:{SECRET}@127.0.0.1:1/nowhere"}})
+    save_config(
+        {
+            "catalog": {
+                "name": "lakelab",
+                "type": "sql",
+                "uri": f"postgresql+psycopg2://lakelab:{SECRET}@127.0.0.1:1/nowhere",
+            }
+        }
+    )
     return {"ServerApp": {"jpserver_extensions": {"lakelab_server": True}}}
 
 

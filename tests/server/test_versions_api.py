@@ -1,5 +1,6 @@
 """Models and reports through the REST API: kind and versions in the detail, the versions
 route, and reports served as HTML for a sandboxed frame."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from lakelab.write.publish import publish
 
 from .conftest import API, check_spec
 
-SANDBOX = ("sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-           "script-src 'unsafe-inline'")
+SANDBOX = (
+    "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+)
 
 
 def seed_models(house, tmp_path) -> None:
@@ -65,20 +67,27 @@ async def test_a_report_is_served_as_sandboxed_html(house, jp_fetch, tmp_path):
 
 
 @pytest.mark.parametrize("house", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("route, status, message", [
-    ("datasets/reports.points/versions/9/report", 404, "has no version 9"),
-    ("datasets/reports.points/versions/one/report", 400, "version must be a whole number"),
-    ("datasets/ml.points/versions/1/report", 400, "is a model, not a report"),
-    ("datasets/nope.nothing/versions", 404, "does not exist"),
-])
+@pytest.mark.parametrize(
+    "route, status, message",
+    [
+        ("datasets/reports.points/versions/9/report", 404, "has no version 9"),
+        ("datasets/reports.points/versions/one/report", 400, "version must be a whole number"),
+        ("datasets/ml.points/versions/1/report", 400, "is a model, not a report"),
+        ("datasets/nope.nothing/versions", 404, "does not exist"),
+    ],
+)
 async def test_bad_report_requests_get_json_errors(house, jp_fetch, tmp_path, route, status, message):
     seed_models(house, tmp_path)
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch(API, *route.split("/"))
     assert e.value.code == status
     body = json.loads(e.value.response.body)
-    check_spec("/datasets/{name}/versions/{version}/report" if route.endswith("report") else
-               "/datasets/{name}/versions", "get", status, body)
+    check_spec(
+        "/datasets/{name}/versions/{version}/report" if route.endswith("report") else "/datasets/{name}/versions",
+        "get",
+        status,
+        body,
+    )
     assert message in body["error"]["message"]
 
 

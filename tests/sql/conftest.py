@@ -1,5 +1,6 @@
 """Fixtures for the SQL engine tests: a TPC-H lakehouse (tpchgen-cli Parquet ingested with plain
 pyiceberg appends) shared by the module, and helpers to make real Iceberg tables."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,9 @@ def ingest_tpch(house: lakelab.Lakehouse, data: Path, namespace: str = "tpch") -
 
 
 def embedded_lakehouse(home: Path) -> lakelab.Lakehouse:
-    return lakelab.Lakehouse(Config(home=home, catalog=default_catalog(home), trino=None,
-                                    workspaces=WorkspaceConfig(), engine="duckdb"))
+    return lakelab.Lakehouse(
+        Config(home=home, catalog=default_catalog(home), trino=None, workspaces=WorkspaceConfig(), engine="duckdb")
+    )
 
 
 @pytest.fixture(scope="session")

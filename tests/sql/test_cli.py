@@ -1,4 +1,5 @@
 """`lakelab sql` runs Trino SQL from the shell."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,17 @@ def lakelab_cli(*args: str, env_home) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, "LAKELAB_HOME": str(env_home)}
-    return subprocess.run([sys.executable, "-m", "lakelab", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lakelab", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def seed(lakelab_home):
     house = Lakehouse(load_config())
     house.catalog.create_namespace("demo")
     house.catalog.create_table("demo.t", schema=pa.schema([("id", pa.int64()), ("name", pa.string())])).append(
-        pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["a", "b", None]}))
+        pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["a", "b", None]})
+    )
     house.close()
 
 
@@ -38,8 +41,15 @@ def test_sql_prints_a_table_and_says_which_engine_ran(lakelab_home):
 
 def test_sql_json_and_csv_with_bound_params(lakelab_home):
     seed(lakelab_home)
-    out = lakelab_cli("sql", "SELECT id FROM demo.t WHERE id >= {{ lo }} ORDER BY id", "--param", "lo=2",
-                      "--format", "json", env_home=lakelab_home)
+    out = lakelab_cli(
+        "sql",
+        "SELECT id FROM demo.t WHERE id >= {{ lo }} ORDER BY id",
+        "--param",
+        "lo=2",
+        "--format",
+        "json",
+        env_home=lakelab_home,
+    )
     assert [json.loads(line) for line in out.stdout.splitlines()] == [{"id": 2}, {"id": 3}]
     out = lakelab_cli("sql", "SELECT name FROM demo.t WHERE id = 1", "--format", "csv", env_home=lakelab_home)
     assert out.stdout.splitlines() == ['"name"', '"a"']
@@ -54,8 +64,15 @@ def test_sql_errors_are_one_line_without_traceback(lakelab_home):
 
 def test_sql_into_writes_a_dataset_with_lineage_like_the_magic(lakelab_home):
     seed(lakelab_home)
-    out = lakelab_cli("sql", "SELECT id * 10 AS id FROM demo.t WHERE id >= {{ lo }}", "--param", "lo=2",
-                      "--into", "demo.tens", env_home=lakelab_home)
+    out = lakelab_cli(
+        "sql",
+        "SELECT id * 10 AS id FROM demo.t WHERE id >= {{ lo }}",
+        "--param",
+        "lo=2",
+        "--into",
+        "demo.tens",
+        env_home=lakelab_home,
+    )
     assert out.returncode == 0, out.stderr
     assert "wrote 2 rows to demo.tens" in out.stderr and "engine: duckdb" in out.stderr
     out = lakelab_cli("sql", "SELECT 1 AS id", "--into", "demo.tens", "--mode", "append", env_home=lakelab_home)

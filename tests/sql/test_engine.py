@@ -1,5 +1,6 @@
 """The embedded engine over real Iceberg tables: snapshots, time travel, schema evolution,
 delete files, statements, and which read path it chose."""
+
 from __future__ import annotations
 
 import datetime
@@ -9,8 +10,8 @@ import pyarrow as pa
 import pytest
 from pyiceberg.types import LongType
 
-from lakelab.errors import Conflict, EngineError, InvalidInput, NotFound, Unsupported
 from lakelab.catalog.metadata import Lineage
+from lakelab.errors import Conflict, EngineError, InvalidInput, NotFound, Unsupported
 
 from .iceberg_deletes import delete_positions
 
@@ -66,8 +67,10 @@ def test_time_travel_by_version_and_by_timestamp(lh):
     assert now == [{"n": 4}] and then.table.to_pylist() == [{"n": 3}]
     assert then.stats["scans"][0]["snapshot_id"] == first.snapshot_id
     ts = datetime.datetime.fromtimestamp(first.timestamp_ms / 1000, tz=datetime.timezone.utc)
-    at = lh.sql(f"SELECT count(*) AS n FROM demo.items FOR TIMESTAMP AS OF "
-                f"TIMESTAMP '{ts:%Y-%m-%d %H:%M:%S.%f} UTC'", engine="duckdb")
+    at = lh.sql(
+        f"SELECT count(*) AS n FROM demo.items FOR TIMESTAMP AS OF TIMESTAMP '{ts:%Y-%m-%d %H:%M:%S.%f} UTC'",
+        engine="duckdb",
+    )
     assert at.table.to_pylist() == [{"n": 3}]
 
 
@@ -88,8 +91,11 @@ def test_renamed_and_added_columns_resolve_by_field_id(lh):
     table.append(pa.table({"id": pa.array([7], pa.int64()), "label": ["new"], "score": pa.array([70], pa.int64())}))
     result = lh.sql("SELECT id, label, score FROM demo.items ORDER BY id", engine="duckdb")
     assert result.table.to_pylist() == [
-        {"id": 0, "label": "n0", "score": None}, {"id": 1, "label": "n1", "score": None},
-        {"id": 2, "label": "n2", "score": None}, {"id": 7, "label": "new", "score": 70}]
+        {"id": 0, "label": "n0", "score": None},
+        {"id": 1, "label": "n1", "score": None},
+        {"id": 2, "label": "n2", "score": None},
+        {"id": 7, "label": "new", "score": 70},
+    ]
     assert scans(result) == [("demo.items", "parquet")]
     assert result.stats["scans"][0]["reason"] == "no delete files; columns mapped by field id"
     # the old snapshot still answers with its own schema
@@ -143,8 +149,9 @@ def test_create_table_as_commits_once_with_lineage(lh):
     assert "WHERE id < 3" in lineage.sql
     with pytest.raises(Conflict):
         lh.sql("CREATE TABLE demo.small AS SELECT 1 AS id", engine="duckdb")
-    assert lh.sql("CREATE TABLE IF NOT EXISTS demo.small AS SELECT 1 AS id", engine="duckdb").table.to_pylist() \
-        == [{"rows": 0}]
+    assert lh.sql("CREATE TABLE IF NOT EXISTS demo.small AS SELECT 1 AS id", engine="duckdb").table.to_pylist() == [
+        {"rows": 0}
+    ]
 
 
 def test_failed_create_table_as_commits_nothing(lh):
@@ -164,8 +171,15 @@ def test_insert_values_and_select_by_position(lh):
         lh.sql("INSERT INTO demo.items VALUES ('not a number', 'x')", engine="duckdb")
 
 
-@pytest.mark.parametrize("sql", ["DROP TABLE demo.items", "DELETE FROM demo.items WHERE id = 1",
-                                 "UPDATE demo.items SET name = 'x'", "ALTER TABLE demo.items ADD COLUMN z bigint"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DROP TABLE demo.items",
+        "DELETE FROM demo.items WHERE id = 1",
+        "UPDATE demo.items SET name = 'x'",
+        "ALTER TABLE demo.items ADD COLUMN z bigint",
+    ],
+)
 def test_other_statements_are_refused_with_a_pointer_to_trino(lh, sql):
     make_table(lh)
     with pytest.raises(Unsupported, match="run it on Trino"):
@@ -202,8 +216,10 @@ def test_ctrl_c_interrupts_a_running_query_and_the_engine_stays_usable(lh):
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            lh.sql("SELECT count(*) FROM demo.items a, demo.items b, demo.items c "
-                   "WHERE a.id + b.id + c.id > -1", engine="duckdb")
+            lh.sql(
+                "SELECT count(*) FROM demo.items a, demo.items b, demo.items c WHERE a.id + b.id + c.id > -1",
+                engine="duckdb",
+            )
     finally:
         timer.cancel()
     assert lh.sql("SELECT count(*) AS n FROM demo.items", engine="duckdb").table.to_pylist() == [{"n": 3000}]
@@ -211,12 +227,16 @@ def test_ctrl_c_interrupts_a_running_query_and_the_engine_stays_usable(lh):
 
 def test_nested_columns_are_read_directly_when_the_schema_never_changed(lh):
     lh.catalog.create_namespace("demo")
-    data = pa.table({"id": pa.array([1, 2], pa.int64()), "tags": pa.array([["a", "b"], []], pa.list_(pa.string())),
-                     "s": pa.array([{"x": 1}, None], pa.struct([("x", pa.int64())]))})
+    data = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "tags": pa.array([["a", "b"], []], pa.list_(pa.string())),
+            "s": pa.array([{"x": 1}, None], pa.struct([("x", pa.int64())])),
+        }
+    )
     lh.catalog.create_table("demo.nested", schema=data.schema).append(data)
     result = lh.sql("SELECT id, tags, s FROM demo.nested ORDER BY id", engine="duckdb")
-    assert result.table.to_pylist() == [{"id": 1, "tags": ["a", "b"], "s": {"x": 1}},
-                                        {"id": 2, "tags": [], "s": None}]
+    assert result.table.to_pylist() == [{"id": 1, "tags": ["a", "b"], "s": {"x": 1}}, {"id": 2, "tags": [], "s": None}]
     assert scans(result) == [("demo.nested", "parquet")]
 
 

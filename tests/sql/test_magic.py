@@ -1,4 +1,5 @@
 """%%trino through a real IPython shell on the embedded engine."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,8 +10,8 @@ from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from lakelab.engines.base import Result
 from lakelab.catalog.metadata import Lineage
+from lakelab.engines.base import Result
 
 
 @pytest.fixture
@@ -53,8 +54,11 @@ def test_output_variable_holds_the_bounded_result_in_the_chosen_format(shell):
 
 def test_parameters_from_options_and_the_notebook_are_bound(shell):
     shell.user_ns["airport"] = "JFK"
-    res, _ = run(shell, "%%trino --param lo=2490\nSELECT count(*) AS n FROM demo.flights "
-                        "WHERE origin = {{ airport }} AND id >= {{ lo }}")
+    res, _ = run(
+        shell,
+        "%%trino --param lo=2490\nSELECT count(*) AS n FROM demo.flights "
+        "WHERE origin = {{ airport }} AND id >= {{ lo }}",
+    )
     assert res.result.table.to_pylist() == [{"n": 5}]
 
 
@@ -101,12 +105,15 @@ def test_save_and_with_compose_queries_as_ctes(shell):
     assert "no saved query named" in out
 
 
-@pytest.mark.parametrize("line, message", [
-    ("%%trino --bogus", "unrecognized arguments"),
-    ("%%trino -l -3", "either -l N"),
-    ("%%trino --mode append", "--mode only applies"),
-    ("%%trino --engine spark", "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("%%trino --bogus", "unrecognized arguments"),
+        ("%%trino -l -3", "either -l N"),
+        ("%%trino --mode append", "--mode only applies"),
+        ("%%trino --engine spark", "invalid choice"),
+    ],
+)
 def test_bad_options_are_one_line_errors_without_traceback(shell, line, message):
     res, out = run(shell, f"{line}\nSELECT 1")
     assert message in out and "Traceback" not in out
@@ -146,8 +153,11 @@ def test_ctrl_c_interrupts_the_query_and_says_so(shell):
     timer = threading.Timer(1.0, _thread.interrupt_main)
     timer.start()
     try:
-        res, out = run(shell, "%%trino\nSELECT count(*) FROM demo.flights a, demo.flights b, demo.flights c, "
-                              "demo.flights d WHERE a.id + b.id + c.id + d.id > -1")
+        res, out = run(
+            shell,
+            "%%trino\nSELECT count(*) FROM demo.flights a, demo.flights b, demo.flights c, "
+            "demo.flights d WHERE a.id + b.id + c.id + d.id > -1",
+        )
     finally:
         timer.cancel()
     assert "interrupted" in out

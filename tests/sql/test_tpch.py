@@ -4,6 +4,7 @@ Iceberg tables, checked against DuckDB running its own dialect on the same Parqu
 Where Trino's typing differs from DuckDB's (avg and division of decimals keep a fixed scale in
 Trino; DuckDB returns doubles), values are compared with a tolerance of half a unit in the last
 place of the Trino-typed decimal."""
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,7 @@ def reference(tpch_data):
 def close(mine, ref) -> bool:
     if isinstance(mine, Decimal) and isinstance(ref, float):
         exponent = mine.as_tuple().exponent
-        return math.isclose(float(mine), ref, abs_tol=0.5 * 10 ** exponent + 1e-12, rel_tol=1e-12)
+        return math.isclose(float(mine), ref, abs_tol=0.5 * 10**exponent + 1e-12, rel_tol=1e-12)
     if isinstance(mine, (float, Decimal)) and isinstance(ref, (float, Decimal)):
         return math.isclose(float(mine), float(ref), rel_tol=1e-9, abs_tol=1e-9)
     return mine == ref

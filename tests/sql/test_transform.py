@@ -1,11 +1,12 @@
 """lh.transform: SQL and in-process Python transforms, one commit each, lineage recorded."""
+
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
-from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.catalog.metadata import Lineage
+from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.write.transform import transform
 
 

@@ -2,6 +2,7 @@
 code as `lakelab services up` (lakelab.services.up) under a temporary LAKELAB_HOME.
 
 If Trino cannot start, the session fails with the end of its log: these tests never skip."""
+
 from __future__ import annotations
 
 import os

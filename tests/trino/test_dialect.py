@@ -1,30 +1,32 @@
 """Trino-specific SQL on both engines: for each statement the embedded engine either gives
 Trino's answer or raises Unsupported ("not supported locally, run on Trino") — never a
 different answer. docs/trino.md lists the outcome of each case."""
+
 from __future__ import annotations
 
 import pytest
+from trino_compare import differences, has_top_level_order_by
 
 from lakelab.errors import Unsupported
 
-from trino_compare import differences, has_top_level_order_by
-
-EVENTS = "(VALUES (1, 'ana', DATE '2024-01-03', 10.5e0), (2, 'bo', DATE '2024-02-10', 3.0e0), " \
-         "(3, 'ana', DATE '2024-02-11', 7.25e0), (4, 'cy', DATE '2024-03-01', NULL)) AS e(id, who, day, amount)"
+EVENTS = (
+    "(VALUES (1, 'ana', DATE '2024-01-03', 10.5e0), (2, 'bo', DATE '2024-02-10', 3.0e0), "
+    "(3, 'ana', DATE '2024-02-11', 7.25e0), (4, 'cy', DATE '2024-03-01', NULL)) AS e(id, who, day, amount)"
+)
 
 CASES = {
     # window functions
     "row_number": f"SELECT id, row_number() OVER (PARTITION BY who ORDER BY day) AS rn FROM {EVENTS} ORDER BY id",
     "rank_lag_running_sum": f"SELECT id, rank() OVER (ORDER BY amount DESC) AS r, lag(id) OVER (ORDER BY id) AS prev, "
-                            f"sum(amount) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS run FROM {EVENTS} ORDER BY id",
+    f"sum(amount) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS run FROM {EVENTS} ORDER BY id",
     "first_value_ntile": f"SELECT id, first_value(who) OVER (ORDER BY day) AS f, ntile(2) OVER (ORDER BY id) AS nt "
-                         f"FROM {EVENTS} ORDER BY id",
+    f"FROM {EVENTS} ORDER BY id",
     # date and time
     "date_trunc_month": f"SELECT id, date_trunc('month', day) AS m FROM {EVENTS} ORDER BY id",
     "date_add_diff": "SELECT date_add('day', 30, DATE '2024-01-31') AS a, date_diff('day', DATE '2024-01-01', "
-                     "DATE '2024-03-01') AS d",
+    "DATE '2024-03-01') AS d",
     "day_of_week_year": "SELECT day_of_week(DATE '2024-03-03') AS dow, year(DATE '2024-03-03') AS y, "
-                        "quarter(DATE '2024-08-01') AS q",
+    "quarter(DATE '2024-08-01') AS q",
     "interval_arithmetic": "SELECT DATE '2024-01-31' + INTERVAL '1' MONTH AS d",
     "format_datetime": "SELECT format_datetime(TIMESTAMP '2024-03-05 07:08:09', 'yyyy/MM/dd HH:mm') AS f",
     "date_format": "SELECT date_format(TIMESTAMP '2024-03-05 07:08:09', '%Y-%m-%d %H:%i') AS f",
@@ -38,9 +40,9 @@ CASES = {
     "unnest_array": "SELECT x FROM UNNEST(ARRAY[3, 1, 2]) AS t(x) ORDER BY x",
     "unnest_with_ordinality": "SELECT x, n FROM UNNEST(ARRAY['a', 'b']) WITH ORDINALITY AS t(x, n) ORDER BY n",
     "cross_join_unnest": "SELECT id, tag FROM (VALUES (1, ARRAY['x', 'y']), (2, ARRAY['z'])) AS t(id, tags) "
-                         "CROSS JOIN UNNEST(tags) AS u(tag) ORDER BY id, tag",
+    "CROSS JOIN UNNEST(tags) AS u(tag) ORDER BY id, tag",
     "array_functions": "SELECT cardinality(ARRAY[1, 2, 3]) AS c, contains(ARRAY[1, 2], 2) AS has, "
-                       "array_join(ARRAY['a', 'b'], '-') AS j, element_at(ARRAY[10, 20], 2) AS e",
+    "array_join(ARRAY['a', 'b'], '-') AS j, element_at(ARRAY[10, 20], 2) AS e",
     "array_agg_sorted": f"SELECT who, array_agg(id ORDER BY id) AS ids FROM {EVENTS} GROUP BY who ORDER BY who",
     "sequence": "SELECT sequence(1, 5, 2) AS s",
     # lambdas
@@ -74,35 +76,36 @@ CASES = {
 # numbers: the embedded engine must give Trino's value AND Trino's type (decimal precision/scale)
 NUMERIC_CASES = {
     "round_decimal_half_away": "SELECT round(DECIMAL '2.345', 2) AS a, round(DECIMAL '-2.345', 2) AS b, "
-                               "round(DECIMAL '9.995', 2) AS c, round(DECIMAL '2.5') AS d, "
-                               "round(DECIMAL '125.5', -1) AS e, round(DECIMAL '-0.005', 2) AS f",
+    "round(DECIMAL '9.995', 2) AS c, round(DECIMAL '2.5') AS d, "
+    "round(DECIMAL '125.5', -1) AS e, round(DECIMAL '-0.005', 2) AS f",
     "round_decimal_column": "SELECT round(x, 1) AS r, floor(x) AS f, ceil(x) AS c, truncate(x) AS t, truncate(x, 1) AS t1 "
-                            "FROM (VALUES DECIMAL '1.25', DECIMAL '-1.25', DECIMAL '12.05') AS v(x) ORDER BY x",
+    "FROM (VALUES DECIMAL '1.25', DECIMAL '-1.25', DECIMAL '12.05') AS v(x) ORDER BY x",
     "round_decimal_non_constant_digits": "SELECT round(DECIMAL '1.55', d) AS r FROM (VALUES 1) AS t(d)",
     "round_double_digits": "SELECT round(2.675E0, 2) AS a, round(1.005E0, 2) AS b, round(-0.5E0) AS c, "
-                           "round(15.0E0, -1) AS d, round(REAL '2.5') AS e",
+    "round(15.0E0, -1) AS d, round(REAL '2.5') AS e",
     "round_integer": "SELECT round(5) AS a, round(25, -1) AS b, round(-25, -1) AS c, round(CAST(7 AS smallint)) AS d",
     "truncate_ceil_floor_double": "SELECT truncate(2.79E0) AS a, truncate(-2.79E0) AS b, ceiling(2.1E0) AS c, "
-                                  "floor(-2.1E0) AS d, floor(REAL '2.5') AS e",
+    "floor(-2.1E0) AS d, floor(REAL '2.5') AS e",
     "truncate_ceil_floor_decimal": "SELECT truncate(DECIMAL '2.79') AS a, truncate(DECIMAL '-2.79', 1) AS b, "
-                                   "ceil(DECIMAL '2.345') AS c, floor(DECIMAL '-2.345') AS d, "
-                                   "ceil(DECIMAL '0.01') AS e, truncate(DECIMAL '0.99') AS f",
+    "ceil(DECIMAL '2.345') AS c, floor(DECIMAL '-2.345') AS d, "
+    "ceil(DECIMAL '0.01') AS e, truncate(DECIMAL '0.99') AS f",
     "ceil_floor_truncate_integer": "SELECT ceil(5) AS a, floor(CAST(5 AS bigint)) AS b, truncate(7) AS c",
     "sign_abs": "SELECT sign(5) AS a, sign(-2.5E0) AS b, sign(DECIMAL '-2.5') AS c, abs(DECIMAL '-2.50') AS d, "
-                "abs(-3) AS e",
+    "abs(-3) AS e",
     "mod_negative": "SELECT mod(-7, 3) AS a, mod(7, -3) AS b, -7 % 3 AS c, mod(-7.5E0, 2E0) AS d, "
-                    "mod(DECIMAL '-7.5', DECIMAL '2') AS e",
+    "mod(DECIMAL '-7.5', DECIMAL '2') AS e",
     "decimal_literal_types": "SELECT CAST('2.345' AS DECIMAL) AS a, DECIMAL '0.5' AS b, DECIMAL '12' AS c, "
-                             "DECIMAL '-0.05' AS d",
+    "DECIMAL '-0.05' AS d",
     "decimal_values_widest_row": "SELECT x / 3 AS q, floor(x) AS f FROM (VALUES 12.25, 0.5, -100.125) AS v(x) ORDER BY x",
     "rounded_then_divided": "SELECT round(DECIMAL '2.345', 2) / 3 AS a, ceil(DECIMAL '2.5') / 2 AS b",
     "integer_overflow": "SELECT 2147483647 + 1 AS a",
     "bigint_overflow": "SELECT 9223372036854775807 + 1 AS a",
     "decimal_to_integer_cast": "SELECT CAST(DECIMAL '2.5' AS integer) AS a, CAST(DECIMAL '-2.5' AS bigint) AS b, "
-                               "CAST(2.5E0 AS decimal(3, 0)) AS c",
+    "CAST(2.5E0 AS decimal(3, 0)) AS c",
     "double_to_varchar_cast": "SELECT CAST(1.0E0 AS varchar) AS s",
 }
 CASES.update(NUMERIC_CASES)
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_trino_sql_gives_trinos_answer_or_unsupported_locally(tlh, name, record_property):
@@ -127,8 +130,9 @@ def test_trino_sql_gives_trinos_answer_or_unsupported_locally(tlh, name, record_
         assert local_error is not None, f"{name}: Trino fails ({trino_error}) but embedded answered {local}"
         record_property("outcome", "error on both")
         return
-    assert local_error is None, f"{name}: embedded raised {type(local_error).__name__}: {local_error} " \
-                                f"instead of Unsupported"
+    assert local_error is None, (
+        f"{name}: embedded raised {type(local_error).__name__}: {local_error} instead of Unsupported"
+    )
     problem = differences(on_trino, local, ordered=has_top_level_order_by(sql))
     assert problem is None, f"{name}: {problem}"
     record_property("outcome", outcome)

@@ -1,5 +1,6 @@
 """The Trino engine against the real server: parameters, progress, cancel, bounded fetch,
 errors, credentials and result types."""
+
 from __future__ import annotations
 
 import datetime
@@ -17,14 +18,21 @@ from lakelab.engines.trino.engine import TrinoEngine
 from lakelab.errors import EngineError, InvalidInput, Unavailable
 
 # runs until cancelled: 10^12 rows
-ENDLESS = ("SELECT count(*) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) "
-           "CROSS JOIN UNNEST(sequence(1, 10000)) c(z)")
-MANY_ROWS = "SELECT a.x * 10000 + b.y AS n FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y)"
+ENDLESS = (
+    "SELECT count(*) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) "
+    "CROSS JOIN UNNEST(sequence(1, 10000)) c(z)"
+)
+MANY_ROWS = (
+    "SELECT a.x * 10000 + b.y AS n FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y)"
+)
 
 
 def query_state(tlh, query_id: str) -> str:
-    rows = tlh.engine("trino").execute("SELECT state FROM system.runtime.queries WHERE query_id = {{ q }}",
-                                       {"q": query_id}).table.to_pylist()
+    rows = (
+        tlh.engine("trino")
+        .execute("SELECT state FROM system.runtime.queries WHERE query_id = {{ q }}", {"q": query_id})
+        .table.to_pylist()
+    )
     return rows[0]["state"] if rows else "GONE"
 
 
@@ -44,8 +52,9 @@ def test_parameters_are_bound_so_an_injection_attempt_stays_a_value(tlh, ns):
     got = trino.execute(f"SELECT count(*) AS n FROM {ns}.users WHERE name = {{{{ who }}}}", {"who": evil})
     assert got.table.to_pylist() == [{"n": 0}]
     assert trino.execute("SELECT {{ v }} AS v", {"v": evil}).table.to_pylist() == [{"v": evil}]
-    got = trino.execute(f"SELECT id FROM {ns}.users WHERE name = {{{{ who }}}} AND id < {{{{ top }}}}",
-                        {"who": "bo", "top": 5})
+    got = trino.execute(
+        f"SELECT id FROM {ns}.users WHERE name = {{{{ who }}}} AND id < {{{{ top }}}}", {"who": "bo", "top": 5}
+    )
     assert got.table.to_pylist() == [{"id": 2}]
 
 
@@ -56,8 +65,10 @@ def test_positional_parameters_bind_in_order(tlh):
 
 def test_progress_reports_state_rows_and_a_link_to_the_query(tlh):
     seen: list[dict] = []
-    res = tlh.engine("trino").execute("SELECT count(*) AS n FROM UNNEST(sequence(1, 10000)) a(x) "
-                                      "CROSS JOIN UNNEST(sequence(1, 1000)) b(y)", progress=seen.append)
+    res = tlh.engine("trino").execute(
+        "SELECT count(*) AS n FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 1000)) b(y)",
+        progress=seen.append,
+    )
     assert res.table.to_pylist() == [{"n": 10_000_000}]
     assert seen and seen[-1]["state"] == "FINISHED" and seen[-1]["progress"] == 100.0
     assert {"state", "progress", "rows", "bytes", "elapsed_s", "query_id", "info_url"} <= set(seen[0])
@@ -84,8 +95,11 @@ def test_ctrl_c_cancels_the_query_on_the_server(tlh):
         tlh.engine("trino").execute(ENDLESS, progress=progress)
     assert ids
     assert wait_state(tlh, ids[0]) == "FAILED"
-    info = tlh.engine("trino").execute(
-        "SELECT error_code FROM system.runtime.queries WHERE query_id = {{ q }}", {"q": ids[0]}).table
+    info = (
+        tlh.engine("trino")
+        .execute("SELECT error_code FROM system.runtime.queries WHERE query_id = {{ q }}", {"q": ids[0]})
+        .table
+    )
     assert info.to_pylist() == [{"error_code": "USER_CANCELED"}]
 
 
@@ -161,7 +175,8 @@ def test_results_arrive_with_arrow_types_matching_trino_types(tlh):
         "SELECT 1 AS i, BIGINT '2' AS b, DECIMAL '12.50' AS d, DOUBLE '1.5' AS f, nan() AS n, 'x' AS s, "
         "DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, TRUE AS ok, "
         "ARRAY[1, 2] AS arr, MAP(ARRAY['k'], ARRAY[1]) AS m, CAST(ROW(1, 'a') AS ROW(x INT, y VARCHAR)) AS r, "
-        "CAST(NULL AS BIGINT) AS nothing")
+        "CAST(NULL AS BIGINT) AS nothing"
+    )
     t = res.table
     assert t.schema.field("i").type == pa.int32() and t.schema.field("b").type == pa.int64()
     assert t.schema.field("d").type == pa.decimal128(4, 2)
@@ -180,5 +195,6 @@ def test_catalog_and_schema_default_from_config_and_can_be_overridden(tlh, ns):
     trino.execute(f"CREATE TABLE {ns}.here AS SELECT 1 AS x")
     assert trino.execute("SELECT x FROM here", schema=ns).table.to_pylist() == [{"x": 1}]
     assert trino.execute(f"SELECT x FROM iceberg.{ns}.here").table.to_pylist() == [{"x": 1}]
-    assert trino.execute("SELECT current_catalog AS c, current_schema AS s").table.to_pylist() == \
-        [{"c": "iceberg", "s": "default"}]
+    assert trino.execute("SELECT current_catalog AS c, current_schema AS s").table.to_pylist() == [
+        {"c": "iceberg", "s": "default"}
+    ]

@@ -1,6 +1,7 @@
 """Lineage of writes Trino commits (`%%trino --into`, `lh.transform(engine="trino")`, CTAS and
 INSERT statements): recorded after the commit in a `lakelab.lineage.<snapshot_id>` property and
 read exactly like the lineage the embedded engine puts in snapshot summaries."""
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -17,8 +18,11 @@ def run(shell, cell: str) -> str:
 
 
 def _source(tlh, ns: str, props: dict | None = None):
-    table = tlh.catalog.create_table(f"{ns}.flights", pa.schema([("id", pa.int64()), ("origin", pa.string())]),
-                                     properties={**WRITE_PROPERTIES, **(props or {})})
+    table = tlh.catalog.create_table(
+        f"{ns}.flights",
+        pa.schema([("id", pa.int64()), ("origin", pa.string())]),
+        properties={**WRITE_PROPERTIES, **(props or {})},
+    )
     table.append(pa.table({"id": list(range(10)), "origin": ["JFK", "LGA"] * 5}))
     return tlh.catalog.load_table(f"{ns}.flights")
 
@@ -55,8 +59,12 @@ def test_upstream_snapshot_is_the_one_the_query_read(tlh, ns):
     before = src.current_snapshot().snapshot_id
     tlh.transform(f"{ns}.copy", sql=f"SELECT * FROM {ns}.flights", engine="trino")
     src.append(pa.table({"id": [99], "origin": ["EWR"]}))  # a later change upstream
-    tlh.transform(f"{ns}.copy", sql=f"SELECT * FROM {ns}.flights FOR VERSION AS OF {before} WHERE id = 1",
-                  engine="trino", mode="append")
+    tlh.transform(
+        f"{ns}.copy",
+        sql=f"SELECT * FROM {ns}.flights FOR VERSION AS OF {before} WHERE id = 1",
+        engine="trino",
+        mode="append",
+    )
     history = [s["lineage"]["upstream"] for s in tlh.dataset(f"{ns}.copy").snapshots()]
     assert history == [[{"table": f"{ns}.flights", "snapshot_id": before}]] * 2
 
@@ -81,9 +89,9 @@ def test_ctas_and_insert_statements_on_trino_record_lineage_with_schema_default(
     assert "Traceback" not in out
     run(shell, f"%%trino --schema {ns}\nINSERT INTO lga SELECT id FROM flights WHERE id = 0")
     snaps = tlh.dataset(f"{ns}.lga").snapshots()
-    assert [s["lineage"]["upstream"] for s in snaps] == [[{"table": f"{ns}.flights",
-                                                            "snapshot_id": snaps[0]["lineage"]["upstream"][0]
-                                                            ["snapshot_id"]}]] * 2
+    assert [s["lineage"]["upstream"] for s in snaps] == [
+        [{"table": f"{ns}.flights", "snapshot_id": snaps[0]["lineage"]["upstream"][0]["snapshot_id"]}]
+    ] * 2
     assert snaps[1]["lineage"]["sql"].startswith("CREATE TABLE lga")
 
 
@@ -99,8 +107,7 @@ def test_lineage_properties_keep_only_the_newest_entries(tlh, ns, monkeypatch):
     _source(tlh, ns)
     tlh.transform(f"{ns}.grow", sql=f"SELECT id FROM {ns}.flights WHERE id = 0", engine="trino")
     for i in (1, 2):
-        tlh.transform(f"{ns}.grow", sql=f"SELECT id FROM {ns}.flights WHERE id = {i}", engine="trino",
-                      mode="append")
+        tlh.transform(f"{ns}.grow", sql=f"SELECT id FROM {ns}.flights WHERE id = {i}", engine="trino", mode="append")
     ds = tlh.dataset(f"{ns}.grow")
     keys = [k for k in ds.properties if k.startswith(md.L_PROPERTY)]
     snaps = ds.snapshots()

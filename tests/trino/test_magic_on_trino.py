@@ -2,6 +2,7 @@
 parameters as Trino parameters, and keeps previews bounded; through a real IPython shell it
 shows live progress from Trino's stats, cancels on Ctrl-C, and reports mistakes in one line
 without credentials."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ def test_magic_runs_on_trino_by_default_with_bounded_preview(tlh):
 
 def test_magic_param_is_bound_on_trino(tlh):
     magic = SqlMagics(shell=None, lakehouse=tlh)
-    res = magic.trino("--param \"v=x'--\"", "SELECT {{ v }} AS v")  # options are quoted as in a shell
+    res = magic.trino('--param "v=x\'--"', "SELECT {{ v }} AS v")  # options are quoted as in a shell
     assert res.engine == "trino" and res.table.to_pylist() == [{"v": "x'--"}]
 
 
@@ -42,8 +43,10 @@ def test_magic_engine_duckdb_runs_the_same_sql_locally(tlh, ns):
 
 
 # -- through a real IPython shell, as a notebook runs it --------------------------------------
-ENDLESS = ("SELECT count(*) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) "
-           "CROSS JOIN UNNEST(sequence(1, 10000)) c(z)")
+ENDLESS = (
+    "SELECT count(*) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) "
+    "CROSS JOIN UNNEST(sequence(1, 10000)) c(z)"
+)
 
 
 def run(shell, cell: str):
@@ -54,10 +57,14 @@ def run(shell, cell: str):
 
 def test_progress_line_updates_from_trino_stats_in_the_notebook(shell, tlh, ns, monkeypatch):
     monkeypatch.setattr(sql_magic, "PROGRESS_DELAY_S", 0.0)  # show it however fast this machine is
-    tlh.engine("trino").execute(f"CREATE TABLE {ns}.big AS SELECT a * 1000 + b AS x "
-                               "FROM UNNEST(sequence(1, 300)) s(a) CROSS JOIN UNNEST(sequence(1, 1000)) t(b)")
-    res, html, _ = run(shell, f"%%trino\nSELECT count(*) AS n, sum(a.x % 7) AS s FROM {ns}.big a "
-                              f"CROSS JOIN UNNEST(sequence(1, 40)) b(y)")
+    tlh.engine("trino").execute(
+        f"CREATE TABLE {ns}.big AS SELECT a * 1000 + b AS x "
+        "FROM UNNEST(sequence(1, 300)) s(a) CROSS JOIN UNNEST(sequence(1, 1000)) t(b)"
+    )
+    res, html, _ = run(
+        shell,
+        f"%%trino\nSELECT count(*) AS n, sum(a.x % 7) AS s FROM {ns}.big a CROSS JOIN UNNEST(sequence(1, 40)) b(y)",
+    )
     assert res.result.engine == "trino" and res.result.table.column("n").to_pylist() == [12_000_000]
     lines = [h for h in html if "lakelab-progress" in h]
     assert lines, "no progress line was shown"
@@ -78,9 +85,10 @@ def test_ctrl_c_in_a_cell_cancels_the_query_on_the_server(shell, tlh):
         watcher = tlh.engine("trino")
         deadline = time.monotonic() + 60
         while not found and time.monotonic() < deadline:
-            rows = watcher.execute("SELECT query_id FROM system.runtime.queries WHERE state = 'RUNNING' "
-                                   "AND query LIKE '%sequence(1, 10000)) c(z)%' AND query NOT LIKE '%system.runtime%'"
-                                   ).table.to_pylist()
+            rows = watcher.execute(
+                "SELECT query_id FROM system.runtime.queries WHERE state = 'RUNNING' "
+                "AND query LIKE '%sequence(1, 10000)) c(z)%' AND query NOT LIKE '%system.runtime%'"
+            ).table.to_pylist()
             if rows:
                 found.append(rows[0]["query_id"])
                 os.kill(os.getpid(), signal.SIGINT)  # what the kernel's Interrupt sends
@@ -93,8 +101,11 @@ def test_ctrl_c_in_a_cell_cancels_the_query_on_the_server(shell, tlh):
     assert found and any("interrupted: the query was cancelled" in h for h in html)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        info = tlh.engine("trino").execute("SELECT state, error_code FROM system.runtime.queries "
-                                           "WHERE query_id = {{ q }}", {"q": found[0]}).table.to_pylist()
+        info = (
+            tlh.engine("trino")
+            .execute("SELECT state, error_code FROM system.runtime.queries WHERE query_id = {{ q }}", {"q": found[0]})
+            .table.to_pylist()
+        )
         if info and info[0]["state"] == "FAILED":
             break
         time.sleep(0.2)
@@ -112,8 +123,7 @@ def test_sql_mistake_in_a_cell_shows_line_column_and_query_id_in_one_line(shell)
 def test_credentials_never_appear_in_cell_output(shell, tlh):
     secret = "S3cret-pass-word-in-cell"
     saved = tlh.config.trino
-    tlh.config.trino = TrinoConfig(host="127.0.0.1", port=saved.port, http_scheme="https", user="ana",
-                                   password=secret)
+    tlh.config.trino = TrinoConfig(host="127.0.0.1", port=saved.port, http_scheme="https", user="ana", password=secret)
     tlh._engines.pop("trino", None)
     try:
         _, html, text = run(shell, "%%trino\nSELECT 1 AS x")

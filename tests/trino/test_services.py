@@ -1,4 +1,5 @@
 """`lakelab services up|status|down` on the real PostgreSQL + Trino."""
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -77,8 +78,11 @@ def test_up_refuses_a_catalog_it_cannot_share_and_starts_nothing(tmp_path, monke
     home = tmp_path / "rest_home"
     home.mkdir()
     monkeypatch.setenv("LAKELAB_HOME", str(home))
-    (home / "config.yaml").write_text(yaml.safe_dump(
-        {"catalog": {"name": "prod", "type": "rest", "uri": "http://127.0.0.1:1", "warehouse": "file:///tmp/w"}}))
+    (home / "config.yaml").write_text(
+        yaml.safe_dump(
+            {"catalog": {"name": "prod", "type": "rest", "uri": "http://127.0.0.1:1", "warehouse": "file:///tmp/w"}}
+        )
+    )
     with pytest.raises(InvalidInput, match="rest"):
         services.up(home=home)
     assert services.status(home)["postgres"]["running"] is False
@@ -92,6 +96,7 @@ def test_trino_without_authentication_listens_on_this_machine_only(trino_home):
 
     state = json.loads((trino_home / "services" / "state.json").read_text())
     port = state["trino"]["port"]
-    listening = [c.laddr.ip for c in psutil.net_connections("tcp")
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    listening = [
+        c.laddr.ip for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
     assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in listening)

@@ -1,4 +1,5 @@
 """One catalog, two engines: what pyiceberg writes Trino reads at once, and the other way round."""
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -8,11 +9,11 @@ from lakelab.catalog.access import WRITE_PROPERTIES
 
 
 def _make(tlh, name: str, props: dict | None = None):
-    table = tlh.catalog.create_table(name, pa.schema([("id", pa.int64()), ("city", pa.string())]),
-                                     properties={**WRITE_PROPERTIES, **(props or {})})
+    table = tlh.catalog.create_table(
+        name, pa.schema([("id", pa.int64()), ("city", pa.string())]), properties={**WRITE_PROPERTIES, **(props or {})}
+    )
     lineage = md.Lineage(operation="ingest", sources=["file:///data/cities.csv"])
-    table.append(pa.table({"id": [1, 2, 3], "city": ["Oslo", "Lima", "Pune"]}),
-                 snapshot_properties=lineage.summary())
+    table.append(pa.table({"id": [1, 2, 3], "city": ["Oslo", "Lima", "Pune"]}), snapshot_properties=lineage.summary())
     return table
 
 
@@ -46,8 +47,12 @@ def test_lakelab_properties_and_lineage_survive_trino_writes(tlh, ns):
     trino.execute(f"DELETE FROM {ns}.cities WHERE id = 2")
     trino.execute(f"UPDATE {ns}.cities SET city = 'OSLO' WHERE id = 1")
     table = tlh.catalog.load_table(f"{ns}.cities")
-    assert md.read_metadata(table.properties) == {"kind": "table", "owner": "ana",
-                                                  "description": "Cities we ship to", "tags": ["geo", "ops"]}
+    assert md.read_metadata(table.properties) == {
+        "kind": "table",
+        "owner": "ana",
+        "description": "Cities we ship to",
+        "tags": ["geo", "ops"],
+    }
     first = table.snapshots()[0]
     assert md.Lineage.from_summary(first.summary.additional_properties).sources == ["file:///data/cities.csv"]
     # Trino wrote delete files: every engine must apply them
@@ -71,8 +76,13 @@ def test_a_published_model_is_an_ordinary_table_trino_can_list(tlh, ns):
     model = LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
     tlh.publish(model, f"{ns}.churn", kind="model", owner="ml-team")
     tlh.publish(model, f"{ns}.churn", kind="model")
-    rows = tlh.engine("trino").execute(
-        f"SELECT version, bytes > 0 AS stored, length(sha256) AS sha_len FROM {ns}.churn ORDER BY version").table
-    assert rows.to_pylist() == [{"version": 1, "stored": True, "sha_len": 64},
-                                {"version": 2, "stored": True, "sha_len": 64}]
+    rows = (
+        tlh.engine("trino")
+        .execute(f"SELECT version, bytes > 0 AS stored, length(sha256) AS sha_len FROM {ns}.churn ORDER BY version")
+        .table
+    )
+    assert rows.to_pylist() == [
+        {"version": 1, "stored": True, "sha_len": 64},
+        {"version": 2, "stored": True, "sha_len": 64},
+    ]
     assert abs(tlh.dataset(f"{ns}.churn").load(version=1).predict([[3.0]])[0] - 7.0) < 1e-9

@@ -1,6 +1,7 @@
 """The 22 TPC-H queries (Trino dialect, tests/sql/tpch) on Trino and on the embedded engine
 over the same Iceberg tables (SF 0.01): equal answers, order-insensitive unless the query
 has a top-level ORDER BY, doubles and decimals within a relative 1e-9."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,10 +10,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from trino_compare import differences, has_top_level_order_by
 
 from lakelab.catalog.access import WRITE_PROPERTIES
-
-from trino_compare import differences, has_top_level_order_by
 
 QUERIES = Path(__file__).parent.parent / "sql" / "tpch"
 TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]

@@ -10,6 +10,7 @@
   is measured by bench/bench_reliability.py, since tests make no timed assertions), and a
   Ctrl-C while the statement is still being sent leaves nothing running.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ for extra in (ROOT / "tests" / "reliability", ROOT / "bench"):  # one race and o
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from bench_reliability import ACTIVE, _state, endless_sql, measure_cancel  # noqa: E402
 from test_concurrent_writers import ROWS, WRITERS, _check, _race, ingest_append  # noqa: E402
+
+from bench_reliability import ACTIVE, _state, endless_sql, measure_cancel  # noqa: E402
 
 
 def trino_insert(lh: Any, table: str, wid: int) -> dict[str, Any]:
@@ -40,8 +42,12 @@ def trino_insert(lh: Any, table: str, wid: int) -> dict[str, Any]:
     returns the rows and the snapshot whose lineage lakelab recorded (None: not recorded)."""
     name = lh.table_name(table)
     target = f"{lh.config.trino.catalog}.{name.dotted}"
-    res = lh.sql(f"INSERT INTO {target} SELECT CAST({{{{ wid }}}} AS bigint) AS writer, CAST(n AS bigint) AS n "
-                 f"FROM UNNEST(sequence(0, {ROWS - 1})) AS x(n)", engine="trino", params={"wid": wid})
+    res = lh.sql(
+        f"INSERT INTO {target} SELECT CAST({{{{ wid }}}} AS bigint) AS writer, CAST(n AS bigint) AS n "
+        f"FROM UNNEST(sequence(0, {ROWS - 1})) AS x(n)",
+        engine="trino",
+        params={"wid": wid},
+    )
     return {"rows": int(res.table.column(0)[0].as_py()), "lineage_snapshot_id": res.stats.get("lineage_snapshot_id")}
 
 
@@ -88,8 +94,10 @@ def test_ctrl_c_in_a_trino_cell_takes_the_query_off_the_server(shell, tlh):
     assert r["interrupted"] and any("interrupted: the query was cancelled" in h for h in shown)
     assert r["gone_s"] is not None, f"query {r['query_id']} still {r['state']} 30 s after Ctrl-C"
     assert (r["state"], r["error_code"]) in {("FAILED", "USER_CANCELED"), ("GONE", None)}
-    print(f"Ctrl-C -> query {r['query_id']} {r['state']} {r['error_code']} after {r['gone_s']:.2f} s "
-          "(goal < 2 s; measured repeatedly by bench/bench_reliability.py)")
+    print(
+        f"Ctrl-C -> query {r['query_id']} {r['state']} {r['error_code']} after {r['gone_s']:.2f} s "
+        "(goal < 2 s; measured repeatedly by bench/bench_reliability.py)"
+    )
 
 
 def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_nothing(tlh, ns):
@@ -105,9 +113,13 @@ def test_a_trino_commit_that_loses_every_retry_is_a_clear_conflict_and_writes_no
     name = tlh.table_name(table)
     fn = f"refuse_{ns}"
     with tlh.catalog.engine.begin() as conn:
-        conn.execute(text(f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                          f"IF NEW.table_namespace = '{ns}' AND NEW.table_name = 'lost' THEN RETURN NULL; END IF; "
-                          "RETURN NEW; END $$"))
+        conn.execute(
+            text(
+                f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.table_namespace = '{ns}' AND NEW.table_name = 'lost' THEN RETURN NULL; END IF; "
+                "RETURN NEW; END $$"
+            )
+        )
         conn.execute(text(f"CREATE TRIGGER {fn} BEFORE UPDATE ON iceberg_tables FOR EACH ROW EXECUTE FUNCTION {fn}()"))
     try:
         with pytest.raises(Conflict) as info:

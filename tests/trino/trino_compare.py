@@ -1,4 +1,5 @@
 """Comparing answers of two engines: the rule the cross-engine tests and docs/trino.md state."""
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _key(row: tuple) -> tuple:
-    return tuple((x is None, str(type(x).__name__) if x is None else "", round(x, 6) if isinstance(x, float)
-                  else x) for x in row)
+    return tuple(
+        (x is None, str(type(x).__name__) if x is None else "", round(x, 6) if isinstance(x, float) else x) for x in row
+    )
 
 
 def differences(trino: pa.Table, local: pa.Table, ordered: bool) -> str | None:

@@ -1,6 +1,7 @@
 """Fixtures for Ray workspace tests: a manager over a temp state dir, one shared real
 workspace (head + 1 worker, 1 CPU each) and a finaliser that stops everything and checks
 that no Ray process of ours is left behind."""
+
 from __future__ import annotations
 
 import os
@@ -8,10 +9,10 @@ import signal
 from pathlib import Path
 
 import pytest
+from workspace_helpers import ours, remember, settings
 
 from lakelab.workspaces import RUNNING, WorkspaceManager
 from lakelab.workspaces.backends.local import group_pids
-from workspace_helpers import ours, remember, settings
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +20,14 @@ def ws_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("ws_home")
     mp = pytest.MonkeyPatch()
     mp.setenv("LAKELAB_HOME", str(home))
-    for var in ("RAY_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "LAKELAB_CONFIG",
-                "LAKELAB_WORKSPACE_BACKEND", "LAKELAB_WORKSPACE_ADDRESS"):
+    for var in (
+        "RAY_ADDRESS",
+        "RAY_AUTH_TOKEN",
+        "RAY_AUTH_TOKEN_PATH",
+        "LAKELAB_CONFIG",
+        "LAKELAB_WORKSPACE_BACKEND",
+        "LAKELAB_WORKSPACE_ADDRESS",
+    ):
         mp.delenv(var, raising=False)
     yield home
     mp.undo()
@@ -61,5 +68,3 @@ def main_ws(manager) -> str:
         manager.create(name, cpus=1, workers=1)
     remember(manager, name)
     return name
-
-

@@ -1,22 +1,24 @@
 """Using a real workspace (head + 1 worker): tasks on both nodes, status, Ray transforms, scaling."""
+
 from __future__ import annotations
 
 import json
 
 import pyarrow as pa
 import pytest
+from workspace_helpers import run_driver
 
 import lakelab
+from lakelab.catalog.metadata import Lineage
 from lakelab.config import load_config
 from lakelab.errors import Conflict
-from lakelab.catalog.metadata import Lineage
-from workspace_helpers import run_driver
 
 pytestmark = pytest.mark.ray
 
 
 def test_connected_kernel_runs_tasks_on_head_and_worker_nodes(manager, main_ws, ws_home):
-    out = run_driver("""
+    out = run_driver(
+        """
         import json, time, lakelab, ray
         lakelab.workspace("main").connect()
         @ray.remote(num_cpus=1)  # each node has one CPU: tasks running at once must use both
@@ -25,7 +27,9 @@ def test_connected_kernel_runs_tasks_on_head_and_worker_nodes(manager, main_ws, 
             return ray.get_runtime_context().get_node_id()
         ids = sorted(set(ray.get([where.remote() for _ in range(4)])))
         print("RESULT:" + json.dumps({"ids": ids}))
-    """, ws_home)
+    """,
+        ws_home,
+    )
     nodes = manager.status(main_ws)["cluster"]["nodes"]
     assert len(out["ids"]) == 2
     assert set(out["ids"]) == {n["node_id"] for n in nodes}
@@ -54,7 +58,8 @@ def test_ray_transform_writes_the_right_rows_with_lineage_in_one_commit(main_ws,
     src = lh.catalog.create_table("demo.numbers", schema=pa.schema([("x", pa.int64()), ("label", pa.string())]))
     src.append(pa.table({"x": list(range(5000)), "label": [f"n{i}" for i in range(5000)]}))
     src_snapshot = lh.catalog.load_table("demo.numbers").current_snapshot().snapshot_id
-    out = run_driver("""
+    out = run_driver(
+        """
         import json, lakelab
 
         def evens_doubled(batch):
@@ -65,7 +70,9 @@ def test_ray_transform_writes_the_right_rows_with_lineage_in_one_commit(main_ws,
         lh = lakelab.connect()
         r = lh.transform("demo.evens", fn=evens_doubled, inputs=["demo.numbers"], workspace="main")
         print("RESULT:" + json.dumps(r))
-    """, ws_home)
+    """,
+        ws_home,
+    )
     table = lh.catalog.load_table("demo.evens")
     got = table.scan().to_arrow().sort_by("x")
     assert out["rows"] == 2500 == got.num_rows
@@ -84,9 +91,9 @@ def test_failing_transform_function_is_a_clear_error_and_commits_nothing(main_ws
     lh = lakelab.Lakehouse(load_config())
     lh.catalog.create_namespace_if_not_exists("demo")
     if not lh.catalog.table_exists("demo.small"):
-        lh.catalog.create_table("demo.small", schema=pa.schema([("x", pa.int64())])).append(
-            pa.table({"x": [1, 2, 3]}))
-    out = run_driver("""
+        lh.catalog.create_table("demo.small", schema=pa.schema([("x", pa.int64())])).append(pa.table({"x": [1, 2, 3]}))
+    out = run_driver(
+        """
         import json, lakelab
         from lakelab.errors import LakelabError
 
@@ -97,7 +104,9 @@ def test_failing_transform_function_is_a_clear_error_and_commits_nothing(main_ws
             lakelab.connect().transform("demo.never", fn=broken, inputs=["demo.small"], workspace="main")
         except LakelabError as e:
             print("RESULT:" + json.dumps({"code": e.code, "message": str(e)}))
-    """, ws_home)
+    """,
+        ws_home,
+    )
     assert out["code"] == "query_failed"
     assert "ValueError: column z is missing" in out["message"] and "'main'" in out["message"]
     assert not lh.catalog.table_exists("demo.never")
@@ -108,6 +117,7 @@ def test_scaling_down_ends_the_worker_and_scaling_up_adds_one(manager, main_ws):
     manager.scale(main_ws, 0)
     assert manager.status(main_ws)["cluster"]["node_count"] == 1
     from lakelab.workspaces.backends.local import group_pids
+
     assert group_pids(before.pid) == []
     rec = manager.scale(main_ws, 1)
     assert rec.workers == 1
@@ -115,7 +125,8 @@ def test_scaling_down_ends_the_worker_and_scaling_up_adds_one(manager, main_ws):
 
 
 def test_workspace_magic_connects_the_kernel_and_shows_status(main_ws, ws_home):
-    out = run_driver("""
+    out = run_driver(
+        """
         import json, ray
         from IPython.core.interactiveshell import InteractiveShell
         sh = InteractiveShell.instance()
@@ -125,7 +136,9 @@ def test_workspace_magic_connects_the_kernel_and_shows_status(main_ws, ws_home):
         status = sh.run_line_magic("workspace", "status")  # NAME defaults to the connected one
         print("RESULT:" + json.dumps({"said": str(said), "node": node, "nodes": status["cluster"]["node_count"],
                                       "card": status._repr_html_(), "running_jobs": status["cluster"]["running_jobs"]}))
-    """, ws_home)
+    """,
+        ws_home,
+    )
     assert "connected" in out["said"] and "main" in out["said"]
     assert out["nodes"] == 2 and out["running_jobs"] >= 1  # this kernel is a driver
     assert "running tasks" in out["card"]

@@ -1,6 +1,7 @@
 """Lifecycle with real clusters: two workspaces side by side, re-attachment by a new
 manager (a server restart), idle culling that ends exactly the idle one, and a crashed head
 marked failed with its leftover worker ended."""
+
 from __future__ import annotations
 
 import os
@@ -11,10 +12,10 @@ import time
 
 import psutil
 import pytest
+from workspace_helpers import ours, remember, settings
 
 from lakelab.workspaces import FAILED, RUNNING, STOPPED, WorkspaceManager
 from lakelab.workspaces.backends.local import group_pids
-from workspace_helpers import ours, remember, settings
 
 pytestmark = pytest.mark.ray
 
@@ -62,9 +63,18 @@ def test_a_new_manager_reattaches_running_workspaces(manager, main_ws, other_ws)
 def test_idle_culling_stops_only_the_idle_workspace(manager, main_ws, other_ws, ws_home):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["LAKELAB_HOME"] = str(ws_home)
-    driver = subprocess.Popen([sys.executable, "-c", "import lakelab, time\n"
-                               "lakelab.workspace('main').connect(); print('connected', flush=True)\n"
-                               "time.sleep(600)"], env=env, stdout=subprocess.PIPE, text=True)
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import lakelab, time\n"
+            "lakelab.workspace('main').connect(); print('connected', flush=True)\n"
+            "time.sleep(600)",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert driver.stdout.readline().strip() == "connected"
         other_pids = manager.processes(other_ws)

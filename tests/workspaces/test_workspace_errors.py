@@ -1,4 +1,5 @@
 """Bad input gets a clear lakelab error before any process starts (no Ray needed)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,14 +9,13 @@ import time
 import psutil
 import pyarrow as pa
 import pytest
+from workspace_helpers import settings
 
 import lakelab
 from lakelab.errors import Conflict, InvalidInput, NotFound, Unsupported
 from lakelab.workspaces import FAILED, WorkspaceManager
 from lakelab.workspaces.state import NodeProc, WorkspaceRecord
 from lakelab.workspaces.transform import run
-
-from workspace_helpers import settings
 
 
 @pytest.fixture
@@ -34,14 +34,17 @@ def test_names_are_folded_to_lower_case(mgr):
     assert lakelab.workspace("Team_A").name == "team_a"
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"workers": 3}, "workers 3 is over the limit of 2"),
-    ({"cpus": 2}, "cpus per node 2 is over the limit of 1"),
-    ({"workers": -1}, "workers must be at least 0"),
-    ({"cpus": 0}, "cpus per node must be at least 1"),
-    ({"workers": "many"}, "workers must be a whole number"),
-    ({"workers": 1.5}, "workers must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"workers": 3}, "workers 3 is over the limit of 2"),
+        ({"cpus": 2}, "cpus per node 2 is over the limit of 1"),
+        ({"workers": -1}, "workers must be at least 0"),
+        ({"cpus": 0}, "cpus per node must be at least 1"),
+        ({"workers": "many"}, "workers must be a whole number"),
+        ({"workers": 1.5}, "workers must be a whole number"),
+    ],
+)
 def test_requests_over_the_limits_are_rejected_before_starting(mgr, kw, match):
     with pytest.raises(InvalidInput, match=match):
         mgr.create("ok_name", **kw)
@@ -87,8 +90,7 @@ def test_attach_backend_needs_an_address(lakelab_home):
 
 
 def test_attached_cluster_is_recorded_but_never_scaled(lakelab_home):
-    mgr = WorkspaceManager(settings(backend="attach", address="ray://127.0.0.1:1"),
-                           root=lakelab_home / "workspaces")
+    mgr = WorkspaceManager(settings(backend="attach", address="ray://127.0.0.1:1"), root=lakelab_home / "workspaces")
     rec = mgr.create("ext")
     assert rec.address == "ray://127.0.0.1:1"
     with pytest.raises(Unsupported):
@@ -103,10 +105,17 @@ def test_record_of_a_dead_process_is_marked_failed_on_reconcile(mgr):
     """A server restart finds a record whose head died meanwhile: it becomes failed."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
     dead.wait()
-    rec = WorkspaceRecord(name="crashed", backend="local", state="running", address="127.0.0.1:1",
-                          started_at=time.time(), temp_dir="/tmp/llw/none")
-    rec.head = NodeProc(role="head", pid=dead.pid, create_time=time.time() - 100, log="/dev/null",
-                        port_block=20000, ports={"gcs": 1})
+    rec = WorkspaceRecord(
+        name="crashed",
+        backend="local",
+        state="running",
+        address="127.0.0.1:1",
+        started_at=time.time(),
+        temp_dir="/tmp/llw/none",
+    )
+    rec.head = NodeProc(
+        role="head", pid=dead.pid, create_time=time.time() - 100, log="/dev/null", port_block=20000, ports={"gcs": 1}
+    )
     mgr.store.save(rec)
     again = WorkspaceManager(settings(), root=mgr.store.root).reconcile()
     assert [(r.name, r.state) for r in again] == [("crashed", FAILED)]
@@ -116,7 +125,7 @@ def test_record_of_a_dead_process_is_marked_failed_on_reconcile(mgr):
 def test_ray_transform_input_errors_commit_nothing(lh, lakelab_home):
     lh.catalog.create_namespace("demo")
     lh.catalog.create_table("demo.src", schema=pa.schema([("x", pa.int64())]))
-    double = lambda b: b  # noqa: E731
+    double = lambda b: b
     with pytest.raises(InvalidInput, match="exactly one input"):
         run(lh, "demo.out", double, ["demo.src", "demo.src"], "w")
     with pytest.raises(InvalidInput, match="mode must be"):
@@ -138,8 +147,14 @@ def test_start_abandoned_half_way_is_failed_and_its_processes_ended(mgr):
     orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
     try:
         rec = WorkspaceRecord(name="halfway", backend="local", state="pending", temp_dir="/tmp/llw/none")
-        rec.head = NodeProc(role="head", pid=orphan.pid, create_time=psutil.Process(orphan.pid).create_time(),
-                            log="/dev/null", port_block=20000, ports={"gcs": 1})
+        rec.head = NodeProc(
+            role="head",
+            pid=orphan.pid,
+            create_time=psutil.Process(orphan.pid).create_time(),
+            log="/dev/null",
+            port_block=20000,
+            ports={"gcs": 1},
+        )
         mgr.store.save(rec)
         found = WorkspaceManager(settings(), root=mgr.store.root).reconcile()
         assert [(r.name, r.state) for r in found] == [("halfway", FAILED)]

@@ -1,5 +1,6 @@
 """%workspace in a real IPython shell and `lakelab workspace` as a user runs it: listing,
 help and mistakes (no cluster needed), then one real workspace up/status/down by the CLI."""
+
 from __future__ import annotations
 
 import html
@@ -31,8 +32,9 @@ def shown(out) -> str:
 def cli(*args: str, home, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["LAKELAB_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "lakelab", "workspace", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "lakelab", "workspace", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_workspace_list_magic_says_how_to_create_one(shell):
@@ -40,19 +42,22 @@ def test_workspace_list_magic_says_how_to_create_one(shell):
     assert listing == [] and "%workspace up NAME" in listing._repr_html_()
 
 
-@pytest.mark.parametrize("line, words", [
-    ("", "usage: %workspace"),
-    ("launch team", "invalid choice"),
-    ("up Bad-Name", "workspace name"),
-    ("up team --workers 99", "over the limit"),
-    ("up team --gpus 1", "unrecognized arguments"),
-    ("status ghost", "'ghost' does not exist"),
-    ("connect ghost", "'ghost' does not exist"),
-    ("down ghost", "'ghost' does not exist"),
-    ("scale ghost", "needs --workers"),
-    ("status", "needs a NAME"),
-    ("status team --cpus 2", "--cpus applies to %workspace up only"),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("", "usage: %workspace"),
+        ("launch team", "invalid choice"),
+        ("up Bad-Name", "workspace name"),
+        ("up team --workers 99", "over the limit"),
+        ("up team --gpus 1", "unrecognized arguments"),
+        ("status ghost", "'ghost' does not exist"),
+        ("connect ghost", "'ghost' does not exist"),
+        ("down ghost", "'ghost' does not exist"),
+        ("scale ghost", "needs --workers"),
+        ("status", "needs a NAME"),
+        ("status team --cpus 2", "--cpus applies to %workspace up only"),
+    ],
+)
 def test_workspace_magic_mistakes_are_one_line_without_traceback(shell, line, words):
     with capture_output() as out:
         result = shell.run_line_magic("workspace", line)

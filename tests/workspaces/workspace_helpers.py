@@ -1,4 +1,5 @@
 """Helpers shared by the workspace tests (imported by name: tests/ has no packages)."""
+
 from __future__ import annotations
 
 import json
@@ -50,11 +51,12 @@ def run_driver(code: str, home: Path, timeout: float = 240) -> dict:
     line prefixed with RESULT: which is returned."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["LAKELAB_HOME"] = str(home)
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=timeout
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT:"):
-            return json.loads(line[len("RESULT:"):])
+            return json.loads(line[len("RESULT:") :])
     raise AssertionError(f"driver failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
@@ -73,17 +75,33 @@ class LiveServer:
         root = tmp / "root"
         root.mkdir(exist_ok=True)
         self.log_path = tmp / f"{name}.log"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("RAY_", "LAKELAB_TRINO_", "LAKELAB_WORKSPACE_"))
-               and k not in ("LAKELAB_CONFIG", "LAKELAB_ENGINE")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("RAY_", "LAKELAB_TRINO_", "LAKELAB_WORKSPACE_"))
+            and k not in ("LAKELAB_CONFIG", "LAKELAB_ENGINE")
+        }
         env.update(LAKELAB_HOME=str(home), JUPYTER_RUNTIME_DIR=str(tmp / f"{name}-runtime"))
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={self.port}",
-                 "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter",
+                    "server",
+                    "--no-browser",
+                    f"--port={self.port}",
+                    "--ip=127.0.0.1",
+                    f"--IdentityProvider.token={token}",
+                    f"--ServerApp.root_dir={root}",
+                ]
                 + (["--allow-root"] if os.geteuid() == 0 else []),
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         while True:
             try:
                 if self.call("GET", "info")[0] == 200:
@@ -96,8 +114,9 @@ class LiveServer:
             time.sleep(0.3)
         self.start_s = time.monotonic() - started
 
-    def call(self, method: str, path: str, body=None, headers: dict | None = None, auth: bool = True,
-             timeout: float = 300) -> tuple[int, dict[str, str], bytes]:
+    def call(
+        self, method: str, path: str, body=None, headers: dict | None = None, auth: bool = True, timeout: float = 300
+    ) -> tuple[int, dict[str, str], bytes]:
         """One request under /lakelab/api/v1/ (redirects are not followed): status, headers, body.
         `auth` sends the token header; pass auth=False and a Cookie header for a browser's call."""
         import http.client
@@ -194,13 +213,19 @@ class HoldingDriver:
         env["LAKELAB_HOME"] = str(home)
         self.err_path = err_path
         with open(err_path, "w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-c", HOLDING_DRIVER, name], env=env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=err, text=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", HOLDING_DRIVER, name],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
         line = next((ln for ln in self.proc.stdout if ln.startswith("RESULT:")), None)
         if not line:
             self.close()
             raise AssertionError("driver failed: " + err_path.read_text()[-3000:])
-        self.pids = json.loads(line[len("RESULT:"):])
+        self.pids = json.loads(line[len("RESULT:") :])
 
     def close(self) -> None:
         if self.proc.stdin and not self.proc.stdin.closed:

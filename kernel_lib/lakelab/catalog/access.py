@@ -1,4 +1,5 @@
 """Opening the configured pyiceberg catalog (the embedded SQLite SqlCatalog by default)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,9 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
     try:
         return catalog.load_table(name.identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
-        raise NotFound(f"dataset {name} does not exist",
-                       hint="list datasets with lh.datasets() or create it with %ingest") from None
+        raise NotFound(
+            f"dataset {name} does not exist", hint="list datasets with lh.datasets() or create it with %ingest"
+        ) from None
 
 
 def table_exists(catalog: Catalog, name: TableName) -> bool:

@@ -7,6 +7,7 @@ metadata location: a refresh lists (name, metadata_location) pairs from the cata
 for a SqlCatalog one query on its `iceberg_tables` table - and re-reads only the metadata
 files whose location changed. Any process (kernel, server, CLI) may refresh it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,9 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.io import load_file_io
@@ -39,12 +41,27 @@ _ROW = "table_namespace || '.' || table_name || '=' || coalesce(metadata_locatio
 _PG_FINGERPRINT = {
     "hash": f"SELECT count(*), sum(hashtextextended({_ROW}, 0)) FROM iceberg_tables WHERE catalog_name = :c",
     "md5": f"SELECT count(*), md5(string_agg({_ROW}, ',' ORDER BY table_namespace, table_name)) "
-           "FROM iceberg_tables WHERE catalog_name = :c",
+    "FROM iceberg_tables WHERE catalog_name = :c",
 }
 
-_COLUMNS = ("ident", "namespace", "name", "metadata_location", "kind", "owner", "description", "tags",
-            "columns", "row_count", "file_count", "total_bytes", "last_updated_ms", "snapshot_id",
-            "upstream", "search_text")
+_COLUMNS = (
+    "ident",
+    "namespace",
+    "name",
+    "metadata_location",
+    "kind",
+    "owner",
+    "description",
+    "tags",
+    "columns",
+    "row_count",
+    "file_count",
+    "total_bytes",
+    "last_updated_ms",
+    "snapshot_id",
+    "upstream",
+    "search_text",
+)
 
 
 def column_names(fields: Iterable[NestedField], prefix: str = "") -> list[str]:
@@ -63,7 +80,7 @@ def column_names(fields: Iterable[NestedField], prefix: str = "") -> list[str]:
     return out
 
 
-def entry_from_metadata(ident: tuple[str, ...], location: str, meta: "TableMetadata") -> dict[str, Any]:
+def entry_from_metadata(ident: tuple[str, ...], location: str, meta: TableMetadata) -> dict[str, Any]:
     md = read_metadata(dict(meta.properties))
     snap = meta.current_snapshot()
     summary = dict(snap.summary.additional_properties) if snap and snap.summary else {}
@@ -72,13 +89,22 @@ def entry_from_metadata(ident: tuple[str, ...], location: str, meta: "TableMetad
     dotted = ".".join(ident)
     text = " ".join([dotted, md["description"] or "", " ".join(md["tags"]), md["owner"] or "", " ".join(cols)])
     return {
-        "ident": dotted, "namespace": ".".join(ident[:-1]), "name": ident[-1], "metadata_location": location,
-        "kind": md["kind"], "owner": md["owner"], "description": md["description"],
+        "ident": dotted,
+        "namespace": ".".join(ident[:-1]),
+        "name": ident[-1],
+        "metadata_location": location,
+        "kind": md["kind"],
+        "owner": md["owner"],
+        "description": md["description"],
         "tags": "," + ",".join(md["tags"]) + "," if md["tags"] else "",
-        "columns": json.dumps(cols), "row_count": _int(summary.get("total-records")),
-        "file_count": _int(summary.get("total-data-files")), "total_bytes": _int(summary.get("total-files-size")),
-        "last_updated_ms": meta.last_updated_ms, "snapshot_id": snap.snapshot_id if snap else None,
-        "upstream": "," + ",".join(sorted(upstream)) + "," if upstream else "", "search_text": text.lower(),
+        "columns": json.dumps(cols),
+        "row_count": _int(summary.get("total-records")),
+        "file_count": _int(summary.get("total-data-files")),
+        "total_bytes": _int(summary.get("total-files-size")),
+        "last_updated_ms": meta.last_updated_ms,
+        "snapshot_id": snap.snapshot_id if snap else None,
+        "upstream": "," + ",".join(sorted(upstream)) + "," if upstream else "",
+        "search_text": text.lower(),
     }
 
 
@@ -92,11 +118,18 @@ def _int(v: Any) -> int | None:
 def summary_from_row(row: sqlite3.Row) -> dict[str, Any]:
     """The public summary of one dataset (what search and listings return)."""
     return {
-        "name": row["ident"], "namespace": row["namespace"], "table": row["name"], "kind": row["kind"],
-        "owner": row["owner"], "description": row["description"],
+        "name": row["ident"],
+        "namespace": row["namespace"],
+        "table": row["name"],
+        "kind": row["kind"],
+        "owner": row["owner"],
+        "description": row["description"],
         "tags": [t for t in (row["tags"] or "").split(",") if t],
-        "row_count": row["row_count"], "file_count": row["file_count"], "total_bytes": row["total_bytes"],
-        "last_updated_ms": row["last_updated_ms"], "snapshot_id": row["snapshot_id"],
+        "row_count": row["row_count"],
+        "file_count": row["file_count"],
+        "total_bytes": row["total_bytes"],
+        "last_updated_ms": row["last_updated_ms"],
+        "snapshot_id": row["snapshot_id"],
         # a model/report is a table of versions: one row per version
         "versions": row["row_count"] if row["kind"] != "table" else None,
     }
@@ -107,10 +140,11 @@ def _like(text: str) -> str:
 
 
 class DatasetIndex:
-    def __init__(self, lh: "Lakehouse"):
+    def __init__(self, lh: Lakehouse):
         self.lh = lh
-        key = json.dumps([lh.config.catalog_name, str(lh.config.catalog.get("uri", "")),
-                          str(lh.config.catalog.get("type", ""))])
+        key = json.dumps(
+            [lh.config.catalog_name, str(lh.config.catalog.get("uri", "")), str(lh.config.catalog.get("type", ""))]
+        )
         path = lh.config.home / "index" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path: Path = path
@@ -128,8 +162,9 @@ class DatasetIndex:
         self._db.execute("CREATE INDEX IF NOT EXISTS datasets_ns ON datasets(namespace, name)")
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         self._db.commit()
-        self._known: dict[str, str] = {r[0]: r[1] for r in self._db.execute(
-            "SELECT ident, metadata_location FROM datasets")}
+        self._known: dict[str, str] = {
+            r[0]: r[1] for r in self._db.execute("SELECT ident, metadata_location FROM datasets")
+        }
         self._last_generic_refresh = 0.0
         self._last_fingerprint: Any = None
         self._fresh_as_of = 0  # monotonic_ns when the newest completed refresh began
@@ -144,10 +179,13 @@ class DatasetIndex:
             from sqlalchemy import text
 
             with cat.engine.connect() as conn:
-                rows = conn.execute(text(
-                    "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-                    "WHERE catalog_name = :c AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')"),
-                    {"c": cat.name}).all()
+                rows = conn.execute(
+                    text(
+                        "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+                        "WHERE catalog_name = :c AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')"
+                    ),
+                    {"c": cat.name},
+                ).all()
             return {f"{ns}.{t}": ((*ns.split("."), t), loc) for ns, t, loc in rows if loc}
         out: dict[str, tuple[tuple[str, ...], str]] = {}
         stack = list(cat.list_namespaces())
@@ -198,8 +236,11 @@ class DatasetIndex:
             if self._fresh_as_of > asked and not force:
                 return
             began = time.monotonic_ns()
-            if not isinstance(self.lh.catalog, SqlCatalog) and not force \
-                    and time.monotonic() - self._last_generic_refresh < GENERIC_REFRESH_S:
+            if (
+                not isinstance(self.lh.catalog, SqlCatalog)
+                and not force
+                and time.monotonic() - self._last_generic_refresh < GENERIC_REFRESH_S
+            ):
                 return
             fingerprint = self._fingerprint()  # taken before listing: a later change is seen next time
             if fingerprint is not None and fingerprint == self._last_fingerprint:
@@ -224,8 +265,10 @@ class DatasetIndex:
             marks = ",".join("?" * len(_COLUMNS))
             with self._db:
                 self._db.executemany("DELETE FROM datasets WHERE ident = ?", [(k,) for k in gone])
-                self._db.executemany(f"INSERT OR REPLACE INTO datasets ({','.join(_COLUMNS)}) VALUES ({marks})",
-                                     [tuple(e[c] for c in _COLUMNS) for e in entries])
+                self._db.executemany(
+                    f"INSERT OR REPLACE INTO datasets ({','.join(_COLUMNS)}) VALUES ({marks})",
+                    [tuple(e[c] for c in _COLUMNS) for e in entries],
+                )
             for k in gone:
                 self._known.pop(k, None)
             self._known.update({e["ident"]: e["metadata_location"] for e in entries})
@@ -236,8 +279,15 @@ class DatasetIndex:
             return self._db.execute(sql, tuple(args)).fetchall()
 
     # -- queries -----------------------------------------------------------------------
-    def search(self, query: str | None = None, kind: str | None = None, owner: str | None = None,
-               tag: str | None = None, namespace: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def search(
+        self,
+        query: str | None = None,
+        kind: str | None = None,
+        owner: str | None = None,
+        tag: str | None = None,
+        namespace: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
         self.refresh()
         where, args = [], []
         words = (query or "").lower().split()
@@ -260,15 +310,18 @@ class DatasetIndex:
         if words:
             # names that match the query first, then matches in description/tags/columns
             order = "(instr(ident, ?) = 0), ident"
-        sql = "SELECT * FROM datasets" + (" WHERE " + " AND ".join(where) if where else "") + \
-              f" ORDER BY {order} LIMIT ?"
+        sql = (
+            "SELECT * FROM datasets" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?"
+        )
         tail = [words[0]] if words else []
         return [summary_from_row(r) for r in self._query(sql, [*args, *tail, limit])]
 
     def list_namespace(self, namespace: str, after: str | None, limit: int) -> list[dict[str, Any]]:
         self.refresh()
-        rows = self._query("SELECT * FROM datasets WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
-                           [namespace, after or "", limit])
+        rows = self._query(
+            "SELECT * FROM datasets WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
+            [namespace, after or "", limit],
+        )
         return [summary_from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -278,8 +331,13 @@ class DatasetIndex:
 
     def downstream(self, dotted: str) -> list[str]:
         self.refresh()
-        return [r[0] for r in self._query("SELECT ident FROM datasets WHERE upstream LIKE ? ESCAPE '\\' "
-                                          "ORDER BY ident", [_like("," + dotted + ",")])]
+        return [
+            r[0]
+            for r in self._query(
+                "SELECT ident FROM datasets WHERE upstream LIKE ? ESCAPE '\\' ORDER BY ident",
+                [_like("," + dotted + ",")],
+            )
+        ]
 
     def get(self, dotted: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM datasets WHERE ident = ?", [dotted])
@@ -292,11 +350,11 @@ class DatasetIndex:
                 self._watch.close()
 
 
-_indexes: "weakref.WeakKeyDictionary[Lakehouse, DatasetIndex]" = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[Lakehouse, DatasetIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = threading.Lock()
 
 
-def index_for(lh: "Lakehouse") -> DatasetIndex:
+def index_for(lh: Lakehouse) -> DatasetIndex:
     """The index of this lakehouse's catalog (one per Lakehouse object, opened lazily)."""
     with _indexes_lock:
         idx = _indexes.get(lh)

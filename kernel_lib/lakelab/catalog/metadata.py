@@ -4,13 +4,15 @@ one writer and one reader of each, so every write path records them the same way
 Writes Trino commits cannot carry lakelab keys in their snapshot summary; their lineage is
 the same summary map, stored as JSON in the table property `lakelab.lineage.<snapshot_id>`
 (engines/trino/lineage.py). `lineage_of` reads the summary first, then that property."""
+
 from __future__ import annotations
 
 import getpass
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from lakelab.errors import InvalidInput
 
@@ -22,19 +24,19 @@ KINDS = ("table", "model", "report")
 MAX_TAGS = 100
 
 # snapshot-summary keys; values are strings (Iceberg summaries are string maps)
-L_UPSTREAM = "lakelab.upstream"     # JSON list of {"table": "ns.t", "snapshot_id": int}
-L_SOURCES = "lakelab.sources"       # JSON list of file URIs
-L_SQL = "lakelab.sql"               # SQL text
-L_CODE = "lakelab.code"             # python code identity (module.qualname@sha)
-L_NOTEBOOK = "lakelab.notebook"     # notebook path
+L_UPSTREAM = "lakelab.upstream"  # JSON list of {"table": "ns.t", "snapshot_id": int}
+L_SOURCES = "lakelab.sources"  # JSON list of file URIs
+L_SQL = "lakelab.sql"  # SQL text
+L_CODE = "lakelab.code"  # python code identity (module.qualname@sha)
+L_NOTEBOOK = "lakelab.notebook"  # notebook path
 L_USER = "lakelab.user"
-L_OPERATION = "lakelab.operation"   # ingest | transform | publish | metadata | trino
+L_OPERATION = "lakelab.operation"  # ingest | transform | publish | metadata | trino
 MAX_SUMMARY_TEXT = 16_000
 
 # table properties holding the lineage of snapshots Trino wrote: lakelab.lineage.<snapshot_id>
 L_PROPERTY = "lakelab.lineage."
-MAX_PROPERTY_LINEAGE = 50        # newest entries kept: every metadata.json carries them all
-MAX_PROPERTY_TEXT = 4_000        # SQL/code text per entry, so 50 entries stay ~200 KB at most
+MAX_PROPERTY_LINEAGE = 50  # newest entries kept: every metadata.json carries them all
+MAX_PROPERTY_TEXT = 4_000  # SQL/code text per entry, so 50 entries stay ~200 KB at most
 
 
 def current_user() -> str:
@@ -85,23 +87,29 @@ class Lineage:
         out = self.summary()
         for key in (L_SQL, L_CODE, L_SOURCES):
             if key in out and len(out[key]) > MAX_PROPERTY_TEXT:
-                out[key] = out[key][:MAX_PROPERTY_TEXT] if key != L_SOURCES else json.dumps(
-                    json.loads(out[key])[:20] + ["... (truncated)"])
+                out[key] = (
+                    out[key][:MAX_PROPERTY_TEXT]
+                    if key != L_SOURCES
+                    else json.dumps(json.loads(out[key])[:20] + ["... (truncated)"])
+                )
         return json.dumps(out, separators=(",", ":"))
 
     @classmethod
-    def from_summary(cls, summary: dict[str, str]) -> "Lineage | None":
+    def from_summary(cls, summary: dict[str, str]) -> Lineage | None:
         if L_OPERATION not in summary and L_UPSTREAM not in summary:
             if "trino_query_id" in summary:  # a raw Trino write: who and which query
-                return cls(operation="trino", user=summary.get("trino_user"),
-                           code=f"trino query {summary['trino_query_id']}")
+                return cls(
+                    operation="trino", user=summary.get("trino_user"), code=f"trino query {summary['trino_query_id']}"
+                )
             return None
         return cls(
             operation=summary.get(L_OPERATION, "unknown"),
             upstream=json.loads(summary.get(L_UPSTREAM, "[]")),
             sources=json.loads(summary.get(L_SOURCES, "[]")),
-            sql=summary.get(L_SQL), code=summary.get(L_CODE),
-            notebook=summary.get(L_NOTEBOOK), user=summary.get(L_USER),
+            sql=summary.get(L_SQL),
+            code=summary.get(L_CODE),
+            notebook=summary.get(L_NOTEBOOK),
+            user=summary.get(L_USER),
         )
 
 
@@ -150,7 +158,7 @@ def lineage_properties_to_drop(properties: dict[str, str], snapshot_ids_newest_f
     keyed = []
     for key in properties:
         if key.startswith(L_PROPERTY):
-            tail = key[len(L_PROPERTY):]
+            tail = key[len(L_PROPERTY) :]
             sid = int(tail) if tail.lstrip("-").isdigit() else None
             keyed.append((rank.get(sid, -1) if sid is not None else -1, key))
     gone = [k for r, k in keyed if r < 0]
@@ -158,7 +166,7 @@ def lineage_properties_to_drop(properties: dict[str, str], snapshot_ids_newest_f
     return gone + [k for _, k in live[MAX_PROPERTY_LINEAGE:]]
 
 
-def parse_tags(tags: "str | Iterable[str] | None") -> list[str] | None:
+def parse_tags(tags: str | Iterable[str] | None) -> list[str] | None:
     if tags is None:
         return None
     if not isinstance(tags, (str, list, tuple)):
@@ -188,8 +196,13 @@ def _encodable(text: str) -> bool:
     return "\x00" not in text
 
 
-def metadata_properties(*, kind: str | None = None, owner: str | None = None,
-                        description: str | None = None, tags: "str | Iterable[str] | None" = None) -> dict[str, str]:
+def metadata_properties(
+    *,
+    kind: str | None = None,
+    owner: str | None = None,
+    description: str | None = None,
+    tags: str | Iterable[str] | None = None,
+) -> dict[str, str]:
     """Table properties for the given metadata (only those given)."""
     props: dict[str, str] = {}
     if kind is not None:
@@ -200,8 +213,9 @@ def metadata_properties(*, kind: str | None = None, owner: str | None = None,
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
         if value is not None and not _encodable(value):
-            raise InvalidInput(f"{key} holds a NUL character or invalid unicode (a lone surrogate)",
-                               hint="remove the character")
+            raise InvalidInput(
+                f"{key} holds a NUL character or invalid unicode (a lone surrogate)", hint="remove the character"
+            )
     if owner is not None:
         if len(owner) > 256:
             raise InvalidInput("owner is longer than 256 characters")

@@ -10,6 +10,7 @@ artifact files their version rows point at. Files younger than `older_than_minut
 kept: they may belong to a write that is still running. `delete_orphans` removes only what
 the listing found, and only under the table's own location.
 """
+
 from __future__ import annotations
 
 import time
@@ -48,8 +49,10 @@ class OrphanReport:
 
     def __repr__(self) -> str:
         verb = "removed" if self.deleted else "found"
-        head = (f"orphans {self.table}: {verb} {self.count} file{'s' if self.count != 1 else ''} "
-                f"({self.bytes:,} bytes); {self.referenced} referenced, {self.kept_young} too young to judge")
+        head = (
+            f"orphans {self.table}: {verb} {self.count} file{'s' if self.count != 1 else ''} "
+            f"({self.bytes:,} bytes); {self.referenced} referenced, {self.kept_young} too young to judge"
+        )
         return "\n".join([head] + [f"  {p} ({b:,} bytes)" for p, b in self.files])
 
 
@@ -92,7 +95,7 @@ def _listing(location: str) -> tuple[pafs.FileSystem, str, list[pafs.FileInfo]]:
     return fs, root.rstrip("/"), [i for i in infos if i.type == pafs.FileType.File]
 
 
-def find_orphans(lh: "Lakehouse", table: str, *, older_than_minutes: float = DEFAULT_MINUTES) -> OrphanReport:
+def find_orphans(lh: Lakehouse, table: str, *, older_than_minutes: float = DEFAULT_MINUTES) -> OrphanReport:
     if older_than_minutes < 0:
         raise InvalidInput("--older-than-minutes must be 0 or more")
     name = lh.table_name(table)
@@ -114,7 +117,7 @@ def find_orphans(lh: "Lakehouse", table: str, *, older_than_minutes: float = DEF
     return report
 
 
-def delete_orphans(lh: "Lakehouse", table: str, *, older_than_minutes: float = DEFAULT_MINUTES) -> OrphanReport:
+def delete_orphans(lh: Lakehouse, table: str, *, older_than_minutes: float = DEFAULT_MINUTES) -> OrphanReport:
     """Find and delete the orphans of `table`; the report lists what was removed."""
     report = find_orphans(lh, table, older_than_minutes=older_than_minutes)
     fs, root = pafs.FileSystem.from_uri(report.location)
@@ -131,8 +134,9 @@ def delete_orphans(lh: "Lakehouse", table: str, *, older_than_minutes: float = D
     return report
 
 
-def stray_folders(lh: "Lakehouse", *, older_than_minutes: float = DEFAULT_MINUTES,
-                  delete: bool = False) -> list[OrphanReport]:
+def stray_folders(
+    lh: Lakehouse, *, older_than_minutes: float = DEFAULT_MINUTES, delete: bool = False
+) -> list[OrphanReport]:
     """Folders left by a create that never committed (a killed CREATE TABLE AS or first ingest):
     siblings of existing table locations that look like a table (only data/ and metadata/
     inside) but are no table's location. Only files older than the cutoff count; a folder
@@ -151,8 +155,11 @@ def stray_folders(lh: "Lakehouse", *, older_than_minutes: float = DEFAULT_MINUTE
             cutoff = time.time() - older_than_minutes * 60
             if any(i.mtime is not None and i.mtime.timestamp() > cutoff for i in infos):
                 continue
-            report = OrphanReport(table=f"(no table at {d.path})", location=d.path,
-                                  files=[(i.path, i.size or 0) for i in sorted(infos, key=lambda i: i.path)])
+            report = OrphanReport(
+                table=f"(no table at {d.path})",
+                location=d.path,
+                files=[(i.path, i.size or 0) for i in sorted(infos, key=lambda i: i.path)],
+            )
             if delete:
                 fs.delete_dir(d.path)
                 report.deleted = True
@@ -160,7 +167,7 @@ def stray_folders(lh: "Lakehouse", *, older_than_minutes: float = DEFAULT_MINUTE
     return reports
 
 
-def table_names(lh: "Lakehouse") -> list[str]:
+def table_names(lh: Lakehouse) -> list[str]:
     """Every table in every namespace (the default for `lakelab orphans` without names)."""
     cat: Any = lh.catalog
     out: list[str] = []

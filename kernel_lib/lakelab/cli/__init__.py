@@ -1,4 +1,5 @@
 """The `lakelab` command. Each command family registers itself from its own module."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,13 +1,17 @@
 """`lakelab datasets [QUERY] [--kind K] [--owner WHO] [--tag T] [--namespace NS] [--json]`"""
+
 from __future__ import annotations
 
 import argparse
 import json
 
 
-def register(sub: "argparse._SubParsersAction") -> None:
-    p = sub.add_parser("datasets", help="find datasets by text, kind, owner or tag",
-                       description="Search datasets by name, description, tags, owner and column names.")
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "datasets",
+        help="find datasets by text, kind, owner or tag",
+        description="Search datasets by name, description, tags, owner and column names.",
+    )
     p.add_argument("query", nargs="?", help="words that must all appear")
     p.add_argument("--kind", choices=["table", "model", "report"])
     p.add_argument("--owner")
@@ -23,16 +27,32 @@ def run(args: argparse.Namespace) -> int:
     from lakelab.cli import printable
     from lakelab.datasets.dataset import search
 
-    found = search(lakelab.connect(), args.query, kind=args.kind, owner=args.owner, tag=args.tag,
-                   namespace=args.namespace, limit=args.limit)
+    found = search(
+        lakelab.connect(),
+        args.query,
+        kind=args.kind,
+        owner=args.owner,
+        tag=args.tag,
+        namespace=args.namespace,
+        limit=args.limit,
+    )
     if args.json:
         print(json.dumps(list(found), indent=2, default=str))
         return 0
     if not found:
         print("no datasets found")
         return 0
-    rows = [(d["name"], d["kind"], d["owner"] or "", f"{d['row_count']:,}" if d["row_count"] is not None else "",
-             ",".join(d["tags"]), (d["description"] or "").replace("\n", " ")[:60]) for d in found]
+    rows = [
+        (
+            d["name"],
+            d["kind"],
+            d["owner"] or "",
+            f"{d['row_count']:,}" if d["row_count"] is not None else "",
+            ",".join(d["tags"]),
+            (d["description"] or "").replace("\n", " ")[:60],
+        )
+        for d in found
+    ]
     head = ("DATASET", "KIND", "OWNER", "ROWS", "TAGS", "DESCRIPTION")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     for r in [head] + rows:

@@ -1,4 +1,5 @@
 """`lakelab demo`: seed the demo datasets."""
+
 from __future__ import annotations
 
 import argparse

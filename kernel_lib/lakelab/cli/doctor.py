@@ -1,4 +1,5 @@
 """`lakelab doctor`."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,10 +1,11 @@
 """`lakelab ingest SOURCE... --into TABLE`."""
+
 from __future__ import annotations
 
 import argparse
 
-from lakelab.write.ingest import MODES
 from lakelab.io.sources import FORMATS
+from lakelab.write.ingest import MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +25,15 @@ def run(args: argparse.Namespace) -> int:
     from lakelab import connect
 
     source = args.source[0] if len(args.source) == 1 else list(args.source)
-    report = connect().ingest(source, args.into, mode=args.mode, partition_by=args.partition_by, key=args.key,
-                              format=args.format, evolve=args.evolve, progress=False if args.no_progress else None)
+    report = connect().ingest(
+        source,
+        args.into,
+        mode=args.mode,
+        partition_by=args.partition_by,
+        key=args.key,
+        format=args.format,
+        evolve=args.evolve,
+        progress=False if args.no_progress else None,
+    )
     print(repr(report))
     return 0

@@ -1,4 +1,5 @@
 """`lakelab lab`: JupyterLab on the configured lakehouse, demo datasets seeded, the tutorial open."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """`lakelab orphans [TABLE...] [--delete] [--older-than-minutes N]`: list (and remove) files
 under a table's location that no version of the table refers to (left by killed writers)."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,10 +9,20 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("orphans", help="list or remove files no table version refers to", description=__doc__)
-    p.add_argument("tables", nargs="*", metavar="TABLE", help="namespace.table (default: every table, and folders of creates that never committed)")
+    p.add_argument(
+        "tables",
+        nargs="*",
+        metavar="TABLE",
+        help="namespace.table (default: every table, and folders of creates that never committed)",
+    )
     p.add_argument("--delete", action="store_true", help="remove the orphan files found")
-    p.add_argument("--older-than-minutes", type=float, default=None, metavar="N",
-                   help="only files older than N minutes (default 60: younger ones may be an ingest in flight)")
+    p.add_argument(
+        "--older-than-minutes",
+        type=float,
+        default=None,
+        metavar="N",
+        help="only files older than N minutes (default 60: younger ones may be an ingest in flight)",
+    )
     p.set_defaults(func=run)
 
 

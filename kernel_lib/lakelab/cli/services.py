@@ -1,4 +1,5 @@
 """`lakelab services up|status|down`: local PostgreSQL + Trino sharing the catalog."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,12 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("services", help="local PostgreSQL + Trino sharing the lakehouse catalog",
-                              description="Start, report or stop a local PostgreSQL and a single-node Trino "
-                                          "whose Iceberg connector uses the same catalog and warehouse as lakelab.")
+    p = subparsers.add_parser(
+        "services",
+        help="local PostgreSQL + Trino sharing the lakehouse catalog",
+        description="Start, report or stop a local PostgreSQL and a single-node Trino "
+        "whose Iceberg connector uses the same catalog and warehouse as lakelab.",
+    )
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = sub.add_parser("up", help="start both and switch the lakelab config to them")
     up.add_argument("--timeout", type=float, default=None, help="seconds to wait for Trino (default 300)")

@@ -1,5 +1,6 @@
 """`lakelab sql "SELECT ..."`: run Trino SQL on the configured (or chosen) engine; with `--into TABLE`
 write the result to a dataset, as `%%trino --into` does (the same transform code)."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,8 @@ def _text(v: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import lakelab
-    from lakelab.notebook.display import write_text
     from lakelab.errors import InvalidInput
+    from lakelab.notebook.display import write_text
     from lakelab.notebook.magics.sql import parse_param
     from lakelab.write.transform import transform
 
@@ -40,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if args.into:
         if args.limit is not None:
             raise InvalidInput("--into writes every row of the result; it does not combine with --limit")
-        report = transform(lh, args.into, sql=args.query, mode=args.mode or "create",
-                           engine=args.engine, params=params or None)
+        report = transform(
+            lh, args.into, sql=args.query, mode=args.mode or "create", engine=args.engine, params=params or None
+        )
         print(f"{write_text(report)}; engine: {args.engine or lh.config.engine}", file=sys.stderr)
         return 0
     result = lh.sql(args.query, engine=args.engine, params=params or None, limit=args.limit)

@@ -2,6 +2,7 @@
 
 Workspaces started here keep running after the command returns (each node is its own
 process group); the Jupyter server and notebooks see them through the shared state dir."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,7 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("workspace", help="Ray workspaces: up, list, status, logs, down",
-                              description=__doc__)
+    p = subparsers.add_parser("workspace", help="Ray workspaces: up, list, status, logs, down", description=__doc__)
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = sub.add_parser("up", help="create (or restart) a workspace and wait until it is ready")
     up.add_argument("name")
@@ -29,15 +29,20 @@ def register(subparsers: Any) -> None:
     lg.add_argument("-n", "--lines", type=int, default=50)
     down = sub.add_parser("down", help="stop a workspace and end all of its processes")
     down.add_argument("name", nargs="?")
-    down.add_argument("--all", action="store_true",
-                      help="stop every workspace of this LAKELAB_HOME (e.g. left running by a killed server)")
+    down.add_argument(
+        "--all",
+        action="store_true",
+        help="stop every workspace of this LAKELAB_HOME (e.g. left running by a killed server)",
+    )
     p.set_defaults(func=run)
 
 
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds / 3600:.1f}h" if seconds >= 3600 else f"{seconds / 60:.0f}m" if seconds >= 60 else f"{seconds:.0f}s"
+    return (
+        f"{seconds / 3600:.1f}h" if seconds >= 3600 else f"{seconds / 60:.0f}m" if seconds >= 60 else f"{seconds:.0f}s"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "up":
         started = time.monotonic()
         rec = mgr.create(args.name, cpus=args.cpus, workers=args.workers)
-        out.write(f"workspace {rec.name} is running at {rec.address} ({1 + rec.workers} node(s), "
-                  f"{rec.cpus} CPU each; ready in {time.monotonic() - started:.1f} s)\n"
-                  f"connect from a notebook: lakelab.workspace({rec.name!r}).connect()\n")
+        out.write(
+            f"workspace {rec.name} is running at {rec.address} ({1 + rec.workers} node(s), "
+            f"{rec.cpus} CPU each; ready in {time.monotonic() - started:.1f} s)\n"
+            f"connect from a notebook: lakelab.workspace({rec.name!r}).connect()\n"
+        )
     elif args.action == "list":
         rows = [r.public() for r in mgr.list()]
         if args.json:
@@ -60,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             out.write(f"{'NAME':<20} {'STATE':<9} {'BACKEND':<8} {'WORKERS':>7} {'UPTIME':>7} {'IDLE':>6}  NOTE\n")
             for w in rows:
-                out.write(f"{w['name']:<20} {w['state']:<9} {w['backend']:<8} {w['workers']:>7} "
-                          f"{_age(w['uptime_s']):>7} {_age(w['idle_s']):>6}  {w['message'] or ''}\n")
+                out.write(
+                    f"{w['name']:<20} {w['state']:<9} {w['backend']:<8} {w['workers']:>7} "
+                    f"{_age(w['uptime_s']):>7} {_age(w['idle_s']):>6}  {w['message'] or ''}\n"
+                )
     elif args.action == "status":
         st = mgr.status(args.name)
         if args.json:
@@ -70,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
             c = st.get("cluster") or {}
             out.write(f"workspace {st['name']}: {st['state']} ({st['backend']}) at {st['address']}\n")
             if c:
-                out.write(f"  nodes {c['node_count']}, CPUs {c['cpus']:g}, memory {c['memory_bytes'] / 2**30:.1f} GiB, "
-                          f"running tasks {c['running_tasks']}, drivers/jobs {c['running_jobs']}\n")
+                out.write(
+                    f"  nodes {c['node_count']}, CPUs {c['cpus']:g}, memory {c['memory_bytes'] / 2**30:.1f} GiB, "
+                    f"running tasks {c['running_tasks']}, drivers/jobs {c['running_jobs']}\n"
+                )
             if st.get("message"):
                 out.write(f"  note: {st['message']}\n")
     elif args.action == "logs":

@@ -7,6 +7,7 @@ commit. If anything fails before or during the commit the artifact is deleted ag
 failed publish leaves neither a row nor a file. Loading verifies the sha256 and only reads
 URIs under the dataset's own artifacts folder: a model is a pickle, and loading a pickle runs
 code, so lakelab never unpickles anything from outside the configured warehouse."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,10 @@ import sys
 import tarfile
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -38,15 +40,17 @@ ARTIFACT_KINDS = ("model", "report")
 ARTIFACTS_DIR = "artifacts"
 NO_RETRY = ("commit.retry.num-retries", "0")
 CHUNK = 1 << 20
-VERSION_SCHEMA = pa.schema([
-    pa.field("version", pa.int32(), nullable=False),
-    pa.field("uri", pa.string(), nullable=False),
-    pa.field("sha256", pa.string(), nullable=False),
-    pa.field("bytes", pa.int64(), nullable=False),
-    pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("created_by", pa.string(), nullable=False),
-    pa.field("metadata", pa.string(), nullable=False),  # JSON: format, content type, files, libraries, inputs
-])
+VERSION_SCHEMA = pa.schema(
+    [
+        pa.field("version", pa.int32(), nullable=False),
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("bytes", pa.int64(), nullable=False),
+        pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("created_by", pa.string(), nullable=False),
+        pa.field("metadata", pa.string(), nullable=False),  # JSON: format, content type, files, libraries, inputs
+    ]
+)
 REPORT_SUFFIXES = {".ipynb", ".html", ".htm", ".png", ".svg", ".jpg", ".jpeg"}
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
@@ -106,6 +110,7 @@ def _copy_file(path: Path) -> Callable[[Any], None]:
         with path.open("rb") as f:
             while chunk := f.read(CHUNK):
                 out.write(chunk)
+
     return write
 
 
@@ -113,6 +118,7 @@ def _tar_dir(path: Path) -> Callable[[Any], None]:
     def write(out: Any) -> None:
         with tarfile.open(fileobj=out, mode="w|") as tar:  # stream mode: no seeking on object stores
             tar.add(str(path), arcname=path.name)
+
     return write
 
 
@@ -129,10 +135,16 @@ def model_artifact(obj: Any) -> Artifact:
         p = _existing(obj)
         if p.is_dir():
             files = sorted(str(f.relative_to(p)) for f in p.rglob("*") if f.is_file())
-            return Artifact(p.name + ".tar", _tar_dir(p), {"format": "directory", "content_type": "application/x-tar",
-                                                          "filenames": files, "source": p.as_uri()})
-        return Artifact(p.name, _copy_file(p), {"format": "file", "content_type": "application/octet-stream",
-                                                "filenames": [p.name], "source": p.as_uri()})
+            return Artifact(
+                p.name + ".tar",
+                _tar_dir(p),
+                {"format": "directory", "content_type": "application/x-tar", "filenames": files, "source": p.as_uri()},
+            )
+        return Artifact(
+            p.name,
+            _copy_file(p),
+            {"format": "file", "content_type": "application/octet-stream", "filenames": [p.name], "source": p.as_uri()},
+        )
     try:
         import joblib
     except ImportError:
@@ -140,16 +152,26 @@ def model_artifact(obj: Any) -> Artifact:
 
     def write(out: Any) -> None:
         joblib.dump(obj, out)
-    return Artifact("model.joblib", write, {"format": "joblib", "content_type": "application/x-joblib",
-                                            "object_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
-                                            "libraries": _library_versions(obj)})
+
+    return Artifact(
+        "model.joblib",
+        write,
+        {
+            "format": "joblib",
+            "content_type": "application/x-joblib",
+            "object_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            "libraries": _library_versions(obj),
+        },
+    )
 
 
 def _html_page(title: str, body: str) -> str:
     import html
 
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body>{body}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body>{body}</body></html>"
+    )
 
 
 def _report_html(obj: Any, title: str) -> tuple[str, dict[str, Any]]:
@@ -178,10 +200,13 @@ def _report_html(obj: Any, title: str) -> tuple[str, dict[str, Any]]:
             return p.read_text(encoding="utf-8", errors="replace"), {**meta, "format": "html"}
         if suffix in IMAGE_TYPES:
             data = base64.b64encode(p.read_bytes()).decode()
-            return _html_page(title, f"<img src='data:{IMAGE_TYPES[suffix]};base64,{data}'>"), {**meta,
-                                                                                              "format": "image"}
-        raise InvalidInput(f"cannot make a report from {obj}",
-                           hint="publish an .ipynb, .html or image file, a figure or a DataFrame")
+            return _html_page(title, f"<img src='data:{IMAGE_TYPES[suffix]};base64,{data}'>"), {
+                **meta,
+                "format": "image",
+            }
+        raise InvalidInput(
+            f"cannot make a report from {obj}", hint="publish an .ipynb, .html or image file, a figure or a DataFrame"
+        )
     mod = type(obj).__module__.split(".")[0]
     if mod == "matplotlib" and hasattr(obj, "savefig"):
         buf = _io.BytesIO()
@@ -196,8 +221,10 @@ def _report_html(obj: Any, title: str) -> tuple[str, dict[str, Any]]:
         obj = obj.to_pandas()
     if type(obj).__module__.split(".")[0] == "pandas" and hasattr(obj, "to_html"):
         return _html_page(title, obj.to_html(max_rows=10_000)), {"format": "dataframe"}
-    raise InvalidInput(f"cannot make a report from a {type(obj).__name__}",
-                       hint="publish a notebook path, an .html file, a matplotlib or plotly figure or a DataFrame")
+    raise InvalidInput(
+        f"cannot make a report from a {type(obj).__name__}",
+        hint="publish a notebook path, an .html file, a matplotlib or plotly figure or a DataFrame",
+    )
 
 
 def report_artifact(obj: Any, title: str) -> Artifact:
@@ -210,7 +237,7 @@ def _artifact_root(location: str) -> str:
     return location.rstrip("/") + f"/{ARTIFACTS_DIR}/"
 
 
-def write_artifact(fileio: "FileIO", location: str, version: int, art: Artifact) -> dict[str, Any]:
+def write_artifact(fileio: FileIO, location: str, version: int, art: Artifact) -> dict[str, Any]:
     """Stream the artifact into the warehouse; returns uri, sha256 and bytes. On failure the
     partial file is removed and the error raised as InvalidInput (e.g. an unpicklable object)."""
     uri = f"{_artifact_root(location)}v{version}-{uuid.uuid4().hex[:8]}/{art.filename}"
@@ -226,13 +253,14 @@ def write_artifact(fileio: "FileIO", location: str, version: int, art: Artifact)
         if not isinstance(e, Exception) or isinstance(e, NotFound):
             raise
         pickled = art.meta.get("format") == "joblib"
-        raise InvalidInput(f"cannot store this {art.meta.get('format', 'object')} as {uri}: {type(e).__name__}: {e}",
-                           hint="models must be picklable (joblib.dump), or give a file or directory path"
-                           if pickled else None) from None
+        raise InvalidInput(
+            f"cannot store this {art.meta.get('format', 'object')} as {uri}: {type(e).__name__}: {e}",
+            hint="models must be picklable (joblib.dump), or give a file or directory path" if pickled else None,
+        ) from None
     return {"uri": uri, "sha256": writer.sha.hexdigest(), "bytes": writer.size}
 
 
-def delete_artifact(fileio: "FileIO", uri: str) -> None:
+def delete_artifact(fileio: FileIO, uri: str) -> None:
     try:
         fileio.delete(uri)
     except (OSError, FileNotFoundError):
@@ -246,13 +274,19 @@ def delete_artifact(fileio: "FileIO", uri: str) -> None:
 
 
 def version_row(version: int, written: dict[str, Any], meta: dict[str, Any]) -> pa.Table:
-    row = {"version": [version], "uri": [written["uri"]], "sha256": [written["sha256"]], "bytes": [written["bytes"]],
-           "created_at": [datetime.now(timezone.utc)], "created_by": [md.current_user()],
-           "metadata": [json.dumps(meta, sort_keys=True, default=str)]}
+    row = {
+        "version": [version],
+        "uri": [written["uri"]],
+        "sha256": [written["sha256"]],
+        "bytes": [written["bytes"]],
+        "created_at": [datetime.now(timezone.utc)],
+        "created_by": [md.current_user()],
+        "metadata": [json.dumps(meta, sort_keys=True, default=str)],
+    }
     return pa.table(row, schema=VERSION_SCHEMA)
 
 
-def input_lineage(lh: "Lakehouse", inputs: Any) -> list[dict[str, Any]]:
+def input_lineage(lh: Lakehouse, inputs: Any) -> list[dict[str, Any]]:
     """`inputs=` as lineage upstream entries, each with the snapshot it was current at."""
     from lakelab.catalog.access import load_table
 
@@ -270,18 +304,20 @@ def input_lineage(lh: "Lakehouse", inputs: Any) -> list[dict[str, Any]]:
 
 
 # -- reading ------------------------------------------------------------------------------
-def _rows(ds: "Dataset") -> list[dict[str, Any]]:
+def _rows(ds: Dataset) -> list[dict[str, Any]]:
     ds.refresh()  # a Dataset held in a notebook must see versions published since it was made
     if ds.metadata["kind"] not in ARTIFACT_KINDS:
-        raise InvalidInput(f"dataset {ds.name} is a {ds.metadata['kind']}, not a model or report",
-                           hint="a table's history is ds.snapshots(); read it with ds.load()")
+        raise InvalidInput(
+            f"dataset {ds.name} is a {ds.metadata['kind']}, not a model or report",
+            hint="a table's history is ds.snapshots(); read it with ds.load()",
+        )
     known = {f.name for f in ds.table.schema().fields}
     if not set(VERSION_SCHEMA.names) <= known:
         raise InvalidInput(f"dataset {ds.name} is marked {ds.metadata['kind']} but is not a table of versions")
     return ds.table.scan(selected_fields=tuple(VERSION_SCHEMA.names)).to_arrow().to_pylist()
 
 
-def list_versions(ds: "Dataset") -> list[dict[str, Any]]:
+def list_versions(ds: Dataset) -> list[dict[str, Any]]:
     """Every version, oldest first, with its metadata parsed."""
     out = []
     for r in sorted(_rows(ds), key=lambda r: r["version"]):
@@ -294,11 +330,11 @@ def list_versions(ds: "Dataset") -> list[dict[str, Any]]:
     return out
 
 
-def next_version(ds: "Dataset") -> int:
+def next_version(ds: Dataset) -> int:
     return max((r["version"] for r in _rows(ds)), default=0) + 1
 
 
-def get_version(ds: "Dataset", version: int | str | None) -> dict[str, Any]:
+def get_version(ds: Dataset, version: int | str | None) -> dict[str, Any]:
     versions = list_versions(ds)
     if not versions:
         raise NotFound(f"dataset {ds.name} has no versions yet")
@@ -314,21 +350,23 @@ def get_version(ds: "Dataset", version: int | str | None) -> dict[str, Any]:
     raise NotFound(f"dataset {ds.name} has no version {n}", hint=f"versions are 1 to {versions[-1]['version']}")
 
 
-def _checked_uri(ds: "Dataset", v: dict[str, Any]) -> str:
+def _checked_uri(ds: Dataset, v: dict[str, Any]) -> str:
     """Refuse any URI outside this dataset's own artifacts folder (a row written by hand or
     by another tool could point anywhere; loading a pickle from there would run its code)."""
     uri, root = v["uri"], _artifact_root(ds.table.location())
     if not uri.startswith(root) or "/../" in uri or "/./" in uri or "\\" in uri:
-        raise IntegrityError(f"version {v['version']} of {ds.name} points outside the dataset's warehouse "
-                             f"folder ({uri[:200]}); refusing to read it")
+        raise IntegrityError(
+            f"version {v['version']} of {ds.name} points outside the dataset's warehouse "
+            f"folder ({uri[:200]}); refusing to read it"
+        )
     return uri
 
 
-def _cache_dir(ds: "Dataset", version: int) -> Path:
+def _cache_dir(ds: Dataset, version: int) -> Path:
     return ds.lh.config.home / "cache" / "artifacts" / ds.name / f"v{version}"
 
 
-def fetch_verified(ds: "Dataset", v: dict[str, Any]) -> Path:
+def fetch_verified(ds: Dataset, v: dict[str, Any]) -> Path:
     """Copy the artifact into the local cache, hashing as it streams; the cached path once its
     sha256 matches the recorded one, else IntegrityError (and the copy is removed)."""
     uri = _checked_uri(ds, v)
@@ -340,17 +378,21 @@ def fetch_verified(ds: "Dataset", v: dict[str, Any]) -> Path:
         try:
             src = ds.table.io.new_input(uri).open()
         except (FileNotFoundError, OSError) as e:
-            raise IntegrityError(f"the artifact of version {v['version']} of {ds.name} is missing ({uri}): {e}") from None
+            raise IntegrityError(
+                f"the artifact of version {v['version']} of {ds.name} is missing ({uri}): {e}"
+            ) from None
         with os.fdopen(fd, "wb") as out, src:
             while chunk := src.read(CHUNK):
                 sha.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
         if sha.hexdigest() != v["sha256"] or size != v["bytes"]:
-            raise IntegrityError(f"checksum mismatch in version {v['version']} of {ds.name}: {uri} has changed "
-                                 f"since it was published (sha256 {sha.hexdigest()[:12]}…, expected "
-                                 f"{v['sha256'][:12]}…)", hint="the artifact was modified or corrupted; "
-                                                             "publish the model/report again")
+            raise IntegrityError(
+                f"checksum mismatch in version {v['version']} of {ds.name}: {uri} has changed "
+                f"since it was published (sha256 {sha.hexdigest()[:12]}…, expected "
+                f"{v['sha256'][:12]}…)",
+                hint="the artifact was modified or corrupted; publish the model/report again",
+            )
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -358,7 +400,7 @@ def fetch_verified(ds: "Dataset", v: dict[str, Any]) -> Path:
     return target
 
 
-def load_version(ds: "Dataset", version: int | str | None = None) -> Any:
+def load_version(ds: Dataset, version: int | str | None = None) -> Any:
     """A model object (joblib), the path of a file/directory artifact, or a report's HTML."""
     v = get_version(ds, version)
     path = fetch_verified(ds, v)
@@ -380,7 +422,7 @@ def load_version(ds: "Dataset", version: int | str | None = None) -> Any:
     return path
 
 
-def report_html(ds: "Dataset", version: int | str | None = None) -> str:
+def report_html(ds: Dataset, version: int | str | None = None) -> str:
     if ds.metadata["kind"] != "report":
         raise InvalidInput(f"dataset {ds.name} is a {ds.metadata['kind']}, not a report")
     return load_version(ds, version)

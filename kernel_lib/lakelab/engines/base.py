@@ -1,8 +1,10 @@
 """The engine interface and the result object every engine returns."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -12,15 +14,15 @@ class Result:
     """A query result: the fetched rows (bounded by the limit) and what is known beyond them."""
 
     table: pa.Table
-    engine: str                       # "duckdb" or "trino": always shown to the user
-    sql: str                          # the SQL as the user wrote it (parameters not spliced)
-    limit: int | None = None          # the row limit applied when fetching, None = no limit
-    has_more: bool = False            # more rows exist beyond `limit`
+    engine: str  # "duckdb" or "trino": always shown to the user
+    sql: str  # the SQL as the user wrote it (parameters not spliced)
+    limit: int | None = None  # the row limit applied when fetching, None = no limit
+    has_more: bool = False  # more rows exist beyond `limit`
     query_id: str | None = None
     elapsed_s: float | None = None
-    info_url: str | None = None       # e.g. the query's page in Trino's UI
+    info_url: str | None = None  # e.g. the query's page in Trino's UI
     stats: dict[str, Any] = field(default_factory=dict)
-    message: str | None = None        # e.g. "CREATE TABLE: 25 rows" for statements
+    message: str | None = None  # e.g. "CREATE TABLE: 25 rows" for statements
 
     @property
     def num_rows(self) -> int:
@@ -50,8 +52,14 @@ class Result:
 class Engine(Protocol):
     name: str
 
-    def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                progress: Callable[[dict[str, Any]], None] | None = None) -> Result:
+    def execute(
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Result:
         """Run one Trino-dialect statement. `params` are bound (never spliced); `limit` bounds
         the rows fetched and sets `has_more`; `progress` is called with stats dicts
         (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs;

@@ -6,12 +6,14 @@ the statement's structure. `{{ name | ident }}` inserts a validated, double-quot
 (dotted names are validated part by part through lakelab.names). Anything else between
 braces — other filters, expressions, missing values, braces inside quotes — is an error.
 """
+
 from __future__ import annotations
 
 import datetime
 import decimal
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from lakelab.errors import InvalidInput
 from lakelab.names import ident
@@ -75,11 +77,15 @@ def quote_ident(value: Any, name: str) -> str:
 
 def check_value(value: Any, name: str) -> Any:
     if not isinstance(value, _VALUE_TYPES):
-        raise InvalidInput(f"parameter {{{{ {name} }}}} has a value of type {type(value).__name__}",
-                           hint="parameters are single values: text, numbers, booleans, dates or None")
+        raise InvalidInput(
+            f"parameter {{{{ {name} }}}} has a value of type {type(value).__name__}",
+            hint="parameters are single values: text, numbers, booleans, dates or None",
+        )
     if isinstance(value, decimal.Decimal) and not value.is_finite():
-        raise InvalidInput(f"parameter {{{{ {name} }}}} is {value}, which no SQL decimal can hold",
-                           hint="pass a float for NaN or infinity, or None for a missing value")
+        raise InvalidInput(
+            f"parameter {{{{ {name} }}}} is {value}, which no SQL decimal can hold",
+            hint="pass a float for NaN or infinity, or None for a missing value",
+        )
     return value
 
 
@@ -93,28 +99,37 @@ def render(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, list
     for kind, text in _segments(sql):
         if kind == "quoted":
             if "{{" in text and not text.startswith(("--", "/*")):
-                raise InvalidInput(f"{{{{ }}}} inside quotes: {text[:40]!r}",
-                                   hint="write {{ name }} outside quotes; the value is bound as a parameter")
+                raise InvalidInput(
+                    f"{{{{ }}}} inside quotes: {text[:40]!r}",
+                    hint="write {{ name }} outside quotes; the value is bound as a parameter",
+                )
             out.append(text)
             continue
         if "?" in text:
-            raise InvalidInput("'?' placeholders are not accepted in SQL text",
-                               hint="use {{ name }} and pass the value as a parameter")
+            raise InvalidInput(
+                "'?' placeholders are not accepted in SQL text", hint="use {{ name }} and pass the value as a parameter"
+            )
         pos = 0
         for m in _TEMPLATE.finditer(text):
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             pos = m.end()
             expr = m.group(1).strip()
             name, _, filt = (p.strip() for p in expr.partition("|"))
             if not _NAME.match(name):
-                raise InvalidInput(f"{{{{ {expr} }}}} is not a template variable",
-                                   hint="only {{ name }} and {{ name | ident }} are allowed")
+                raise InvalidInput(
+                    f"{{{{ {expr} }}}} is not a template variable",
+                    hint="only {{ name }} and {{ name | ident }} are allowed",
+                )
             if filt and filt != "ident":
-                raise InvalidInput(f"unknown template filter {filt!r} in {{{{ {expr} }}}}",
-                                   hint="the only filter is ident: {{ name | ident }}")
+                raise InvalidInput(
+                    f"unknown template filter {filt!r} in {{{{ {expr} }}}}",
+                    hint="the only filter is ident: {{ name | ident }}",
+                )
             if name not in params:
-                raise InvalidInput(f"no value for {{{{ {name} }}}}",
-                                   hint=f"pass it as a parameter (--param {name}=VALUE) or define it in the notebook")
+                raise InvalidInput(
+                    f"no value for {{{{ {name} }}}}",
+                    hint=f"pass it as a parameter (--param {name}=VALUE) or define it in the notebook",
+                )
             if filt:
                 out.append(quote_ident(params[name], name))
             else:

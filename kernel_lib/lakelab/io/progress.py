@@ -1,5 +1,6 @@
 """Progress bars for long operations: shown only when someone is watching (a notebook kernel
 or a terminal) and the operation lasts, so scripts, tests and quick calls stay quiet."""
+
 from __future__ import annotations
 
 import sys

@@ -7,15 +7,17 @@ query results (anything with .to_arrow()). Files are read lazily, one block at a
 memory stays bounded whatever their size. Errors name the file (and line, where the
 reader can tell) and are lakelab.errors.* so the user sees one clear line.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import glob as globlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,21 +31,29 @@ from lakelab.config import redact
 from lakelab.errors import InvalidInput, NotFound, Unavailable
 
 FORMATS = ("csv", "parquet", "json")
-_EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
-        ".json": "json", ".ndjson": "json", ".jsonl": "json"}
+_EXT = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "json",
+    ".jsonl": "json",
+}
 _COMPRESSED = (".gz", ".bz2", ".zst", ".lz4")
-CSV_BLOCK = 8 << 20          # bytes per CSV/JSON block: one record batch each
-PARQUET_BATCH = 262_144      # rows per Parquet record batch
+CSV_BLOCK = 8 << 20  # bytes per CSV/JSON block: one record batch each
+PARQUET_BATCH = 262_144  # rows per Parquet record batch
 ROW_GROUP_BYTES = 256 << 20  # larger row groups are read in slices
-REMOTE_RETRY_S = 15         # give up on an unreachable object store after this
-MEMORY_BATCH = 262_144       # rows per batch when slicing in-memory tables
+REMOTE_RETRY_S = 15  # give up on an unreachable object store after this
+MEMORY_BATCH = 262_144  # rows per batch when slicing in-memory tables
 
 
 @dataclass
 class SourceFile:
     fs: pafs.FileSystem
-    path: str      # path inside fs
-    uri: str       # what the user and the lineage see
+    path: str  # path inside fs
+    uri: str  # what the user and the lineage see
     size: int
     format: str
 
@@ -94,7 +104,7 @@ def _fs_for(uri: str) -> tuple[pafs.FileSystem, str, str]:
         return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(uri)), "file://"
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "file":
-        return pafs.LocalFileSystem(), uri[len("file://"):], "file://"
+        return pafs.LocalFileSystem(), uri[len("file://") :], "file://"
     try:
         if scheme in ("gs", "gcs"):  # bound GCS retries: its default keeps a closed network busy for minutes
             fs = pafs.GcsFileSystem(retry_time_limit=timedelta(seconds=REMOTE_RETRY_S))
@@ -102,8 +112,10 @@ def _fs_for(uri: str) -> tuple[pafs.FileSystem, str, str]:
         else:
             fs, path = pafs.FileSystem.from_uri(uri.split("*", 1)[0].split("?", 1)[0] if _is_glob(uri) else uri)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        raise InvalidInput(f"cannot open {safe_uri(uri)!r}: {redact(str(e))}",
-                           hint="use a local path or an s3://, gs:// or file:// URL") from None
+        raise InvalidInput(
+            f"cannot open {safe_uri(uri)!r}: {redact(str(e))}",
+            hint="use a local path or an s3://, gs:// or file:// URL",
+        ) from None
     except OSError as e:
         raise Unavailable(f"cannot reach {safe_uri(uri)!r}: {redact(str(e))}") from None
     if _is_glob(uri):  # from_uri cannot parse patterns: keep the pattern part ourselves
@@ -133,8 +145,7 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
             infos = [i for i in fs.get_file_info(matches) if i.type == pafs.FileType.File]
         else:
             sel = pafs.FileSelector(base, recursive=True, allow_not_found=True)
-            infos = [i for i in fs.get_file_info(sel)
-                     if i.type == pafs.FileType.File and fnmatch.fnmatch(i.path, path)]
+            infos = [i for i in fs.get_file_info(sel) if i.type == pafs.FileType.File and fnmatch.fnmatch(i.path, path)]
         if not infos:
             raise NotFound(f"no files match {text!r}", hint="check the pattern and the folder")
     else:
@@ -143,8 +154,10 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
             raise NotFound(f"no such file or directory: {text}", hint="check the path")
         if info.type == pafs.FileType.Directory:
             sel = pafs.FileSelector(path, recursive=True)
-            infos = sorted((i for i in fs.get_file_info(sel)
-                            if i.type == pafs.FileType.File and not _hidden(i.path)), key=lambda i: i.path)
+            infos = sorted(
+                (i for i in fs.get_file_info(sel) if i.type == pafs.FileType.File and not _hidden(i.path)),
+                key=lambda i: i.path,
+            )
             if not infos:
                 raise NotFound(f"directory {text} has no data files")
         else:
@@ -152,7 +165,7 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
     return infos
 
 
-def resolve_files(spec: "str | os.PathLike | list", format: str | None = None) -> list[SourceFile]:
+def resolve_files(spec: str | os.PathLike | list, format: str | None = None) -> list[SourceFile]:
     """Expand a path, glob, directory or URL (or a list of them) into files with formats."""
     if isinstance(spec, (list, tuple)):
         out: list[SourceFile] = []
@@ -167,20 +180,26 @@ def resolve_files(spec: "str | os.PathLike | list", format: str | None = None) -
     try:
         infos = _list(fs, path, text)
     except OSError as e:  # an object store that cannot be reached or refuses us
-        raise Unavailable(f"cannot reach {text!r}: {str(e).splitlines()[0][:300]}",
-                          hint="check the URL, the network and the credentials") from None
+        raise Unavailable(
+            f"cannot reach {text!r}: {str(e).splitlines()[0][:300]}",
+            hint="check the URL, the network and the credentials",
+        ) from None
     files = []
     for i in infos:
         fmt = _format_of(i.path, format)
         if fmt is None:
-            raise InvalidInput(f"cannot tell the format of {i.path!r} from its name",
-                               hint="pass format='csv', 'parquet' or 'json' (--format)")
+            raise InvalidInput(
+                f"cannot tell the format of {i.path!r} from its name",
+                hint="pass format='csv', 'parquet' or 'json' (--format)",
+            )
         uri = prefix + (i.path if i.path.startswith("/") or prefix != "file://" else "/" + i.path)
         files.append(SourceFile(fs, i.path, uri, i.size or 0, fmt))
     kinds = {f.format for f in files}
     if len(kinds) > 1:
-        raise InvalidInput(f"{text!r} mixes formats ({', '.join(sorted(kinds))})",
-                           hint="point at one format at a time, or pass format=")
+        raise InvalidInput(
+            f"{text!r} mixes formats ({', '.join(sorted(kinds))})",
+            hint="point at one format at a time, or pass format=",
+        )
     return files
 
 
@@ -196,9 +215,10 @@ def _open_stream(f: SourceFile):
 
 def _unreadable(f: SourceFile, e: OSError) -> InvalidInput:
     """A file that opens but cannot be decoded: a damaged or mislabelled compressed file."""
-    return InvalidInput(f"cannot read {f.uri}: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}",
-                        hint="the file is damaged, or its name says .gz/.bz2/.zst/.lz4 but it is not "
-                             "compressed that way")
+    return InvalidInput(
+        f"cannot read {f.uri}: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}",
+        hint="the file is damaged, or its name says .gz/.bz2/.zst/.lz4 but it is not compressed that way",
+    )
 
 
 def _find_line(f: SourceFile, text: str) -> int | None:
@@ -242,10 +262,13 @@ def _find_bad_value(f: SourceFile, column: str, typ: pa.DataType, skip_rows: int
     """(line, value) of the first value in `column` that does not convert to `typ`: reread
     the file with that column as text (error path only)."""
     try:
-        reader = pacsv.open_csv(_open_stream(f), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
-                                convert_options=pacsv.ConvertOptions(column_types={column: pa.string()},
-                                                                     include_columns=[column],
-                                                                     strings_can_be_null=True))
+        reader = pacsv.open_csv(
+            _open_stream(f),
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
+            convert_options=pacsv.ConvertOptions(
+                column_types={column: pa.string()}, include_columns=[column], strings_can_be_null=True
+            ),
+        )
         seen = 0
         for batch in reader:
             col = batch.column(0)
@@ -263,8 +286,9 @@ def _find_bad_value(f: SourceFile, column: str, typ: pa.DataType, skip_rows: int
     return None
 
 
-def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
-                 first_schema: pa.Schema | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _csv_batches(
+    f: SourceFile, column_types: dict[str, pa.DataType] | None, first_schema: pa.Schema | None
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     bad_rows: list[Any] = []
 
     def on_invalid(row: Any) -> str:
@@ -273,8 +297,9 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
 
     types: dict[str, pa.DataType] = {}
     if column_types:  # keyed by folded names; the header may spell them in any case
-        types = {raw: column_types[raw.strip().lower()] for raw in _csv_header(f)
-                 if raw.strip().lower() in column_types}
+        types = {
+            raw: column_types[raw.strip().lower()] for raw in _csv_header(f) if raw.strip().lower() in column_types
+        }
     if first_schema is not None:  # later files of a glob: parse as the first file was typed
         types = {**{fld.name: fld.type for fld in first_schema}, **types}
 
@@ -290,22 +315,31 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
             return InvalidInput(
                 f"malformed CSV in {f.uri}, {where}: expected {row.expected_columns} columns, "
                 f"got {row.actual_columns}: {row.text[:200]!r}",
-                hint="fix the row, or check the delimiter and quoting")
+                hint="fix the row, or check the delimiter and quoting",
+            )
         if "straddling object straddles" in msg:  # one row longer than a whole read block
-            return InvalidInput(f"a row of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
-                                hint="split the large values into smaller ones, or load the file as Parquet")
+            return InvalidInput(
+                f"a row of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
+                hint="split the large values into smaller ones, or load the file as Parquet",
+            )
         if "conversion error" in msg and "column #" in msg:
             idx = int(msg.split("column #", 1)[1].split(":", 1)[0])
             col = names[idx] if idx < len(names) else f"#{idx}"
-            typ = types.get(col) or (reader_schema.field(col).type if reader_schema is not None
-                                     and col in reader_schema.names else pa.string())
+            typ = types.get(col) or (
+                reader_schema.field(col).type
+                if reader_schema is not None and col in reader_schema.names
+                else pa.string()
+            )
             found = _find_bad_value(f, col, typ, rows_done)
             where = f"line {found[0]}, column {col!r}: value {found[1][:80]!r}" if found else f"column {col!r}"
             if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-                return InvalidInput(f"{f.uri}, {where} is not UTF-8 text",
-                                    hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
-            return InvalidInput(f"wrong type in {f.uri}, {where} is not a valid {typ}",
-                                hint="fix the value, or ingest the column as text")
+                return InvalidInput(
+                    f"{f.uri}, {where} is not UTF-8 text", hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+                )
+            return InvalidInput(
+                f"wrong type in {f.uri}, {where} is not a valid {typ}",
+                hint="fix the value, or ingest the column as text",
+            )
         return InvalidInput(f"cannot read CSV {f.uri}: {msg}")
 
     try:
@@ -325,14 +359,18 @@ def _csv_batches(f: SourceFile, column_types: dict[str, pa.DataType] | None,
     try:
         names = reader_schema.names
     except UnicodeDecodeError:
-        raise InvalidInput(f"the header line of {f.uri} is not UTF-8 text",
-                           hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+        raise InvalidInput(
+            f"the header line of {f.uri} is not UTF-8 text",
+            hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+        ) from None
     # pyarrow reads a text column holding non-UTF-8 bytes as binary: refuse it rather than
     # store bytes where the user has text (a later block with such bytes fails in fail())
     not_text = [fld.name for fld in reader_schema if pa.types.is_binary(fld.type) and fld.name not in types]
     if not_text:
-        raise InvalidInput(f"column {not_text[0]!r} of {f.uri} holds bytes that are not UTF-8 text",
-                           hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+        raise InvalidInput(
+            f"column {not_text[0]!r} of {f.uri} holds bytes that are not UTF-8 text",
+            hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+        )
 
     def gen() -> Iterator[pa.RecordBatch]:
         done = 0
@@ -418,8 +456,10 @@ class DepthGuard:
             b = line.translate(None, _NOT_BRACKETS)
             opened = b.count(b"{") + b.count(b"[")
             if start + opened > MAX_JSON_DEPTH and _json_depth(line, start) > MAX_JSON_DEPTH:
-                raise InvalidInput(f"{self.uri} nests objects or arrays more than {MAX_JSON_DEPTH} levels deep",
-                                   hint="flatten the data, or load it as Parquet")
+                raise InvalidInput(
+                    f"{self.uri} nests objects or arrays more than {MAX_JSON_DEPTH} levels deep",
+                    hint="flatten the data, or load it as Parquet",
+                )
 
     def close(self) -> None:
         self.closed = True
@@ -434,10 +474,13 @@ class DepthGuard:
 
 def _json_error(f: SourceFile, e: pa.ArrowInvalid) -> InvalidInput:
     if "straddling object straddles" in str(e):  # one line longer than a whole read block
-        return InvalidInput(f"a line of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
-                            hint="split the large values, or load the data as Parquet")
-    return InvalidInput(f"malformed JSON in {f.uri}: {e}",
-                        hint="every line must be one JSON object with the same fields and types")
+        return InvalidInput(
+            f"a line of {f.uri} is longer than {CSV_BLOCK >> 20} MB",
+            hint="split the large values, or load the data as Parquet",
+        )
+    return InvalidInput(
+        f"malformed JSON in {f.uri}: {e}", hint="every line must be one JSON object with the same fields and types"
+    )
 
 
 def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
@@ -448,9 +491,12 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
         raise InvalidInput(f"{f.uri} is not JSON: it must hold objects, one per line, or an array of objects")
     try:
         reader = pajson.open_json(
-            DepthGuard(_open_stream(f), f.uri), read_options=pajson.ReadOptions(block_size=CSV_BLOCK),
-            parse_options=pajson.ParseOptions(explicit_schema=first_schema,
-                                              unexpected_field_behavior="error" if first_schema else "infer"))
+            DepthGuard(_open_stream(f), f.uri),
+            read_options=pajson.ReadOptions(block_size=CSV_BLOCK),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=first_schema, unexpected_field_behavior="error" if first_schema else "infer"
+            ),
+        )
     except pa.ArrowInvalid as e:
         raise _json_error(f, e) from None
     except OSError as e:
@@ -470,8 +516,10 @@ def _json_batches(f: SourceFile, first_schema: pa.Schema | None) -> tuple[pa.Sch
 def _json_array_batches(f: SourceFile) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     # pyarrow reads only NDJSON; DuckDB streams a JSON array without loading it whole
     if not isinstance(f.fs, pafs.LocalFileSystem):
-        raise InvalidInput(f"{f.uri}: JSON arrays are read from local files only",
-                           hint="use newline-delimited JSON (one object per line) for remote files")
+        raise InvalidInput(
+            f"{f.uri}: JSON arrays are read from local files only",
+            hint="use newline-delimited JSON (one object per line) for remote files",
+        )
     import duckdb
 
     con = duckdb.connect()
@@ -507,8 +555,9 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, f: SourceFile) -> pa.Reco
     if batch.schema.equals(schema):
         return batch
     try:
-        return pa.RecordBatch.from_arrays([batch.column(n).cast(schema.field(n).type) for n in schema.names],
-                                          schema=schema)
+        return pa.RecordBatch.from_arrays(
+            [batch.column(n).cast(schema.field(n).type) for n in schema.names], schema=schema
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
         raise InvalidInput(f"{f.uri} does not match the other files: {e}") from None
 
@@ -517,10 +566,13 @@ def _check_same_columns(schema: pa.Schema, first: pa.Schema, f: SourceFile, firs
     if set(schema.names) != set(first.names):
         extra = sorted(set(schema.names) - set(first.names))
         missing = sorted(set(first.names) - set(schema.names))
-        detail = "; ".join(x for x in (f"extra columns {extra}" if extra else "",
-                                       f"missing columns {missing}" if missing else "") if x)
-        raise InvalidInput(f"files have different columns: {f.uri} vs {first_f.uri}: {detail}",
-                           hint="ingest files with the same columns together")
+        detail = "; ".join(
+            x for x in (f"extra columns {extra}" if extra else "", f"missing columns {missing}" if missing else "") if x
+        )
+        raise InvalidInput(
+            f"files have different columns: {f.uri} vs {first_f.uri}: {detail}",
+            hint="ingest files with the same columns together",
+        )
 
 
 def _files_source(files: list[SourceFile], column_types: dict[str, pa.DataType] | None) -> Source:
@@ -534,8 +586,9 @@ def _files_source(files: list[SourceFile], column_types: dict[str, pa.DataType] 
         try:
             schema = pa.unify_schemas(schemas, promote_options="permissive") if len(schemas) > 1 else schemas[0]
         except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-            raise InvalidInput(f"Parquet files have incompatible column types: {e}",
-                               hint="ingest them separately or fix the types") from None
+            raise InvalidInput(
+                f"Parquet files have incompatible column types: {e}", hint="ingest them separately or fix the types"
+            ) from None
         total = 0
         for f in files:  # footers only: cheap
             total += _parquet_file(f).metadata.num_rows if len(files) < 1000 else 0
@@ -559,7 +612,7 @@ def _files_source(files: list[SourceFile], column_types: dict[str, pa.DataType] 
 
     opener: Callable[[SourceFile, pa.Schema | None], tuple[pa.Schema, Iterator[pa.RecordBatch]]]
     if fmt == "csv":
-        opener = lambda f, first: _csv_batches(f, column_types, first)  # noqa: E731
+        opener = lambda f, first: _csv_batches(f, column_types, first)
     else:
         opener = _json_batches
     schema, it = opener(files[0], None)
@@ -585,12 +638,13 @@ def _pandas_to_arrow(df: Any) -> pa.Table:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         col = str(e).split("column ", 1)[1].split(" ", 1)[0] if "column " in str(e) else None
-        raise InvalidInput(f"DataFrame column {col or '?'} has values of mixed or unsupported types: {e}",
-                           hint="convert the column to one type, e.g. df[col].astype(str)") from None
+        raise InvalidInput(
+            f"DataFrame column {col or '?'} has values of mixed or unsupported types: {e}",
+            hint="convert the column to one type, e.g. df[col].astype(str)",
+        ) from None
 
 
-def open_source(source: Any, format: str | None = None,
-                column_types: dict[str, pa.DataType] | None = None) -> Source:
+def open_source(source: Any, format: str | None = None, column_types: dict[str, pa.DataType] | None = None) -> Source:
     """Resolve what the user passed into a bounded-memory stream of record batches.
 
     `column_types` (column -> Arrow type) fixes how CSV columns are parsed, e.g. as the
@@ -603,8 +657,9 @@ def open_source(source: Any, format: str | None = None,
             format = "json"
         if format not in FORMATS:
             raise InvalidInput(f"unknown format {format!r}", hint="use csv, parquet or json")
-    if isinstance(source, (str, os.PathLike)) or (isinstance(source, (list, tuple)) and source
-                                                   and all(isinstance(s, (str, os.PathLike)) for s in source)):
+    if isinstance(source, (str, os.PathLike)) or (
+        isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source)
+    ):
         return _files_source(resolve_files(source, format), column_types)
     if isinstance(source, pa.RecordBatchReader):
         return Source(source.schema, iter(source), [], None, "arrow.RecordBatchReader")
@@ -631,5 +686,7 @@ def open_source(source: Any, format: str | None = None,
             return _table_source(t, type(source).__name__)
     if isinstance(source, Path):
         return open_source(str(source), format, column_types)
-    raise InvalidInput(f"cannot ingest a {type(source).__name__}",
-                       hint="pass a path, glob, URL, pandas/polars DataFrame, Arrow table or record-batch reader")
+    raise InvalidInput(
+        f"cannot ingest a {type(source).__name__}",
+        hint="pass a path, glob, URL, pandas/polars DataFrame, Arrow table or record-batch reader",
+    )

@@ -1,10 +1,12 @@
 """HTML for datasets in a notebook: the dataset card and search-result lists. Escapes
 everything it shows (descriptions, tags and column docs are user text)."""
+
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
@@ -48,55 +50,93 @@ def _field_rows(fields: list[dict[str, Any]], depth: int = 0) -> list[list[str]]
     return rows
 
 
-def dataset_card_html(ds: "Dataset") -> str:
+def dataset_card_html(ds: Dataset) -> str:
     meta, stats = ds.metadata, ds.stats
     tags = " ".join(f"<code>{_e(t)}</code>" for t in meta["tags"]) or "<i>none</i>"
-    head = (f"<h3 style='margin:0'>{_e(ds.name)} <small>({_e(meta['kind'])})</small></h3>"
-            f"<p>{_e(meta['description']) or '<i>no description</i>'}</p>"
-            f"<p>owner: <b>{_e(meta['owner']) or '<i>unknown</i>'}</b> · tags: {tags}</p>"
-            f"<p>{stats['row_count']:,} {'rows' if meta['kind'] == 'table' else 'versions'}"
-            f" · {stats['file_count']:,} files · {_size(stats['total_bytes'])}"
-            f" · updated {_when(stats['last_updated_ms'])}</p>")
+    head = (
+        f"<h3 style='margin:0'>{_e(ds.name)} <small>({_e(meta['kind'])})</small></h3>"
+        f"<p>{_e(meta['description']) or '<i>no description</i>'}</p>"
+        f"<p>owner: <b>{_e(meta['owner']) or '<i>unknown</i>'}</b> · tags: {tags}</p>"
+        f"<p>{stats['row_count']:,} {'rows' if meta['kind'] == 'table' else 'versions'}"
+        f" · {stats['file_count']:,} files · {_size(stats['total_bytes'])}"
+        f" · updated {_when(stats['last_updated_ms'])}</p>"
+    )
     schema = _table(["id", "column", "type", "nullable", "doc"], _field_rows(ds.schema))
     snaps = ds.snapshots()
     snap_rows = []
     for s in snaps[:MAX_SNAPSHOTS_SHOWN]:
         lin = s["lineage"] or {}
-        snap_rows.append([_e(s["snapshot_id"]) + (" (current)" if s["current"] else ""), _e(_when(s["timestamp_ms"])),
-                          _e(s["operation"]), _e(lin.get("operation")), _e(lin.get("user")),
-                          _e(s["summary"].get("added-records"))])
+        snap_rows.append(
+            [
+                _e(s["snapshot_id"]) + (" (current)" if s["current"] else ""),
+                _e(_when(s["timestamp_ms"])),
+                _e(s["operation"]),
+                _e(lin.get("operation")),
+                _e(lin.get("user")),
+                _e(s["summary"].get("added-records")),
+            ]
+        )
     more = f"<p>… {len(snaps) - MAX_SNAPSHOTS_SHOWN} older snapshots</p>" if len(snaps) > MAX_SNAPSHOTS_SHOWN else ""
     snapshots = _table(["snapshot", "time", "operation", "by lakelab", "user", "rows added"], snap_rows) + more
     graph = ds.lineage()
     up = [n["id"] for n in graph["nodes"] if n["direction"] == "upstream"]
     down = [n["id"] for n in graph["nodes"] if n["direction"] == "downstream"]
-    lineage = (f"<p>upstream: {', '.join(f'<code>{_e(u)}</code>' for u in up) or '<i>none recorded</i>'}</p>"
-               f"<p>downstream: {', '.join(f'<code>{_e(d)}</code>' for d in down) or '<i>none</i>'}</p>")
+    lineage = (
+        f"<p>upstream: {', '.join(f'<code>{_e(u)}</code>' for u in up) or '<i>none recorded</i>'}</p>"
+        f"<p>downstream: {', '.join(f'<code>{_e(d)}</code>' for d in down) or '<i>none</i>'}</p>"
+    )
     section = "<details{open}><summary><b>{title}</b></summary>{body}</details>"
     if meta["kind"] != "table":  # a model or report: its versions matter more than the table's schema
         versions = ds.versions()
-        rows = [[_e(v["version"]), _e(v["created_at"]), _e(v["created_by"]), _e(_size(v["bytes"])),
-                 _e(", ".join(v["metadata"].get("filenames") or [v["uri"].rsplit("/", 1)[-1]])),
-                 _e(", ".join(f"{k} {x}" for k, x in (v["metadata"].get("libraries") or {}).items())),
-                 f"<code>{_e(v['sha256'][:12])}</code>"] for v in reversed(versions[-MAX_SNAPSHOTS_SHOWN:])]
+        rows = [
+            [
+                _e(v["version"]),
+                _e(v["created_at"]),
+                _e(v["created_by"]),
+                _e(_size(v["bytes"])),
+                _e(", ".join(v["metadata"].get("filenames") or [v["uri"].rsplit("/", 1)[-1]])),
+                _e(", ".join(f"{k} {x}" for k, x in (v["metadata"].get("libraries") or {}).items())),
+                f"<code>{_e(v['sha256'][:12])}</code>",
+            ]
+            for v in reversed(versions[-MAX_SNAPSHOTS_SHOWN:])
+        ]
         body = _table(["version", "created", "by", "size", "files", "libraries", "sha256"], rows)
-        return ("<div class='lakelab-dataset'>" + head
-                + section.format(open=" open", title=f"Versions ({len(versions)})", body=body)
-                + section.format(open="", title="Lineage", body=lineage) + "</div>")
-    return ("<div class='lakelab-dataset'>" + head
-            + section.format(open=" open", title="Schema", body=schema)
-            + section.format(open="", title=f"Snapshots ({len(snaps)})", body=snapshots)
-            + section.format(open="", title="Lineage", body=lineage) + "</div>")
+        return (
+            "<div class='lakelab-dataset'>"
+            + head
+            + section.format(open=" open", title=f"Versions ({len(versions)})", body=body)
+            + section.format(open="", title="Lineage", body=lineage)
+            + "</div>"
+        )
+    return (
+        "<div class='lakelab-dataset'>"
+        + head
+        + section.format(open=" open", title="Schema", body=schema)
+        + section.format(open="", title=f"Snapshots ({len(snaps)})", body=snapshots)
+        + section.format(open="", title="Lineage", body=lineage)
+        + "</div>"
+    )
 
 
 def dataset_list_html(items: list[dict[str, Any]]) -> str:
     if not items:
         return "<p><i>no datasets found</i></p>"
+
     def count(d: dict[str, Any], table: bool) -> str:
         # a model's or report's table has one row per version
         return "" if d["row_count"] is None or (d["kind"] == "table") != table else f"{d['row_count']:,}"
 
-    rows = [[f"<b>{_e(d['name'])}</b>", _e(d["kind"]), _e(d["owner"]), _e((d["description"] or "")[:120]),
-             _e(", ".join(d["tags"])), _e(count(d, True)), _e(count(d, False)),
-             _e(_when(d["last_updated_ms"]))] for d in items]
+    rows = [
+        [
+            f"<b>{_e(d['name'])}</b>",
+            _e(d["kind"]),
+            _e(d["owner"]),
+            _e((d["description"] or "")[:120]),
+            _e(", ".join(d["tags"])),
+            _e(count(d, True)),
+            _e(count(d, False)),
+            _e(_when(d["last_updated_ms"])),
+        ]
+        for d in items
+    ]
     return _table(["dataset", "kind", "owner", "description", "tags", "rows", "versions", "updated"], rows)

@@ -1,4 +1,5 @@
 """HTML rendering for notebook outputs (results, errors). Escapes everything it shows."""
+
 from __future__ import annotations
 
 import html
@@ -19,7 +20,7 @@ def error_html(err: BaseException) -> str:
     )
 
 
-def result_html(result: "Result", page_rows: int = PAGE_ROWS) -> str:
+def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
     t = result.table
     shown = t.slice(0, page_rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in t.column_names)
@@ -37,7 +38,11 @@ def result_html(result: "Result", page_rows: int = PAGE_ROWS) -> str:
         engine += f" · {result.elapsed_s:.2f} s"
     if result.query_id:
         qid = html.escape(result.query_id)
-        engine += f' · query <a href="{html.escape(result.info_url)}" target="_blank">{qid}</a>' if result.info_url else f" · query {qid}"
+        engine += (
+            f' · query <a href="{html.escape(result.info_url)}" target="_blank">{qid}</a>'
+            if result.info_url
+            else f" · query {qid}"
+        )
     msg = f"<div>{html.escape(result.message)}</div>" if result.message else ""
     return (
         f'<div class="lakelab-result">{msg}<table class="dataframe"><thead><tr>{head}</tr></thead>'
@@ -52,8 +57,9 @@ def progress_html(stats: dict) -> str:
     bar = ""
     if isinstance(pct, (int, float)):
         pct = max(0.0, min(100.0, float(pct)))
-        bar = (f'<progress value="{pct:.0f}" max="100" style="width:12em;vertical-align:middle"></progress> '
-               f"{pct:.0f}% · ")
+        bar = (
+            f'<progress value="{pct:.0f}" max="100" style="width:12em;vertical-align:middle"></progress> {pct:.0f}% · '
+        )
     parts = [html.escape(str(stats.get("state") or "RUNNING"))]
     if stats.get("rows") is not None:
         parts.append(f"{int(stats['rows']):,} rows")
@@ -63,11 +69,12 @@ def progress_html(stats: dict) -> str:
         parts.append(f"{float(stats['elapsed_s']):.1f} s")
     link = ""
     if stats.get("info_url") and str(stats["info_url"]).startswith(("http://", "https://")):
-        link = (f' · <a href="{html.escape(str(stats["info_url"]))}" target="_blank">'
-                f'{html.escape(str(stats.get("query_id") or "query"))}</a>')
+        link = (
+            f' · <a href="{html.escape(str(stats["info_url"]))}" target="_blank">'
+            f"{html.escape(str(stats.get('query_id') or 'query'))}</a>"
+        )
     engine = f"{html.escape(str(stats['engine']))}: " if stats.get("engine") else ""
-    return (f'<div class="lakelab-progress" style="font-size:smaller">{engine}{bar}'
-            f'{" · ".join(parts)}{link}</div>')
+    return f'<div class="lakelab-progress" style="font-size:smaller">{engine}{bar}{" · ".join(parts)}{link}</div>'
 
 
 class ProgressDisplay:
@@ -108,14 +115,19 @@ def write_text(report: dict) -> str:
     """The outcome of `--into` / CREATE TABLE AS: which table, how many rows, which snapshot."""
     rows = report.get("rows")
     snap = report.get("snapshot_id")
-    text = (f"wrote {rows:,} row{'' if rows == 1 else 's'} to {report.get('table')}" if isinstance(rows, int)
-            else f"wrote {report.get('table')}")
+    text = (
+        f"wrote {rows:,} row{'' if rows == 1 else 's'} to {report.get('table')}"
+        if isinstance(rows, int)
+        else f"wrote {report.get('table')}"
+    )
     return text + (f" (snapshot {snap})" if snap is not None else "")
 
 
 def write_html(report: dict, engine: str) -> str:
     """write_text for a notebook cell, with the engine in the footer."""
     text = write_text(report)
-    return (f'<div class="lakelab-result">{html.escape(text)}'
-            f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">engine: '
-            f"<b>{html.escape(engine)}</b></div></div>")
+    return (
+        f'<div class="lakelab-result">{html.escape(text)}'
+        f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">engine: '
+        f"<b>{html.escape(engine)}</b></div></div>"
+    )

@@ -6,21 +6,23 @@ registrations of the catalog in use (the embedded SQLite one) into it, starts Tr
 Iceberg connector on that catalog, and switches the lakelab config to both. `down` copies the
 registrations back, restores the previous config and stops both; data files are kept.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
+from lakelab.catalog.metadata import current_user
 from lakelab.config import config_path, lakelab_home, load_config, save_config
 from lakelab.errors import InvalidInput, Unavailable
-from lakelab.catalog.metadata import current_user
 from lakelab.services import postgres, trino_server
 from lakelab.services.process import alive
 
@@ -124,8 +126,10 @@ def up(home: str | Path | None = None, timeout: float | None = None, echo=None) 
         cfg_file = config_path()
         cfg = load_config(cfg_file)
     if state.get("active") and _running(state):
-        say(f"services already running: PostgreSQL on port {state['postgres']['port']}, "
-            f"Trino at http://127.0.0.1:{state['trino']['port']}")
+        say(
+            f"services already running: PostgreSQL on port {state['postgres']['port']}, "
+            f"Trino at http://127.0.0.1:{state['trino']['port']}"
+        )
         return {**state, "already_running": True}
 
     before = sdir / "config.before.yaml"
@@ -135,14 +139,18 @@ def up(home: str | Path | None = None, timeout: float | None = None, echo=None) 
         state["previous_catalog"] = dict(cfg.catalog)
     prev_catalog = state.get("previous_catalog") or dict(cfg.catalog)
     if prev_catalog.get("type", "sql") != "sql":
-        raise InvalidInput(f"lakelab services shares the embedded SQL catalog, but the config uses a "
-                           f"{prev_catalog.get('type')!r} catalog",
-                           hint="point a Trino of your own at that catalog and add a trino section instead")
+        raise InvalidInput(
+            f"lakelab services shares the embedded SQL catalog, but the config uses a "
+            f"{prev_catalog.get('type')!r} catalog",
+            hint="point a Trino of your own at that catalog and add a trino section instead",
+        )
     warehouse = str(prev_catalog.get("warehouse") or f"file://{home / 'warehouse'}")
     if not warehouse.startswith("file://"):
-        raise InvalidInput(f"lakelab services runs Trino on a local warehouse, but the catalog's is {warehouse}",
-                           hint="point a Trino of your own at that catalog and set the trino section instead")
-    Path(warehouse[len("file://"):]).mkdir(parents=True, exist_ok=True)
+        raise InvalidInput(
+            f"lakelab services runs Trino on a local warehouse, but the catalog's is {warehouse}",
+            hint="point a Trino of your own at that catalog and set the trino section instead",
+        )
+    Path(warehouse[len("file://") :]).mkdir(parents=True, exist_ok=True)
     name = str(prev_catalog.get("name", "lakelab"))
 
     pg = state.get("postgres") or {}
@@ -166,9 +174,17 @@ def up(home: str | Path | None = None, timeout: float | None = None, echo=None) 
         server = trino_server.install()
         port = _free_port(tr.get("port"))
         tdir = sdir / "trino"
-        trino_server.write_config(tdir / "etc", tdir / "data", port=port, pg_port=pg["port"],
-                                  pg_user=postgres.USER, pg_db=postgres.DATABASE, catalog_name=name,
-                                  trino_catalog=TRINO_CATALOG, warehouse=warehouse)
+        trino_server.write_config(
+            tdir / "etc",
+            tdir / "data",
+            port=port,
+            pg_port=pg["port"],
+            pg_user=postgres.USER,
+            pg_db=postgres.DATABASE,
+            catalog_name=name,
+            trino_catalog=TRINO_CATALOG,
+            warehouse=warehouse,
+        )
         log = sdir / "trino.log"
         log.write_text("")
         say(f"starting Trino {trino_server.VERSION} on port {port} (this takes 30-120 s) ...")
@@ -182,8 +198,14 @@ def up(home: str | Path | None = None, timeout: float | None = None, echo=None) 
 
     raw = _raw_config(cfg_file)
     raw["catalog"] = {"name": name, "type": "sql", "uri": pg_uri, "warehouse": warehouse}
-    raw["trino"] = {"host": "127.0.0.1", "port": tr["port"], "http_scheme": "http", "user": current_user(),
-                    "catalog": TRINO_CATALOG, "schema": "default"}
+    raw["trino"] = {
+        "host": "127.0.0.1",
+        "port": tr["port"],
+        "http_scheme": "http",
+        "user": current_user(),
+        "catalog": TRINO_CATALOG,
+        "schema": "default",
+    }
     raw.pop("engine", None)  # the default engine becomes trino
     with _home_env(home):
         save_config(raw, cfg_file)
@@ -193,9 +215,12 @@ def up(home: str | Path | None = None, timeout: float | None = None, echo=None) 
 
 def _running(state: dict[str, Any]) -> bool:
     pg, tr = state.get("postgres") or {}, state.get("trino") or {}
-    return (alive(pg.get("pid"), pg.get("create_time")) and postgres.reachable(pg.get("port"))
-            and alive(tr.get("pid"), tr.get("create_time"))
-            and bool((trino_server.info(tr.get("port") or 0) or {}).get("starting") is False))
+    return (
+        alive(pg.get("pid"), pg.get("create_time"))
+        and postgres.reachable(pg.get("port"))
+        and alive(tr.get("pid"), tr.get("create_time"))
+        and bool((trino_server.info(tr.get("port") or 0) or {}).get("starting") is False)
+    )
 
 
 def status(home: str | Path | None = None) -> dict[str, Any]:
@@ -206,12 +231,20 @@ def status(home: str | Path | None = None) -> dict[str, Any]:
     info = trino_server.info(tr["port"]) if tr.get("port") else None
     return {
         "configured": bool(state.get("active")),
-        "postgres": {"running": alive(pg.get("pid"), pg.get("create_time")), "port": pg.get("port"),
-                     "reachable": postgres.reachable(pg.get("port")), "log": pg.get("log")},
-        "trino": {"running": alive(tr.get("pid"), tr.get("create_time")), "port": tr.get("port"),
-                  "url": f"http://127.0.0.1:{tr['port']}" if tr.get("port") else None,
-                  "reachable": bool(info) and info.get("starting") is False,
-                  "version": (info or {}).get("nodeVersion", {}).get("version"), "log": tr.get("log")},
+        "postgres": {
+            "running": alive(pg.get("pid"), pg.get("create_time")),
+            "port": pg.get("port"),
+            "reachable": postgres.reachable(pg.get("port")),
+            "log": pg.get("log"),
+        },
+        "trino": {
+            "running": alive(tr.get("pid"), tr.get("create_time")),
+            "port": tr.get("port"),
+            "url": f"http://127.0.0.1:{tr['port']}" if tr.get("port") else None,
+            "reachable": bool(info) and info.get("starting") is False,
+            "version": (info or {}).get("nodeVersion", {}).get("version"),
+            "log": tr.get("log"),
+        },
     }
 
 
@@ -232,8 +265,9 @@ def down(home: str | Path | None = None, echo=None) -> dict[str, Any]:
     if state.get("active") and prev.get("type", "sql") == "sql" and postgres.reachable(pg.get("port")):
         name = str(prev.get("name", "lakelab"))
         warehouse = str(prev.get("warehouse"))
-        moved = copy_registrations(_sql_catalog(name, postgres.url(pg["port"]), warehouse),
-                                   _sql_catalog(name, str(prev["uri"]), warehouse))
+        moved = copy_registrations(
+            _sql_catalog(name, postgres.url(pg["port"]), warehouse), _sql_catalog(name, str(prev["uri"]), warehouse)
+        )
         if moved:
             say(f"registered {moved} table(s) back in the embedded catalog")
     if state.get("active"):
@@ -255,7 +289,7 @@ def down(home: str | Path | None = None, echo=None) -> dict[str, Any]:
     return {"stopped": True, "returned_tables": moved}
 
 
-__all__ = ["up", "status", "down", "copy_registrations"]
+__all__ = ["copy_registrations", "down", "status", "up"]
 
 
 def wait_stopped(home: Path, timeout: float = 30.0) -> bool:

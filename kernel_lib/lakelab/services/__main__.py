@@ -1,5 +1,6 @@
 """`python -m lakelab.services fetch` (used by scripts/setup.sh): download and unpack Trino
 into the cache; `up|status|down` are the same as `lakelab services ...`."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """`lakelab doctor`: what is configured, what is reachable, what is wrong — in plain words."""
+
 from __future__ import annotations
 
 import importlib
@@ -43,16 +44,34 @@ def _catalog(cfg: Config) -> list[Check]:
         namespaces = cat.list_namespaces()
         n_tables = sum(len(cat.list_tables(ns)) for ns in namespaces)
     except Exception as e:  # noqa: BLE001 - report whatever went wrong
-        return [Check("catalog", False, f"{cfg.catalog_name} at {uri}: {redact(str(e))}",
-                      "check the catalog section of the config")]
-    checks = [Check("catalog", True, f"{cfg.catalog_name} ({cfg.catalog.get('type', 'sql')}) at {uri}: "
-                    f"{len(namespaces)} namespace(s), {n_tables} dataset(s)")]
+        return [
+            Check(
+                "catalog",
+                False,
+                f"{cfg.catalog_name} at {uri}: {redact(str(e))}",
+                "check the catalog section of the config",
+            )
+        ]
+    checks = [
+        Check(
+            "catalog",
+            True,
+            f"{cfg.catalog_name} ({cfg.catalog.get('type', 'sql')}) at {uri}: "
+            f"{len(namespaces)} namespace(s), {n_tables} dataset(s)",
+        )
+    ]
     wh = str(cfg.catalog.get("warehouse", ""))
     if wh.startswith("file://") or not wh:
         path = cfg.warehouse
         ok = path.exists() and os.access(path, os.W_OK)
-        checks.append(Check("warehouse", ok, f"{path} {'is writable' if ok else 'is missing or not writable'}",
-                            f"create it or fix permissions: mkdir -p {path}"))
+        checks.append(
+            Check(
+                "warehouse",
+                ok,
+                f"{path} {'is writable' if ok else 'is missing or not writable'}",
+                f"create it or fix permissions: mkdir -p {path}",
+            )
+        )
     else:
         checks.append(Check("warehouse", True, f"{redact(wh)} (remote; reachability is checked on first write)"))
     if n_tables == 0:
@@ -63,23 +82,38 @@ def _catalog(cfg: Config) -> list[Check]:
 def _engines(cfg: Config) -> list[Check]:
     import duckdb
 
-    checks = [Check("embedded engine", True, f"DuckDB {duckdb.__version__}"
-                    + (" (default)" if cfg.engine == "duckdb" else ""))]
+    checks = [
+        Check(
+            "embedded engine", True, f"DuckDB {duckdb.__version__}" + (" (default)" if cfg.engine == "duckdb" else "")
+        )
+    ]
     if not cfg.trino:
         checks.append(Check("trino", True, "not configured (run `lakelab services up` for a local Trino)"))
         return checks
     url = cfg.trino.url
     try:
-        with urllib.request.urlopen(f"{url}/v1/info", timeout=3) as r:  # noqa: S310 - configured URL
+        with urllib.request.urlopen(f"{url}/v1/info", timeout=3) as r:
             info = json.load(r)
         if info.get("starting"):
             return checks + [Check("trino", False, f"{url} is still starting", "wait a minute and retry")]
         version = info.get("nodeVersion", {}).get("version", "?")
     except Exception as e:  # noqa: BLE001
-        return checks + [Check("trino", False, f"{url} unreachable: {type(e).__name__}: {redact(str(e))}",
-                               "start it with `lakelab services up`, or fix the trino section of the config")]
-    checks.append(Check("trino", True, f"{url} Trino {version}, user {cfg.trino.user}, "
-                        f"catalog {cfg.trino.catalog}" + (" (default)" if cfg.engine == "trino" else "")))
+        return checks + [
+            Check(
+                "trino",
+                False,
+                f"{url} unreachable: {type(e).__name__}: {redact(str(e))}",
+                "start it with `lakelab services up`, or fix the trino section of the config",
+            )
+        ]
+    checks.append(
+        Check(
+            "trino",
+            True,
+            f"{url} Trino {version}, user {cfg.trino.user}, "
+            f"catalog {cfg.trino.catalog}" + (" (default)" if cfg.engine == "trino" else ""),
+        )
+    )
     return checks
 
 
@@ -102,10 +136,18 @@ def _jupyter() -> list[Check]:
     srv = [Path(p) / "jupyter_server_config.d" / "lakelab.json" for p in jupyter_config_path()]
     srv_ok = any(p.exists() for p in srv)
     return [
-        Check("jupyterlab extension", lab_ok, "installed" if lab_ok else "not found in any labextensions path",
-              "reinstall: pip install . (from a checkout: make lab)"),
-        Check("server extension", srv_ok, "enabled" if srv_ok else "not enabled",
-              "jupyter server extension enable lakelab_server"),
+        Check(
+            "jupyterlab extension",
+            lab_ok,
+            "installed" if lab_ok else "not found in any labextensions path",
+            "reinstall: pip install . (from a checkout: make lab)",
+        ),
+        Check(
+            "server extension",
+            srv_ok,
+            "enabled" if srv_ok else "not enabled",
+            "jupyter server extension enable lakelab_server",
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
 """A local PostgreSQL (Debian's binaries) holding the shared Iceberg JDBC catalog."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,10 @@ def pg_bin() -> Path:
     for cand in cands:
         if (cand / "initdb").exists() and (cand / "postgres").exists():
             return cand
-    raise Unavailable("PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin)",
-                      hint="install them with `apt-get install postgresql` or set LAKELAB_PG_BIN")
+    raise Unavailable(
+        "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin)",
+        hint="install them with `apt-get install postgresql` or set LAKELAB_PG_BIN",
+    )
 
 
 def _as_root() -> bool:
@@ -67,9 +70,12 @@ def start(services: Path, port: int, timeout: float = 90.0) -> dict:
     data = data_dir(services)
     log = services / "postgres.log"
     if not (data / "PG_VERSION").exists():
-        res = subprocess.run(_prefix() + [str(binary / "initdb"), "-D", str(data), "-U", USER,
-                                          "--auth=trust", "-E", "UTF8", "--no-instructions"],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            _prefix()
+            + [str(binary / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            capture_output=True,
+            text=True,
+        )
         if res.returncode != 0:
             raise Unavailable(f"initdb failed for {data}: {res.stderr.strip()[-500:]}")
     stale = data / "postmaster.pid"
@@ -77,25 +83,47 @@ def start(services: Path, port: int, timeout: float = 90.0) -> dict:
         pid = _postmaster_pid(data)
         if not alive(pid):
             stale.unlink()
-    proc = start_detached(_prefix() + [str(binary / "postgres"), "-D", str(data), "-p", str(port),
-                                       "-k", str(data.parent), "-h", "127.0.0.1",
-                                       "-c", "max_connections=50", "-c", "shared_buffers=64MB"], log)
+    proc = start_detached(
+        _prefix()
+        + [
+            str(binary / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(data.parent),
+            "-h",
+            "127.0.0.1",
+            "-c",
+            "max_connections=50",
+            "-c",
+            "shared_buffers=64MB",
+        ],
+        log,
+    )
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise Unavailable(f"PostgreSQL exited during startup (code {proc.returncode}); "
-                              f"log {log}:\n{log_tail(log)}")
+            raise Unavailable(f"PostgreSQL exited during startup (code {proc.returncode}); log {log}:\n{log_tail(log)}")
         if _ready(port):
             break
         if time.monotonic() > deadline:
             stop_group(proc.pid)
-            raise Unavailable(f"PostgreSQL did not accept connections within {timeout:.0f} s; "
-                              f"log {log}:\n{log_tail(log)}")
+            raise Unavailable(
+                f"PostgreSQL did not accept connections within {timeout:.0f} s; log {log}:\n{log_tail(log)}"
+            )
         time.sleep(0.3)
     _ensure_database(port)
     pid = _postmaster_pid(data) or proc.pid
-    return {"port": port, "pid": pid, "create_time": create_time(pid), "group": proc.pid,
-            "data_dir": str(data), "log": str(log)}
+    return {
+        "port": port,
+        "pid": pid,
+        "create_time": create_time(pid),
+        "group": proc.pid,
+        "data_dir": str(data),
+        "log": str(log),
+    }
 
 
 def _ready(port: int) -> bool:

@@ -1,23 +1,32 @@
 """Small process helpers for the local services: start detached, check, stop by process group."""
+
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import psutil
 
 
-def start_detached(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None,
-                   cwd: Path | None = None) -> subprocess.Popen:
+def start_detached(
+    cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen:
     """Start `cmd` in its own session (so it outlives the CLI and can be stopped as a group)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        return subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=cwd, start_new_session=True)
+        return subprocess.Popen(
+            list(cmd),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
 
 
 def alive(pid: int | None, create_time: float | None = None) -> bool:

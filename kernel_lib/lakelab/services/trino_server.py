@@ -1,5 +1,6 @@
 """A single-node Trino 476: fetched once from Maven Central into the cache, configured
 under $LAKELAB_HOME/services/trino with one Iceberg catalog on the shared JDBC catalog."""
+
 from __future__ import annotations
 
 import json
@@ -36,15 +37,21 @@ def fetch(cache: Path) -> None:
         return
     mvn = shutil.which("mvn")
     if not mvn:
-        raise Unavailable(f"Trino {VERSION} is not in {cache} and Maven (mvn) is not installed to fetch it",
-                          hint=f"install maven, or put {', '.join(missing)} into {cache}")
+        raise Unavailable(
+            f"Trino {VERSION} is not in {cache} and Maven (mvn) is not installed to fetch it",
+            hint=f"install maven, or put {', '.join(missing)} into {cache}",
+        )
     cache.mkdir(parents=True, exist_ok=True)
     for name in missing:
-        res = subprocess.run([mvn, "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACTS[name]}",
-                              f"-DoutputDirectory={cache}"], capture_output=True, text=True)
+        res = subprocess.run(
+            [mvn, "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACTS[name]}", f"-DoutputDirectory={cache}"],
+            capture_output=True,
+            text=True,
+        )
         if res.returncode != 0 or not (cache / name).exists():
-            raise Unavailable(f"fetching {ARTIFACTS[name]} with Maven failed: "
-                              f"{(res.stdout + res.stderr).strip()[-800:]}")
+            raise Unavailable(
+                f"fetching {ARTIFACTS[name]} with Maven failed: {(res.stdout + res.stderr).strip()[-800:]}"
+            )
 
 
 def install(cache: Path | None = None) -> Path:
@@ -59,10 +66,9 @@ def install(cache: Path | None = None) -> Path:
     tmp.mkdir(parents=True)
     prefix = f"trino-server-core-{VERSION}/"
     with tarfile.open(cache / f"trino-server-core-{VERSION}.tar.gz") as tar:
-        wanted = [m for m in tar.getmembers()
-                  if m.name.startswith((prefix + "bin", prefix + "lib"))]
+        wanted = [m for m in tar.getmembers() if m.name.startswith((prefix + "bin", prefix + "lib"))]
         for m in wanted:
-            m.name = m.name[len(prefix):]
+            m.name = m.name[len(prefix) :]
         tar.extractall(tmp, members=wanted, filter="tar")
     with zipfile.ZipFile(cache / f"trino-iceberg-{VERSION}.zip") as z:
         z.extractall(tmp / "plugin")
@@ -91,8 +97,10 @@ def java_home() -> Path:
         v = _java_version(home)
         if v and v >= MIN_JAVA and (home / "bin" / "java").exists():
             return home
-    raise Unavailable(f"Trino {VERSION} needs Java {MIN_JAVA} or newer; none found in JAVA_HOME or /usr/lib/jvm",
-                      hint="install a JDK 24+ (e.g. Temurin 25) and set LAKELAB_JAVA_HOME to it")
+    raise Unavailable(
+        f"Trino {VERSION} needs Java {MIN_JAVA} or newer; none found in JAVA_HOME or /usr/lib/jvm",
+        hint="install a JDK 24+ (e.g. Temurin 25) and set LAKELAB_JAVA_HOME to it",
+    )
 
 
 JVM_CONFIG = """\
@@ -113,59 +121,84 @@ JVM_CONFIG = """\
 """
 
 
-def write_config(etc: Path, data: Path, *, port: int, pg_port: int, pg_user: str, pg_db: str,
-                 catalog_name: str, trino_catalog: str, warehouse: str) -> None:
+def write_config(
+    etc: Path,
+    data: Path,
+    *,
+    port: int,
+    pg_port: int,
+    pg_user: str,
+    pg_db: str,
+    catalog_name: str,
+    trino_catalog: str,
+    warehouse: str,
+) -> None:
     """Generate etc/ for one coordinator that also runs tasks, sized for a 2-core laptop."""
     shutil.rmtree(etc / "catalog", ignore_errors=True)
     (etc / "catalog").mkdir(parents=True)
     (etc / "node.properties").write_text(
         f"node.environment=lakelab\nnode.id=lakelab-local\nnode.data-dir={data}\n"
         # no authentication on this server: listen on this machine only
-        "node.bind-ip=127.0.0.1\nnode.internal-address=127.0.0.1\n")
+        "node.bind-ip=127.0.0.1\nnode.internal-address=127.0.0.1\n"
+    )
     (etc / "jvm.config").write_text(JVM_CONFIG)
-    (etc / "config.properties").write_text("\n".join([
-        "coordinator=true",
-        "node-scheduler.include-coordinator=true",
-        f"http-server.http.port={port}",
-        f"discovery.uri=http://127.0.0.1:{port}",
-        "http-server.log.enabled=false",
-        "query.max-memory=1GB",
-        "query.max-memory-per-node=1GB",
-        "memory.heap-headroom-per-node=512MB",
-        "task.concurrency=2",
-        "query.client.timeout=5m",
-        "",
-    ]))
+    (etc / "config.properties").write_text(
+        "\n".join(
+            [
+                "coordinator=true",
+                "node-scheduler.include-coordinator=true",
+                f"http-server.http.port={port}",
+                f"discovery.uri=http://127.0.0.1:{port}",
+                "http-server.log.enabled=false",
+                "query.max-memory=1GB",
+                "query.max-memory-per-node=1GB",
+                "memory.heap-headroom-per-node=512MB",
+                "task.concurrency=2",
+                "query.client.timeout=5m",
+                "",
+            ]
+        )
+    )
     (etc / "log.properties").write_text("io.trino=INFO\n")
-    (etc / "catalog" / f"{trino_catalog}.properties").write_text("\n".join([
-        "connector.name=iceberg",
-        "iceberg.catalog.type=jdbc",
-        "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
-        f"iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:{pg_port}/{pg_db}",
-        f"iceberg.jdbc-catalog.connection-user={pg_user}",
-        # must equal pyiceberg's catalog name: it is the catalog_name column of the shared tables
-        f"iceberg.jdbc-catalog.catalog-name={catalog_name}",
-        "iceberg.jdbc-catalog.schema-version=V1",
-        f"iceberg.jdbc-catalog.default-warehouse-dir={warehouse}",
-        # pyiceberg writes file:///abs/path locations; the native local FS maps them under /
-        "fs.native-local.enabled=true",
-        "local.location=/",
-        # other engines commit to the same tables: never serve cached table metadata
-        "iceberg.metadata-cache.enabled=false",
-        "iceberg.compression-codec=SNAPPY",
-        "iceberg.unique-table-location=true",
-        "",
-    ]))
+    (etc / "catalog" / f"{trino_catalog}.properties").write_text(
+        "\n".join(
+            [
+                "connector.name=iceberg",
+                "iceberg.catalog.type=jdbc",
+                "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
+                f"iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:{pg_port}/{pg_db}",
+                f"iceberg.jdbc-catalog.connection-user={pg_user}",
+                # must equal pyiceberg's catalog name: it is the catalog_name column of the shared tables
+                f"iceberg.jdbc-catalog.catalog-name={catalog_name}",
+                "iceberg.jdbc-catalog.schema-version=V1",
+                f"iceberg.jdbc-catalog.default-warehouse-dir={warehouse}",
+                # pyiceberg writes file:///abs/path locations; the native local FS maps them under /
+                "fs.native-local.enabled=true",
+                "local.location=/",
+                # other engines commit to the same tables: never serve cached table metadata
+                "iceberg.metadata-cache.enabled=false",
+                "iceberg.compression-codec=SNAPPY",
+                "iceberg.unique-table-location=true",
+                "",
+            ]
+        )
+    )
 
 
 def start(server: Path, etc: Path, data: Path, log: Path) -> dict:
     jhome = java_home()
     env = dict(os.environ, JAVA_HOME=str(jhome), PATH=f"{jhome / 'bin'}:{os.environ.get('PATH', '')}")
     data.mkdir(parents=True, exist_ok=True)
-    proc = start_detached([str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"],
-                          log, env=env, cwd=data)
-    return {"pid": proc.pid, "create_time": create_time(proc.pid), "log": str(log), "java_home": str(jhome),
-            "started_at": time.time()}
+    proc = start_detached(
+        [str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"], log, env=env, cwd=data
+    )
+    return {
+        "pid": proc.pid,
+        "create_time": create_time(proc.pid),
+        "log": str(log),
+        "java_home": str(jhome),
+        "started_at": time.time(),
+    }
 
 
 def info(port: int, timeout: float = 2.0) -> dict | None:

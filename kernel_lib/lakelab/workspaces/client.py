@@ -8,6 +8,7 @@
 Connecting sets RAY_AUTH_MODE=token and RAY_AUTH_TOKEN_PATH to the workspace's own token
 file before `ray.init`, so auth is handled and the token never appears in the notebook.
 """
+
 from __future__ import annotations
 
 import html
@@ -31,20 +32,29 @@ class WorkspaceStatus(dict):
         c = self.get("cluster") or {}
         rows = [("state", self.get("state")), ("backend", self.get("backend")), ("address", self.get("address"))]
         if c:
-            rows += [("nodes", c.get("node_count")), ("CPUs", c.get("cpus")),
-                     ("memory", _gib(c.get("memory_bytes", 0))),
-                     ("object store", _gib(c.get("object_store_bytes", 0))),
-                     ("running tasks", c.get("running_tasks")), ("drivers/jobs", c.get("running_jobs"))]
+            rows += [
+                ("nodes", c.get("node_count")),
+                ("CPUs", c.get("cpus")),
+                ("memory", _gib(c.get("memory_bytes", 0))),
+                ("object store", _gib(c.get("object_store_bytes", 0))),
+                ("running tasks", c.get("running_tasks")),
+                ("drivers/jobs", c.get("running_jobs")),
+            ]
         if self.get("uptime_s") is not None:
             rows.append(("uptime", f"{self['uptime_s']:.0f} s"))
         if self.get("idle_s") is not None:
             rows.append(("idle", f"{self['idle_s']:.0f} s"))
         if self.get("message"):
             rows.append(("note", self["message"]))
-        body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        return (f"<div class='lakelab-workspace'><b>workspace {html.escape(str(self.get('name')))}</b>"
-                f"<table>{body}</table></div>")
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<div class='lakelab-workspace'><b>workspace {html.escape(str(self.get('name')))}</b>"
+            f"<table>{body}</table></div>"
+        )
 
 
 def _reload_ray_auth() -> None:
@@ -106,10 +116,12 @@ class Workspace:
             info = self.manager.connect_info(self.name)
         except Exception:  # noqa: BLE001 - gone or stopped: not connected to it
             return False
-        return os.environ.get("LAKELAB_WORKSPACE") == self.name and \
-            os.environ.get("LAKELAB_WORKSPACE_ADDRESS_CONNECTED") == info["address"]
+        return (
+            os.environ.get("LAKELAB_WORKSPACE") == self.name
+            and os.environ.get("LAKELAB_WORKSPACE_ADDRESS_CONNECTED") == info["address"]
+        )
 
-    def connect(self, **init_kwargs: Any) -> "Workspace":
+    def connect(self, **init_kwargs: Any) -> Workspace:
         """Make `ray` calls in this process run on the workspace. Reconnects if this
         kernel was connected to another cluster."""
         info = self.manager.connect_info(self.name)
@@ -133,10 +145,12 @@ class Workspace:
             ray.init(address=info["address"], **init_kwargs)
         except ConnectionError as e:
             raise Unavailable(f"cannot connect to workspace {self.name!r} at {info['address']}: {e}") from None
-        except Exception as e:  # noqa: BLE001 - ray raises many types; name the workspace
+        except Exception as e:
             if "auth" in str(e).lower() or "token" in str(e).lower():
-                raise Conflict(f"workspace {self.name!r} refused this kernel's token",
-                               hint="restart the kernel (a process keeps the first Ray token it loaded)") from None
+                raise Conflict(
+                    f"workspace {self.name!r} refused this kernel's token",
+                    hint="restart the kernel (a process keeps the first Ray token it loaded)",
+                ) from None
             raise
         os.environ["LAKELAB_WORKSPACE"] = self.name
         os.environ["LAKELAB_WORKSPACE_ADDRESS_CONNECTED"] = info["address"]

@@ -5,6 +5,7 @@ it directly); the server builds one at load and its handlers call it in a thread
 lives in the `Store` on disk, so several managers (a server, a kernel, a CLI) over the same
 directory agree, and a new manager after a restart re-attaches what is still running.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,11 +13,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lakelab.catalog.metadata import current_user
 from lakelab.config import WorkspaceConfig, lakelab_home, load_config
 from lakelab.errors import Conflict, InvalidInput, LakelabError, Unavailable, Unsupported
-from lakelab.catalog.metadata import current_user
 from lakelab.workspaces.backends import Backend, make_backend
-from lakelab.workspaces.state import ACTIVE, FAILED, PENDING, RUNNING, STOPPED, STOPPING, Store, WorkspaceRecord, workspace_name
+from lakelab.workspaces.state import (
+    ACTIVE,
+    FAILED,
+    PENDING,
+    RUNNING,
+    STOPPED,
+    STOPPING,
+    Store,
+    WorkspaceRecord,
+    workspace_name,
+)
 from lakelab.workspaces.status import cluster_status, is_busy
 
 log = logging.getLogger("lakelab.workspaces")
@@ -32,8 +43,10 @@ def _int_option(value: Any, what: str, low: int, high: int) -> int:
     if n < low:
         raise InvalidInput(f"{what} must be at least {low}, got {n}")
     if n > high:
-        raise InvalidInput(f"{what} {n} is over the limit of {high}",
-                           hint="ask for less, or raise the limit in the workspaces section of the lakelab config")
+        raise InvalidInput(
+            f"{what} {n} is over the limit of {high}",
+            hint="ask for less, or raise the limit in the workspaces section of the lakelab config",
+        )
     return n
 
 
@@ -85,12 +98,17 @@ class WorkspaceManager:
         """What a driver needs: the address and the token file (never the token itself)."""
         rec = self.get(name)
         if rec.state != RUNNING:
-            raise Conflict(f"workspace {rec.name!r} is {rec.state}, not running",
-                           hint=f"start it with `%workspace up {rec.name}`")
+            raise Conflict(
+                f"workspace {rec.name!r} is {rec.state}, not running", hint=f"start it with `%workspace up {rec.name}`"
+            )
         token = self.store.token_path(rec.name)
-        return {"name": rec.name, "address": rec.address, "backend": rec.backend,
-                "token_path": str(token) if token.exists() else None,
-                "dashboard_url": self.backend(rec.backend).dashboard_url(rec)}
+        return {
+            "name": rec.name,
+            "address": rec.address,
+            "backend": rec.backend,
+            "token_path": str(token) if token.exists() else None,
+            "dashboard_url": self.backend(rec.backend).dashboard_url(rec),
+        }
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
         lines = _int_option(lines, "lines", 1, 10_000)
@@ -110,8 +128,9 @@ class WorkspaceManager:
         return self.backend(rec.backend).processes(rec)
 
     # -- lifecycle --------------------------------------------------------------------
-    def create(self, name: str, cpus: int | None = None, workers: int = 0,
-               backend: str | None = None) -> WorkspaceRecord:
+    def create(
+        self, name: str, cpus: int | None = None, workers: int = 0, backend: str | None = None
+    ) -> WorkspaceRecord:
         """Start a workspace (or restart a stopped/failed one) and wait until it is ready."""
         name = workspace_name(name)
         kind = backend or self.settings.backend
@@ -123,8 +142,10 @@ class WorkspaceManager:
             if self.store.exists(name):
                 old = self._refresh(self.store.load(name), locked=True)
                 if old.state in ACTIVE:
-                    raise Conflict(f"workspace {name!r} already exists and is {old.state}",
-                                   hint=f"connect with `%workspace connect {name}` or stop it with `%workspace down {name}`")
+                    raise Conflict(
+                        f"workspace {name!r} already exists and is {old.state}",
+                        hint=f"connect with `%workspace connect {name}` or stop it with `%workspace down {name}`",
+                    )
             self._check_user_limit(owner, name)
             rec = WorkspaceRecord(name=name, backend=kind, owner=owner, cpus=cpus, workers=workers)
             self.store.save(rec)
@@ -234,8 +255,10 @@ class WorkspaceManager:
         limit = int(getattr(self.settings, "max_workspaces_per_user", 4))
         mine = [r for r in self.list() if r.owner == owner and r.state in ACTIVE and r.name != name]
         if len(mine) >= limit:
-            raise Conflict(f"{owner} already has {len(mine)} running workspace(s), the limit is {limit}",
-                           hint="stop one with `%workspace down NAME`")
+            raise Conflict(
+                f"{owner} already has {len(mine)} running workspace(s), the limit is {limit}",
+                hint="stop one with `%workspace down NAME`",
+            )
 
     def _touch(self, name: str) -> None:
         with self.store.try_lock(name) as got:
@@ -268,11 +291,14 @@ class WorkspaceManager:
         was = rec.state
         impl.stop(rec)
         rec.state = STOPPED if was == STOPPING else FAILED
-        rec.message = {RUNNING: "the cluster's head process is gone",
-                       PENDING: "start-up was interrupted: the process starting it exited",
-                       STOPPING: rec.message}[was]
+        rec.message = {
+            RUNNING: "the cluster's head process is gone",
+            PENDING: "start-up was interrupted: the process starting it exited",
+            STOPPING: rec.message,
+        }[was]
         rec.stopped_at = time.time()
         self.store.save(rec)
         return rec
 
-__all__ = ["WorkspaceManager", "PENDING", "RUNNING", "STOPPING", "STOPPED", "FAILED"]
+
+__all__ = ["FAILED", "PENDING", "RUNNING", "STOPPED", "STOPPING", "WorkspaceManager"]

@@ -6,6 +6,7 @@ disk and reconciles them (dask-gateway's model), and `%workspace scale` in a ker
 by the sidebar. Writes are atomic (rename) and each workspace has a lock file so two
 processes never change one workspace at the same time.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,9 +15,10 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.names import ident
@@ -39,11 +41,11 @@ def workspace_name(name: str) -> str:
 class NodeProc:
     """One `ray start --block` process group (the head or a worker node)."""
 
-    role: str                      # head | worker
-    pid: int                       # leader of its own process group (pgid == pid)
-    create_time: float             # guards against pid reuse
-    log: str                       # this node's `ray start` output
-    port_block: int                # first port of this node's worker-port range
+    role: str  # head | worker
+    pid: int  # leader of its own process group (pgid == pid)
+    create_time: float  # guards against pid reuse
+    log: str  # this node's `ray start` output
+    port_block: int  # first port of this node's worker-port range
     ports: dict[str, int] = field(default_factory=dict)
 
 
@@ -53,16 +55,16 @@ class WorkspaceRecord:
     backend: str
     state: str = PENDING
     owner: str = ""
-    cpus: int = 1                  # CPUs per node
-    workers: int = 0               # target number of worker nodes
-    address: str | None = None     # GCS address host:port (or the attached address)
+    cpus: int = 1  # CPUs per node
+    workers: int = 0  # target number of worker nodes
+    address: str | None = None  # GCS address host:port (or the attached address)
     dashboard_port: int | None = None
     temp_dir: str | None = None
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     last_active: float | None = None
     stopped_at: float | None = None
-    message: str | None = None     # why it failed / was stopped
+    message: str | None = None  # why it failed / was stopped
     head: NodeProc | None = None
     nodes: list[NodeProc] = field(default_factory=list)  # worker nodes
 
@@ -70,7 +72,7 @@ class WorkspaceRecord:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "WorkspaceRecord":
+    def from_json(cls, data: dict[str, Any]) -> WorkspaceRecord:
         data = dict(data)
         head = data.pop("head", None)
         nodes = data.pop("nodes", None) or []
@@ -85,12 +87,19 @@ class WorkspaceRecord:
         now = now or time.time()
         running = self.state == RUNNING
         return {
-            "name": self.name, "backend": self.backend, "state": self.state, "owner": self.owner,
-            "cpus_per_node": self.cpus, "workers": self.workers,
-            "address": self.address, "created_at": self.created_at, "started_at": self.started_at,
+            "name": self.name,
+            "backend": self.backend,
+            "state": self.state,
+            "owner": self.owner,
+            "cpus_per_node": self.cpus,
+            "workers": self.workers,
+            "address": self.address,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
             "uptime_s": round(now - self.started_at, 1) if running and self.started_at else None,
             "idle_s": round(now - self.last_active, 1) if running and self.last_active else None,
-            "has_dashboard": bool(self.dashboard_port), "message": self.message,
+            "has_dashboard": bool(self.dashboard_port),
+            "message": self.message,
         }
 
 
@@ -124,8 +133,10 @@ class Store:
         try:
             return WorkspaceRecord.from_json(json.loads(p.read_text()))
         except FileNotFoundError:
-            raise NotFound(f"workspace {name!r} does not exist",
-                           hint="list workspaces with `%workspace list` or create one with `%workspace up NAME`") from None
+            raise NotFound(
+                f"workspace {name!r} does not exist",
+                hint="list workspaces with `%workspace list` or create one with `%workspace up NAME`",
+            ) from None
         except (ValueError, TypeError) as e:
             raise Conflict(f"workspace record {p} is unreadable: {e}") from None
 

@@ -7,18 +7,20 @@ summary carries the lineage. Ray's `write_iceberg` cannot create a table in the 
 commit, so a failed write would leave an empty table behind; collecting the result to the
 driver keeps "nothing committed on failure" true, at the cost of driver memory.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from lakelab.catalog.access import load_table, table_exists
 from lakelab.errors import Conflict, EngineError, InvalidInput
-from lakelab.write.transform import _code_identity, write_query_result
 from lakelab.workspaces.client import Workspace
+from lakelab.write.transform import _code_identity, write_query_result
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -60,13 +62,20 @@ def _root_cause(err: BaseException) -> str:
     return f"{type(err).__name__}: {lines[-1].strip() if lines else ''}"[:500]
 
 
-def _catalog_kwargs(lh: "Lakehouse") -> dict[str, Any]:
+def _catalog_kwargs(lh: Lakehouse) -> dict[str, Any]:
     # pyiceberg's own catalog properties: every Ray worker opens the same catalog
     return {"name": lh.config.catalog_name, **{k: v for k, v in lh.config.catalog.items() if k != "name"}}
 
 
-def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | None, workspace: str,
-        mode: str = "create", batch_format: str = "pandas") -> dict[str, Any]:
+def run(
+    lh: Lakehouse,
+    out: str,
+    fn: Callable,
+    inputs: Iterable[str] | str | None,
+    workspace: str,
+    mode: str = "create",
+    batch_format: str = "pandas",
+) -> dict[str, Any]:
     """Apply `fn` (a batch -> batch function) to the input table on `workspace`, writing `out`."""
     started = time.monotonic()
     if not callable(fn):
@@ -77,8 +86,10 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
         raise InvalidInput(f"batch_format must be pandas or pyarrow, got {batch_format!r}")
     names = [inputs] if isinstance(inputs, str) else list(inputs or [])
     if len(names) != 1:
-        raise InvalidInput(f"a Ray transform takes exactly one input table, got {len(names)}",
-                           hint="join inputs with a SQL transform first, then apply fn to the result")
+        raise InvalidInput(
+            f"a Ray transform takes exactly one input table, got {len(names)}",
+            hint="join inputs with a SQL transform first, then apply fn to the result",
+        )
     src_name, out_name = lh.table_name(names[0]), lh.table_name(out)
     catalog = lh.catalog
     src = load_table(catalog, src_name)
@@ -87,8 +98,7 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
     if mode == "create" and exists:
         raise Conflict(f"dataset {out_name} already exists", hint="use mode='append' or mode='overwrite'")
     if mode != "create" and not exists:
-        raise InvalidInput(f"dataset {out_name} does not exist, so it cannot be {mode}ed",
-                           hint="use mode='create'")
+        raise InvalidInput(f"dataset {out_name} does not exist, so it cannot be {mode}ed", hint="use mode='create'")
 
     ws = Workspace(workspace).connect()  # NotFound / Conflict for an unknown or stopped workspace
     import ray.data
@@ -96,14 +106,17 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
     if snapshot is None:  # nothing to read: fn on an empty batch gives the output's columns
         result = _BatchFn(fn, batch_format)(src.schema().as_arrow().empty_table())
     else:
-        ds = ray.data.read_iceberg(table_identifier=src_name.dotted, catalog_kwargs=_catalog_kwargs(lh),
-                                   snapshot_id=snapshot.snapshot_id)
+        ds = ray.data.read_iceberg(
+            table_identifier=src_name.dotted, catalog_kwargs=_catalog_kwargs(lh), snapshot_id=snapshot.snapshot_id
+        )
         try:
             ds = ds.map_batches(_BatchFn(fn, batch_format), batch_format="pyarrow").materialize()
             parts = [t for t in ray.get(ds.to_arrow_refs()) if t.num_columns]
         except ray.exceptions.RayError as e:
-            raise EngineError(f"fn failed on workspace {ws.name!r}: {_root_cause(e)}",
-                              hint="run fn on a small pandas frame in the kernel to debug it") from None
+            raise EngineError(
+                f"fn failed on workspace {ws.name!r}: {_root_cause(e)}",
+                hint="run fn on a small pandas frame in the kernel to debug it",
+            ) from None
         if not parts:
             raise InvalidInput(f"fn returned no columns for {src_name}")
         result = pa.concat_tables(parts, promote_options="permissive")
@@ -111,6 +124,5 @@ def run(lh: "Lakehouse", out: str, fn: Callable, inputs: Iterable[str] | str | N
     upstream = [{"table": src_name.dotted, "snapshot_id": snapshot.snapshot_id if snapshot else None}]
     # the one writer of query results: one commit (table creation included) with lineage
     written = write_query_result(lh, out_name, result, mode=mode, upstream=upstream, code=_code_identity(fn))
-    written.update(engine="ray", workspace=ws.name, mode=mode,
-                   elapsed_s=round(time.monotonic() - started, 3))
+    written.update(engine="ray", workspace=ws.name, mode=mode, elapsed_s=round(time.monotonic() - started, 3))
     return written

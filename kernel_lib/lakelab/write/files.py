@@ -5,13 +5,15 @@ written by WRITERS threads while the next batches are read; partitioned tables g
 pyiceberg's own partitioning writer a chunk at a time. Every file carries the write id in
 its name so a failed ingest can remove exactly what it wrote (`_remove_written`).
 """
-from __future__ import annotations
 
 from __future__ import annotations
+
 import itertools
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
@@ -19,12 +21,13 @@ import pyarrow.parquet as pq
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
-from lakelab.errors import InvalidInput
-from lakelab.names import column_name
-from lakelab.io.sources import Source
 
-CHUNK_BYTES = 128 << 20   # Arrow bytes gathered before a chunk is written (bounds memory)
-WRITERS = 2              # data files written at once
+from lakelab.errors import InvalidInput
+from lakelab.io.sources import Source
+from lakelab.names import column_name
+
+CHUNK_BYTES = 128 << 20  # Arrow bytes gathered before a chunk is written (bounds memory)
+WRITERS = 2  # data files written at once
 
 
 class _Conformer:
@@ -50,13 +53,15 @@ class _Conformer:
                     raise InvalidInput(
                         f"column {f.name!r} in {where} (rows {rows_before + 1:,}-{rows_before + batch.num_rows:,}) "
                         f"cannot be stored as {f.type}: {str(e).splitlines()[0]}",
-                        hint="fix the values or the column's type") from None
+                        hint="fix the values or the column's type",
+                    ) from None
             arrays.append(col)
         return pa.RecordBatch.from_arrays(arrays, schema=self.target)
 
 
-def _chunks(src: Source, conform: _Conformer, progress: Any,
-            limit_rows: int | None = None) -> Iterator[tuple[list[pa.RecordBatch], int]]:
+def _chunks(
+    src: Source, conform: _Conformer, progress: Any, limit_rows: int | None = None
+) -> Iterator[tuple[list[pa.RecordBatch], int]]:
     """Conformed batches gathered up to CHUNK_BYTES (or `limit_rows`); ends with a last, maybe
     empty, chunk."""
     buf: list[pa.RecordBatch] = []
@@ -90,10 +95,16 @@ class _FileWriter:
         from pyiceberg.utils.properties import property_as_int
 
         self.md, self.io, self.uuid, self.counter = md, io, write_uuid, counter
-        self.kwargs = {**_get_parquet_writer_kwargs(md.properties), "use_dictionary": dict_cols,
-                       "store_decimal_as_integer": True}
-        self.target = property_as_int(md.properties, TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
-                                      TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT) or (512 << 20)
+        self.kwargs = {
+            **_get_parquet_writer_kwargs(md.properties),
+            "use_dictionary": dict_cols,
+            "store_decimal_as_integer": True,
+        }
+        self.target = property_as_int(
+            md.properties,
+            TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+            TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT,
+        ) or (512 << 20)
         self.locations = load_location_provider(table_location=md.location, table_properties=md.properties)
         self.files: list[DataFile] = []
         self.writer: pq.ParquetWriter | None = None
@@ -108,8 +119,11 @@ class _FileWriter:
             self.close()
 
     def close(self) -> list[DataFile]:
-        from pyiceberg.io.pyarrow import (compute_statistics_plan, data_file_statistics_from_parquet_metadata,
-                                          parquet_path_to_id_mapping)
+        from pyiceberg.io.pyarrow import (
+            compute_statistics_plan,
+            data_file_statistics_from_parquet_metadata,
+            parquet_path_to_id_mapping,
+        )
         from pyiceberg.manifest import DataFileContent, FileFormat
         from pyiceberg.typedef import Record
 
@@ -122,18 +136,32 @@ class _FileWriter:
         stats = data_file_statistics_from_parquet_metadata(
             parquet_metadata=self.writer.writer.metadata,
             stats_columns=compute_statistics_plan(schema, self.md.properties),
-            parquet_column_mapping=parquet_path_to_id_mapping(schema))
-        self.files.append(DataFile.from_args(
-            content=DataFileContent.DATA, file_path=self.path, file_format=FileFormat.PARQUET, partition=Record(),
-            file_size_in_bytes=size, sort_order_id=None, spec_id=self.md.default_spec_id, equality_ids=None,
-            key_metadata=None, **stats.to_serialized_dict()))
+            parquet_column_mapping=parquet_path_to_id_mapping(schema),
+        )
+        self.files.append(
+            DataFile.from_args(
+                content=DataFileContent.DATA,
+                file_path=self.path,
+                file_format=FileFormat.PARQUET,
+                partition=Record(),
+                file_size_in_bytes=size,
+                sort_order_id=None,
+                spec_id=self.md.default_spec_id,
+                equality_ids=None,
+                key_metadata=None,
+                **stats.to_serialized_dict(),
+            )
+        )
         self.writer = None
         return self.files
 
 
 def _dictionary_columns(sample: pa.Table) -> list[str]:
-    return [f.name for f in sample.schema if not pa.types.is_nested(f.type)
-            and pc.count_distinct(sample.column(f.name)).as_py() <= sample.num_rows // 2]
+    return [
+        f.name
+        for f in sample.schema
+        if not pa.types.is_nested(f.type) and pc.count_distinct(sample.column(f.name)).as_py() <= sample.num_rows // 2
+    ]
 
 
 def _row_groups(src: Source, conform: _Conformer, rows_per_group: int, progress: Any) -> Iterator[pa.Table]:
@@ -151,8 +179,9 @@ def _row_groups(src: Source, conform: _Conformer, rows_per_group: int, progress:
         yield pa.Table.from_batches(buf, schema=conform.target)
 
 
-def _write(tx: Transaction, src: Source, conform: _Conformer, write_uuid: uuid.UUID,
-           progress: Any) -> tuple[list[DataFile], int]:
+def _write(
+    tx: Transaction, src: Source, conform: _Conformer, write_uuid: uuid.UUID, progress: Any
+) -> tuple[list[DataFile], int]:
     """Write the stream as data files while it is read; WRITERS files are encoded at once (the
     Parquet encoder is single-threaded per file). Memory: a few row groups (or, for
     partitioned tables, a few chunks of CHUNK_BYTES)."""
@@ -168,12 +197,20 @@ def _write(tx: Transaction, src: Source, conform: _Conformer, write_uuid: uuid.U
     files: list[DataFile] = []
     try:
         if md.spec().is_unpartitioned() and sanitize_column_names(md.schema()) == md.schema():
-            group = property_as_int(md.properties, TableProperties.PARQUET_ROW_GROUP_LIMIT,
-                                    TableProperties.PARQUET_ROW_GROUP_LIMIT_DEFAULT) or 1 << 20
+            group = (
+                property_as_int(
+                    md.properties,
+                    TableProperties.PARQUET_ROW_GROUP_LIMIT,
+                    TableProperties.PARQUET_ROW_GROUP_LIMIT_DEFAULT,
+                )
+                or 1 << 20
+            )
             for i, rg in enumerate(_row_groups(src, conform, group, progress)):
                 if not writers:
-                    writers = [_FileWriter(md, io, write_uuid, counter, _dictionary_columns(rg.slice(0, 65536)))
-                               for _ in range(WRITERS)]
+                    writers = [
+                        _FileWriter(md, io, write_uuid, counter, _dictionary_columns(rg.slice(0, 65536)))
+                        for _ in range(WRITERS)
+                    ]
                 w = i % WRITERS
                 if inflight[w] is not None:
                     inflight[w].result()
@@ -185,10 +222,12 @@ def _write(tx: Transaction, src: Source, conform: _Conformer, write_uuid: uuid.U
                     inflight[w] = None
             files = [f for w in writers for f in w.close()]
         else:  # partitioned: pyiceberg splits each chunk by partition
+
             def write(chunk: list[pa.RecordBatch]) -> list[DataFile]:
                 t = pa.Table.from_batches(chunk, schema=conform.target)
-                return list(_dataframe_to_data_files(table_metadata=md, df=t, io=io, write_uuid=write_uuid,
-                                                     counter=counter))
+                return list(
+                    _dataframe_to_data_files(table_metadata=md, df=t, io=io, write_uuid=write_uuid, counter=counter)
+                )
 
             for i, (chunk, rows) in enumerate(_chunks(src, conform, progress)):
                 if not chunk:

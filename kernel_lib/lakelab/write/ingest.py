@@ -8,6 +8,7 @@ then is everything committed in one transaction, with the lineage in its snapsho
 A failure anywhere leaves the table as it was (no table at all for create) and removes the
 data files this ingest wrote, found by its write id in their names.
 """
+
 from __future__ import annotations
 
 import html
@@ -16,13 +17,13 @@ import re
 import time
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.exceptions import (CommitFailedException, TableAlreadyExistsError,
-                                  ValidationException)
+from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError, ValidationException
 from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
@@ -30,11 +31,11 @@ from pyiceberg.table import Transaction
 from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
 
 from lakelab.catalog.access import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, table_exists
-from lakelab.errors import Conflict, InvalidInput, LakelabError
 from lakelab.catalog.metadata import Lineage
-from lakelab.names import column_list, column_name, ident
+from lakelab.errors import Conflict, InvalidInput, LakelabError
 from lakelab.io.progress import progress_bar
 from lakelab.io.sources import Source, open_source
+from lakelab.names import column_list, column_name, ident
 from lakelab.write.files import _chunks, _Conformer, _remove_written, _write
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class IngestReport:
     snapshot_id: int | None
     seconds: float
     sources: list[str] = field(default_factory=list)
-    rows_updated: int | None = None   # upsert only
+    rows_updated: int | None = None  # upsert only
     rows_inserted: int | None = None  # upsert only
 
     def _summary(self) -> str:
@@ -63,8 +64,10 @@ class IngestReport:
         if self.rows_updated is not None:
             what += f" ({self.rows_updated:,} updated, {self.rows_inserted:,} inserted)"
         rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds > 0 and self.rows else ""
-        return (f"{self.mode} {self.table}: {what} in {self.files} file{'s' if self.files != 1 else ''} "
-                f"({_human(self.bytes)}), {self.seconds:.2f} s{rate}, snapshot {self.snapshot_id}")
+        return (
+            f"{self.mode} {self.table}: {what} in {self.files} file{'s' if self.files != 1 else ''} "
+            f"({_human(self.bytes)}), {self.seconds:.2f} s{rate}, snapshot {self.snapshot_id}"
+        )
 
     def __repr__(self) -> str:
         src = f"\n  from {', '.join(self.sources[:3])}{' ...' if len(self.sources) > 3 else ''}" if self.sources else ""
@@ -73,8 +76,11 @@ class IngestReport:
     def _repr_html_(self) -> str:
         src = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in self.sources[:10])
         more = f"<li>… {len(self.sources) - 10} more</li>" if len(self.sources) > 10 else ""
-        return (f'<div class="lakelab-ingest"><b>ingest</b> {html.escape(self._summary())}'
-                + (f"<ul style='margin:0'>{src}{more}</ul>" if src else "") + "</div>")
+        return (
+            f'<div class="lakelab-ingest"><b>ingest</b> {html.escape(self._summary())}'
+            + (f"<ul style='margin:0'>{src}{more}</ul>" if src else "")
+            + "</div>"
+        )
 
 
 def _human(n: int) -> str:
@@ -106,16 +112,22 @@ def storable_type(t: pa.DataType) -> pa.DataType:
         return pa.large_binary()
     if pa.types.is_dictionary(t):
         return storable_type(t.value_type)
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t) \
-            or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+    if (
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_fixed_size_list(t)
+        or pa.types.is_list_view(t)
+        or pa.types.is_large_list_view(t)
+    ):
         return pa.large_list(storable_type(t.value_type))
     if pa.types.is_struct(t):
         return pa.struct([pa.field(f.name, storable_type(f.type), f.nullable) for f in t])
     if pa.types.is_map(t):
         return pa.map_(storable_type(t.key_type), storable_type(t.item_type))
     if pa.types.is_duration(t) or pa.types.is_interval(t):
-        raise InvalidInput(f"columns of type {t} cannot be stored in Iceberg",
-                           hint="convert durations to numbers (e.g. seconds) first")
+        raise InvalidInput(
+            f"columns of type {t} cannot be stored in Iceberg", hint="convert durations to numbers (e.g. seconds) first"
+        )
     return t
 
 
@@ -127,30 +139,33 @@ def source_schema(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
     for f in schema:
         name = column_name(f.name)
         if name in seen:
-            raise InvalidInput(f"columns {seen[name]!r} and {f.name!r} have the same name once folded to lower case",
-                               hint="rename one of them")
+            raise InvalidInput(
+                f"columns {seen[name]!r} and {f.name!r} have the same name once folded to lower case",
+                hint="rename one of them",
+            )
         seen[name] = f.name
         fields.append(pa.field(name, storable_type(f.type), nullable=True))
     return pa.schema(fields), list(schema.names)
 
 
-def parse_partition_by(spec: "str | Iterable[str] | None") -> list[tuple[str, str]]:
+def parse_partition_by(spec: str | Iterable[str] | None) -> list[tuple[str, str]]:
     """'region, day(ts)' -> [('region', 'identity'), ('ts', 'day')]."""
     if spec is None:
         return []
     if not isinstance(spec, (str, list, tuple)):
         raise InvalidInput(f"partition_by must be text like 'region,day(ts)' or a list, got {type(spec).__name__}")
     # commas inside parentheses belong to a transform's arguments: bucket(16, id) is one item
-    items = [p for p in (re.split(r",(?![^()]*\))", spec) if isinstance(spec, str) else list(spec))
-             if str(p).strip()]
+    items = [p for p in (re.split(r",(?![^()]*\))", spec) if isinstance(spec, str) else list(spec)) if str(p).strip()]
     out = []
     for item in items:
         text = str(item).strip()
         m = re.fullmatch(r"(\w+)\s*\(\s*([^()]*?)\s*\)", text)
         transform, col = (m.group(1).lower(), m.group(2)) if m else ("identity", text)
         if transform not in TRANSFORMS:
-            raise InvalidInput(f"unknown partition transform {transform!r} in {text!r}",
-                               hint="use col, day(col), month(col) or year(col)")
+            raise InvalidInput(
+                f"unknown partition transform {transform!r} in {text!r}",
+                hint="use col, day(col), month(col) or year(col)",
+            )
         out.append((ident(col, "partition column"), transform))
     if not out:
         raise InvalidInput("partition_by is empty")
@@ -165,14 +180,26 @@ def _pyiceberg_error(e: Exception, table: str) -> LakelabError:
     if isinstance(e, CommitFailedException):
         return Conflict(f"another writer changed {table} during this ingest: {msg}", hint="run the ingest again")
     if isinstance(e, ValidationException):  # pyiceberg's retry found the other writer's files in our rows
-        return Conflict(f"another writer changed {table} during this ingest (its new files overlap the rows this "
-                        "upsert or overwrite replaces); nothing was written", hint="run the ingest again")
+        return Conflict(
+            f"another writer changed {table} during this ingest (its new files overlap the rows this "
+            "upsert or overwrite replaces); nothing was written",
+            hint="run the ingest again",
+        )
     return InvalidInput(f"cannot ingest into {table}: {msg}")
 
 
-def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", partition_by: Any = None,
-           key: Any = None, format: str | None = None, evolve: bool = False,
-           progress: bool | None = None) -> IngestReport:
+def ingest(
+    lh: Lakehouse,
+    source: Any,
+    table: str,
+    *,
+    mode: str = "append",
+    partition_by: Any = None,
+    key: Any = None,
+    format: str | None = None,
+    evolve: bool = False,
+    progress: bool | None = None,
+) -> IngestReport:
     """Ingest `source` into `table` in one atomic commit; see the module docstring."""
     started = time.perf_counter()
     if mode not in MODES:
@@ -192,8 +219,7 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
     existing = catalog.load_table(name.identifier) if exists else None
     column_types = None
     if existing is not None:  # parse CSV text straight into the table's types
-        column_types = {f.name: f.type for f in existing.schema().as_arrow()
-                        if not pa.types.is_nested(f.type)}
+        column_types = {f.name: f.type for f in existing.schema().as_arrow() if not pa.types.is_nested(f.type)}
     src = open_source(source, format=format, column_types=column_types)
     incoming, original_names = source_schema(src.schema)
     for k in keys or []:
@@ -201,8 +227,9 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
             raise InvalidInput(f"key column {k!r} is not in the source", hint=f"columns: {', '.join(incoming.names)}")
     for col, _ in parts:
         if col not in incoming.names:
-            raise InvalidInput(f"partition column {col!r} is not in the source",
-                               hint=f"columns: {', '.join(incoming.names)}")
+            raise InvalidInput(
+                f"partition column {col!r} is not in the source", hint=f"columns: {', '.join(incoming.names)}"
+            )
     lineage = Lineage(operation="ingest", sources=src.uris or [f"python:{src.label}"]).summary()
 
     write_uuid = uuid.uuid4()
@@ -216,8 +243,9 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
             if parts:
                 with tx.update_spec() as spec:
                     for col, transform in parts:
-                        spec.add_field(col, TRANSFORMS[transform](),
-                                       None if transform == "identity" else f"{col}_{transform}")
+                        spec.add_field(
+                            col, TRANSFORMS[transform](), None if transform == "identity" else f"{col}_{transform}"
+                        )
         else:
             tx = existing.transaction()
             _check_partitions(existing, parts, name.dotted)
@@ -228,42 +256,66 @@ def ingest(lh: "Lakehouse", source: Any, table: str, *, mode: str = "append", pa
         updated = inserted = None
         if mode == "upsert" and existing is not None:
             data = _upsert_source(src, conform, keys or [], bar)
-            tx, files, updated, snapshot_id = _upsert_commit(lh, tx, name, data, keys or [], lineage, write_uuid,
-                                                             evolve, incoming)
+            tx, files, updated, snapshot_id = _upsert_commit(
+                lh, tx, name, data, keys or [], lineage, write_uuid, evolve, incoming
+            )
             rows, inserted = data.num_rows, data.num_rows - updated
         else:
             files, rows = _write(tx, src, conform, write_uuid, bar)
-            snapshot_id = _commit(lh, tx, name, files, mode if existing is not None else "create", lineage,
-                                  evolve, incoming)
+            snapshot_id = _commit(
+                lh, tx, name, files, mode if existing is not None else "create", lineage, evolve, incoming
+            )
     except BaseException as e:
         if tx is not None:
             _remove_written(tx.table_metadata.location, write_uuid)
         drop_namespaces(catalog, created_ns)
         if isinstance(e, (LakelabError, KeyboardInterrupt)) or not isinstance(e, Exception):
             raise
-        if isinstance(e, (ValueError, TypeError, pa.ArrowException, CommitFailedException, ValidationException,
-                          TableAlreadyExistsError, OSError, UnsupportedPyArrowTypeException)):
+        if isinstance(
+            e,
+            (
+                ValueError,
+                TypeError,
+                pa.ArrowException,
+                CommitFailedException,
+                ValidationException,
+                TableAlreadyExistsError,
+                OSError,
+                UnsupportedPyArrowTypeException,
+            ),
+        ):
             raise _pyiceberg_error(e, name.dotted) from None
         raise
     finally:
         if bar is not None:
             bar.close()
-    return IngestReport(table=name.dotted, mode=mode, rows=rows, files=len(files),
-                        bytes=sum(f.file_size_in_bytes for f in files), snapshot_id=snapshot_id,
-                        seconds=time.perf_counter() - started, sources=src.uris,
-                        rows_updated=updated, rows_inserted=inserted)
+    return IngestReport(
+        table=name.dotted,
+        mode=mode,
+        rows=rows,
+        files=len(files),
+        bytes=sum(f.file_size_in_bytes for f in files),
+        snapshot_id=snapshot_id,
+        seconds=time.perf_counter() - started,
+        sources=src.uris,
+        rows_updated=updated,
+        rows_inserted=inserted,
+    )
 
 
 def _check_partitions(table: Any, parts: list[tuple[str, str]], name: str) -> None:
     if not parts:
         return
     schema = table.schema()
-    current = [(schema.find_column_name(f.source_id), str(f.transform).split("[")[0].lower())
-               for f in table.spec().fields]
+    current = [
+        (schema.find_column_name(f.source_id), str(f.transform).split("[")[0].lower()) for f in table.spec().fields
+    ]
     if current != parts:
         have = ", ".join(c if t == "identity" else f"{t}({c})" for c, t in current) or "nothing"
-        raise InvalidInput(f"dataset {name} is partitioned by {have}",
-                           hint="partition_by applies when a dataset is created; leave it out to use the table's own")
+        raise InvalidInput(
+            f"dataset {name} is partitioned by {have}",
+            hint="partition_by applies when a dataset is created; leave it out to use the table's own",
+        )
 
 
 def _evolve(tx: Transaction, incoming: pa.Schema, evolve: bool, name: str) -> None:
@@ -273,14 +325,24 @@ def _evolve(tx: Transaction, incoming: pa.Schema, evolve: bool, name: str) -> No
         return
     if not evolve:
         cols = ", ".join(f.name for f in new)
-        raise InvalidInput(f"the source has columns that {name} does not: {cols}",
-                           hint="pass evolve=True (--evolve) to add them, or drop them from the source")
+        raise InvalidInput(
+            f"the source has columns that {name} does not: {cols}",
+            hint="pass evolve=True (--evolve) to add them, or drop them from the source",
+        )
     with tx.update_schema() as upd:
         upd.union_by_name(pa.schema(new))
 
 
-def _commit(lh: "Lakehouse", tx: Transaction, name: Any, files: list[DataFile], mode: str,
-            lineage: dict[str, str], evolve: bool, incoming: pa.Schema) -> int | None:
+def _commit(
+    lh: Lakehouse,
+    tx: Transaction,
+    name: Any,
+    files: list[DataFile],
+    mode: str,
+    lineage: dict[str, str],
+    evolve: bool,
+    incoming: pa.Schema,
+) -> int | None:
     """One commit; an append or overwrite that lost a race is redone on the fresh table with the same files."""
     for attempt in range(COMMIT_RETRIES):
         if mode == "overwrite":
@@ -317,14 +379,24 @@ def _upsert_source(src: Source, conform: _Conformer, keys: list[str], bar: Any) 
     batches = [b for chunk, _ in _chunks(src, conform, bar) for b in chunk]
     data = pa.Table.from_batches(batches, schema=conform.target)
     if data.select(keys).group_by(keys).aggregate([]).num_rows != data.num_rows:
-        raise InvalidInput(f"the source has several rows with the same key ({', '.join(keys)})",
-                           hint="make the key columns unique in the source")
+        raise InvalidInput(
+            f"the source has several rows with the same key ({', '.join(keys)})",
+            hint="make the key columns unique in the source",
+        )
     return data
 
 
-def _upsert_commit(lh: "Lakehouse", tx: Transaction, name: Any, data: pa.Table, keys: list[str],
-                   lineage: dict[str, str], write_uuid: uuid.UUID, evolve: bool,
-                   incoming: pa.Schema) -> tuple[Transaction, list[DataFile], int, int | None]:
+def _upsert_commit(
+    lh: Lakehouse,
+    tx: Transaction,
+    name: Any,
+    data: pa.Table,
+    keys: list[str],
+    lineage: dict[str, str],
+    write_uuid: uuid.UUID,
+    evolve: bool,
+    incoming: pa.Schema,
+) -> tuple[Transaction, list[DataFile], int, int | None]:
     """Stage and commit the upsert; when another writer committed first, pyiceberg refuses (its
     files may hold our keys), so the merge is redone on the fresh table: what a serial run does."""
     for attempt in range(COMMIT_RETRIES):
@@ -342,8 +414,9 @@ def _upsert_commit(lh: "Lakehouse", tx: Transaction, name: Any, data: pa.Table, 
     raise AssertionError("unreachable")
 
 
-def _stage_upsert(tx: Transaction, data: pa.Table, keys: list[str], lineage: dict[str, str],
-                  write_uuid: uuid.UUID) -> tuple[list[DataFile], int]:
+def _stage_upsert(
+    tx: Transaction, data: pa.Table, keys: list[str], lineage: dict[str, str], write_uuid: uuid.UUID
+) -> tuple[list[DataFile], int]:
     """Copy-on-write upsert in one OVERWRITE snapshot: files holding a source key are rewritten
     without those rows, and every source row is added. (pyiceberg's own upsert compares rows in
     Python and cannot see columns added in the same transaction.)"""
@@ -359,8 +432,9 @@ def _stage_upsert(tx: Transaction, data: pa.Table, keys: list[str], lineage: dic
     matched: list[pa.Table] = []
     if data.num_rows and md.current_snapshot() is not None:
         for task in DataScan(table_metadata=md, io=io, row_filter=match).plan_files():
-            old = ArrowScan(table_metadata=md, io=io, projected_schema=md.schema(),
-                            row_filter=AlwaysTrue()).to_table([task])
+            old = ArrowScan(table_metadata=md, io=io, projected_schema=md.schema(), row_filter=AlwaysTrue()).to_table(
+                [task]
+            )
             hits = old.select(keys).join(key_table, keys=keys, join_type="left semi")
             if hits.num_rows == 0:
                 continue
@@ -368,8 +442,9 @@ def _stage_upsert(tx: Transaction, data: pa.Table, keys: list[str], lineage: dic
             replaced.append(task.file)
             keep = old.join(key_table, keys=keys, join_type="left anti").select(target.names)
             if keep.num_rows:
-                files += _dataframe_to_data_files(table_metadata=md, df=keep.cast(target), io=io,
-                                                  write_uuid=write_uuid, counter=counter)
+                files += _dataframe_to_data_files(
+                    table_metadata=md, df=keep.cast(target), io=io, write_uuid=write_uuid, counter=counter
+                )
     if data.num_rows:
         files += _dataframe_to_data_files(table_metadata=md, df=data, io=io, write_uuid=write_uuid, counter=counter)
     updated = pa.concat_tables(matched).group_by(keys).aggregate([]).num_rows if matched else 0

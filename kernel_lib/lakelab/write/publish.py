@@ -4,6 +4,7 @@ lineage in ONE Iceberg commit, so a failed publish leaves nothing behind.
 The data write goes through pyiceberg's transaction API directly (not lh.ingest): ingest
 commits on its own, and publish must put the metadata properties and the `publish`
 lineage into that same commit."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,14 @@ if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
 
 MODES = ("create", "overwrite", "append")
-FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".json": "json", ".ndjson": "json",
-                ".jsonl": "json"}
+FILE_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".json": "json",
+    ".ndjson": "json",
+    ".jsonl": "json",
+}
 
 
 def _read_path(path: str) -> pa.Table:
@@ -39,8 +46,10 @@ def _read_path(path: str) -> pa.Table:
         raise NotFound(f"file {path} does not exist")
     fmt = FILE_FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise InvalidInput(f"cannot tell the format of {path}", hint="publish .parquet, .csv, .json or .ndjson files, "
-                                                                      "or use %ingest for other sources")
+        raise InvalidInput(
+            f"cannot tell the format of {path}",
+            hint="publish .parquet, .csv, .json or .ndjson files, or use %ingest for other sources",
+        )
     try:
         if fmt == "parquet":
             return pq.read_table(p)
@@ -54,7 +63,7 @@ def _read_path(path: str) -> pa.Table:
         raise InvalidInput(f"cannot read {path} as {fmt}: {e}") from None
 
 
-def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, md.Lineage]:
+def _to_arrow(lh: Lakehouse, obj: Any, target: TableName) -> tuple[pa.Table, md.Lineage]:
     """The data to publish and the lineage that describes where it came from."""
     lineage = md.Lineage(operation="publish")
     if isinstance(obj, str):
@@ -63,8 +72,10 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
             return _read_path(obj), lineage
         name = lh.table_name(obj)
         if name == target:
-            raise InvalidInput(f"{obj} is the dataset being published", hint="use lh.dataset(name).set_metadata(...) "
-                                                                          "to change only its description/owner/tags")
+            raise InvalidInput(
+                f"{obj} is the dataset being published",
+                hint="use lh.dataset(name).set_metadata(...) to change only its description/owner/tags",
+            )
         table = load_table(lh.catalog, name)
         snap = table.current_snapshot()
         lineage.upstream = [{"table": name.dotted, "snapshot_id": snap.snapshot_id if snap else None}]
@@ -79,12 +90,17 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
 
     if isinstance(obj, Result):
         if obj.has_more:
-            raise InvalidInput(f"this result holds only the first {obj.limit:,} rows of the query",
-                               hint="re-run the query with --no-limit (or limit=None) before publishing it")
+            raise InvalidInput(
+                f"this result holds only the first {obj.limit:,} rows of the query",
+                hint="re-run the query with --no-limit (or limit=None) before publishing it",
+            )
         lineage.sql = obj.sql
         # the engine lists the Iceberg snapshots the query read (stats["scans"])
-        lineage.upstream = [{"table": sc["table"], "snapshot_id": sc.get("snapshot_id")}
-                            for sc in (obj.stats or {}).get("scans", []) if isinstance(sc, dict) and "table" in sc]
+        lineage.upstream = [
+            {"table": sc["table"], "snapshot_id": sc.get("snapshot_id")}
+            for sc in (obj.stats or {}).get("scans", [])
+            if isinstance(sc, dict) and "table" in sc
+        ]
         return obj.table, lineage
     mod = type(obj).__module__.split(".")[0]
     if mod == "pandas":
@@ -93,9 +109,10 @@ def _to_arrow(lh: "Lakehouse", obj: Any, target: TableName) -> tuple[pa.Table, m
         return _pandas_to_arrow(obj), lineage
     if mod == "polars":
         return obj.to_arrow(), lineage
-    raise InvalidInput(f"cannot publish a {type(obj).__name__}",
-                       hint="publish a pandas/polars DataFrame, an Arrow table, a query result, "
-                            "a file path or the name of a dataset")
+    raise InvalidInput(
+        f"cannot publish a {type(obj).__name__}",
+        hint="publish a pandas/polars DataFrame, an Arrow table, a query result, a file path or the name of a dataset",
+    )
 
 
 def _normalise(table: pa.Table) -> pa.Table:
@@ -107,15 +124,18 @@ def _normalise(table: pa.Table) -> pa.Table:
     names = [column_name(n) for n in table.column_names]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise InvalidInput(f"the data has several columns named {dup[0]!r} (once folded to lower case)",
-                           hint="rename one of them")
+        raise InvalidInput(
+            f"the data has several columns named {dup[0]!r} (once folded to lower case)", hint="rename one of them"
+        )
     if names != table.column_names:
         table = table.rename_columns(names)
     fields, changed = [], False
     for f in table.schema:
         if pa.types.is_duration(f.type) or pa.types.is_interval(f.type):
-            raise InvalidInput(f"column {f.name!r} has type {f.type}, which Iceberg cannot store",
-                               hint="convert durations to numbers (e.g. seconds) first")
+            raise InvalidInput(
+                f"column {f.name!r} has type {f.type}, which Iceberg cannot store",
+                hint="convert durations to numbers (e.g. seconds) first",
+            )
         if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
             fields.append(pa.field(f.name, pa.timestamp("us", tz=f.type.tz), f.nullable))
             changed = True
@@ -129,22 +149,28 @@ def _normalise(table: pa.Table) -> pa.Table:
         raise InvalidInput(f"a timestamp column has sub-microsecond values Iceberg cannot store: {e}") from None
 
 
-def _create_with_data(lh: "Lakehouse", target: TableName, data: pa.Table, props: dict[str, str],
-                      summary: dict[str, str], location: str | None = None,
-                      created_ns: list[tuple[str, ...]] | None = None) -> None:
+def _create_with_data(
+    lh: Lakehouse,
+    target: TableName,
+    data: pa.Table,
+    props: dict[str, str],
+    summary: dict[str, str],
+    location: str | None = None,
+    created_ns: list[tuple[str, ...]] | None = None,
+) -> None:
     """`created_ns`: namespaces the caller made for this table, dropped again on failure."""
     created = (created_ns or []) + ensure_namespace(lh.catalog, target.namespace)
     try:
         if len(target.namespace) == 1:  # table, data and metadata in one atomic commit
-            tx = lh.catalog.create_table_transaction(target.identifier, schema=data.schema, location=location,
-                                                     properties=props)
+            tx = lh.catalog.create_table_transaction(
+                target.identifier, schema=data.schema, location=location, properties=props
+            )
             tx.append(data, snapshot_properties=summary)
             tx.commit_transaction()
             return
         # pyiceberg's create-transaction takes only one-level namespaces: create, write, and
         # drop the new empty table again if the write fails, so a failure leaves nothing
-        table = lh.catalog.create_table(target.identifier, schema=data.schema, location=location,
-                                        properties=props)
+        table = lh.catalog.create_table(target.identifier, schema=data.schema, location=location, properties=props)
         try:
             table.append(data, snapshot_properties=summary)
         except BaseException:
@@ -155,15 +181,17 @@ def _create_with_data(lh: "Lakehouse", target: TableName, data: pa.Table, props:
         raise
 
 
-def _check_kind(lh: "Lakehouse", target: TableName, kind: str) -> bool:
+def _check_kind(lh: Lakehouse, target: TableName, kind: str) -> bool:
     """Whether `target` exists; Conflict if it is a dataset of another kind (a model never
     silently replaces a table, nor a table a model)."""
     if not table_exists(lh.catalog, target):
         return False
     have = md.read_metadata(dict(load_table(lh.catalog, target).properties))["kind"]
     if have != kind:
-        raise Conflict(f"dataset {target} is a {have}; cannot publish a {kind} over it",
-                       hint=f"publish the {kind} under another name")
+        raise Conflict(
+            f"dataset {target} is a {have}; cannot publish a {kind} over it",
+            hint=f"publish the {kind} under another name",
+        )
     return True
 
 
@@ -172,7 +200,7 @@ def _remove_empty_folders(location: str, warehouse: Path) -> None:
     made (artifacts/, the table's and its namespace's folder), never the warehouse itself."""
     if not location.startswith("file://") and "://" in location:
         return
-    path = Path(location[len("file://"):] if location.startswith("file://") else location)
+    path = Path(location[len("file://") :] if location.startswith("file://") else location)
     for folder in (path / "artifacts", path, path.parent):
         if folder == warehouse or warehouse not in folder.parents:
             return
@@ -182,8 +210,9 @@ def _remove_empty_folders(location: str, warehouse: Path) -> None:
             return
 
 
-def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, props: dict[str, str], *,
-                      mode: str, inputs: Any) -> None:
+def _publish_artifact(
+    lh: Lakehouse, obj: Any, target: TableName, kind: str, props: dict[str, str], *, mode: str, inputs: Any
+) -> None:
     """One new version of a model/report dataset: the artifact file first, then ONE commit
     adding its version row, metadata and lineage; the file is deleted if the commit fails."""
     from lakelab.datasets import artifacts as art
@@ -211,8 +240,7 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
         created_ns = ensure_namespace(lh.catalog, target.namespace)
         # the artifact is written before the table exists, so resolve the catalog's default
         # location for the name now (pyiceberg 0.12 has no public call for it) and pin it
-        location = lh.catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace),
-                                                      target.name)
+        location = lh.catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace), target.name)
         version, fileio = 1, lh.catalog._load_file_io(location=location)
     # version numbers come from the state read above: a commit that lost a race must fail,
     # not be retried blindly by pyiceberg (it would add a second row with the same number)
@@ -231,8 +259,15 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
                 tx.set_properties(props)
                 tx.append(row, snapshot_properties=lineage.summary())
         else:
-            _create_with_data(lh, target, row, {**WRITE_PROPERTIES, **props}, lineage.summary(), location=location,
-                              created_ns=created_ns)
+            _create_with_data(
+                lh,
+                target,
+                row,
+                {**WRITE_PROPERTIES, **props},
+                lineage.summary(),
+                location=location,
+                created_ns=created_ns,
+            )
     except BaseException as e:
         art.delete_artifact(fileio, written["uri"])
         if not exists:
@@ -244,8 +279,18 @@ def _publish_artifact(lh: "Lakehouse", obj: Any, target: TableName, kind: str, p
         raise
 
 
-def publish(lh: "Lakehouse", obj: Any, name: str, *, kind: str | None = None, description: str | None = None,
-            owner: str | None = None, tags: Any = None, mode: str = "overwrite", inputs: Any = None) -> "Dataset":
+def publish(
+    lh: Lakehouse,
+    obj: Any,
+    name: str,
+    *,
+    kind: str | None = None,
+    description: str | None = None,
+    owner: str | None = None,
+    tags: Any = None,
+    mode: str = "overwrite",
+    inputs: Any = None,
+) -> Dataset:
     """Write `obj` as dataset `name` with its metadata and lineage in one commit; returns the Dataset.
     Models and reports (kind="model"/"report") add one version per publish (see artifacts.py);
     `inputs` names the datasets they were made from, recorded as lineage with their snapshots."""

@@ -1,17 +1,19 @@
 """Transforms: a SQL query or a Python function over datasets, written as a dataset in one
 Iceberg commit whose snapshot summary records lineage (upstream snapshots, SQL or code,
 notebook, user). `CREATE TABLE AS`, `INSERT` and `%%trino --into` write through here too."""
+
 from __future__ import annotations
 
 import hashlib
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from lakelab.catalog.access import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, load_table, table_exists
-from lakelab.errors import Conflict, InvalidInput, NotFound, Unsupported
 from lakelab.catalog.metadata import Lineage
+from lakelab.errors import Conflict, InvalidInput, NotFound, Unsupported
 from lakelab.names import TableName, ident, quote
 
 if TYPE_CHECKING:
@@ -20,11 +22,21 @@ if TYPE_CHECKING:
 MODES = ("create", "append", "overwrite")
 
 
-def transform(lh: "Lakehouse", out: str, *, sql: str | None = None, fn: Callable | None = None,
-              inputs: Iterable[str] | None = None, workspace: str | None = None, mode: str = "create",
-              engine: str | None = None, params: dict[str, Any] | None = None,
-              schema: str | None = None, catalog: str | None = None,
-              progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def transform(
+    lh: Lakehouse,
+    out: str,
+    *,
+    sql: str | None = None,
+    fn: Callable | None = None,
+    inputs: Iterable[str] | None = None,
+    workspace: str | None = None,
+    mode: str = "create",
+    engine: str | None = None,
+    params: dict[str, Any] | None = None,
+    schema: str | None = None,
+    catalog: str | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Write `out` from `sql` (on the embedded engine or Trino) or from `fn` over `inputs`.
     `schema`/`catalog` are the defaults for unqualified names: the SQL's tables and `out`.
     `progress` receives the engine's query stats while SQL runs (the %%trino progress line)."""
@@ -55,24 +67,27 @@ def transform(lh: "Lakehouse", out: str, *, sql: str | None = None, fn: Callable
     return _python(lh, name, fn, list(inputs or []), mode)
 
 
-def default_schema(lh: "Lakehouse") -> str:
+def default_schema(lh: Lakehouse) -> str:
     """The schema unqualified names mean when none is given (both engines use it)."""
     return lh.config.trino.schema if lh.config.trino and lh.config.trino.schema else "default"
 
 
-def target_name(lh: "Lakehouse", out: Any, schema: str | None = None, catalog: str | None = None) -> TableName:
+def target_name(lh: Lakehouse, out: Any, schema: str | None = None, catalog: str | None = None) -> TableName:
     """The dataset a transform writes: `out` as given, or `schema.out` when it is unqualified.
     The target is always in the lakelab catalog."""
     if isinstance(out, str) and "." not in out.strip():
         if catalog and catalog.lower() not in lh.catalog_names:
-            raise InvalidInput(f"{out!r} would be written to catalog {catalog!r}, but datasets are written to "
-                               f"the lakelab catalog", hint=f"name the target as schema.table, e.g. demo.{out}")
+            raise InvalidInput(
+                f"{out!r} would be written to catalog {catalog!r}, but datasets are written to the lakelab catalog",
+                hint=f"name the target as schema.table, e.g. demo.{out}",
+            )
         out = f"{ident(schema, 'schema') if schema else default_schema(lh)}.{out.strip()}"
     return lh.table_name(out)
 
 
-def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: dict | None,
-               session: dict[str, Any]) -> dict[str, Any]:
+def _trino_sql(
+    lh: Lakehouse, name: TableName, sql: str, mode: str, params: dict | None, session: dict[str, Any]
+) -> dict[str, Any]:
     """On Trino the statement commits there; lakelab checks the mode first, and the Trino
     engine records the lineage (upstream snapshots, this SQL) for the snapshot it made."""
     exists = table_exists(lh.catalog, name)
@@ -89,8 +104,13 @@ def _trino_sql(lh: "Lakehouse", name: TableName, sql: str, mode: str, params: di
     table = load_table(lh.catalog, name)
     snap = table.current_snapshot()
     rows = result.table.column(0)[0].as_py() if result.table.num_rows and result.table.num_columns else None
-    return {"table": str(name), "rows": rows, "snapshot_id": snap.snapshot_id if snap else None, "engine": "trino",
-            "query_id": result.query_id}
+    return {
+        "table": str(name),
+        "rows": rows,
+        "snapshot_id": snap.snapshot_id if snap else None,
+        "engine": "trino",
+        "query_id": result.query_id,
+    }
 
 
 def _code_identity(fn: Callable) -> str:
@@ -116,11 +136,13 @@ def _as_arrow(obj: Any, what: str) -> pa.Table:
             return pa.Table.from_pandas(obj, preserve_index=False)
     except ImportError:  # pragma: no cover
         pass
-    raise InvalidInput(f"{what} returned {type(obj).__name__}",
-                       hint="return a pyarrow Table/RecordBatch, a pandas or a polars DataFrame")
+    raise InvalidInput(
+        f"{what} returned {type(obj).__name__}",
+        hint="return a pyarrow Table/RecordBatch, a pandas or a polars DataFrame",
+    )
 
 
-def _python(lh: "Lakehouse", name: TableName, fn: Callable, inputs: list[str], mode: str) -> dict[str, Any]:
+def _python(lh: Lakehouse, name: TableName, fn: Callable, inputs: list[str], mode: str) -> dict[str, Any]:
     """In-process: one input is streamed through fn as pandas DataFrame batches (the same batch
     format the Ray workspace path uses, so one fn runs in both); several inputs are passed whole."""
     if not callable(fn):
@@ -128,14 +150,22 @@ def _python(lh: "Lakehouse", name: TableName, fn: Callable, inputs: list[str], m
     if not inputs:
         raise InvalidInput("a Python transform needs inputs=[...] (the datasets fn reads)")
     tables = [load_table(lh.catalog, lh.table_name(i)) for i in inputs]
-    upstream = [{"table": str(lh.table_name(i)), "snapshot_id": t.current_snapshot().snapshot_id
-                 if t.current_snapshot() else None} for i, t in zip(inputs, tables)]
+    upstream = [
+        {
+            "table": str(lh.table_name(i)),
+            "snapshot_id": t.current_snapshot().snapshot_id if t.current_snapshot() else None,
+        }
+        for i, t in zip(inputs, tables)
+    ]
     label = f"fn {getattr(fn, '__name__', 'fn')}"
     if len(tables) == 1:
         reader = tables[0].scan(snapshot_id=upstream[0]["snapshot_id"]).to_arrow_batch_reader()
         parts = [_as_arrow(fn(b.to_pandas()), label) for b in reader if b.num_rows]
-        data = pa.concat_tables(parts, promote_options="permissive") if parts else \
-            _as_arrow(fn(reader.schema.empty_table().to_pandas()), label)
+        data = (
+            pa.concat_tables(parts, promote_options="permissive")
+            if parts
+            else _as_arrow(fn(reader.schema.empty_table().to_pandas()), label)
+        )
     else:
         args = [t.scan(snapshot_id=u["snapshot_id"]).to_arrow().to_pandas() for t, u in zip(tables, upstream)]
         data = _as_arrow(fn(*args), label)
@@ -161,16 +191,21 @@ def _normalise(data: pa.Table) -> pa.Table:
         elif pa.types.is_dictionary(t):
             t = t.value_type
         elif pa.types.is_duration(t) or pa.types.is_interval(t):
-            raise InvalidInput(f"result column {f.name!r} is an interval ({t}), which Iceberg cannot store",
-                               hint="convert it to a number, e.g. date_diff('second', a, b)")
+            raise InvalidInput(
+                f"result column {f.name!r} is an interval ({t}), which Iceberg cannot store",
+                hint="convert it to a number, e.g. date_diff('second', a, b)",
+            )
         try:
             column = ident(f.name, "column")
         except InvalidInput as e:
-            raise InvalidInput(f"result column {f.name!r} is not a valid column name",
-                               hint="give it an alias: expression AS name") from e
+            raise InvalidInput(
+                f"result column {f.name!r} is not a valid column name", hint="give it an alias: expression AS name"
+            ) from e
         if column in {x.name for x in fields}:
-            raise InvalidInput(f"the result has two columns named {column!r}",
-                               hint="give one of them another alias: expression AS name")
+            raise InvalidInput(
+                f"the result has two columns named {column!r}",
+                hint="give one of them another alias: expression AS name",
+            )
         fields.append(pa.field(column, t, nullable=True))
     schema = pa.schema(fields)
     return data.rename_columns(schema.names).cast(schema) if schema != data.schema else data
@@ -196,8 +231,10 @@ def _align(data: pa.Table, target: pa.Schema, columns: list[str] | None, by_name
     columns = columns or target.names
     unknown = [c for c in columns if c not in target.names]
     if unknown:
-        raise InvalidInput(f"INSERT names columns the target table does not have: {', '.join(unknown)}",
-                           hint=f"it has {', '.join(target.names)}")
+        raise InvalidInput(
+            f"INSERT names columns the target table does not have: {', '.join(unknown)}",
+            hint=f"it has {', '.join(target.names)}",
+        )
     dup = sorted({c for c in columns if columns.count(c) > 1})
     if dup:
         raise InvalidInput(f"INSERT names column {dup[0]} twice")
@@ -218,10 +255,19 @@ def _align(data: pa.Table, target: pa.Schema, columns: list[str] | None, by_name
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def write_query_result(lh: "Lakehouse", out: TableName, data: pa.Table, *, mode: str, sql: str | None = None,
-                       upstream: list[dict[str, Any]] | None = None, columns: list[str] | None = None,
-                       code: str | None = None, operation: str = "transform",
-                       positional: bool = False) -> dict[str, Any]:
+def write_query_result(
+    lh: Lakehouse,
+    out: TableName,
+    data: pa.Table,
+    *,
+    mode: str,
+    sql: str | None = None,
+    upstream: list[dict[str, Any]] | None = None,
+    columns: list[str] | None = None,
+    code: str | None = None,
+    operation: str = "transform",
+    positional: bool = False,
+) -> dict[str, Any]:
     """Write rows as `out` in one commit. mode: create | create_if_not_exists | append | overwrite.
     `positional`: match columns by position (SQL INSERT), else by name.
     Lineage (upstream snapshots, SQL or code, notebook, user) goes into the snapshot summary."""
@@ -233,8 +279,7 @@ def write_query_result(lh: "Lakehouse", out: TableName, data: pa.Table, *, mode:
         if exists:
             if mode == "create_if_not_exists":
                 return {"table": str(out), "rows": 0, "snapshot_id": None, "created": False}
-            raise Conflict(f"dataset {out} already exists",
-                           hint="use --mode append / overwrite, or INSERT INTO")
+            raise Conflict(f"dataset {out} already exists", hint="use --mode append / overwrite, or INSERT INTO")
         data = _normalise(data)
         created_ns = ensure_namespace(catalog, out.namespace)
         try:

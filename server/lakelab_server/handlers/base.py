@@ -1,11 +1,13 @@
 """The one base handler: the Lakehouse from settings, JSON in and out, blocking calls in a
 thread, and THE one place where lakelab's domain errors become HTTP errors."""
+
 from __future__ import annotations
 
 import asyncio
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
@@ -19,8 +21,10 @@ class LakelabHandler(APIHandler):
         lh = self.settings.get("lakelab")
         if lh is None:
             err = self.settings.get("lakelab_error")
-            raise Unavailable(f"the lakehouse could not be opened: {err.message if err else 'not configured'}",
-                              hint="run `lakelab doctor` and restart the server")
+            raise Unavailable(
+                f"the lakehouse could not be opened: {err.message if err else 'not configured'}",
+                hint="run `lakelab doctor` and restart the server",
+            )
         return lh
 
     @property
@@ -73,7 +77,8 @@ class LakelabHandler(APIHandler):
             code, message = exc.code, str(exc)
         elif isinstance(exc, web.HTTPError):
             code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-                status_code, "http_error")
+                status_code, "http_error"
+            )
             message = exc.log_message or self._reason
         else:
             # the traceback is in the server log (tornado logs it); the client gets no internals

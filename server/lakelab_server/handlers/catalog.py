@@ -1,5 +1,6 @@
 """Catalog browsing: namespaces, datasets (detail, preview, snapshots, lineage, metadata)
 and search. Each handler parses its input, calls lakelab.datasets in a thread, replies."""
+
 from __future__ import annotations
 
 from tornado import web
@@ -120,8 +121,10 @@ class VersionsHandler(DatasetResource):
 # A report is user-made HTML (a notebook render, plotly's JavaScript): it runs only inside an
 # opaque-origin sandbox (no cookies, no XSRF token, no calls to the Jupyter API), may load
 # nothing from the network, and may be framed only by JupyterLab itself.
-REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-              "script-src 'unsafe-inline'; frame-ancestors 'self'")
+REPORT_CSP = (
+    "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; frame-ancestors 'self'"
+)
 
 
 class ReportHandler(DatasetResource):

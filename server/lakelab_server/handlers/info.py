@@ -1,4 +1,5 @@
 """GET info: the frontend's version handshake and what is configured (never secrets)."""
+
 from __future__ import annotations
 
 from tornado import web
@@ -15,15 +16,19 @@ class InfoHandler(LakelabHandler):
 
         lh = self.settings.get("lakelab")
         err = self.settings.get("lakelab_error")
-        self.reply({
-            "api_version": "v1",
-            "server_version": __version__,
-            "library_version": lakelab.__version__,
-            "status": "ok" if lh is not None else "unavailable",
-            "problem": str(err) if err else None,
-            "config": lh.config.public() if lh is not None else None,
-            "engines": (["duckdb", "trino"] if lh.config.trino else ["duckdb"]) if lh is not None else [],
-            "workspaces_api": "workspace_manager" in self.settings,
-            "limits": {"preview_max_rows": self.lakelab_settings.preview_max_rows,
-                       "page_size_max": self.lakelab_settings.page_size_max},
-        })
+        self.reply(
+            {
+                "api_version": "v1",
+                "server_version": __version__,
+                "library_version": lakelab.__version__,
+                "status": "ok" if lh is not None else "unavailable",
+                "problem": str(err) if err else None,
+                "config": lh.config.public() if lh is not None else None,
+                "engines": (["duckdb", "trino"] if lh.config.trino else ["duckdb"]) if lh is not None else [],
+                "workspaces_api": "workspace_manager" in self.settings,
+                "limits": {
+                    "preview_max_rows": self.lakelab_settings.preview_max_rows,
+                    "page_size_max": self.lakelab_settings.page_size_max,
+                },
+            }
+        )

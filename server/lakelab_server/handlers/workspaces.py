@@ -5,6 +5,7 @@ Handlers stay thin: they read the request, call the one WorkspaceManager (built 
 The dashboard proxy adds the workspace's Ray token server-side, so the browser never sees
 it, and it lives under the server's base_url like every other route.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,15 +37,21 @@ class WorkspaceBase(LakelabHandler):
         if mgr is None:
             from lakelab.errors import Unavailable
 
-            raise Unavailable("the workspace manager is not running in this server",
-                              hint="see the Jupyter server log for the workspaces configuration problem")
+            raise Unavailable(
+                "the workspace manager is not running in this server",
+                hint="see the Jupyter server log for the workspaces configuration problem",
+            )
         return mgr
 
     def limits(self) -> dict[str, Any]:
         s = self.manager.settings
-        return {"backend": s.backend, "max_workers": s.max_workers, "max_cpus_per_node": s.max_cpus_per_node,
-                "idle_timeout_s": s.idle_timeout_s,
-                "max_workspaces_per_user": getattr(s, "max_workspaces_per_user", 4)}
+        return {
+            "backend": s.backend,
+            "max_workers": s.max_workers,
+            "max_cpus_per_node": s.max_cpus_per_node,
+            "idle_timeout_s": s.idle_timeout_s,
+            "max_workspaces_per_user": getattr(s, "max_workspaces_per_user", 4),
+        }
 
 
 class WorkspacesHandler(WorkspaceBase):
@@ -61,8 +68,7 @@ class WorkspacesHandler(WorkspaceBase):
             raise InvalidInput(f"unknown field(s) {sorted(unknown)}", hint="send name, cpus, workers")
         if not isinstance(body.get("name"), str):
             raise InvalidInput("name is required: the workspace's name as text")
-        rec = await self.run(self.manager.create, body["name"], cpus=body.get("cpus"),
-                             workers=body.get("workers", 0))
+        rec = await self.run(self.manager.create, body["name"], cpus=body.get("cpus"), workers=body.get("workers", 0))
         self.reply(rec.public(), status=201)
 
 
@@ -121,9 +127,17 @@ class DashboardProxyHandler(WorkspaceBase):
             headers["Content-Type"] = self.request.headers["Content-Type"]
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
         resp = await AsyncHTTPClient().fetch(
-            HTTPRequest(target, method=self.request.method, headers=headers, body=body,
-                        follow_redirects=False, request_timeout=60, allow_nonstandard_methods=True),
-            raise_error=False)
+            HTTPRequest(
+                target,
+                method=self.request.method,
+                headers=headers,
+                body=body,
+                follow_redirects=False,
+                request_timeout=60,
+                allow_nonstandard_methods=True,
+            ),
+            raise_error=False,
+        )
         if resp.code == 599:  # no answer at all
             from lakelab.errors import Unavailable
 

@@ -1,11 +1,11 @@
 """REST for workspaces through a real Jupyter server (jp_fetch), bad input as JSON 4xx, and
 one real workspace driven end to end: create, status, dashboard proxy, logs, scale, delete,
 and the server's own shutdown stopping what is left."""
+
 from __future__ import annotations
 
 import json
 import re
-
 from pathlib import Path
 
 import psutil
@@ -21,8 +21,10 @@ from lakelab_server.handlers import workspaces as workspaces_api
 API = ("lakelab", "api", "v1", "workspaces")
 SPEC = yaml.safe_load((Path(workspaces_api.__file__).parents[1] / "openapi.yaml").read_text())
 FRAGMENT = yaml.safe_load(workspaces_api.OPENAPI_PATHS_YAML)
-COMPONENTS = {k: {**SPEC["components"].get(k, {}), **FRAGMENT["components"].get(k, {})}
-              for k in set(SPEC["components"]) | set(FRAGMENT["components"])}
+COMPONENTS = {
+    k: {**SPEC["components"].get(k, {}), **FRAGMENT["components"].get(k, {})}
+    for k in set(SPEC["components"]) | set(FRAGMENT["components"])
+}
 
 
 def check_schema(name: str, value) -> None:
@@ -50,14 +52,17 @@ async def test_listing_shows_no_workspaces_and_the_limits(jp_fetch):
     assert body["limits"]["max_workers"] == 1 and body["limits"]["backend"] == "local"
 
 
-@pytest.mark.parametrize("body, status, code, words", [
-    ({"name": "Bad-Name"}, 400, "invalid_input", "workspace name"),
-    ({"name": "ok", "workers": 5}, 400, "invalid_input", "over the limit of 1"),
-    ({"name": "ok", "cpus": 8}, 400, "invalid_input", "over the limit of 1"),
-    ({"workers": 1}, 400, "invalid_input", "name is required"),
-    ({"name": "ok", "gpus": 1}, 400, "invalid_input", "unknown field"),
-    ("not json", 400, "invalid_input", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "body, status, code, words",
+    [
+        ({"name": "Bad-Name"}, 400, "invalid_input", "workspace name"),
+        ({"name": "ok", "workers": 5}, 400, "invalid_input", "over the limit of 1"),
+        ({"name": "ok", "cpus": 8}, 400, "invalid_input", "over the limit of 1"),
+        ({"workers": 1}, 400, "invalid_input", "name is required"),
+        ({"name": "ok", "gpus": 1}, 400, "invalid_input", "unknown field"),
+        ("not json", 400, "invalid_input", "not valid JSON"),
+    ],
+)
 async def test_bad_create_requests_get_a_clear_4xx(jp_fetch, body, status, code, words):
     got, err = await call(jp_fetch, method="POST", body=body)
     assert got == status
@@ -65,13 +70,16 @@ async def test_bad_create_requests_get_a_clear_4xx(jp_fetch, body, status, code,
     assert err["error"]["code"] == code and words in err["error"]["message"]
 
 
-@pytest.mark.parametrize("path, method, body", [
-    (("ghost",), "GET", None),
-    (("ghost",), "DELETE", None),
-    (("ghost", "scale"), "POST", {"workers": 1}),
-    (("ghost", "logs"), "GET", None),
-    (("ghost", "dashboard/"), "GET", None),
-])
+@pytest.mark.parametrize(
+    "path, method, body",
+    [
+        (("ghost",), "GET", None),
+        (("ghost",), "DELETE", None),
+        (("ghost", "scale"), "POST", {"workers": 1}),
+        (("ghost", "logs"), "GET", None),
+        (("ghost", "dashboard/"), "GET", None),
+    ],
+)
 async def test_unknown_workspace_is_a_404(jp_fetch, path, method, body):
     got, err = await call(jp_fetch, *path, method=method, body=body)
     assert got == 404 and err["error"]["code"] == "not_found" and "'ghost'" in err["error"]["message"]

@@ -4,10 +4,11 @@ Trino types `1.50` as decimal(3, 2), divides decimals to scale max(s1, s2) round
 and rounds/truncates decimals into specific result types; DuckDB does each differently. The
 annotators here give the sqlglot tree Trino's types, and the rewrites compute the values
 exactly with HUGEINT arithmetic."""
+
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
@@ -30,11 +31,11 @@ def function_name(node: exp.Expression) -> str:
 
 
 # -- Trino typing rules -----------------------------------------------------------------
-def _dt(t: "exp.DataType | None") -> "exp.DType | None":
+def _dt(t: exp.DataType | None) -> exp.DType | None:
     return t.this if isinstance(t, exp.DataType) else None
 
 
-def decimal_of(t: "exp.DataType | None") -> tuple[int, int] | None:
+def decimal_of(t: exp.DataType | None) -> tuple[int, int] | None:
     """(precision, scale) of a decimal or integer type, None otherwise."""
     kind = _dt(t)
     if kind in INTS:
@@ -159,7 +160,7 @@ def _rounding(self, e):
 def _unscaled(e: exp.Expression, scale: int) -> str:
     """DuckDB SQL for the unscaled HUGEINT of a decimal/int value with the given scale."""
     inner = f"CAST({e.sql('duckdb')} AS DECIMAL(38, {scale}))"
-    return f"CAST({inner} * {10 ** scale} AS HUGEINT)" if scale else f"CAST({inner} AS HUGEINT)"
+    return f"CAST({inner} * {10**scale} AS HUGEINT)" if scale else f"CAST({inner} AS HUGEINT)"
 
 
 def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expression:
@@ -170,10 +171,12 @@ def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expressi
     n = f"({_unscaled(a, s1)} * CAST({10 ** (rs - s1 + s2)} AS HUGEINT))"
     d = f"({_unscaled(b, s2)})"
     # |n| // |d| rounded half up; `//` by zero raises DuckDB's "Division by zero" (TRY -> NULL)
-    q = (f"(CASE WHEN ({n} < 0) <> ({d} < 0) THEN -1 ELSE 1 END) * "
-         f"((abs({n}) * 2 + abs({d})) // (abs({d}) * 2))")
-    text = (f"CAST(CAST({q} AS DECIMAL(38, 0)) * 0.{'0' * (rs - 1)}1 AS DECIMAL({p}, {rs}))" if rs
-            else f"CAST({q} AS DECIMAL({p}, 0))")
+    q = f"(CASE WHEN ({n} < 0) <> ({d} < 0) THEN -1 ELSE 1 END) * ((abs({n}) * 2 + abs({d})) // (abs({d}) * 2))"
+    text = (
+        f"CAST(CAST({q} AS DECIMAL(38, 0)) * 0.{'0' * (rs - 1)}1 AS DECIMAL({p}, {rs}))"
+        if rs
+        else f"CAST({q} AS DECIMAL({p}, 0))"
+    )
     return exp.maybe_parse(text, dialect="duckdb")
 
 
@@ -182,8 +185,11 @@ def decimal_round(node: exp.Expression) -> exp.Expression:
     arg = node.this
     p, s = decimal_of(arg.type)
     digits = node.args.get("decimals")
-    if digits is not None and not (isinstance(digits, exp.Literal) and digits.is_int) and not (
-            isinstance(digits, exp.Neg) and isinstance(digits.this, exp.Literal) and digits.this.is_int):
+    if (
+        digits is not None
+        and not (isinstance(digits, exp.Literal) and digits.is_int)
+        and not (isinstance(digits, exp.Neg) and isinstance(digits.this, exp.Literal) and digits.this.is_int)
+    ):
         raise _refuse(f"{function_name(node)}(decimal, n) with a non-constant n")
     d = int(digits.sql("duckdb")) if digits is not None else 0
     rp, rs = decimal_of(node.type)
@@ -194,17 +200,23 @@ def decimal_round(node: exp.Expression) -> exp.Expression:
     elif drop > 38:  # beyond any value: everything rounds to 0
         q = "CAST(0 AS HUGEINT)"
     else:
-        f = f"CAST({10 ** drop} AS HUGEINT)"
+        f = f"CAST({10**drop} AS HUGEINT)"
         sign = f"(CASE WHEN {n} < 0 THEN -1 ELSE 1 END)"
-        away = {exp.Round: f"{f} // 2", exp.Trunc: "0",  # magnitude added before dividing
-                exp.Ceil: f"(CASE WHEN {n} > 0 THEN {f} - 1 ELSE 0 END)",
-                exp.Floor: f"(CASE WHEN {n} < 0 THEN {f} - 1 ELSE 0 END)"}[type(node)]
+        away = {
+            exp.Round: f"{f} // 2",
+            exp.Trunc: "0",  # magnitude added before dividing
+            exp.Ceil: f"(CASE WHEN {n} > 0 THEN {f} - 1 ELSE 0 END)",
+            exp.Floor: f"(CASE WHEN {n} < 0 THEN {f} - 1 ELSE 0 END)",
+        }[type(node)]
         q = f"({sign} * ((abs({n}) + {away}) // {f}) * {f})"
     if rs == s:
-        text = (f"CAST(CAST({q} AS DECIMAL(38, 0)) * 0.{'0' * (s - 1)}1 AS DECIMAL({rp}, {rs}))" if s
-                else f"CAST({q} AS DECIMAL({rp}, 0))")
+        text = (
+            f"CAST(CAST({q} AS DECIMAL(38, 0)) * 0.{'0' * (s - 1)}1 AS DECIMAL({rp}, {rs}))"
+            if s
+            else f"CAST({q} AS DECIMAL({rp}, 0))"
+        )
     else:  # scale 0: q is a multiple of 10^s
-        text = f"CAST({q} // CAST({10 ** s} AS HUGEINT) AS DECIMAL({rp}, 0))"
+        text = f"CAST({q} // CAST({10**s} AS HUGEINT) AS DECIMAL({rp}, 0))"
     return exp.maybe_parse(text, dialect="duckdb")
 
 
@@ -213,8 +225,13 @@ def typed_decimal_literals(tree: exp.Expression) -> None:
     sqlglot parses both as a Cast to bare DECIMAL, the typed literal without CAST's optional args."""
     for node in tree.find_all(exp.Cast):
         to, text = node.args["to"], node.this
-        if (_dt(to) == D.DECIMAL and not to.expressions and "safe" not in node.args
-                and isinstance(text, exp.Literal) and text.is_string):
+        if (
+            _dt(to) == D.DECIMAL
+            and not to.expressions
+            and "safe" not in node.args
+            and isinstance(text, exp.Literal)
+            and text.is_string
+        ):
             m = re.fullmatch(r"\s*[+-]?0*(\d*)(?:\.(\d*))?\s*", text.this)
             if m and (m.group(1) or m.group(2)):
                 whole, frac = m.group(1), m.group(2) or ""
@@ -228,8 +245,12 @@ def _literal_decimal(cell: exp.Expression) -> tuple[int, int] | None:
     if isinstance(cell, exp.Literal) and not cell.is_string and "." in cell.this and "e" not in cell.this.lower():
         whole, frac = cell.this.split(".", 1)
         return max(len(whole.lstrip("0")) + len(frac), 1), len(frac)
-    if isinstance(cell, exp.Cast) and _dt(cell.args["to"]) == D.DECIMAL and cell.args["to"].expressions \
-            and isinstance(cell.this, exp.Literal):
+    if (
+        isinstance(cell, exp.Cast)
+        and _dt(cell.args["to"]) == D.DECIMAL
+        and cell.args["to"].expressions
+        and isinstance(cell.this, exp.Literal)
+    ):
         return decimal_of(cell.args["to"])
     return None
 
@@ -265,8 +286,10 @@ def double_round(node: exp.Expression) -> exp.Expression:
     f = f"pow(10.0, {d.sql('duckdb')})" if d is not None else "1.0"
     y = f"(abs({x}) * {f})"
     rounded = f"(CASE WHEN {y} - floor({y}) >= 0.5 THEN floor({y}) + 1 ELSE floor({y}) END)"
-    sql = (f"(CASE WHEN isnan({x}) OR isinf({x}) THEN {x} "
-           f"WHEN {y} >= 9.223372036854775807e18 THEN error('round(double) of a value this large is not "
-           f"supported on the embedded engine; run it on Trino') "
-           f"ELSE sign({x}) * {rounded} / {f} END)")
+    sql = (
+        f"(CASE WHEN isnan({x}) OR isinf({x}) THEN {x} "
+        f"WHEN {y} >= 9.223372036854775807e18 THEN error('round(double) of a value this large is not "
+        f"supported on the embedded engine; run it on Trino') "
+        f"ELSE sign({x}) * {rounded} / {f} END)"
+    )
     return sqlglot.parse_one(sql, read="duckdb")

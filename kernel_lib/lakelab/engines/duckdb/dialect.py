@@ -15,45 +15,147 @@ So this module
 
 Trino's numeric typing and the exact decimal rewrites live in decimals.py.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from pyiceberg.types import (
+    BinaryType,
+    BooleanType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FixedType,
+    FloatType,
+    IntegerType,
+    LongType,
+    StringType,
+    TimestampType,
+    TimestamptzType,
+    TimeType,
+    UUIDType,
+)
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from pyiceberg.types import (BinaryType, BooleanType, DateType, DecimalType, DoubleType, FixedType, FloatType,
-                             IntegerType, LongType, StringType, TimestampType, TimestamptzType, TimeType, UUIDType)
-
+from lakelab.engines.duckdb.decimals import (
+    FLOATS,
+    HINT,  # noqa: F401 - re-exported: the engine's refusal wording
+    INTS,
+    D,
+    _add_rule,
+    _avg,
+    _div_rule,
+    _dt,
+    _literal,
+    _mod_rule,
+    _mul_rule,
+    _numeric,
+    _refuse,
+    _rounding,
+    _sum,
+    decimal,
+    decimal_divide,
+    decimal_of,
+    decimal_round,
+    double_round,
+    function_name,
+    typed_decimal_literals,
+    unify_values_decimals,
+)
 from lakelab.errors import EngineError, Unsupported
-from lakelab.engines.duckdb.decimals import HINT  # noqa: F401 - re-exported: the engine's refusal wording
-from lakelab.engines.duckdb.decimals import (D, FLOATS, INTS, _avg, _dt, _literal, _numeric, _refuse, _rounding, _sum, _add_rule,
-                       _div_rule, _mod_rule, _mul_rule, decimal, decimal_divide, decimal_of, decimal_round, double_round,
-                       function_name, typed_decimal_literals, unify_values_decimals)
-
 
 # Functions whose DuckDB rendering (by sqlglot) answers exactly as Trino does, by sqlglot class.
 # Anything else is refused. Some get extra checks or rewrites below (Cast, Extract, dates).
 ALLOWED_FUNCTIONS = {
     # aggregates
-    "Count", "Sum", "Avg", "Min", "Max", "CountIf", "AnyValue", "LogicalAnd", "LogicalOr",
-    "Stddev", "StddevSamp", "StddevPop", "Variance", "VariancePop", "Corr", "CovarSamp", "CovarPop",
-    "ArgMin", "ArgMax",
+    "Count",
+    "Sum",
+    "Avg",
+    "Min",
+    "Max",
+    "CountIf",
+    "AnyValue",
+    "LogicalAnd",
+    "LogicalOr",
+    "Stddev",
+    "StddevSamp",
+    "StddevPop",
+    "Variance",
+    "VariancePop",
+    "Corr",
+    "CovarSamp",
+    "CovarPop",
+    "ArgMin",
+    "ArgMax",
     # window functions
-    "RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist", "Ntile", "Lag", "Lead",
-    "FirstValue", "LastValue", "NthValue",
+    "RowNumber",
+    "Rank",
+    "DenseRank",
+    "PercentRank",
+    "CumeDist",
+    "Ntile",
+    "Lag",
+    "Lead",
+    "FirstValue",
+    "LastValue",
+    "NthValue",
     # conditionals and casts
-    "Coalesce", "Nullif", "If", "Case", "Cast", "TryCast", "Try",
+    "Coalesce",
+    "Nullif",
+    "If",
+    "Case",
+    "Cast",
+    "TryCast",
+    "Try",
     # math
-    "Abs", "Ceil", "Floor", "Round", "Sign", "Sqrt", "Exp", "Ln", "Pow", "Mod", "Trunc", "Pi", "IsNan",
+    "Abs",
+    "Ceil",
+    "Floor",
+    "Round",
+    "Sign",
+    "Sqrt",
+    "Exp",
+    "Ln",
+    "Pow",
+    "Mod",
+    "Trunc",
+    "Pi",
+    "IsNan",
     # strings
-    "Lower", "Upper", "Length", "Substring", "Trim", "StrPosition", "Replace", "Concat", "ConcatWs",
-    "Reverse", "Pad", "StartsWith", "RegexpLike", "Chr",
+    "Lower",
+    "Upper",
+    "Length",
+    "Substring",
+    "Trim",
+    "StrPosition",
+    "Replace",
+    "Concat",
+    "ConcatWs",
+    "Reverse",
+    "Pad",
+    "StartsWith",
+    "RegexpLike",
+    "Chr",
     # dates
-    "Extract", "Year", "Month", "Day", "Quarter", "Hour", "DayOfWeekIso", "WeekOfYear",
-    "CurrentDate", "TimestampTrunc", "DateTrunc", "DateAdd", "DateDiff", "LastDay",
+    "Extract",
+    "Year",
+    "Month",
+    "Day",
+    "Quarter",
+    "Hour",
+    "DayOfWeekIso",
+    "WeekOfYear",
+    "CurrentDate",
+    "TimestampTrunc",
+    "DateTrunc",
+    "DateAdd",
+    "DateDiff",
+    "LastDay",
 }
 # extract() fields with the same meaning in both engines (Trino's dow is ISO; DuckDB's is not)
 EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFYEAR", "DOY", "HOUR", "MINUTE", "SECOND"}
@@ -66,6 +168,7 @@ def _placeholder_types(values: list[Any]) -> Callable:
         v = values[idx] if idx is not None and idx < len(values) else None
         self._set_type(e, python_type(v))
         return e
+
     return annotate
 
 
@@ -95,18 +198,20 @@ def python_type(v: Any) -> exp.DataType:
 
 def _metadata(params: list[Any]) -> dict:
     meta = dict(Dialect.get_or_raise("trino").EXPRESSION_METADATA)
-    meta.update({
-        exp.Literal: {"annotator": _literal},
-        exp.Add: {"annotator": lambda self, e: _numeric(self, e, _add_rule)},
-        exp.Sub: {"annotator": lambda self, e: _numeric(self, e, _add_rule)},
-        exp.Mul: {"annotator": lambda self, e: _numeric(self, e, _mul_rule)},
-        exp.Div: {"annotator": lambda self, e: _numeric(self, e, _div_rule)},
-        exp.Mod: {"annotator": lambda self, e: _numeric(self, e, _mod_rule)},
-        exp.Sum: {"annotator": _sum},
-        exp.Avg: {"annotator": _avg},
-        exp.Placeholder: {"annotator": _placeholder_types(params)},
-        **{k: {"annotator": _rounding} for k in (exp.Round, exp.Ceil, exp.Floor, exp.Trunc, exp.Sign)},
-    })
+    meta.update(
+        {
+            exp.Literal: {"annotator": _literal},
+            exp.Add: {"annotator": lambda self, e: _numeric(self, e, _add_rule)},
+            exp.Sub: {"annotator": lambda self, e: _numeric(self, e, _add_rule)},
+            exp.Mul: {"annotator": lambda self, e: _numeric(self, e, _mul_rule)},
+            exp.Div: {"annotator": lambda self, e: _numeric(self, e, _div_rule)},
+            exp.Mod: {"annotator": lambda self, e: _numeric(self, e, _mod_rule)},
+            exp.Sum: {"annotator": _sum},
+            exp.Avg: {"annotator": _avg},
+            exp.Placeholder: {"annotator": _placeholder_types(params)},
+            **{k: {"annotator": _rounding} for k in (exp.Round, exp.Ceil, exp.Floor, exp.Trunc, exp.Sign)},
+        }
+    )
     return meta
 
 
@@ -130,14 +235,22 @@ def _check_cast(node: exp.Cast) -> exp.Expression | None:
         # DuckDB also reads '1.5', '0x10', '1_000', 'yes' as numbers/booleans; Trino refuses them.
         # Text outside Trino's form is made unparseable, so CAST fails and TRY_CAST gives NULL.
         text = node.this
-        node.set("this", exp.maybe_parse(
-            f"CASE WHEN regexp_full_match({text.sql('duckdb')}, '{pattern}') THEN {text.sql('duckdb')} "
-            f"ELSE 'not a valid ' || {text.sql('duckdb')} END", dialect="duckdb"))
+        node.set(
+            "this",
+            exp.maybe_parse(
+                f"CASE WHEN regexp_full_match({text.sql('duckdb')}, '{pattern}') THEN {text.sql('duckdb')} "
+                f"ELSE 'not a valid ' || {text.sql('duckdb')} END",
+                dialect="duckdb",
+            ),
+        )
     return None
 
 
-_TEXT_FORMS = {"int": r"[+-]?[0-9]+", D.DECIMAL: r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)",
-               D.BOOLEAN: r"(?i)(true|false|t|f|1|0)"}
+_TEXT_FORMS = {
+    "int": r"[+-]?[0-9]+",
+    D.DECIMAL: r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)",
+    D.BOOLEAN: r"(?i)(true|false|t|f|1|0)",
+}
 
 
 def _check_function(node: exp.Func) -> None:
@@ -197,8 +310,7 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             elif decimal_of(lt) and decimal_of(rt):
                 _swap(node, decimal_divide(node.left, node.right, lt, rt))
             else:
-                raise _refuse("division whose operand types cannot be determined "
-                              f"({node.sql('trino')[:60]})")
+                raise _refuse(f"division whose operand types cannot be determined ({node.sql('trino')[:60]})")
         elif isinstance(node, exp.Avg) and _dt(node.this.type) == D.DECIMAL:
             # Trino's avg(decimal(p, s)) is decimal(p, s), rounded HALF_UP
             arg = node.this
@@ -221,12 +333,17 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             _swap(node, exp.cast(node.copy(), node.type))  # DuckDB's sign is always a tinyint
         elif isinstance(node, exp.Sum) and _dt(node.this.type) in INTS:
             _swap(node, exp.cast(node.copy(), "BIGINT"))  # DuckDB sums integers to HUGEINT
-        elif isinstance(node, exp.Substring) and not (isinstance(node.args.get("start"), exp.Literal)
-                                                      and int(node.args["start"].to_py() or 0) > 0):
+        elif isinstance(node, exp.Substring) and not (
+            isinstance(node.args.get("start"), exp.Literal) and int(node.args["start"].to_py() or 0) > 0
+        ):
             # Trino's substr(s, 0) is ''; DuckDB's counts position 0 as before the first character
             start = node.args.get("start")
-            _swap(node, exp.maybe_parse(f"CASE WHEN {start.sql('duckdb')} = 0 THEN '' ELSE {node.sql('duckdb')} END",
-                                        dialect="duckdb"))
+            _swap(
+                node,
+                exp.maybe_parse(
+                    f"CASE WHEN {start.sql('duckdb')} = 0 THEN '' ELSE {node.sql('duckdb')} END", dialect="duckdb"
+                ),
+            )
         elif isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.DateAdd)) and _dt(node.this.type) == D.DATE:
             unit = (node.unit.name if node.args.get("unit") else "DAY").upper()
             if unit in DATE_UNITS:
@@ -250,8 +367,9 @@ def to_duckdb(tree: exp.Expression, schema: dict[str, dict[str, str]], params: l
     return translate(tree, schema, params).sql("duckdb")
 
 
-def translate(tree: exp.Expression, schema: dict[str, dict[str, str]],
-              params: list[Any] | None = None) -> exp.Expression:
+def translate(
+    tree: exp.Expression, schema: dict[str, dict[str, str]], params: list[Any] | None = None
+) -> exp.Expression:
     """The qualified, rewritten tree (render it with .sql("duckdb"))."""
     params = params or []
     for i, ph in enumerate(tree.find_all(exp.Placeholder)):
@@ -261,8 +379,9 @@ def translate(tree: exp.Expression, schema: dict[str, dict[str, str]],
     if isinstance(tree, exp.Query):
         name_unnamed_columns(tree if isinstance(tree, exp.Select) else tree.find(exp.Select))
     try:
-        tree = qualify(tree, schema=schema, dialect="trino", validate_qualify_columns=True,
-                       quote_identifiers=True, identify=True)
+        tree = qualify(
+            tree, schema=schema, dialect="trino", validate_qualify_columns=True, quote_identifiers=True, identify=True
+        )
     except Unsupported:
         raise
     except Exception as e:  # noqa: BLE001 - sqlglot's resolution errors are the user's SQL
@@ -277,11 +396,19 @@ def translate(tree: exp.Expression, schema: dict[str, dict[str, str]],
 
 # Iceberg primitive -> (DuckDB type for read_parquet's schema map, Trino spelling for the planner)
 _TYPES: dict[type, tuple[str, str]] = {
-    BooleanType: ("BOOLEAN", "BOOLEAN"), IntegerType: ("INTEGER", "INT"), LongType: ("BIGINT", "BIGINT"),
-    FloatType: ("FLOAT", "REAL"), DoubleType: ("DOUBLE", "DOUBLE"), DateType: ("DATE", "DATE"),
-    TimeType: ("TIME", "TIME"), TimestampType: ("TIMESTAMP", "TIMESTAMP"),
-    TimestamptzType: ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"), StringType: ("VARCHAR", "VARCHAR"),
-    UUIDType: ("UUID", "UUID"), BinaryType: ("BLOB", "VARBINARY"), FixedType: ("BLOB", "VARBINARY"),
+    BooleanType: ("BOOLEAN", "BOOLEAN"),
+    IntegerType: ("INTEGER", "INT"),
+    LongType: ("BIGINT", "BIGINT"),
+    FloatType: ("FLOAT", "REAL"),
+    DoubleType: ("DOUBLE", "DOUBLE"),
+    DateType: ("DATE", "DATE"),
+    TimeType: ("TIME", "TIME"),
+    TimestampType: ("TIMESTAMP", "TIMESTAMP"),
+    TimestamptzType: ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"),
+    StringType: ("VARCHAR", "VARCHAR"),
+    UUIDType: ("UUID", "UUID"),
+    BinaryType: ("BLOB", "VARBINARY"),
+    FixedType: ("BLOB", "VARBINARY"),
 }
 
 
@@ -294,10 +421,21 @@ def column_types(ftype: Any) -> tuple[str, str] | None:
 
 def trino_type(t: Any) -> str:
     """An Iceberg type as Trino's Iceberg connector shows it."""
-    simple = {BooleanType: "boolean", IntegerType: "integer", LongType: "bigint", FloatType: "real",
-              DoubleType: "double", DateType: "date", TimeType: "time(6)", TimestampType: "timestamp(6)",
-              TimestamptzType: "timestamp(6) with time zone", StringType: "varchar", UUIDType: "uuid",
-              BinaryType: "varbinary", FixedType: "varbinary"}
+    simple = {
+        BooleanType: "boolean",
+        IntegerType: "integer",
+        LongType: "bigint",
+        FloatType: "real",
+        DoubleType: "double",
+        DateType: "date",
+        TimeType: "time(6)",
+        TimestampType: "timestamp(6)",
+        TimestamptzType: "timestamp(6) with time zone",
+        StringType: "varchar",
+        UUIDType: "uuid",
+        BinaryType: "varbinary",
+        FixedType: "varbinary",
+    }
     if isinstance(t, DecimalType):
         return f"decimal({t.precision}, {t.scale})"
     if type(t) in simple:

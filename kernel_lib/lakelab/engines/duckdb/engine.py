@@ -7,14 +7,16 @@ added columns; otherwise it reads pyiceberg's Arrow scan, which applies deletes 
 evolution. `dialect.py` makes the SQL answer as Trino does or refuses it. docs/embedded-engine.md
 has the support matrix.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -23,12 +25,19 @@ from pyiceberg.table import Table
 from sqlglot import exp
 
 from lakelab.catalog.access import load_table
+from lakelab.engines.base import Result
+from lakelab.engines.duckdb.dialect import (
+    HINT,
+    column_types,
+    python_type,
+    translate,
+    trino_type,
+    typed_decimal_literals,
+    unify_values_decimals,
+)
+from lakelab.engines.templating import render
 from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
 from lakelab.names import TableName, ident
-from lakelab.engines.templating import render
-from lakelab.engines.base import Result
-from lakelab.engines.duckdb.dialect import (HINT, column_types, python_type, translate, trino_type, typed_decimal_literals,
-                      unify_values_decimals)
 
 
 @dataclass
@@ -37,17 +46,17 @@ class Scan:
 
     table: str
     snapshot_id: int | None
-    path: str          # "parquet" (DuckDB reads the data files) or "arrow" (pyiceberg's scan)
+    path: str  # "parquet" (DuckDB reads the data files) or "arrow" (pyiceberg's scan)
     reason: str
     files: int = 0
 
 
 @dataclass
 class Plan:
-    schema: Any              # the snapshot's schema
-    files: list[str]         # local data file paths
-    blocker: str | None      # why the data files must not be read directly (None: they may)
-    mapping: str | None      # "names" (plain read) or "ids" (field-id schema map)
+    schema: Any  # the snapshot's schema
+    files: list[str]  # local data file paths
+    blocker: str | None  # why the data files must not be read directly (None: they may)
+    mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
 
 
 @dataclass
@@ -78,8 +87,9 @@ class DuckDBEngine:
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            con = duckdb.connect(":memory:", config={"autoload_known_extensions": False,
-                                                     "autoinstall_known_extensions": False})
+            con = duckdb.connect(
+                ":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+            )
             con.execute("SET enable_progress_bar = true")
             con.execute("SET enable_progress_bar_print = false")
             con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
@@ -92,9 +102,16 @@ class DuckDBEngine:
             self._con = None
 
     # -- public ----------------------------------------------------------------------------
-    def execute(self, sql: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                progress: Callable[[dict[str, Any]], None] | None = None,
-                catalog: str | None = None, schema: str | None = None) -> Result:
+    def execute(
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        catalog: str | None = None,
+        schema: str | None = None,
+    ) -> Result:
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
         started = time.monotonic()
@@ -108,9 +125,15 @@ class DuckDBEngine:
             tree = parse(text)
             if isinstance(tree, exp.Query):
                 table, has_more = self._query(tree, values, default_schema, limit, progress)
-                return Result(table, engine=self.name, sql=sql, limit=limit, has_more=has_more,
-                              elapsed_s=time.monotonic() - started,
-                              stats={"scans": [asdict(s) for s in self.last_scans]})
+                return Result(
+                    table,
+                    engine=self.name,
+                    sql=sql,
+                    limit=limit,
+                    has_more=has_more,
+                    elapsed_s=time.monotonic() - started,
+                    stats={"scans": [asdict(s) for s in self.last_scans]},
+                )
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Insert):
@@ -123,8 +146,9 @@ class DuckDBEngine:
             kind = first.group(1).upper() if first else type(tree).__name__.upper()
             raise Unsupported(f"{kind} statements are {HINT}")
 
-    def explain(self, sql: str, params: dict[str, Any] | None = None, *, catalog: str | None = None,
-                schema: str | None = None) -> Result:
+    def explain(
+        self, sql: str, params: dict[str, Any] | None = None, *, catalog: str | None = None, schema: str | None = None
+    ) -> Result:
         """The DuckDB SQL and plan, and how each table is read (fast Parquet path or Arrow scan)."""
         text, values = render(sql, params)
         self._check_catalog(catalog)
@@ -139,8 +163,12 @@ class DuckDBEngine:
                 self._drop_views()
         lines = [f"scan {s.table} @ {s.snapshot_id}: {s.path} ({s.reason}, {s.files} files)" for s in self.last_scans]
         lines += ["duckdb sql: " + duck_sql] + [row[1] for row in plan]
-        return Result(pa.table({"explain": lines}), engine=self.name, sql=sql,
-                      stats={"scans": [asdict(s) for s in self.last_scans], "duckdb_sql": duck_sql})
+        return Result(
+            pa.table({"explain": lines}),
+            engine=self.name,
+            sql=sql,
+            stats={"scans": [asdict(s) for s in self.last_scans], "duckdb_sql": duck_sql},
+        )
 
     def to_duckdb_sql(self, sql: str, params: dict[str, Any] | None = None) -> str:
         """The DuckDB SQL a Trino query becomes (table references left as view names)."""
@@ -154,14 +182,18 @@ class DuckDBEngine:
     # -- queries -----------------------------------------------------------------------------
     def _check_catalog(self, catalog: str | None) -> None:
         if catalog is not None and catalog.lower() not in self.lh.catalog_names:
-            raise NotFound(f"catalog {catalog!r} is not known to the embedded engine",
-                           hint=f"use {' or '.join(sorted(self.lh.catalog_names))}")
+            raise NotFound(
+                f"catalog {catalog!r} is not known to the embedded engine",
+                hint=f"use {' or '.join(sorted(self.lh.catalog_names))}",
+            )
 
     def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
         parts = [p.name for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
         if len(parts) == 3 and parts[0].lower() not in self.lh.catalog_names:
-            raise NotFound(f"catalog {parts[0]!r} is not known to the embedded engine",
-                           hint=f"tables are {' or '.join(sorted(self.lh.catalog_names))}.schema.table or schema.table")
+            raise NotFound(
+                f"catalog {parts[0]!r} is not known to the embedded engine",
+                hint=f"tables are {' or '.join(sorted(self.lh.catalog_names))}.schema.table or schema.table",
+            )
         if len(parts) == 1:
             parts = [default_schema, parts[0]]
         name = self.lh.table_name(".".join(parts[-2:]))
@@ -182,14 +214,17 @@ class DuckDBEngine:
                 raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
             snap = table.snapshot_by_id(int(value.this))
             if snap is None:
-                raise NotFound(f"snapshot {value.this} does not exist in {name}",
-                               hint=f"see lh.dataset('{name}').snapshots()")
+                raise NotFound(
+                    f"snapshot {value.this} does not exist in {name}", hint=f"see lh.dataset('{name}').snapshots()"
+                )
             return snap
         if kind == "TIMESTAMP":
             literal = value.this if isinstance(value, exp.Cast) else value
             if not (isinstance(literal, exp.Literal) and literal.is_string):
-                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp literal, got {value.sql('trino')}",
-                                   hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'")
+                raise InvalidInput(
+                    f"FOR TIMESTAMP AS OF needs a timestamp literal, got {value.sql('trino')}",
+                    hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'",
+                )
             try:
                 ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[0]
             except duckdb.Error as e:
@@ -223,8 +258,12 @@ class DuckDBEngine:
             alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
             node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
         # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
-        key = (key_text, default_schema, tuple((v, str(r.name), json.dumps(schema[v])) for v, r in refs.items()),
-               tuple(python_type(v).sql() for v in values))
+        key = (
+            key_text,
+            default_schema,
+            tuple((v, str(r.name), json.dumps(schema[v])) for v, r in refs.items()),
+            tuple(python_type(v).sql() for v in values),
+        )
         cached = self._translations.get(key)
         if cached is None:
             translated = translate(tree, schema, values)
@@ -235,7 +274,7 @@ class DuckDBEngine:
         self.last_scans = [self._register(view, res, cached[0]) for view, res in refs.items()]
         return cached[1]
 
-    def _plan(self, res: Resolved) -> "Plan":
+    def _plan(self, res: Resolved) -> Plan:
         """Files and read path for one table snapshot; cached by metadata file, so repeated
         queries skip manifest reading (a new commit means a new metadata file)."""
         key = (res.table.metadata_location, res.snapshot_id)
@@ -263,22 +302,36 @@ class DuckDBEngine:
             # every data file has exactly these columns by name: the plain reader is fastest
             cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
             union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
+            )
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
         if plan.blocker is None:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}" for f in plan.schema.fields)
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                             f"schema=MAP {{{entries}}})")
-            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; columns mapped by field id",
-                        len(plan.files))
+                f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}"
+                for f in plan.schema.fields
+            )
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
+                f"schema=MAP {{{entries}}})"
+            )
+            return Scan(
+                str(res.name),
+                res.snapshot_id,
+                "parquet",
+                "no delete files; columns mapped by field id",
+                len(plan.files),
+            )
         used = _columns_of(tree, view)
         schema = plan.schema
         wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
-        data = (res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted)).to_arrow()
-                if res.snapshot_id is not None else schema.select(*wanted).as_arrow().empty_table())
+        data = (
+            res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted)).to_arrow()
+            if res.snapshot_id is not None
+            else schema.select(*wanted).as_arrow().empty_table()
+        )
         self.con.register(view, data)
         return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
 
@@ -286,9 +339,12 @@ class DuckDBEngine:
         if self._con is None:
             return
         try:
-            views = [r[0] for r in self._con.execute(
-                "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
-            ).fetchall()]
+            views = [
+                r[0]
+                for r in self._con.execute(
+                    "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
+                ).fetchall()
+            ]
             for view in views:
                 self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
         except duckdb.Error:
@@ -303,8 +359,9 @@ class DuckDBEngine:
             except duckdb.Error:
                 pass
 
-    def _query(self, tree: exp.Expression, values: list[Any], default_schema: str, limit: int | None,
-               progress: Callable | None) -> tuple[pa.Table, bool]:
+    def _query(
+        self, tree: exp.Expression, values: list[Any], default_schema: str, limit: int | None, progress: Callable | None
+    ) -> tuple[pa.Table, bool]:
         try:
             duck_sql = self._prepare(tree, values, default_schema)
             if limit is not None:
@@ -338,8 +395,14 @@ class DuckDBEngine:
                 worker.join(0.2)
                 if progress and worker.is_alive():
                     pct = _progress(con)
-                    progress({"state": "RUNNING", "progress": pct, "elapsed_s": time.monotonic() - started,
-                              "engine": self.name})
+                    progress(
+                        {
+                            "state": "RUNNING",
+                            "progress": pct,
+                            "elapsed_s": time.monotonic() - started,
+                            "engine": self.name,
+                        }
+                    )
         except KeyboardInterrupt:
             con.interrupt()
             worker.join()
@@ -350,8 +413,15 @@ class DuckDBEngine:
                 raise err
             raise EngineError(f"query failed: {_clean(err)}") from None
         if progress:
-            progress({"state": "FINISHED", "progress": 100.0, "elapsed_s": time.monotonic() - started,
-                      "rows": box["table"].num_rows, "engine": self.name})
+            progress(
+                {
+                    "state": "FINISHED",
+                    "progress": 100.0,
+                    "elapsed_s": time.monotonic() - started,
+                    "rows": box["table"].num_rows,
+                    "engine": self.name,
+                }
+            )
         return box["table"]
 
     # -- statements ---------------------------------------------------------------------------
@@ -377,8 +447,9 @@ class DuckDBEngine:
         return None
 
     def _describe(self, sql: str, name: str, default_schema: str, started: float) -> Result:
-        return Result(self._describe_table(name, default_schema), engine=self.name, sql=sql,
-                      elapsed_s=time.monotonic() - started)
+        return Result(
+            self._describe_table(name, default_schema), engine=self.name, sql=sql, elapsed_s=time.monotonic() - started
+        )
 
     def _describe_table(self, name: str, default_schema: str) -> pa.Table:
         parts = [p.strip('"') for p in name.split(".")]
@@ -389,18 +460,30 @@ class DuckDBEngine:
         tname = self.lh.table_name(".".join(parts[-2:]))
         schema = load_table(self.lh.catalog, tname).schema()
         rows = [(f.name, trino_type(f.field_type), "", f.doc or "") for f in schema.fields]
-        return pa.table({k: pa.array([r[i] for r in rows], pa.string())
-                         for i, k in enumerate(("Column", "Type", "Extra", "Comment"))})
+        return pa.table(
+            {
+                k: pa.array([r[i] for r in rows], pa.string())
+                for i, k in enumerate(("Column", "Type", "Extra", "Comment"))
+            }
+        )
 
-    def _write(self, sql: str, tree: exp.Expression, values: list[Any], default_schema: str, started: float,
-               progress: Callable | None) -> Result:
+    def _write(
+        self,
+        sql: str,
+        tree: exp.Expression,
+        values: list[Any],
+        default_schema: str,
+        started: float,
+        progress: Callable | None,
+    ) -> Result:
         from lakelab.write.transform import write_query_result
 
         if isinstance(tree, exp.Create):
             target, query = tree.this, tree.expression
             if not isinstance(query, exp.Query):
-                raise Unsupported(f"CREATE TABLE without AS SELECT is {HINT}",
-                                  hint="use CREATE TABLE ... AS SELECT, or lh.ingest")
+                raise Unsupported(
+                    f"CREATE TABLE without AS SELECT is {HINT}", hint="use CREATE TABLE ... AS SELECT, or lh.ingest"
+                )
             if tree.args.get("properties"):
                 raise Unsupported(f"CREATE TABLE ... WITH (properties) is {HINT}")
             mode = "create_if_not_exists" if tree.args.get("exists") else "create"
@@ -428,13 +511,26 @@ class DuckDBEngine:
             data = self._run(duck_sql, values, progress)
         finally:
             self._drop_views()
-        report = write_query_result(self.lh, out, data, mode=mode, sql=sql, upstream=upstream,
-                                    columns=columns, operation="transform",
-                                    positional=isinstance(tree, exp.Insert))
+        report = write_query_result(
+            self.lh,
+            out,
+            data,
+            mode=mode,
+            sql=sql,
+            upstream=upstream,
+            columns=columns,
+            operation="transform",
+            positional=isinstance(tree, exp.Insert),
+        )
         verb = "CREATE TABLE" if isinstance(tree, exp.Create) else "INSERT"
-        return Result(pa.table({"rows": pa.array([report["rows"]], pa.int64())}), engine=self.name, sql=sql,
-                      elapsed_s=time.monotonic() - started, message=f"{verb} {out}: {report['rows']:,} rows",
-                      stats=report)
+        return Result(
+            pa.table({"rows": pa.array([report["rows"]], pa.int64())}),
+            engine=self.name,
+            sql=sql,
+            elapsed_s=time.monotonic() - started,
+            message=f"{verb} {out}: {report['rows']:,} rows",
+            stats=report,
+        )
 
 
 def parse(text: str) -> exp.Expression:
@@ -454,7 +550,7 @@ def parse(text: str) -> exp.Expression:
 
 
 def _local_path(uri: str) -> str:
-    return uri[len("file://"):] if uri.startswith("file://") else uri
+    return uri[len("file://") :] if uri.startswith("file://") else uri
 
 
 def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
@@ -479,7 +575,7 @@ def _columns_of(tree: exp.Expression, view: str) -> set[str] | None:
 
 
 def _needs_field_ids(table: Table, schema: Any) -> str:
-    """"names" when every schema the table ever had agrees with `schema` on each column's id,
+    """ "names" when every schema the table ever had agrees with `schema` on each column's id,
     name and type (so every data file has exactly these column names), else "ids"."""
     mine = {f.field_id: (f.name, f.field_type) for f in schema.fields}
     names = {f.name: f.field_id for f in schema.fields}

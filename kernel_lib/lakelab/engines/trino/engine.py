@@ -6,21 +6,23 @@
 - a bounded fetch reads `limit + 1` rows (to know whether more exist) and cancels the rest;
 - errors become `EngineError` with the query id, line and column; credentials never appear.
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from itertools import islice
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from lakelab.config import TrinoConfig, redact
-from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
-from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.engines.base import Result
+from lakelab.engines.trino import lineage as trino_lineage
+from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -28,9 +30,17 @@ if TYPE_CHECKING:
 Progress = Callable[[dict[str, Any]], None]
 
 _SIMPLE = {
-    "bigint": pa.int64(), "integer": pa.int32(), "smallint": pa.int16(), "tinyint": pa.int8(),
-    "double": pa.float64(), "real": pa.float32(), "boolean": pa.bool_(), "date": pa.date32(),
-    "json": pa.string(), "uuid": pa.string(), "ipaddress": pa.string(),
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "smallint": pa.int16(),
+    "tinyint": pa.int8(),
+    "double": pa.float64(),
+    "real": pa.float32(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "json": pa.string(),
+    "uuid": pa.string(),
+    "ipaddress": pa.string(),
 }
 _DECIMAL = re.compile(r"decimal\((\d+),\s*(\d+)\)\Z")
 _TIMESTAMP = re.compile(r"timestamp(?:\((\d+)\))?\Z")
@@ -99,8 +109,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def to_arrow(rows: Sequence[Sequence[Any]], description: Sequence[Sequence[Any]] | None,
-             columns: list[dict[str, Any]] | None) -> pa.Table:
+def to_arrow(
+    rows: Sequence[Sequence[Any]], description: Sequence[Sequence[Any]] | None, columns: list[dict[str, Any]] | None
+) -> pa.Table:
     if not description:
         return pa.table({})
     names = _unique([d[0] for d in description])
@@ -135,24 +146,30 @@ def _bind(sql: str, params: Any) -> tuple[str, list[Any]]:
         return rendered[0], list(rendered[1])
     if isinstance(params, (list, tuple)):
         return sql, list(params)
-    raise InvalidInput(f"params must be a mapping (for {{{{ name }}}}) or a list (for ?), "
-                       f"got {type(params).__name__}")
+    raise InvalidInput(f"params must be a mapping (for {{{{ name }}}}) or a list (for ?), got {type(params).__name__}")
 
 
 # the client's connection errors embed whole request reprs; say only what went wrong
-_REASONS = [("connection refused", "connection refused"), ("timed out", "timed out"),
-            ("name or service not known", "unknown host"), ("ssl", "TLS handshake failed"),
-            ("certificate", "TLS certificate not trusted")]
+_REASONS = [
+    ("connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("name or service not known", "unknown host"),
+    ("ssl", "TLS handshake failed"),
+    ("certificate", "TLS certificate not trusted"),
+]
 # Trino's Iceberg commit lost to another writer after Iceberg's own retries, e.g. "Failed to
 # commit the transaction during insert: Failed to update table due to concurrent updates"
-_LOST_COMMIT = re.compile(r"concurrent (update|modification|commit)|CommitFailedException|"
-                          r"found conflicting files|cannot commit.*changed", re.I)
+_LOST_COMMIT = re.compile(
+    r"concurrent (update|modification|commit)|CommitFailedException|"
+    r"found conflicting files|cannot commit.*changed",
+    re.I,
+)
 
 
 class TrinoEngine:
     name = "trino"
 
-    def __init__(self, lh: "Lakehouse", config: TrinoConfig | None = None):
+    def __init__(self, lh: Lakehouse, config: TrinoConfig | None = None):
         self.lh = lh
         self.config = config or lh.config.trino
         if self.config is None:
@@ -172,14 +189,26 @@ class TrinoEngine:
         auth = None
         if c.password or c.jwt:
             if c.http_scheme != "https":
-                raise InvalidInput("Trino credentials (password or JWT) are only sent over https",
-                                   hint="set trino.http_scheme: https in the lakelab config")
-            auth = (trino.auth.JWTAuthentication(c.jwt) if c.jwt
-                    else trino.auth.BasicAuthentication(c.user, c.password))
-        kwargs = dict(host=c.host, port=c.port, user=c.user, http_scheme=c.http_scheme, auth=auth,
-                      catalog=catalog or c.catalog, schema=schema or c.schema, source="lakelab",
-                      session_properties=dict(c.session_properties or {}), verify=c.verify,
-                      legacy_primitive_types=True, request_timeout=60.0, max_attempts=1)
+                raise InvalidInput(
+                    "Trino credentials (password or JWT) are only sent over https",
+                    hint="set trino.http_scheme: https in the lakelab config",
+                )
+            auth = trino.auth.JWTAuthentication(c.jwt) if c.jwt else trino.auth.BasicAuthentication(c.user, c.password)
+        kwargs = dict(
+            host=c.host,
+            port=c.port,
+            user=c.user,
+            http_scheme=c.http_scheme,
+            auth=auth,
+            catalog=catalog or c.catalog,
+            schema=schema or c.schema,
+            source="lakelab",
+            session_properties=dict(c.session_properties or {}),
+            verify=c.verify,
+            legacy_primitive_types=True,
+            request_timeout=60.0,
+            max_attempts=1,
+        )
         if catalog or schema:
             return trino.dbapi.connect(**kwargs)
         conn = getattr(self._local, "conn", None)
@@ -195,9 +224,17 @@ class TrinoEngine:
         self._local = threading.local()
 
     # -- queries -------------------------------------------------------------------------
-    def execute(self, sql: str, params: Any = None, *, limit: int | None = None,
-                progress: Progress | None = None, catalog: str | None = None,
-                schema: str | None = None, lineage_sql: str | None = None) -> Result:
+    def execute(
+        self,
+        sql: str,
+        params: Any = None,
+        *,
+        limit: int | None = None,
+        progress: Progress | None = None,
+        catalog: str | None = None,
+        schema: str | None = None,
+        lineage_sql: str | None = None,
+    ) -> Result:
         """`lineage_sql`: the text lineage records for a CTAS/INSERT (default `sql`)."""
         if limit is not None and limit < 0:
             raise InvalidInput(f"limit must be >= 0, got {limit}")
@@ -242,9 +279,18 @@ class TrinoEngine:
             stats["lineage_snapshot_id"] = trino_lineage.record(self.lh, write, cur.query_id, lineage_sql or sql)
         if progress:
             progress(self._stats(stats, cur, final=True))
-        return Result(table=table, engine=self.name, sql=sql, limit=limit, has_more=has_more,
-                      query_id=cur.query_id, elapsed_s=time.perf_counter() - t0, info_url=cur.info_uri,
-                      stats=stats, message=message)
+        return Result(
+            table=table,
+            engine=self.name,
+            sql=sql,
+            limit=limit,
+            has_more=has_more,
+            query_id=cur.query_id,
+            elapsed_s=time.perf_counter() - t0,
+            info_url=cur.info_uri,
+            stats=stats,
+            message=message,
+        )
 
     @staticmethod
     def _start(cur, statement: str, values: list[Any]) -> None:
@@ -277,15 +323,19 @@ class TrinoEngine:
     def _reporter(self, progress: Progress) -> Callable[[dict[str, Any]], None]:
         def report(stats: dict[str, Any]) -> None:
             progress(self._stats(stats, None))
+
         return report
 
     def _stats(self, stats: dict[str, Any], cur, final: bool = False) -> dict[str, Any]:
         qid = stats.get("queryId") or (cur.query_id if cur is not None else None)
         pct = stats.get("progressPercentage")
         return {
-            "state": stats.get("state"), "progress": 100.0 if final and stats.get("state") == "FINISHED" else pct,
-            "rows": stats.get("processedRows"), "bytes": stats.get("processedBytes"),
-            "elapsed_s": (stats.get("elapsedTimeMillis") or 0) / 1000.0, "query_id": qid,
+            "state": stats.get("state"),
+            "progress": 100.0 if final and stats.get("state") == "FINISHED" else pct,
+            "rows": stats.get("processedRows"),
+            "bytes": stats.get("processedBytes"),
+            "elapsed_s": (stats.get("elapsedTimeMillis") or 0) / 1000.0,
+            "query_id": qid,
             "info_url": f"{self.config.url}/ui/query.html?{qid}" if qid else None,
             "final": final,
         }
@@ -306,24 +356,33 @@ class TrinoEngine:
             msg = re.sub(r"^line \d+:\d+: ", "", self._clean(e.message))
             if e.error_name == "TRANSACTION_CONFLICT" or _LOST_COMMIT.search(msg):
                 # the commit is all-or-nothing: the table is as it was, the statement can be re-run
-                err = Conflict(f"another writer changed {target or 'the table'} while Trino committed this "
-                               f"statement, so the table is unchanged (Trino: {msg})"
-                               + (f" [query {qid}]" if qid else ""), hint="run it again")
+                err = Conflict(
+                    f"another writer changed {target or 'the table'} while Trino committed this "
+                    f"statement, so the table is unchanged (Trino: {msg})" + (f" [query {qid}]" if qid else ""),
+                    hint="run it again",
+                )
                 err.query_id = qid
                 return err
             loc = f" at line {where[0]}, column {where[1]}" if where else ""
-            err = EngineError(f"Trino: {msg}{loc} [query {qid}]" if qid else f"Trino: {msg}{loc}",
-                              hint="fix the SQL" if e.error_type == "USER_ERROR" else None)
+            err = EngineError(
+                f"Trino: {msg}{loc} [query {qid}]" if qid else f"Trino: {msg}{loc}",
+                hint="fix the SQL" if e.error_type == "USER_ERROR" else None,
+            )
             err.query_id, err.line, err.column = qid, (where or (None, None))[0], (where or (None, None))[1]
             err.error_name = e.error_name
             return err
         if isinstance(e, tx.HttpError) and " 401" in f" {e}":
-            return Unavailable(f"Trino at {self.config.url} refused the credentials (HTTP 401)",
-                               hint="check trino.user and the password/JWT in the lakelab config")
-        if isinstance(e, (tx.TrinoConnectionError, tx.HttpError, OSError)) \
-                or type(e).__module__.startswith(("requests", "urllib3")):
+            return Unavailable(
+                f"Trino at {self.config.url} refused the credentials (HTTP 401)",
+                hint="check trino.user and the password/JWT in the lakelab config",
+            )
+        if isinstance(e, (tx.TrinoConnectionError, tx.HttpError, OSError)) or type(e).__module__.startswith(
+            ("requests", "urllib3")
+        ):
             text = str(e).lower()
             reason = next((why for key, why in _REASONS if key in text), type(e).__name__)
-            return Unavailable(f"cannot reach Trino at {self.config.url}: {reason}",
-                               hint="is it running? `lakelab services status` says")
+            return Unavailable(
+                f"cannot reach Trino at {self.config.url}: {reason}",
+                hint="is it running? `lakelab services status` says",
+            )
         return EngineError(self._clean(f"Trino client error: {type(e).__name__}: {e}"))

@@ -16,6 +16,7 @@ Trino writes the snapshot, so lakelab cannot put its lineage into that snapshot'
 Readers use `metadata.lineage_of`, which looks in the summary first and then the property, so
 embedded and Trino writes read the same.
 """
+
 from __future__ import annotations
 
 import random
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
 
 # CTAS / INSERT, after any leading comments
-_WRITE = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|\Z)|/\*.*?\*/)\s*)*(CREATE\s+(OR\s+REPLACE\s+)?TABLE|INSERT\s+INTO)\b",
-                    re.I | re.S)
+_WRITE = re.compile(
+    r"\s*(?:(?:--[^\n]*(?:\n|\Z)|/\*.*?\*/)\s*)*(CREATE\s+(OR\s+REPLACE\s+)?TABLE|INSERT\s+INTO)\b", re.I | re.S
+)
 # the lineage commit changes only properties, which pyiceberg does not retry itself; with many
 # writers on one table, immediate retries all lose, so wait as Iceberg's commit retries do:
 # doubling from 50 ms up to 1 s, with jitter (about 5 s in all before giving up)
@@ -58,7 +60,7 @@ def _parts(node: exp.Table) -> list[str]:
     return [p.name.lower() for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
 
 
-def plan_write(lh: "Lakehouse", statement: str, catalog: str | None, schema: str | None) -> PlannedWrite | None:
+def plan_write(lh: Lakehouse, statement: str, catalog: str | None, schema: str | None) -> PlannedWrite | None:
     """The target and upstream snapshots of a CTAS/INSERT into the lakelab catalog, or None
     (not a write, another catalog, or SQL sqlglot cannot read: Trino still runs it)."""
     if not _WRITE.match(statement) or lh.config.trino is None:
@@ -99,8 +101,12 @@ def plan_write(lh: "Lakehouse", statement: str, catalog: str | None, schema: str
     ctes = {c.alias_or_name.lower() for c in query.find_all(exp.CTE)}
     upstream: list[dict[str, Any]] = []
     for node in query.find_all(exp.Table):
-        if not node.name or isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest) \
-                or (not node.args.get("db") and node.name.lower() in ctes):
+        if (
+            not node.name
+            or isinstance(node.this, exp.Func)
+            or isinstance(node.parent, exp.Unnest)
+            or (not node.args.get("db") and node.name.lower() in ctes)
+        ):
             continue
         cat, parts = resolve(node)
         entry = _upstream(lh, cat, parts, ours, node.args.get("version"))
@@ -112,7 +118,7 @@ def plan_write(lh: "Lakehouse", statement: str, catalog: str | None, schema: str
     return PlannedWrite(name, upstream, kept)
 
 
-def _upstream(lh: "Lakehouse", cat: str, parts: list[str], ours: str, version: Any) -> dict[str, Any] | None:
+def _upstream(lh: Lakehouse, cat: str, parts: list[str], ours: str, version: Any) -> dict[str, Any] | None:
     if cat != ours:  # another Trino catalog (tpch, a JDBC source): named, no snapshot
         return {"table": ".".join([cat, *parts]), "snapshot_id": None}
     try:
@@ -122,8 +128,12 @@ def _upstream(lh: "Lakehouse", cat: str, parts: list[str], ours: str, version: A
         return None
     snap_id = None
     value = version.args.get("expression") if version is not None else None
-    if version is not None and str(version.this).upper() == "VERSION" and isinstance(value, exp.Literal) \
-            and value.is_int:
+    if (
+        version is not None
+        and str(version.this).upper() == "VERSION"
+        and isinstance(value, exp.Literal)
+        and value.is_int
+    ):
         snap_id = int(value.this)
     elif version is None:
         snap = table.current_snapshot()
@@ -133,7 +143,7 @@ def _upstream(lh: "Lakehouse", cat: str, parts: list[str], ours: str, version: A
     return {"table": name.dotted, "snapshot_id": snap_id}
 
 
-def record(lh: "Lakehouse", plan: PlannedWrite, query_id: str | None, sql: str) -> int | None:
+def record(lh: Lakehouse, plan: PlannedWrite, query_id: str | None, sql: str) -> int | None:
     """Store the lineage of the snapshot query `query_id` made; returns that snapshot id.
     The write itself has committed: a failure here warns instead of raising."""
     lineage = md.Lineage(operation="transform", upstream=plan.upstream, sql=sql)
@@ -141,8 +151,14 @@ def record(lh: "Lakehouse", plan: PlannedWrite, query_id: str | None, sql: str) 
         try:
             table = load_table(lh.catalog, plan.target)
             snaps = sorted(table.snapshots(), key=lambda s: s.timestamp_ms, reverse=True)
-            mine = next((s for s in snaps if s.summary is not None
-                         and s.summary.additional_properties.get("trino_query_id") == query_id), None)
+            mine = next(
+                (
+                    s
+                    for s in snaps
+                    if s.summary is not None and s.summary.additional_properties.get("trino_query_id") == query_id
+                ),
+                None,
+            )
             if mine is None:
                 return None  # e.g. an INSERT of zero rows commits no snapshot
             props = dict(table.properties)
@@ -160,7 +176,10 @@ def record(lh: "Lakehouse", plan: PlannedWrite, query_id: str | None, sql: str) 
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 break
-            time.sleep(min(RETRY_WAIT_S[0] * 2 ** attempt, RETRY_WAIT_S[1]) * random.uniform(0.5, 1.5))
-    warnings.warn(f"lakelab: the write to {plan.target} committed, but its lineage could not be recorded "
-                  "(the table kept changing)", stacklevel=3)
+            time.sleep(min(RETRY_WAIT_S[0] * 2**attempt, RETRY_WAIT_S[1]) * random.uniform(0.5, 1.5))
+    warnings.warn(
+        f"lakelab: the write to {plan.target} committed, but its lineage could not be recorded "
+        "(the table kept changing)",
+        stacklevel=3,
+    )
     return None

@@ -1,11 +1,13 @@
 """IPython magics: thin wrappers over the Lakehouse API. Each family lives in its own
 module and is registered here; `user_errors` turns domain errors into a one-line message."""
+
 from __future__ import annotations
 
 import functools
 import importlib
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 
@@ -13,8 +15,8 @@ from lakelab.errors import LakelabError
 
 # (module, class) of every magics class; a module that is missing is skipped with a warning
 MAGIC_CLASSES = [
-    ("sql", "SqlMagics"),          # %%trino
-    ("ingest", "IngestMagics"),    # %ingest
+    ("sql", "SqlMagics"),  # %%trino
+    ("ingest", "IngestMagics"),  # %ingest
     ("publish", "PublishMagics"),  # %publish
     ("workspace", "WorkspaceMagics"),  # %workspace
 ]

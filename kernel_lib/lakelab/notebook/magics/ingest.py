@@ -1,4 +1,5 @@
 """%ingest SOURCE --into TABLE [--mode ...] [--key COLS] [--partition-by COLS] [--format ...] [--evolve]"""
+
 from __future__ import annotations
 
 import shlex
@@ -9,9 +10,9 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from lakelab.errors import InvalidInput
-from lakelab.write.ingest import MODES, IngestReport
 from lakelab.io.sources import FORMATS
 from lakelab.notebook.magics import UsageError, user_errors
+from lakelab.write.ingest import MODES, IngestReport
 
 
 def _unquote(text: str | None) -> str | None:
@@ -47,9 +48,16 @@ class IngestMagics(Magics):
             raise UsageError(f"%ingest: {e}", hint="see %ingest? for the options") from None
         from lakelab import connect
 
-        return connect().ingest(self._resolve(args.source), _unquote(args.into), mode=args.mode,
-                                partition_by=_unquote(args.partition_by), key=_unquote(args.key), format=args.format,
-                                evolve=args.evolve, progress=False if args.no_progress else None)
+        return connect().ingest(
+            self._resolve(args.source),
+            _unquote(args.into),
+            mode=args.mode,
+            partition_by=_unquote(args.partition_by),
+            key=_unquote(args.key),
+            format=args.format,
+            evolve=args.evolve,
+            progress=False if args.no_progress else None,
+        )
 
     def _resolve(self, text: str) -> Any:
         """A kernel variable when SOURCE names one, else the path/URL itself."""
@@ -61,6 +69,8 @@ class IngestMagics(Magics):
             import os
 
             if not os.path.exists(text):
-                raise InvalidInput(f"{text!r} is neither a variable in this kernel nor a file",
-                                   hint="pass a DataFrame/Arrow variable name or a path/URL")
+                raise InvalidInput(
+                    f"{text!r} is neither a variable in this kernel nor a file",
+                    hint="pass a DataFrame/Arrow variable name or a path/URL",
+                )
         return text

@@ -3,6 +3,7 @@
 A thin wrapper over lh.engine(...).execute / lakelab.transform: it binds `{{ name }}` values
 (from --param or the notebook namespace), composes saved queries as CTEs, shows a live progress
 line and a bounded result that says which engine ran, and completes table names."""
+
 from __future__ import annotations
 
 import inspect
@@ -15,10 +16,10 @@ from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from lakelab.notebook.display import ProgressDisplay, write_html
+from lakelab.engines.templating import template_names
 from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident
-from lakelab.engines.templating import template_names
+from lakelab.notebook.display import ProgressDisplay, write_html
 from lakelab.notebook.magics import UsageError, user_errors
 
 DEFAULT_LIMIT = 1000
@@ -51,12 +52,14 @@ def compose(sql: str, saved: dict[str, str], names: list[str]) -> str:
     for raw in names:
         name = ident(raw, "saved query name")
         if name not in saved:
-            raise NotFound(f"no saved query named {name!r}",
-                           hint=f"save one with --save {name}" + (f"; saved: {', '.join(sorted(saved))}" if saved else ""))
+            raise NotFound(
+                f"no saved query named {name!r}",
+                hint=f"save one with --save {name}" + (f"; saved: {', '.join(sorted(saved))}" if saved else ""),
+            )
         ctes.append(f'"{name}" AS (\n{saved[name]}\n)')
     head = "WITH " + ",\n".join(ctes)
     m = _WITH.match(sql)
-    return f"{head},\n{sql[m.end():]}" if m else f"{head}\n{sql}"
+    return f"{head},\n{sql[m.end() :]}" if m else f"{head}\n{sql}"
 
 
 def convert(result: Any, fmt: str) -> Any:
@@ -87,13 +90,19 @@ class SqlMagics(Magics):
     @argument("--engine", choices=("trino", "duckdb"), default=None, help="default: the configured engine")
     @argument("--catalog", default=None)
     @argument("--schema", default=None)
-    @argument("--param", action="append", default=[], metavar="NAME=VALUE",
-              help="a {{ NAME }} value; quote it as in a shell when it holds spaces or quotes")
+    @argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a {{ NAME }} value; quote it as in a shell when it holds spaces or quotes",
+    )
     @argument("--into", metavar="TABLE", default=None, help="write the result to a dataset")
     @argument("--mode", choices=("create", "append", "overwrite"), default=None, help="with --into")
     @argument("--save", metavar="NAME", default=None, help="save this query for --with")
-    @argument("--with", dest="with_", action="append", default=[], metavar="NAME",
-              help="prepend a saved query as a CTE")
+    @argument(
+        "--with", dest="with_", action="append", default=[], metavar="NAME", help="prepend a saved query as a CTE"
+    )
     @argument("--explain", action="store_true", help="show the plan instead of running")
     @argument("--format", choices=("pandas", "polars", "arrow"), default="pandas", help="type of -o")
     @user_errors
@@ -162,8 +171,17 @@ class SqlMagics(Magics):
         started = time.monotonic()
         progress = ProgressDisplay(engine_name, PROGRESS_DELAY_S)
         try:
-            report = transform(self.lh, args.into, sql=sql, mode=args.mode or "create", engine=engine_name,
-                               params=params, schema=args.schema, catalog=args.catalog, progress=progress)
+            report = transform(
+                self.lh,
+                args.into,
+                sql=sql,
+                mode=args.mode or "create",
+                engine=engine_name,
+                params=params,
+                schema=args.schema,
+                catalog=args.catalog,
+                progress=progress,
+            )
         finally:
             progress.close()
         report.setdefault("elapsed_s", time.monotonic() - started)

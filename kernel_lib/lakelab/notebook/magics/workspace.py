@@ -2,6 +2,7 @@
 
 Thin wrappers over lakelab.workspaces: each action is one manager/client call, and every
 mistake is one red line (user_errors), never a traceback."""
+
 from __future__ import annotations
 
 import html
@@ -25,8 +26,12 @@ class WorkspaceList(list):
             return "<div>no workspaces yet: create one with <code>%workspace up NAME</code></div>"
         cols = ("name", "state", "backend", "workers", "cpus_per_node", "uptime_s", "idle_s", "message")
         head = "".join(f"<th>{c}</th>" for c in cols)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape('' if w.get(c) is None else str(w.get(c)))}</td>"
-                                        for c in cols) + "</tr>" for w in self)
+        rows = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape('' if w.get(c) is None else str(w.get(c)))}</td>" for c in cols)
+            + "</tr>"
+            for w in self
+        )
         return f"<table class='lakelab-workspaces'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 

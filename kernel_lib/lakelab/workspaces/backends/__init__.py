@@ -1,9 +1,10 @@
 """Workspace backends, chosen by `workspaces.backend` in the lakelab config."""
+
 from __future__ import annotations
 
 from lakelab.errors import InvalidInput
-from lakelab.workspaces.state import Store
 from lakelab.workspaces.backends.base import Backend
+from lakelab.workspaces.state import Store
 
 
 def make_backend(kind: str, store: Store, settings: object) -> Backend:

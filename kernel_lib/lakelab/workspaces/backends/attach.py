@@ -1,13 +1,14 @@
 """The attach backend: an existing Ray cluster reached by address (`host:6379` or
 `ray://host:10001`). lakelab records it so notebooks can connect and the sidebar can show
 it, but never starts, scales or stops it (lifecycle = False)."""
+
 from __future__ import annotations
 
 import socket
 
 from lakelab.errors import InvalidInput, Unsupported
-from lakelab.workspaces.state import WorkspaceRecord
 from lakelab.workspaces.backends.base import Backend
+from lakelab.workspaces.state import WorkspaceRecord
 
 
 def _host_port(address: str) -> tuple[str, int]:
@@ -25,8 +26,10 @@ class AttachBackend(Backend):
     def start(self, rec: WorkspaceRecord) -> None:
         address = getattr(self.settings, "address", None)
         if not address:
-            raise InvalidInput("the attach backend needs an address",
-                               hint="set workspaces.address in the lakelab config or LAKELAB_WORKSPACE_ADDRESS")
+            raise InvalidInput(
+                "the attach backend needs an address",
+                hint="set workspaces.address in the lakelab config or LAKELAB_WORKSPACE_ADDRESS",
+            )
         _host_port(address)
         rec.address = address
         rec.workers = 0

@@ -20,6 +20,7 @@ Contract, method by method:
 - `lifecycle`: False when the backend cannot create/scale/stop (attach); the manager then
   answers those requests with `Unsupported`.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

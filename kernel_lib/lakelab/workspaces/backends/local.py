@@ -6,6 +6,7 @@ every Ray cluster on the host. Each workspace gets its own ports (GCS, dashboard
 client server, node/object managers and a private worker-port block), a short temp dir
 (unix socket paths are limited to 107 bytes) and its own token file.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,9 @@ from pathlib import Path
 import psutil
 
 from lakelab.errors import Conflict, Unavailable
+from lakelab.workspaces.backends.base import Backend
 from lakelab.workspaces.state import NodeProc, WorkspaceRecord
 from lakelab.workspaces.status import dashboard_get
-from lakelab.workspaces.backends.base import Backend
 
 PORT_BLOCK_START, PORT_BLOCK_SIZE, PORT_BLOCKS = 20000, 100, 120  # below Linux's ephemeral range
 TEMP_ROOT = Path("/tmp/llw")
@@ -78,8 +79,11 @@ def _raylet_died(node: NodeProc) -> bool:
     """A node's raylet exited (a zombie under its `ray start`) while the node is starting."""
     for p in psutil.process_iter(["pid", "name", "status"]):
         try:
-            if p.info["name"] == "raylet" and p.info["status"] == psutil.STATUS_ZOMBIE \
-                    and os.getpgid(p.info["pid"]) == node.pid:
+            if (
+                p.info["name"] == "raylet"
+                and p.info["status"] == psutil.STATUS_ZOMBIE
+                and os.getpgid(p.info["pid"]) == node.pid
+            ):
                 return True
         except (ProcessLookupError, psutil.Error):
             continue
@@ -139,14 +143,17 @@ class LocalBackend(Backend):
     # -- processes --------------------------------------------------------------------
     def _env(self, rec: WorkspaceRecord) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-        env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(self.store.token_path(rec.name)),
-                   RAY_USAGE_STATS_ENABLED="0",
-                   # SIGTERM drains a node for up to 30 s by default, even an idle head
-                   RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=str(getattr(self.settings, "drain_timeout_s", 3)),
-                   # a busy host (2 cores shared) can take longer than Ray's 30 s to register a node
-                   RAY_raylet_start_wait_time_s=str(int(getattr(self.settings, "start_timeout_s", 180))),
-                   # ...and longer than its default to start the dashboard agent the raylet waits for
-                   RAY_agent_register_timeout_ms=str(int(getattr(self.settings, "start_timeout_s", 180)) * 1000))
+        env.update(
+            RAY_AUTH_MODE="token",
+            RAY_AUTH_TOKEN_PATH=str(self.store.token_path(rec.name)),
+            RAY_USAGE_STATS_ENABLED="0",
+            # SIGTERM drains a node for up to 30 s by default, even an idle head
+            RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=str(getattr(self.settings, "drain_timeout_s", 3)),
+            # a busy host (2 cores shared) can take longer than Ray's 30 s to register a node
+            RAY_raylet_start_wait_time_s=str(int(getattr(self.settings, "start_timeout_s", 180))),
+            # ...and longer than its default to start the dashboard agent the raylet waits for
+            RAY_agent_register_timeout_ms=str(int(getattr(self.settings, "start_timeout_s", 180)) * 1000),
+        )
         return env
 
     def _spawn(self, rec: WorkspaceRecord, role: str, taken: set[int]) -> NodeProc:
@@ -156,31 +163,75 @@ class LocalBackend(Backend):
         ports = dict(zip(names, self._free_ports(len(names))))
         block = self._port_block(taken)
         object_store = int(getattr(self.settings, "object_store_mb", 256)) * 1024 * 1024
-        cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats",
-               "--node-ip-address", "127.0.0.1", "--num-cpus", str(rec.cpus),
-               "--object-store-memory", str(object_store),
-               "--node-manager-port", str(ports["node_manager"]),
-               "--object-manager-port", str(ports["object_manager"]),
-               "--dashboard-agent-listen-port", str(ports["agent_listen"]),
-               "--dashboard-agent-grpc-port", str(ports["agent_grpc"]),
-               "--runtime-env-agent-port", str(ports["runtime_env"]),
-               "--metrics-export-port", str(ports["metrics"]),
-               "--min-worker-port", str(block), "--max-worker-port", str(block + PORT_BLOCK_SIZE - 1)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ray.scripts.scripts",
+            "start",
+            "--block",
+            "--disable-usage-stats",
+            "--node-ip-address",
+            "127.0.0.1",
+            "--num-cpus",
+            str(rec.cpus),
+            "--object-store-memory",
+            str(object_store),
+            "--node-manager-port",
+            str(ports["node_manager"]),
+            "--object-manager-port",
+            str(ports["object_manager"]),
+            "--dashboard-agent-listen-port",
+            str(ports["agent_listen"]),
+            "--dashboard-agent-grpc-port",
+            str(ports["agent_grpc"]),
+            "--runtime-env-agent-port",
+            str(ports["runtime_env"]),
+            "--metrics-export-port",
+            str(ports["metrics"]),
+            "--min-worker-port",
+            str(block),
+            "--max-worker-port",
+            str(block + PORT_BLOCK_SIZE - 1),
+        ]
         if role == "head":
-            cmd += ["--head", "--port", str(ports["gcs"]), "--temp-dir", str(rec.temp_dir),
-                    "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
-                    "--dashboard-port", str(ports["dashboard"]),
-                    "--ray-client-server-port", str(ports["client_server"])]
+            cmd += [
+                "--head",
+                "--port",
+                str(ports["gcs"]),
+                "--temp-dir",
+                str(rec.temp_dir),
+                "--include-dashboard",
+                "true",
+                "--dashboard-host",
+                "127.0.0.1",
+                "--dashboard-port",
+                str(ports["dashboard"]),
+                "--ray-client-server-port",
+                str(ports["client_server"]),
+            ]
         else:
             cmd += ["--address", str(rec.address)]
         index = len(rec.nodes) + 1 if role == "worker" else 0
         log = self.store.log_dir(rec.name) / (f"worker-{index}.log" if role == "worker" else "head.log")
         with open(log, "ab") as out:
-            proc = subprocess.Popen(cmd, env=self._env(rec), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True, cwd=str(rec.temp_dir))
+            proc = subprocess.Popen(
+                cmd,
+                env=self._env(rec),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=str(rec.temp_dir),
+            )
         _children[proc.pid] = proc
-        return NodeProc(role=role, pid=proc.pid, create_time=psutil.Process(proc.pid).create_time(),
-                        log=str(log), port_block=block, ports=ports)
+        return NodeProc(
+            role=role,
+            pid=proc.pid,
+            create_time=psutil.Process(proc.pid).create_time(),
+            log=str(log),
+            port_block=block,
+            ports=ports,
+        )
 
     def _wait_nodes(self, rec: WorkspaceRecord, expected: int, watch: list[NodeProc]) -> None:
         """Until the dashboard reports `expected` alive nodes; fail fast if a node process exits."""
@@ -191,11 +242,15 @@ class LocalBackend(Backend):
             _reap()
             for node in watch:
                 if not _is_ours(node):
-                    raise Unavailable(f"workspace {rec.name!r}: the {node.role} node exited during start-up: "
-                                      f"{self._tail(node.log, 3)}")
+                    raise Unavailable(
+                        f"workspace {rec.name!r}: the {node.role} node exited during start-up: "
+                        f"{self._tail(node.log, 3)}"
+                    )
                 if _raylet_died(node):  # `ray start` itself would wait out its whole timeout
-                    raise Unavailable(f"workspace {rec.name!r}: the {node.role} node's raylet died during start-up: "
-                                      f"{_raylet_error(rec.temp_dir)}")
+                    raise Unavailable(
+                        f"workspace {rec.name!r}: the {node.role} node's raylet died during start-up: "
+                        f"{_raylet_error(rec.temp_dir)}"
+                    )
             try:
                 rows = dashboard_get(url, "api/v0/nodes?limit=1000", token, timeout=5)
                 alive = [n for n in rows["data"]["result"]["result"] if n.get("state") == "ALIVE"]
@@ -204,8 +259,10 @@ class LocalBackend(Backend):
             except (Unavailable, KeyError, TypeError):
                 pass  # dashboard still starting
             time.sleep(0.5)
-        raise Unavailable(f"workspace {rec.name!r} did not become ready with {expected} node(s) in time",
-                          hint=f"see its logs in {self.store.log_dir(rec.name)}")
+        raise Unavailable(
+            f"workspace {rec.name!r} did not become ready with {expected} node(s) in time",
+            hint=f"see its logs in {self.store.log_dir(rec.name)}",
+        )
 
     def _stop_nodes(self, nodes: list[NodeProc]) -> None:
         """SIGTERM each node's group (ray cleans its children), SIGKILL what is left after
