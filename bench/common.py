@@ -19,4 +19,4 @@ def best(fn: Callable[[], object], runs: int) -> float:
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile of `values` (nearest rank)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

@@ -197,8 +197,8 @@ def test_every_write_refuses_a_browser_session_without_xsrf_and_changes_nothing(
 
 
 def test_the_dashboard_proxy_never_exposes_the_ray_token(server, running):
-    srv, home = server
-    rec, token = running
+    srv, _home = server
+    _rec, token = running
     seen: list[str] = []
     ws, dash = f"workspaces/{WS}", f"workspaces/{WS}/dashboard"
 
@@ -239,7 +239,7 @@ def test_ray_processes_never_carry_the_token_on_their_command_line(server, runni
     """Other users can read every command line (ps); the token travels by a 0600 file, named
     in the environment (RAY_AUTH_TOKEN_PATH), which only the owner can read. Checked while a
     kernel-like driver is connected and holds an actor on a worker process."""
-    srv, home = server
+    _srv, home = server
     rec, token = running
     store = Store(home / "workspaces")
     assert stat.S_IMODE(store.token_path(WS).stat().st_mode) == 0o600

@@ -151,7 +151,7 @@ def stray_folders(
             kids = {k.base_name for k in fs.get_file_info(pafs.FileSelector(d.path))}
             if not kids or not kids <= {"data", "metadata"}:
                 continue  # not the shape of a table folder: not ours to judge
-            _, root, infos = _listing(d.path)
+            _, _root, infos = _listing(d.path)
             cutoff = time.time() - older_than_minutes * 60
             if any(i.mtime is not None and i.mtime.timestamp() > cutoff for i in infos):
                 continue

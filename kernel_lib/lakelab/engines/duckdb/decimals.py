@@ -85,7 +85,7 @@ def _mul_rule(a, b):
 
 
 def _div_rule(a, b):
-    (p1, s1), (p2, s2) = a, b
+    (p1, s1), (_p2, s2) = a, b
     return decimal(p1 + s2 + max(s2 - s1, 0), max(s1, s2))
 
 
@@ -165,7 +165,7 @@ def _unscaled(e: exp.Expression, scale: int) -> str:
 
 def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expression:
     """Trino's decimal division: scale max(s1, s2), rounded HALF_UP, exact (HUGEINT)."""
-    (p1, s1), (p2, s2) = decimal_of(ta), decimal_of(tb)
+    (p1, s1), (_p2, s2) = decimal_of(ta), decimal_of(tb)
     rs = max(s1, s2)
     p = min(38, p1 + s2 + max(s2 - s1, 0))
     n = f"({_unscaled(a, s1)} * CAST({10 ** (rs - s1 + s2)} AS HUGEINT))"
@@ -183,7 +183,7 @@ def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expressi
 def decimal_round(node: exp.Expression) -> exp.Expression:
     """round/truncate/ceil/floor of a decimal, exactly (HUGEINT), half away from zero, in Trino's type."""
     arg = node.this
-    p, s = decimal_of(arg.type)
+    _p, s = decimal_of(arg.type)
     digits = node.args.get("decimals")
     if (
         digits is not None

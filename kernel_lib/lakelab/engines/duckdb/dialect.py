@@ -184,7 +184,7 @@ def python_type(v: Any) -> exp.DataType:
     if isinstance(v, float):
         return exp.DataType.build("DOUBLE")
     if isinstance(v, Decimal):
-        sign, digits, expo = v.as_tuple()
+        _sign, digits, expo = v.as_tuple()
         scale = max(0, -int(expo))
         return decimal(max(len(digits), scale), scale)
     if isinstance(v, datetime.datetime):

@@ -194,21 +194,21 @@ class TrinoEngine:
                     hint="set trino.http_scheme: https in the lakelab config",
                 )
             auth = trino.auth.JWTAuthentication(c.jwt) if c.jwt else trino.auth.BasicAuthentication(c.user, c.password)
-        kwargs = dict(
-            host=c.host,
-            port=c.port,
-            user=c.user,
-            http_scheme=c.http_scheme,
-            auth=auth,
-            catalog=catalog or c.catalog,
-            schema=schema or c.schema,
-            source="lakelab",
-            session_properties=dict(c.session_properties or {}),
-            verify=c.verify,
-            legacy_primitive_types=True,
-            request_timeout=60.0,
-            max_attempts=1,
-        )
+        kwargs = {
+            "host": c.host,
+            "port": c.port,
+            "user": c.user,
+            "http_scheme": c.http_scheme,
+            "auth": auth,
+            "catalog": catalog or c.catalog,
+            "schema": schema or c.schema,
+            "source": "lakelab",
+            "session_properties": dict(c.session_properties or {}),
+            "verify": c.verify,
+            "legacy_primitive_types": True,
+            "request_timeout": 60.0,
+            "max_attempts": 1,
+        }
         if catalog or schema:
             return trino.dbapi.connect(**kwargs)
         conn = getattr(self._local, "conn", None)
