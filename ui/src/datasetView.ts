@@ -7,15 +7,7 @@ import { BasicKeyHandler, BasicMouseHandler, DataGrid, TextRenderer } from '@lum
 import { ISignal, Signal } from '@lumino/signaling';
 import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
 
-import {
-  ApiError,
-  DatasetKind,
-  IDatasetDetail,
-  IField,
-  ILineageGraph,
-  ISnapshot,
-  LakelabClient
-} from './api';
+import { ApiError, DatasetDetail, DatasetKind, Field, LakelabClient, LineageGraph, Snapshot } from './api';
 import { el } from './dom';
 import { kindIcon } from './icons';
 import { drawLineage } from './lineageGraph';
@@ -108,7 +100,7 @@ export class DatasetView extends SplitPanel {
     return this._action;
   }
 
-  get detail(): IDatasetDetail | null {
+  get detail(): DatasetDetail | null {
     return this._detail;
   }
 
@@ -150,15 +142,15 @@ export class DatasetView extends SplitPanel {
   async preview(snapshotId: string | null): Promise<void> {
     const { client, name, pageSize, maxRows } = this.options;
     this._snapshotId = snapshotId;
-    const current = snapshotId === null || snapshotId === this._detail?.snapshotId;
-    const snap = this._snapshots.find(s => s.snapshotId === snapshotId);
-    const total = current ? this._detail?.rowCount : snap ? Number(snap.summary['total-records'] ?? NaN) : null;
+    const current = snapshotId === null || snapshotId === this._detail?.stats.current_snapshot_id;
+    const snap = this._snapshots.find(s => s.snapshot_id === snapshotId);
+    const total = current ? this._detail?.stats.row_count : snap ? Number(snap.summary['total-records'] ?? NaN) : null;
     const model = new PagingDataModel(
       (offset, limit) => client.preview(name, { limit, offset, snapshotId }),
       { pageSize, maxRows, totalRows: Number.isFinite(total) ? total : null }
     );
     this._model = model;
-    this._setPreviewHeader(current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestampMs ?? null)})`, '');
+    this._setPreviewHeader(current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestamp_ms ?? null)})`, '');
     this._highlightSnapshot();
     await model.init();
     if (this._model !== model) {
@@ -168,7 +160,7 @@ export class DatasetView extends SplitPanel {
     const rows = model.rowCount('body');
     const more = this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
     this._setPreviewHeader(
-      current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestampMs ?? null)}) — time travel`,
+      current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestamp_ms ?? null)}) — time travel`,
       model.error
         ? `Preview failed: ${model.error}`
         : `${rows.toLocaleString()}${more} ${rows === 1 && !more ? 'row' : 'rows'}`
@@ -210,7 +202,8 @@ export class DatasetView extends SplitPanel {
       b.addEventListener('click', () => this._action.emit({ action, name: d.name }));
       return b;
     };
-    if (d.kind === 'report' && d.versions.length) {
+    const versions = d.versions ?? [];
+    if (d.kind === 'report' && versions.length) {
       actions.append(button('Open report', 'open-report', 'jp-mod-accept jp-lakelab-open-report'));
     }
     actions.append(
@@ -232,24 +225,24 @@ export class DatasetView extends SplitPanel {
       stats.append(s);
     };
     if (d.kind !== 'table') {
-      stat('versions', d.versions.length.toLocaleString());
+      stat('versions', versions.length.toLocaleString());
     } else {
-      stat('rows', d.rowCount === null ? '–' : d.rowCount.toLocaleString());
+      stat('rows', d.stats.row_count.toLocaleString());
     }
-    stat('files', d.fileCount === null ? '–' : d.fileCount.toLocaleString());
-    stat('size', formatBytes(d.totalBytes));
-    stat('last update', when(d.lastUpdatedMs));
+    stat('files', d.stats.file_count.toLocaleString());
+    stat('size', formatBytes(d.stats.total_bytes));
+    stat('last update', when(d.stats.last_updated_ms));
     root.append(this._section('Stats', stats));
 
     if (d.kind !== 'table') {
       root.append(this._section('Versions', versionsTable(d, v => this._action.emit({ action: 'open-report', name: d.name, version: v })), 'jp-lakelab-versions'));
     }
     root.append(this._section('Schema', this._schemaTable(d.schema), 'jp-lakelab-schema'));
-    if (d.partitionSpec.length) {
+    if (d.partition_spec.length) {
       root.append(
         this._section(
           'Partitioning',
-          el('div', 'jp-lakelab-partitioning', d.partitionSpec.map(p => `${p.transform}(${p.source})`).join(', '))
+          el('div', 'jp-lakelab-partitioning', d.partition_spec.map(p => `${p.transform}(${p.source ?? p.name})`).join(', '))
         )
       );
     }
@@ -276,7 +269,7 @@ export class DatasetView extends SplitPanel {
     return s;
   }
 
-  private _aboutSection(d: IDatasetDetail): HTMLElement {
+  private _aboutSection(d: DatasetDetail): HTMLElement {
     const form = el('form', 'jp-lakelab-about');
     const field = (label: string, input: HTMLInputElement | HTMLTextAreaElement, name: string) => {
       const row = el('label', 'jp-lakelab-field');
@@ -332,7 +325,7 @@ export class DatasetView extends SplitPanel {
     return this._section('About', form);
   }
 
-  private _schemaTable(fields: IField[]): HTMLElement {
+  private _schemaTable(fields: Field[]): HTMLElement {
     const table = el('table', 'jp-lakelab-table');
     const head = el('tr');
     for (const h of ['id', 'column', 'type', 'required', 'doc']) {
@@ -340,21 +333,21 @@ export class DatasetView extends SplitPanel {
     }
     table.append(el('thead'), el('tbody'));
     table.tHead!.append(head);
-    const add = (f: IField, depth: number) => {
+    const add = (f: Field, depth: number) => {
       const tr = el('tr', 'jp-lakelab-schema-row');
       tr.dataset.column = f.name;
       const name = el('td', 'jp-lakelab-col-name', f.name);
       name.style.paddingLeft = `${4 + depth * 14}px`;
-      tr.append(el('td', 'jp-lakelab-col-id', f.id === null ? '' : String(f.id)), name,
+      tr.append(el('td', 'jp-lakelab-col-id', String(f.id)), name,
         el('td', 'jp-lakelab-col-type', f.type), el('td', '', f.required ? 'yes' : ''), el('td', 'jp-lakelab-col-doc', f.doc ?? ''));
       table.tBodies[0].append(tr);
-      f.fields.forEach(c => add(c, depth + 1));
+      f.fields?.forEach(c => add(c, depth + 1));
     };
     fields.forEach(f => add(f, 0));
     return table;
   }
 
-  private _renderSnapshots(snaps: ISnapshot[] | string): void {
+  private _renderSnapshots(snaps: Snapshot[] | string): void {
     const box = this._snapshotsBox!;
     box.textContent = '';
     if (typeof snaps === 'string') {
@@ -375,14 +368,14 @@ export class DatasetView extends SplitPanel {
     table.tHead!.append(head);
     for (const s of snaps) {
       const tr = el('tr', 'jp-lakelab-snapshot');
-      tr.dataset.snapshotId = s.snapshotId;
+      tr.dataset.snapshotId = s.snapshot_id;
       const btn = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-preview-snapshot', 'Preview');
       btn.title = s.current ? 'Preview the current snapshot' : 'Preview the table as it was at this snapshot';
-      btn.addEventListener('click', () => void this.preview(s.current ? null : s.snapshotId));
+      btn.addEventListener('click', () => void this.preview(s.current ? null : s.snapshot_id));
       tr.append(
         el('td', 'jp-lakelab-snapshot-mark', s.current ? 'current' : ''),
-        el('td', '', when(s.timestampMs)),
-        el('td', 'jp-lakelab-mono', s.snapshotId),
+        el('td', '', when(s.timestamp_ms)),
+        el('td', 'jp-lakelab-mono', s.snapshot_id),
         el('td', '', s.operation ?? ''),
         el('td', '', s.summary['total-records'] ? Number(s.summary['total-records']).toLocaleString() : ''),
         el('td', '', '')
@@ -395,7 +388,7 @@ export class DatasetView extends SplitPanel {
   }
 
   private _highlightSnapshot(): void {
-    const current = this._snapshots.find(s => s.current)?.snapshotId ?? null;
+    const current = this._snapshots.find(s => s.current)?.snapshot_id ?? null;
     const shown = this._snapshotId ?? current;
     this._snapshotsBox?.querySelectorAll<HTMLElement>('.jp-lakelab-snapshot').forEach(tr => {
       tr.classList.toggle('jp-mod-selected', tr.dataset.snapshotId === shown);
@@ -407,7 +400,7 @@ export class DatasetView extends SplitPanel {
     const { client, name } = this.options;
     this._lineageDepth = depth;
     const ticket = ++this._lineageTicket;
-    let graph: ILineageGraph;
+    let graph: LineageGraph;
     try {
       graph = await client.lineageGraph(name, depth);
     } catch (e) {
@@ -428,7 +421,7 @@ export class DatasetView extends SplitPanel {
     }
   }
 
-  private _renderLineage(graph: ILineageGraph | string, kinds = new Map<string, DatasetKind>()): void {
+  private _renderLineage(graph: LineageGraph | string, kinds = new Map<string, DatasetKind>()): void {
     const box = this._lineageBox;
     if (!box) {
       return;
@@ -454,8 +447,8 @@ export class DatasetView extends SplitPanel {
   private _previewHeader: Widget;
   private _grid: DataGrid;
   private _model: PagingDataModel | null = null;
-  private _detail: IDatasetDetail | null = null;
-  private _snapshots: ISnapshot[] = [];
+  private _detail: DatasetDetail | null = null;
+  private _snapshots: Snapshot[] = [];
   private _snapshotId: string | null = null;
   private _snapshotsBox: HTMLElement | null = null;
   private _lineageBox: HTMLElement | null = null;

@@ -67,8 +67,8 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
     sidebar.openRequested.connect((_, name) => void openDataset(ctx, name));
     const check = async () => {
       const result = await handshake(client);
-      if (result.state === 'ok' && result.info.previewMaxRows) {
-        serverMaxRows = result.info.previewMaxRows;
+      if (result.state === 'ok' && result.info.limits.preview_max_rows) {
+        serverMaxRows = result.info.limits.preview_max_rows;
       }
       return result;
     };

@@ -3,7 +3,7 @@
  * centre column, its inputs in columns to the left (one column per hop) and what was made
  * from it to the right. Pure (no DOM), so it is unit-tested on its own.
  */
-import { ILineageEdge, ILineageNode } from './api';
+import { LineageEdge, LineageNode } from './api';
 
 export const NODE_WIDTH = 190;
 export const NODE_HEIGHT = 34;
@@ -43,7 +43,7 @@ export interface ILineageLayout {
  * downstream ones. Breadth first, so a node reachable both ways or by several paths takes
  * its shortest distance; upstream wins a tie (a cycle) so every node has one column.
  */
-export function levels(self: string, nodes: ILineageNode[], edges: ILineageEdge[]): Map<string, number> {
+export function levels(self: string, nodes: LineageNode[], edges: LineageEdge[]): Map<string, number> {
   const level = new Map<string, number>([[self, 0]]);
   const walk = (step: 1 | -1) => {
     let frontier = [self];
@@ -81,8 +81,8 @@ export function shorten(label: string, max: number): string {
   return `${label.slice(0, max - 1 - tail)}…${label.slice(label.length - tail)}`;
 }
 
-export function layoutLineage(self: string, nodes: ILineageNode[], edges: ILineageEdge[]): ILineageLayout {
-  const all = new Map<string, ILineageNode>(nodes.map(n => [n.id, n]));
+export function layoutLineage(self: string, nodes: LineageNode[], edges: LineageEdge[]): ILineageLayout {
+  const all = new Map<string, LineageNode>(nodes.map(n => [n.id, n]));
   if (!all.has(self)) {
     all.set(self, { id: self, type: 'dataset', exists: true, direction: 'self' });
   }
@@ -94,7 +94,7 @@ export function layoutLineage(self: string, nodes: ILineageNode[], edges: ILinea
     }
   }
   const level = levels(self, [...all.values()], edges);
-  const columns = new Map<number, ILineageNode[]>();
+  const columns = new Map<number, LineageNode[]>();
   for (const n of all.values()) {
     const l = level.get(n.id)!;
     columns.set(l, [...(columns.get(l) ?? []), n]);

@@ -4,10 +4,10 @@
  */
 import { DataModel } from '@lumino/datagrid';
 
-import { ApiError, IPreview, IPreviewColumn } from './api';
+import { ApiError, Preview, PreviewColumn } from './api';
 
 /** Fetches rows [offset, offset + limit). */
-export type PageFetcher = (offset: number, limit: number) => Promise<IPreview>;
+export type PageFetcher = (offset: number, limit: number) => Promise<Preview>;
 
 export interface IPagingOptions {
   pageSize: number;
@@ -37,7 +37,7 @@ export class PagingDataModel extends DataModel {
   readonly pageSize: number;
   readonly maxRows: number;
 
-  get columns(): readonly IPreviewColumn[] {
+  get columns(): readonly PreviewColumn[] {
     return this._columns;
   }
 
@@ -117,7 +117,7 @@ export class PagingDataModel extends DataModel {
     return p;
   }
 
-  private _arrived(page: number, limit: number, result: IPreview): void {
+  private _arrived(page: number, limit: number, result: Preview): void {
     const offset = page * this.pageSize;
     const reset = this._columns.length === 0 && result.columns.length > 0;
     if (reset) {
@@ -164,7 +164,7 @@ export class PagingDataModel extends DataModel {
     }
   }
 
-  private _columns: IPreviewColumn[] = [];
+  private _columns: PreviewColumn[] = [];
   private _rowCount: number;
   private _pages = new Map<number, unknown[][]>();
   private _inflight = new Map<number, Promise<void>>();

@@ -69,12 +69,13 @@ export function registerReports(ctx: IReportContext, restorer: ILayoutRestorer |
           Notification.warning(`${name} is a ${detail.kind}, not a report.`, { autoClose: 4000 });
           return;
         }
+        const versions = detail.versions ?? [];
         if (version === null) {
-          if (!detail.versions.length) {
+          if (!versions.length) {
             Notification.warning(`${name} has no versions yet.`, { autoClose: 4000 });
             return;
           }
-          version = Math.max(...detail.versions.map(v => v.version));
+          version = Math.max(...versions.map(v => v.version));
         }
       } catch (e) {
         Notification.error(`Could not open report ${name}: ${e instanceof ApiError ? e.display : e}`);

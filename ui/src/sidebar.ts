@@ -8,8 +8,8 @@ import { Drag } from '@lumino/dragdrop';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { IDatasetSummary } from './api';
-import { Handshake } from './handshake';
+import { DatasetSummary, versionCount } from './api';
+import { configSummary, Handshake } from './handshake';
 import { columnIcon, kindIcon, lakehouseIcon, namespaceIcon } from './icons';
 import { formatBytes, trinoCell } from './text';
 import { ITreeRow, TreeModel } from './tree';
@@ -30,15 +30,15 @@ export function datasetCells(name: string): Record<string, unknown>[] {
  * What a dataset row shows on its right: a table's rows, a model's or report's versions
  * (its kind is its icon, and the row's tooltip names it: the sidebar is too narrow for both).
  */
-export function datasetDetail(d: IDatasetSummary): string {
+export function datasetDetail(d: DatasetSummary): string {
   if (d.kind !== 'table') {
-    const n = d.versionCount;
+    const n = versionCount(d);
     return n === null ? d.kind : `${n} ${n === 1 ? 'version' : 'versions'}`;
   }
-  if (d.rowCount === null) {
+  if (d.row_count === null) {
     return '';
   }
-  return d.rowCount === 1 ? '1 row' : `${compact(d.rowCount)} rows`;
+  return d.row_count === 1 ? '1 row' : `${compact(d.row_count)} rows`;
 }
 
 function compact(n: number): string {
@@ -123,7 +123,7 @@ export class LakehouseSidebar extends Widget {
   }
 
   /** The dataset last clicked in the tree (commands fall back to it). */
-  get selected(): IDatasetSummary | null {
+  get selected(): DatasetSummary | null {
     return this._selected;
   }
 
@@ -137,10 +137,11 @@ export class LakehouseSidebar extends Widget {
     if (result.state === 'ok') {
       this._banner.hidden = true;
       const info = result.info;
+      const { catalog, engine } = configSummary(info);
       this._status.textContent = [
-        info.catalog ? `catalog ${info.catalog}` : '',
-        info.engine ? `engine ${info.engine}` : '',
-        `server ${info.version}`
+        catalog ? `catalog ${catalog}` : '',
+        engine ? `engine ${engine}` : '',
+        `server ${info.server_version}`
       ]
         .filter(Boolean)
         .join(' · ');
@@ -368,7 +369,7 @@ export class LakehouseSidebar extends Widget {
         d.owner ? `owner: ${d.owner}` : '',
         d.tags.length ? `tags: ${d.tags.join(', ')}` : '',
         d.kind !== 'table' ? `${d.kind}, ${datasetDetail(d)}` : '',
-        d.kind === 'table' && d.rowCount !== null ? `${d.rowCount.toLocaleString()} rows, ${formatBytes(d.totalBytes)}` : ''
+        d.kind === 'table' && d.row_count !== null ? `${d.row_count.toLocaleString()} rows, ${formatBytes(d.total_bytes)}` : ''
       ]
         .filter(Boolean)
         .join('\n');
@@ -413,7 +414,7 @@ export class LakehouseSidebar extends Widget {
   private _spacer: HTMLElement;
   private _refreshButton: HTMLButtonElement;
   private _timer = 0;
-  private _selected: IDatasetSummary | null = null;
+  private _selected: DatasetSummary | null = null;
   private _handshake: Handshake | null = null;
   private _recheck: (() => Promise<Handshake>) | null = null;
   private _dragged = false;

@@ -1,8 +1,8 @@
 /** Text the UI shows or inserts: sizes and the SQL every command agrees on. */
 
 /** Human-readable byte size. */
-export function formatBytes(n: number | null): string {
-  if (n === null) {
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) {
     return '–';
   }
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -8,7 +8,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError, IDatasetSummary, IField, INamespace, LakelabClient } from './api';
+import { ApiError, DatasetKind, DatasetSummary, Field, ISearchFilters, LakelabClient, Namespace } from './api';
 
 export type RowKind = 'namespace' | 'dataset' | 'column' | 'more' | 'loading' | 'error' | 'empty';
 
@@ -21,9 +21,9 @@ export interface ITreeRow {
   detail: string;
   expandable: boolean;
   expanded: boolean;
-  namespace?: INamespace;
-  dataset?: IDatasetSummary;
-  field?: IField;
+  namespace?: Namespace;
+  dataset?: DatasetSummary;
+  field?: Field;
   /** For 'more' rows: the namespace whose next page to load. */
   owner?: NamespaceNode;
 }
@@ -33,9 +33,9 @@ type LoadState = 'idle' | 'loading' | 'loaded' | 'error';
 export class DatasetNode {
   expanded = false;
   state: LoadState = 'idle';
-  columns: IField[] = [];
+  columns: Field[] = [];
   error = '';
-  constructor(readonly summary: IDatasetSummary) {}
+  constructor(readonly summary: DatasetSummary) {}
 }
 
 export class NamespaceNode {
@@ -46,7 +46,7 @@ export class NamespaceNode {
   nextPageToken: string | null = null;
   loadingMore = false;
   error = '';
-  constructor(readonly info: INamespace) {}
+  constructor(readonly info: Namespace) {}
 }
 
 export interface ITreeOptions {
@@ -58,17 +58,28 @@ function message(e: unknown): string {
   return e instanceof ApiError ? e.display : String(e);
 }
 
+const KINDS: DatasetKind[] = ['table', 'model', 'report'];
+
+function isKind(word: string): word is DatasetKind {
+  return (KINDS as string[]).includes(word);
+}
+
 /**
  * A search box query: `kind:model`, `owner:ana` and `tag:ml` tokens become the API's
- * filters, the rest is the free text (`churn kind:report` finds reports about churn).
+ * filters, the rest is the free text (`churn kind:report` finds reports about churn); a
+ * `kind:` that names no kind stays in the text.
  */
-export function parseSearch(query: string): { text: string; filters: { kind?: string; owner?: string; tag?: string } } {
-  const filters: { kind?: string; owner?: string; tag?: string } = {};
+export function parseSearch(query: string): { text: string; filters: ISearchFilters } {
+  const filters: ISearchFilters = {};
   const words: string[] = [];
   for (const word of query.split(/\s+/).filter(Boolean)) {
     const m = /^(kind|owner|tag):(.+)$/i.exec(word);
-    if (m) {
-      filters[m[1].toLowerCase() as 'kind' | 'owner' | 'tag'] = m[2];
+    const key = m?.[1].toLowerCase();
+    const kind = m?.[2].toLowerCase() ?? '';
+    if (key === 'kind' && isKind(kind)) {
+      filters.kind = kind;
+    } else if (m && (key === 'owner' || key === 'tag')) {
+      filters[key] = m[2];
     } else {
       words.push(word);
     }
@@ -209,7 +220,7 @@ export class TreeModel {
     try {
       const page = await this.client.datasets(node.info.name, node.nextPageToken, this.pageSize);
       node.datasets.push(...page.datasets.map(s => new DatasetNode(s)));
-      node.nextPageToken = page.nextPageToken;
+      node.nextPageToken = page.next_page_token;
     } catch (e) {
       node.error = message(e);
     }
@@ -237,7 +248,7 @@ export class TreeModel {
     const gen = this._generation;
     try {
       const [children, page] = await Promise.all([
-        node.info.hasChildren ? this.client.namespaces(node.info.name) : Promise.resolve([]),
+        node.info.has_children ? this.client.namespaces(node.info.name) : Promise.resolve([]),
         this.client.datasets(node.info.name, null, this.pageSize)
       ]);
       if (gen !== this._generation) {
@@ -245,7 +256,7 @@ export class TreeModel {
       }
       node.children = children.map(n => new NamespaceNode(n));
       node.datasets = page.datasets.map(s => new DatasetNode(s));
-      node.nextPageToken = page.nextPageToken;
+      node.nextPageToken = page.next_page_token;
       node.state = 'loaded';
     } catch (e) {
       node.error = message(e);
@@ -326,7 +337,7 @@ export class TreeModel {
         kind: 'namespace',
         depth,
         label: n.info.parts[n.info.parts.length - 1] ?? n.info.name,
-        detail: n.info.datasetCount === null ? '' : String(n.info.datasetCount),
+        detail: String(n.info.datasets),
         expandable: true,
         expanded: n.expanded,
         namespace: n.info

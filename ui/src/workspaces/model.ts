@@ -2,11 +2,11 @@
  * What the Workspaces panel shows, as plain functions of the REST records (no DOM), so the
  * formatting and the rules for which action is possible are unit-tested in isolation.
  */
-import { IWorkspace, WorkspaceState } from './api';
+import { WorkspaceState, WorkspaceStatus } from './api';
 
 /** "42 s", "3 min", "1.5 h", "2.0 d"; "-" when unknown (a workspace that is not running). */
-export function age(seconds: number | null): string {
-  if (seconds === null || seconds < 0) {
+export function age(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || seconds < 0) {
     return '-';
   }
   if (seconds >= 86400) {
@@ -19,16 +19,16 @@ export function age(seconds: number | null): string {
 }
 
 /** Memory in the unit a person reads at a glance: MiB under 1 GiB, else GiB. */
-export function memory(bytes: number | null): string {
-  if (bytes === null) {
+export function memory(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) {
     return '-';
   }
   const gib = bytes / 2 ** 30;
   return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 }
 
-function count(x: number | null): string {
-  return x === null ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(1);
+function count(x: number | null | undefined): string {
+  return x === null || x === undefined ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
 
 export interface IFact {
@@ -38,16 +38,17 @@ export interface IFact {
 
 /** The card's figures. Live ones (nodes, CPUs, memory, tasks) come from the cluster of a
  * running workspace; before that the card shows the requested size, marked as such. */
-export function facts(w: IWorkspace): IFact[] {
-  const live = w.nodes !== null;
-  const planned = 1 + w.workers;
+export function facts(w: WorkspaceStatus): IFact[] {
+  const live = w.cluster ?? null;
+  const planned = 1 + (w.workers ?? 0);
+  const requested = (n: number) => (w.state === 'pending' ? `${n} requested` : '-');
   return [
-    { label: 'Nodes', value: live ? count(w.nodes) : w.state === 'pending' ? `${planned} requested` : '-' },
-    { label: 'CPUs', value: live ? count(w.cpus) : w.state === 'pending' ? `${planned * w.cpusPerNode} requested` : '-' },
-    { label: 'Memory', value: memory(w.memoryBytes) },
-    { label: 'Tasks', value: count(w.runningTasks) },
-    { label: 'Uptime', value: age(w.uptimeS) },
-    { label: 'Idle', value: age(w.idleS) }
+    { label: 'Nodes', value: live ? count(live.node_count) : requested(planned) },
+    { label: 'CPUs', value: live ? count(live.cpus) : requested(planned * (w.cpus_per_node ?? 1)) },
+    { label: 'Memory', value: memory(live?.memory_bytes) },
+    { label: 'Tasks', value: count(live?.running_tasks) },
+    { label: 'Uptime', value: age(w.uptime_s) },
+    { label: 'Idle', value: age(w.idle_s) }
   ];
 }
 
@@ -62,12 +63,12 @@ export interface IActions {
 
 const ENDED: WorkspaceState[] = ['stopped', 'failed'];
 
-export function actions(w: IWorkspace, busy: boolean): IActions {
+export function actions(w: WorkspaceStatus, busy: boolean): IActions {
   const running = w.state === 'running' && !busy;
   const lifecycle = w.backend !== 'attach'; // an attached cluster is not ours to scale or stop
   return {
     connect: w.state === 'running',
-    dashboard: running && w.hasDashboard,
+    dashboard: running && Boolean(w.has_dashboard),
     scale: running && lifecycle,
     stop: !busy && lifecycle && !ENDED.includes(w.state),
     start: !busy && lifecycle && ENDED.includes(w.state)
@@ -76,30 +77,24 @@ export function actions(w: IWorkspace, busy: boolean): IActions {
 
 /** A workspace the panel stopped: the server forgets it on DELETE, the panel keeps a
  * "stopped" card so the user sees the outcome (and can start it again or dismiss it). */
-export function stoppedRecord(w: IWorkspace): IWorkspace {
-  return {
-    ...w,
-    state: 'stopped',
-    uptimeS: null,
-    idleS: null,
-    nodes: null,
-    cpus: null,
-    memoryBytes: null,
-    runningTasks: null,
-    message: null
-  };
+export function stoppedRecord(w: WorkspaceStatus): WorkspaceStatus {
+  return { ...w, state: 'stopped', uptime_s: null, idle_s: null, cluster: null, message: null };
 }
 
 /** The cards in order: the server's records, then the ones stopped here that the server
  * no longer lists (a record the server has again, e.g. restarted elsewhere, wins). */
-export function merge(server: IWorkspace[], stopped: Map<string, IWorkspace>): IWorkspace[] {
+export function merge(server: WorkspaceStatus[], stopped: Map<string, WorkspaceStatus>): WorkspaceStatus[] {
   const names = new Set(server.map(w => w.name));
   return [...server, ...[...stopped.values()].filter(w => !names.has(w.name))];
 }
 
-/** Whole numbers from the form's inputs; anything else is sent as typed text so the
- * server's validation (the one source of the rules) answers with its message. */
-export function formNumber(text: string): number | string {
+/** A form field's whole number: undefined when left empty, null when it is not a whole
+ * number (the API takes integers). Its range is the server's to judge: a number out of
+ * range is sent, and the server's message shown. */
+export function formNumber(text: string): number | null | undefined {
   const t = text.trim();
-  return /^-?\d+$/.test(t) ? Number(t) : t;
+  if (!t) {
+    return undefined;
+  }
+  return /^-?\d+$/.test(t) ? Number(t) : null;
 }

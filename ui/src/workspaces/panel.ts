@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ApiError } from '../api';
 import { el } from '../dom';
-import { IWorkspace, IWorkspaceLimits, WorkspacesClient } from './api';
+import { IWorkspaceLimits, Workspace, WorkspacesClient, WorkspaceStatus } from './api';
 import { actions, facts, formNumber, merge, stoppedRecord } from './model';
 import { ensureStyle } from './style';
 
@@ -34,6 +34,11 @@ function numberInput(label: string, value: string, min: string): HTMLInputElemen
   return input;
 }
 
+/** What is wrong with a field that holds no whole number (null when it holds one or is empty). */
+function notWhole(label: string, input: HTMLInputElement): string | null {
+  return formNumber(input.value) === null ? `${label} must be a whole number, not ${JSON.stringify(input.value.trim())}` : null;
+}
+
 /** One workspace's card; `update` rewrites texts and button states only. */
 class Card {
   readonly node = el('div', 'lakelab-ws-card');
@@ -45,9 +50,9 @@ class Card {
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   readonly scaleInput: HTMLInputElement;
   private readonly workersLabel: HTMLSpanElement;
-  workspace: IWorkspace;
+  workspace: WorkspaceStatus;
 
-  constructor(w: IWorkspace, on: Record<string, (card: Card) => void>) {
+  constructor(w: WorkspaceStatus, on: Record<string, (card: Card) => void>) {
     this.workspace = w;
     this.node.dataset.name = w.name;
     const head = el('div', 'lakelab-ws-head');
@@ -64,7 +69,7 @@ class Card {
     };
     add(use, 'connect', 'Connect code', 'insert code that connects the active notebook to this workspace');
     add(use, 'dashboard', 'Dashboard', 'open the Ray dashboard in a new tab (through the Jupyter server)');
-    this.scaleInput = numberInput(`workers of ${w.name}`, String(w.workers), '0');
+    this.scaleInput = numberInput(`workers of ${w.name}`, String(w.workers ?? 0), '0');
     this.scaleInput.title = 'worker nodes';
     this.workersLabel = el('span', 'lakelab-ws-workers-label', 'Workers');
     size.append(this.workersLabel, this.scaleInput);
@@ -77,7 +82,7 @@ class Card {
     this.update(w, false);
   }
 
-  update(w: IWorkspace, busy: boolean): void {
+  update(w: WorkspaceStatus, busy: boolean): void {
     const scaleChanged = w.workers !== this.workspace.workers;
     this.workspace = w;
     this.node.className = `lakelab-ws-card lakelab-ws-${w.state}`;
@@ -111,7 +116,7 @@ class Card {
     this.buttons.dismiss.disabled = busy;
     // keep what the user is typing; follow the server otherwise
     if (scaleChanged && document.activeElement !== this.scaleInput) {
-      this.scaleInput.value = String(w.workers);
+      this.scaleInput.value = String(w.workers ?? 0);
     }
   }
 }
@@ -126,10 +131,10 @@ export class WorkspacePanel extends Widget {
   private readonly cpusInput = numberInput('CPUs per node', '1', '1');
   private readonly workersInput = numberInput('workers', '0', '0');
   private readonly cards = new Map<string, Card>();
-  private readonly stopped = new Map<string, IWorkspace>();
-  private readonly creating = new Map<string, IWorkspace>();
+  private readonly stopped = new Map<string, WorkspaceStatus>();
+  private readonly creating = new Map<string, WorkspaceStatus>();
   private readonly busy = new Set<string>();
-  private server: IWorkspace[] = [];
+  private server: WorkspaceStatus[] = [];
 
   constructor(private readonly options: IWorkspacePanelOptions) {
     super();
@@ -184,19 +189,32 @@ export class WorkspacePanel extends Widget {
     form.addEventListener('submit', ev => {
       ev.preventDefault();
       const name = this.nameInput.value.trim();
-      const cpus = formNumber(this.cpusInput.value);
-      const workers = formNumber(this.workersInput.value);
+      const problem = notWhole('CPUs', this.cpusInput) ?? notWhole('workers', this.workersInput);
+      if (problem) {
+        this.say(problem);
+        return;
+      }
+      const cpus = formNumber(this.cpusInput.value) ?? undefined;
+      const workers = formNumber(this.workersInput.value) ?? undefined;
       this.start(name, cpus, workers, () => (this.nameInput.value = ''));
     });
     return form;
   }
 
-  private start(name: string, cpus: number | string, workers: number | string, onDone?: () => void): void {
+  private start(name: string, cpus: number | undefined, workers: number | undefined, onDone?: () => void): void {
     const key = name || ' ';
-    if (typeof cpus === 'number' && typeof workers === 'number' && name) {
+    if (name) {
       this.creating.set(name, {
-        name, backend: 'local', state: 'pending', workers, cpusPerNode: cpus, uptimeS: null, idleS: null,
-        hasDashboard: false, message: 'starting Ray…', nodes: null, cpus: null, memoryBytes: null, runningTasks: null
+        name,
+        backend: 'local',
+        state: 'pending',
+        workers: workers ?? 0,
+        cpus_per_node: cpus ?? 1,
+        uptime_s: null,
+        idle_s: null,
+        has_dashboard: false,
+        message: 'starting Ray…',
+        cluster: null
       });
     }
     void this.act(key, async () => {
@@ -232,7 +250,7 @@ export class WorkspacePanel extends Widget {
   }
 
   async refresh(): Promise<void> {
-    let listed: { workspaces: IWorkspace[]; limits: IWorkspaceLimits };
+    let listed: { workspaces: Workspace[]; limits: IWorkspaceLimits };
     try {
       listed = await this.options.client.list();
     } catch (e) {
@@ -293,7 +311,12 @@ export class WorkspacePanel extends Widget {
     },
     scale: card => {
       const { name } = card.workspace;
-      void this.act(name, () => this.options.client.scale(name, formNumber(card.scaleInput.value)).then());
+      const workers = formNumber(card.scaleInput.value);
+      if (workers === null || workers === undefined) {
+        this.say(notWhole('workers', card.scaleInput) ?? 'workers: give the number of worker nodes');
+        return;
+      }
+      void this.act(name, () => this.options.client.scale(name, workers).then());
     },
     stop: card => {
       const w = card.workspace;
@@ -304,7 +327,7 @@ export class WorkspacePanel extends Widget {
     },
     start: card => {
       const w = card.workspace;
-      this.start(w.name, w.cpusPerNode, w.workers);
+      this.start(w.name, w.cpus_per_node, w.workers);
     },
     dismiss: card => {
       const { name } = card.workspace;
