@@ -1,13 +1,14 @@
 /**
  * @jest-environment node
  */
-import { ApiError, FRONTEND_VERSION } from '../src/api';
-import { handshake } from '../src/handshake';
-import { parseJson } from '../src/json';
+import { ApiError, FRONTEND_VERSION, ServerInfo, versionCount } from '../src/api';
+import { configSummary, handshake } from '../src/handshake';
+import { urlOf } from '../src/request';
 import { selectSql, trinoCell } from '../src/text';
+import { versionFormat, versionLibraries } from '../src/versions';
 import { FakeServer, jsonResponse, summary } from './fakeServer';
 
-const INFO = {
+const INFO: ServerInfo = {
   api_version: 'v1',
   server_version: FRONTEND_VERSION,
   library_version: FRONTEND_VERSION,
@@ -19,18 +20,12 @@ const INFO = {
   limits: { preview_max_rows: 1000, page_size_max: 1000 }
 };
 
-describe('parseJson', () => {
-  it('keeps 64-bit snapshot ids exact by turning them into text', () => {
-    const body = parseJson('{"snapshot_id": 3055729675574597004, "n": 42, "x": -1.5e3}') as any;
-    expect(body.snapshot_id).toBe('3055729675574597004');
-    expect(body.n).toBe(42);
-    expect(body.x).toBe(-1500);
-  });
-
-  it('leaves digits inside strings alone, escapes included', () => {
-    const body = parseJson('{"d": "a \\"12345678901234567890\\" b", "v": [9007199254740993]}') as any;
-    expect(body.d).toBe('a "12345678901234567890" b');
-    expect(body.v).toEqual(['9007199254740993']);
+describe('urlOf', () => {
+  it('fills path parameters URL-encoded and leaves out empty query parameters', () => {
+    expect(urlOf('/datasets/{name}/preview', { name: 'a b/c' }, { limit: 5, columns: '', snapshot_id: undefined })).toBe(
+      'datasets/a%20b%2Fc/preview?limit=5'
+    );
+    expect(urlOf('/info')).toBe('info');
   });
 });
 
@@ -44,9 +39,8 @@ describe('handshake', () => {
     const result = await handshake(new FakeServer(() => INFO).client());
     expect(result.state).toBe('ok');
     if (result.state === 'ok') {
-      expect(result.info.catalog).toBe('lakelab');
-      expect(result.info.engine).toBe('duckdb');
-      expect(result.info.previewMaxRows).toBe(1000);
+      expect(configSummary(result.info)).toEqual({ catalog: 'lakelab', engine: 'duckdb' });
+      expect(result.info.limits.preview_max_rows).toBe(1000);
     }
   });
 
@@ -57,6 +51,11 @@ describe('handshake', () => {
     if (result.state === 'missing') {
       expect(result.message).toMatch(/server extension is not running/);
     }
+  });
+
+  it('says the server extension is missing when something else answers JSON at its route', async () => {
+    const result = await handshake(new FakeServer(() => ({ hello: 'world' })).client());
+    expect(result.state).toBe('missing');
   });
 
   it('reports a version mismatch with both versions', async () => {
@@ -112,7 +111,7 @@ describe('LakelabClient', () => {
     }));
     const page = await server.client().datasets('sales.eu', 'tok/1', 50);
     expect(server.calls).toEqual(['GET namespaces/sales.eu/datasets?page_token=tok%2F1&page_size=50']);
-    expect(page.nextPageToken).toBe('tok/1');
+    expect(page.next_page_token).toBe('tok/1');
     expect(page.datasets[0]).toMatchObject({ name: 'sales.eu.orders', namespace: 'sales.eu', table: 'orders' });
   });
 
@@ -138,12 +137,13 @@ describe('LakelabClient', () => {
       format_version: 2
     }));
     const d = await server.client().dataset('demo.flights');
-    expect(d.rowCount).toBe(336776);
-    expect(d.snapshotId).toBe('8744736658442914487');
+    expect(server.calls).toEqual(['GET datasets/demo.flights']);
+    expect(d.stats.row_count).toBe(336776);
+    expect(d.stats.current_snapshot_id).toBe('8744736658442914487');
     expect(d.schema.map(f => f.name)).toEqual(['year', 'loc']);
-    expect(d.schema[1].fields[0]).toMatchObject({ id: 3, name: 'lat', type: 'double', required: true });
-    expect(d.partitionSpec).toEqual([{ name: 'year_month', source: 'time_hour', transform: 'month' }]);
-    expect(d.versions).toEqual([]);
+    expect(d.schema[1].fields?.[0]).toMatchObject({ id: 3, name: 'lat', type: 'double', required: true });
+    expect(d.partition_spec[0]).toMatchObject({ name: 'year_month', source: 'time_hour', transform: 'month' });
+    expect(versionCount(d)).toBeNull();
   });
 
   it('parses the versions of a model dataset', async () => {
@@ -156,9 +156,9 @@ describe('LakelabClient', () => {
     }));
     const d = await server.client().dataset('ml.churn');
     expect(d.kind).toBe('model');
-    expect(d.versions).toEqual([{ version: 2, uri: 'file:///w/2.joblib', bytes: 99,
-      createdAt: '2026-01-31T12:00:00+00:00', createdBy: 'ann', format: 'joblib', sha256: 'ab',
-      libraries: { sklearn: '1.5' }, inputs: [] }]);
+    expect(versionCount(d)).toBe(1);
+    expect(versionFormat(d.versions![0])).toBe('joblib');
+    expect(versionLibraries(d.versions![0])).toEqual({ sklearn: '1.5' });
   });
 
   it('asks for the lineage graph to the chosen depth and keeps its nodes', async () => {
@@ -211,9 +211,19 @@ describe('LakelabClient', () => {
     expect(d.tags).toEqual(['x', 'y']);
   });
 
-  it('rejects an answer without the expected list', async () => {
-    const server = new FakeServer(() => ({ parent: null }));
+  it('reports an answer that is not JSON as a bad response', async () => {
+    const server = new FakeServer(() => new Response('<html>proxy</html>', { status: 200 }));
     await expect(server.client().namespaces()).rejects.toMatchObject({ code: 'bad_response' });
+  });
+
+  it('asks for child namespaces and search filters as query parameters', async () => {
+    const server = new FakeServer(path =>
+      path.startsWith('search') ? { query: 'x', datasets: [summary('a.b')] } : { parent: 'a', namespaces: [] }
+    );
+    await server.client().namespaces('a');
+    const found = await server.client().search('x y', { kind: 'model', tag: 'ml' });
+    expect(server.calls).toEqual(['GET namespaces?parent=a', 'GET search?q=x%20y&kind=model&tag=ml']);
+    expect(found.map(d => d.name)).toEqual(['a.b']);
   });
 });
 

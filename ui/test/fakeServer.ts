@@ -1,9 +1,10 @@
 /**
  * An in-memory stand-in for the REST API, answering with the JSON shapes of
- * server/lakelab_server/openapi.yaml, so the models' parsing and paging logic run
- * against realistic bodies without a Jupyter server (the browser tests use the real one).
+ * server/lakelab_server/openapi.yaml (typed by the generated types where a test builds
+ * one), so the request function, the models and the paging logic run against realistic
+ * bodies without a Jupyter server (the browser tests use the real one).
  */
-import { LakelabClient, Requester } from '../src/api';
+import { DatasetSummary, LakelabClient, Requester } from '../src/api';
 
 export type Route = (path: string, init: RequestInit) => unknown | Promise<unknown>;
 
@@ -31,7 +32,7 @@ export class FakeServer {
   }
 }
 
-export function summary(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function summary(name: string, extra: Partial<DatasetSummary> = {}): DatasetSummary {
   const [ns, table] = [name.slice(0, name.lastIndexOf('.')), name.slice(name.lastIndexOf('.') + 1)];
   return {
     name,

@@ -1,16 +1,23 @@
-import { IPreview } from '../src/api';
+import { Preview } from '../src/api';
 import { LOADING, PagingDataModel, formatCell } from '../src/paging';
 
 /** A table of `n` rows (id, label) served page by page; records what was asked. */
 function table(n: number) {
   const asked: [number, number][] = [];
-  const fetch = async (offset: number, limit: number): Promise<IPreview> => {
+  const fetch = async (offset: number, limit: number): Promise<Preview> => {
     asked.push([offset, limit]);
     const rows = [];
     for (let i = offset; i < Math.min(n, offset + limit); i++) {
       rows.push([i, `row ${i}`]);
     }
-    return { columns: [{ name: 'id', type: 'int64' }, { name: 'label', type: 'string' }], rows, snapshotId: '1' };
+    return {
+      dataset: 'demo.t',
+      snapshot_id: '1',
+      limit,
+      columns: [{ name: 'id', type: 'int64' }, { name: 'label', type: 'string' }],
+      rows,
+      row_count: rows.length
+    };
   };
   return { fetch, asked };
 }
@@ -80,7 +87,8 @@ describe('PagingDataModel', () => {
         if (offset > 0) {
           throw new Error('boom');
         }
-        return { columns: [{ name: 'id', type: 'int64' }], rows: Array.from({ length: 10 }, (_, i) => [i]), snapshotId: null };
+        const rows = Array.from({ length: 10 }, (_, i) => [i]);
+        return { dataset: 't', snapshot_id: null, limit: 10, columns: [{ name: 'id', type: 'int64' }], rows, row_count: 10 };
       },
       { pageSize: 10, maxRows: 100, totalRows: 100 }
     );

@@ -8,11 +8,13 @@ import { Requester } from '../src/api';
 import { WorkspacesClient } from '../src/workspaces/api';
 import { WorkspacePanel } from '../src/workspaces/panel';
 
-/** jsdom has no fetch Response: the fields the client reads are enough. */
+/** jsdom has no fetch Response: the fields the request function reads are enough. */
 function answer(body: unknown, status = 200): Response {
   return {
-    ok: status < 400, status, statusText: status < 400 ? 'OK' : 'Bad Request',
-    json: async () => body
+    ok: status < 400,
+    status,
+    statusText: status < 400 ? 'OK' : 'Bad Request',
+    text: async () => JSON.stringify(body)
   } as unknown as Response;
 }
 
@@ -142,7 +144,7 @@ describe('WorkspacePanel', () => {
     panel.dispose();
   });
 
-  it('scales a running workspace and shows a refused size with the server\'s message', async () => {
+  it("scales a running workspace, shows a refused size with the server's message and refuses a fraction", async () => {
     const server = new Server();
     server.records.set('w2', { name: 'w2', backend: 'local', state: 'running', workers: 0, cpus_per_node: 1, has_dashboard: true });
     const panel = panelOn(server);
@@ -155,10 +157,17 @@ describe('WorkspacePanel', () => {
     expect(server.calls).toContain('POST workspaces/w2/scale');
     const scale = panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement;
     await until(() => !scale.disabled && input.value === '2');
-    input.value = '1.5';
+    input.value = '5';
     (panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement).click();
     await until(() => text(panel, '.lakelab-ws-error') !== '');
-    expect(text(panel, '.lakelab-ws-error')).toBe('workers must be a number from 0 to 2, not "1.5" (HTTP 400)');
+    expect(text(panel, '.lakelab-ws-error')).toBe('workers must be a number from 0 to 2, not 5 (HTTP 400)');
+    await until(() => !scale.disabled);
+    const posts = server.calls.length;
+    input.value = '1.5';
+    (panel.node.querySelector('.lakelab-ws-scale') as HTMLButtonElement).click();
+    // the API takes whole numbers: the panel says so without asking the server
+    expect(text(panel, '.lakelab-ws-error')).toBe('workers must be a whole number, not "1.5"');
+    expect(server.calls.length).toBe(posts);
     panel.dispose();
   });
 });
