@@ -72,7 +72,10 @@ export async function openDataset(ctx: ICommandContext, name: string): Promise<M
       'copy-select': CommandIDs.copySelect,
       'open-report': OPEN_REPORT
     }[req.action];
-    void ctx.app.commands.execute(command, req.version === undefined ? { name: req.name } : { name: req.name, version: req.version });
+    void ctx.app.commands.execute(
+      command,
+      req.version === undefined ? { name: req.name } : { name: req.name, version: req.version }
+    );
   });
   void ctx.tracker.add(widget);
   ctx.app.shell.add(widget, 'main');
@@ -190,7 +193,13 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
 
   const selector = '.jp-lakelab-row[data-kind="dataset"]';
   let rank = 0;
-  for (const command of [CommandIDs.open, CommandIDs.openPreview, CommandIDs.query, CommandIDs.copyName, CommandIDs.copySelect]) {
+  for (const command of [
+    CommandIDs.open,
+    CommandIDs.openPreview,
+    CommandIDs.query,
+    CommandIDs.copyName,
+    CommandIDs.copySelect
+  ]) {
     app.contextMenu.addItem({ command, selector, rank: rank++ });
     ctx.palette?.addItem({ command, category: 'Lakehouse' });
   }

@@ -24,7 +24,11 @@ export interface IDatasetViewOptions {
 }
 
 /** What the view asks its host to do (open another dataset, insert a query…). */
-export type DatasetAction = { action: 'open' | 'query' | 'copy-select' | 'open-report'; name: string; version?: number };
+export type DatasetAction = {
+  action: 'open' | 'query' | 'copy-select' | 'open-report';
+  name: string;
+  version?: number;
+};
 
 /** Hops of lineage drawn up and down (the depth selector's choices). */
 export const LINEAGE_DEPTHS = [1, 2, 3];
@@ -77,7 +81,9 @@ export class DatasetView extends SplitPanel {
     this._previewPanel = new BoxPanel({ direction: 'top-to-bottom', spacing: 0 });
     this._previewPanel.addClass('jp-lakelab-preview');
     this._previewHeader = new Widget({ node: el('div', 'jp-lakelab-preview-header') });
-    this._grid = new DataGrid({ defaultSizes: { rowHeight: 22, columnWidth: 120, rowHeaderWidth: 56, columnHeaderHeight: 24 } });
+    this._grid = new DataGrid({
+      defaultSizes: { rowHeight: 22, columnWidth: 120, rowHeaderWidth: 56, columnHeaderHeight: 24 }
+    });
     this._grid.addClass('jp-lakelab-grid');
     this._grid.keyHandler = new BasicKeyHandler();
     this._grid.mouseHandler = new BasicMouseHandler();
@@ -112,7 +118,12 @@ export class DatasetView extends SplitPanel {
   applyTheme(): void {
     const { style, text, header } = themedGridStyle();
     this._grid.style = style;
-    this._grid.cellRenderers.update({ body: text, 'column-header': header, 'row-header': header, 'corner-header': header });
+    this._grid.cellRenderers.update({
+      body: text,
+      'column-header': header,
+      'row-header': header,
+      'corner-header': header
+    });
   }
 
   /** Load everything; each part fails on its own and says so where it would be. */
@@ -145,12 +156,16 @@ export class DatasetView extends SplitPanel {
     const current = snapshotId === null || snapshotId === this._detail?.stats.current_snapshot_id;
     const snap = this._snapshots.find(s => s.snapshot_id === snapshotId);
     const total = current ? this._detail?.stats.row_count : snap ? Number(snap.summary['total-records'] ?? NaN) : null;
-    const model = new PagingDataModel(
-      (offset, limit) => client.preview(name, { limit, offset, snapshotId }),
-      { pageSize, maxRows, totalRows: Number.isFinite(total) ? total : null }
-    );
+    const model = new PagingDataModel((offset, limit) => client.preview(name, { limit, offset, snapshotId }), {
+      pageSize,
+      maxRows,
+      totalRows: Number.isFinite(total) ? total : null
+    });
     this._model = model;
-    this._setPreviewHeader(current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestamp_ms ?? null)})`, '');
+    this._setPreviewHeader(
+      current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestamp_ms ?? null)})`,
+      ''
+    );
     this._highlightSnapshot();
     await model.init();
     if (this._model !== model) {
@@ -158,7 +173,8 @@ export class DatasetView extends SplitPanel {
     }
     this._grid.dataModel = model;
     const rows = model.rowCount('body');
-    const more = this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
+    const more =
+      this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
     this._setPreviewHeader(
       current ? 'current snapshot' : `snapshot ${snapshotId} (${when(snap?.timestamp_ms ?? null)}) — time travel`,
       model.error
@@ -195,7 +211,11 @@ export class DatasetView extends SplitPanel {
     const head = el('div', 'jp-lakelab-dataset-head');
     const icon = el('span', 'jp-lakelab-dataset-icon');
     kindIcon(d.kind).element({ container: icon });
-    head.append(icon, el('h2', 'jp-lakelab-dataset-name', d.name), el('span', `jp-lakelab-badge jp-lakelab-kind-${d.kind}`, d.kind));
+    head.append(
+      icon,
+      el('h2', 'jp-lakelab-dataset-name', d.name),
+      el('span', `jp-lakelab-badge jp-lakelab-kind-${d.kind}`, d.kind)
+    );
     const actions = el('span', 'jp-lakelab-actions');
     const button = (label: string, action: DatasetAction['action'], cls: string) => {
       const b = el('button', `jp-mod-styled jp-lakelab-button ${cls}`, label);
@@ -235,14 +255,24 @@ export class DatasetView extends SplitPanel {
     root.append(this._section('Stats', stats));
 
     if (d.kind !== 'table') {
-      root.append(this._section('Versions', versionsTable(d, v => this._action.emit({ action: 'open-report', name: d.name, version: v })), 'jp-lakelab-versions'));
+      root.append(
+        this._section(
+          'Versions',
+          versionsTable(d, v => this._action.emit({ action: 'open-report', name: d.name, version: v })),
+          'jp-lakelab-versions'
+        )
+      );
     }
     root.append(this._section('Schema', this._schemaTable(d.schema), 'jp-lakelab-schema'));
     if (d.partition_spec.length) {
       root.append(
         this._section(
           'Partitioning',
-          el('div', 'jp-lakelab-partitioning', d.partition_spec.map(p => `${p.transform}(${p.source ?? p.name})`).join(', '))
+          el(
+            'div',
+            'jp-lakelab-partitioning',
+            d.partition_spec.map(p => `${p.transform}(${p.source ?? p.name})`).join(', ')
+          )
         )
       );
     }
@@ -338,8 +368,13 @@ export class DatasetView extends SplitPanel {
       tr.dataset.column = f.name;
       const name = el('td', 'jp-lakelab-col-name', f.name);
       name.style.paddingLeft = `${4 + depth * 14}px`;
-      tr.append(el('td', 'jp-lakelab-col-id', String(f.id)), name,
-        el('td', 'jp-lakelab-col-type', f.type), el('td', '', f.required ? 'yes' : ''), el('td', 'jp-lakelab-col-doc', f.doc ?? ''));
+      tr.append(
+        el('td', 'jp-lakelab-col-id', String(f.id)),
+        name,
+        el('td', 'jp-lakelab-col-type', f.type),
+        el('td', '', f.required ? 'yes' : ''),
+        el('td', 'jp-lakelab-col-doc', f.doc ?? '')
+      );
       table.tBodies[0].append(tr);
       f.fields?.forEach(c => add(c, depth + 1));
     };
@@ -413,7 +448,9 @@ export class DatasetView extends SplitPanel {
     if (this._detail) {
       kinds.set(name, this._detail.kind);
     }
-    const others = graph.nodes.filter(n => n.type === 'dataset' && n.exists && n.id !== name).slice(0, MAX_KIND_LOOKUPS);
+    const others = graph.nodes
+      .filter(n => n.type === 'dataset' && n.exists && n.id !== name)
+      .slice(0, MAX_KIND_LOOKUPS);
     const found = await Promise.allSettled(others.map(n => client.dataset(n.id)));
     found.forEach((r, i) => r.status === 'fulfilled' && kinds.set(others[i].id, r.value.kind));
     if (ticket === this._lineageTicket) {
@@ -433,12 +470,20 @@ export class DatasetView extends SplitPanel {
     }
     const name = this.options.name;
     if (!graph.edges.length) {
-      box.append(el('div', 'jp-lakelab-muted', 'No lineage recorded: nothing was made from this dataset, and it was not made from another.'));
+      box.append(
+        el(
+          'div',
+          'jp-lakelab-muted',
+          'No lineage recorded: nothing was made from this dataset, and it was not made from another.'
+        )
+      );
       return;
     }
     const layout = layoutLineage(name, graph.nodes, graph.edges);
     const scroller = el('div', 'jp-lakelab-lineage-scroll');
-    scroller.append(drawLineage(layout, { self: name, kinds, onOpen: other => this._action.emit({ action: 'open', name: other }) }));
+    scroller.append(
+      drawLineage(layout, { self: name, kinds, onOpen: other => this._action.emit({ action: 'open', name: other }) })
+    );
     box.append(scroller);
   }
 

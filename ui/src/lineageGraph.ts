@@ -7,7 +7,10 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 // marker ids are document-wide: each drawing gets its own, so a hidden tab's never stands in
 let drawings = 0;
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {}
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) {
     e.setAttribute(k, String(v));
@@ -63,7 +66,11 @@ export function drawLineage(layout: ILineageLayout, opts: ILineageDrawOptions): 
   root.append(defs);
 
   for (const e of layout.edges) {
-    const path = svg('path', { d: e.path, class: `jp-lakelab-lineage-edge jp-lakelab-lineage-edge-${e.type}`, 'marker-end': `url(#${arrowId})` });
+    const path = svg('path', {
+      d: e.path,
+      class: `jp-lakelab-lineage-edge jp-lakelab-lineage-edge-${e.type}`,
+      'marker-end': `url(#${arrowId})`
+    });
     path.dataset.source = e.source;
     path.dataset.target = e.target;
     root.append(path);
@@ -100,7 +107,13 @@ function nodeGroup(n: IPlacedNode, opts: ILineageDrawOptions): SVGGElement {
   }
   const title = svg('title');
   title.textContent =
-    n.type === 'source' ? `source: ${n.id}` : !n.exists ? `${n.id} (no longer exists)` : openable ? `Open ${n.id}` : n.id;
+    n.type === 'source'
+      ? `source: ${n.id}`
+      : !n.exists
+        ? `${n.id} (no longer exists)`
+        : openable
+          ? `Open ${n.id}`
+          : n.id;
   g.append(title, svg('rect', { width: n.width, height: n.height, rx: 4, ry: 4 }));
   const pad = 8;
   const iconSize = 16;
@@ -112,7 +125,12 @@ function nodeGroup(n: IPlacedNode, opts: ILineageDrawOptions): SVGGElement {
       textX = pad + iconSize + 6;
     }
   }
-  const label = svg('text', { x: textX, y: n.height / 2, 'dominant-baseline': 'central', class: 'jp-lakelab-lineage-label' });
+  const label = svg('text', {
+    x: textX,
+    y: n.height / 2,
+    'dominant-baseline': 'central',
+    class: 'jp-lakelab-lineage-label'
+  });
   // a source is a URI: its file name says most
   const text = n.type === 'source' ? n.id.replace(/\/+$/, '').split('/').pop() || n.id : n.id;
   label.textContent = shorten(text, Math.floor((n.width - textX - pad) / 7));

@@ -89,7 +89,12 @@ export function layoutLineage(self: string, nodes: LineageNode[], edges: Lineage
   for (const e of edges) {
     for (const id of [e.source, e.target]) {
       if (!all.has(id)) {
-        all.set(id, { id, type: e.type === 'source' && id === e.source ? 'source' : 'dataset', exists: true, direction: 'upstream' });
+        all.set(id, {
+          id,
+          type: e.type === 'source' && id === e.source ? 'source' : 'dataset',
+          exists: true,
+          direction: 'upstream'
+        });
       }
     }
   }

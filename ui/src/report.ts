@@ -45,7 +45,10 @@ export interface IReportContext {
 }
 
 /** The "Open report" command, its tracker (restored on reload), palette and context-menu items. */
-export function registerReports(ctx: IReportContext, restorer: ILayoutRestorer | null): WidgetTracker<MainAreaWidget<ReportView>> {
+export function registerReports(
+  ctx: IReportContext,
+  restorer: ILayoutRestorer | null
+): WidgetTracker<MainAreaWidget<ReportView>> {
   const { app, client } = ctx;
   const tracker = new WidgetTracker<MainAreaWidget<ReportView>>({ namespace: 'lakelab-report' });
   const baseUrl = ServerConnection.makeSettings().baseUrl;
@@ -91,12 +94,15 @@ export function registerReports(ctx: IReportContext, restorer: ILayoutRestorer |
       const note = new Widget();
       note.addClass('jp-lakelab-report-note');
       note.node.textContent = `${name} · version ${version} · sandboxed: no access to Jupyter or the network`;
-      widget.toolbar.addItem('open-dataset', new ToolbarButton({
-        label: 'Open dataset',
-        tooltip: `Open the dataset view of ${name}: versions and lineage`,
-        className: 'jp-lakelab-report-dataset',
-        onClick: () => void app.commands.execute('lakelab:open-dataset', { name })
-      }));
+      widget.toolbar.addItem(
+        'open-dataset',
+        new ToolbarButton({
+          label: 'Open dataset',
+          tooltip: `Open the dataset view of ${name}: versions and lineage`,
+          className: 'jp-lakelab-report-dataset',
+          onClick: () => void app.commands.execute('lakelab:open-dataset', { name })
+        })
+      );
       widget.toolbar.addItem('note', note);
       widget.id = id;
       widget.title.label = `${name} v${version}`;

@@ -90,7 +90,8 @@ export class LakehouseSidebar extends Widget {
     this._search.className = 'jp-lakelab-search jp-mod-styled';
     this._search.placeholder = 'Search datasets, columns, tags, owners…';
     this._search.setAttribute('aria-label', 'Search datasets');
-    this._search.title = 'Every word must match a name, description, tag, owner or column.\nFilters: kind:model, kind:report, owner:NAME, tag:TAG';
+    this._search.title =
+      'Every word must match a name, description, tag, owner or column.\nFilters: kind:model, kind:report, owner:NAME, tag:TAG';
     this._search.addEventListener('input', () => this._scheduleSearch());
     this._search.addEventListener('keydown', e => {
       if (e.key === 'Enter') {
@@ -266,7 +267,13 @@ export class LakehouseSidebar extends Widget {
       const image = document.createElement('div');
       image.className = 'jp-lakelab-drag-image';
       image.textContent = name;
-      const drag = new Drag({ mimeData, dragImage: image, proposedAction: 'copy', supportedActions: 'copy', source: this });
+      const drag = new Drag({
+        mimeData,
+        dragImage: image,
+        proposedAction: 'copy',
+        supportedActions: 'copy',
+        source: this
+      });
       void drag.start(ev.clientX, ev.clientY).then(() => {
         // the click that ends a drag must not open the dataset
         window.setTimeout(() => (this._dragged = false), 0);
@@ -369,7 +376,9 @@ export class LakehouseSidebar extends Widget {
         d.owner ? `owner: ${d.owner}` : '',
         d.tags.length ? `tags: ${d.tags.join(', ')}` : '',
         d.kind !== 'table' ? `${d.kind}, ${datasetDetail(d)}` : '',
-        d.kind === 'table' && d.row_count !== null ? `${d.row_count.toLocaleString()} rows, ${formatBytes(d.total_bytes)}` : ''
+        d.kind === 'table' && d.row_count !== null
+          ? `${d.row_count.toLocaleString()} rows, ${formatBytes(d.total_bytes)}`
+          : ''
       ]
         .filter(Boolean)
         .join('\n');

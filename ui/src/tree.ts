@@ -375,9 +375,7 @@ export class TreeModel {
     };
 
     if (this._query) {
-      this._results
-        .filter(d => !this._isHidden(d.summary.namespace))
-        .forEach(d => dataset(d, 0, 's:'));
+      this._results.filter(d => !this._isHidden(d.summary.namespace)).forEach(d => dataset(d, 0, 's:'));
       if (!this._loading && !this._error && rows.length === 0) {
         status('s:/empty', 'empty', 0, `No datasets match “${this._query}”`);
       }

@@ -36,7 +36,9 @@ export function versionsTable(d: DatasetDetail, openReport: (version: number) =>
     tr.title = v.uri;
     const sha = el('td', 'jp-lakelab-mono jp-lakelab-sha', v.sha256 ? v.sha256.slice(0, 12) : '');
     sha.title = v.sha256 ?? '';
-    const libs = Object.entries(versionLibraries(v)).map(([k, x]) => `${k} ${x}`).join(', ');
+    const libs = Object.entries(versionLibraries(v))
+      .map(([k, x]) => `${k} ${x}`)
+      .join(', ');
     const last = el('td');
     if (d.kind === 'report') {
       const open = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-open-version', 'Open');
@@ -50,7 +52,11 @@ export function versionsTable(d: DatasetDetail, openReport: (version: number) =>
       el('td', '', v.created_by),
       el('td', '', formatBytes(v.bytes)),
       sha,
-      el('td', d.kind === 'model' ? 'jp-lakelab-libraries' : 'jp-lakelab-format', d.kind === 'model' ? libs : versionFormat(v) ?? ''),
+      el(
+        'td',
+        d.kind === 'model' ? 'jp-lakelab-libraries' : 'jp-lakelab-format',
+        d.kind === 'model' ? libs : (versionFormat(v) ?? '')
+      ),
       last
     );
     table.tBodies[0].append(tr);

@@ -1,6 +1,7 @@
 /**
  * @jest-environment node
  */
+import packageJson from '../package.json';
 import { ApiError, FRONTEND_VERSION, ServerInfo, versionCount } from '../src/api';
 import { configSummary, handshake } from '../src/handshake';
 import { urlOf } from '../src/request';
@@ -22,17 +23,16 @@ const INFO: ServerInfo = {
 
 describe('urlOf', () => {
   it('fills path parameters URL-encoded and leaves out empty query parameters', () => {
-    expect(urlOf('/datasets/{name}/preview', { name: 'a b/c' }, { limit: 5, columns: '', snapshot_id: undefined })).toBe(
-      'datasets/a%20b%2Fc/preview?limit=5'
-    );
+    expect(
+      urlOf('/datasets/{name}/preview', { name: 'a b/c' }, { limit: 5, columns: '', snapshot_id: undefined })
+    ).toBe('datasets/a%20b%2Fc/preview?limit=5');
     expect(urlOf('/info')).toBe('info');
   });
 });
 
 describe('handshake', () => {
   it('announces the version in package.json (the Python package ships the same)', () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    expect(FRONTEND_VERSION).toBe(require('../package.json').version);
+    expect(FRONTEND_VERSION).toBe(packageJson.version);
   });
 
   it('is ok when the server extension version matches', async () => {
@@ -91,7 +91,10 @@ describe('LakelabClient', () => {
 
   it("reads Jupyter Server's own {message} errors (e.g. 403)", async () => {
     const server = new FakeServer(() => jsonResponse({ message: 'Forbidden', reason: null }, 403));
-    const err = await server.client().namespaces().catch(e => e);
+    const err = await server
+      .client()
+      .namespaces()
+      .catch(e => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.display).toBe('Forbidden (HTTP 403)');
   });
@@ -126,13 +129,25 @@ describe('LakelabClient', () => {
       tags: ['aviation', 'nyc'],
       schema: [
         { id: 1, name: 'year', type: 'long', required: false, doc: 'year of departure' },
-        { id: 2, name: 'loc', type: 'struct', required: false, doc: null,
-          fields: [{ id: 3, name: 'lat', type: 'double', required: true, doc: null }] }
+        {
+          id: 2,
+          name: 'loc',
+          type: 'struct',
+          required: false,
+          doc: null,
+          fields: [{ id: 3, name: 'lat', type: 'double', required: true, doc: null }]
+        }
       ],
       partition_spec: [{ field_id: 1000, source_id: 1, name: 'year_month', source: 'time_hour', transform: 'month' }],
       sort_order: [],
       properties: { 'lakelab.kind': 'table' },
-      stats: { row_count: 336776, file_count: 12, total_bytes: 5000000, current_snapshot_id: '8744736658442914487', last_updated_ms: 1 },
+      stats: {
+        row_count: 336776,
+        file_count: 12,
+        total_bytes: 5000000,
+        current_snapshot_id: '8744736658442914487',
+        last_updated_ms: 1
+      },
       location: 'file:///x',
       format_version: 2
     }));
@@ -148,11 +163,25 @@ describe('LakelabClient', () => {
 
   it('parses the versions of a model dataset', async () => {
     const server = new FakeServer(() => ({
-      ...summary('ml.churn', { kind: 'model' }), schema: [], partition_spec: [], sort_order: [], properties: {},
+      ...summary('ml.churn', { kind: 'model' }),
+      schema: [],
+      partition_spec: [],
+      sort_order: [],
+      properties: {},
       stats: { row_count: 2, file_count: 2, total_bytes: 10, current_snapshot_id: '1', last_updated_ms: 1 },
-      location: 'x', format_version: 2,
-      versions: [{ version: 2, uri: 'file:///w/2.joblib', sha256: 'ab', bytes: 99, created_at: '2026-01-31T12:00:00+00:00',
-        created_by: 'ann', metadata: { format: 'joblib', libraries: { sklearn: '1.5' } } }]
+      location: 'x',
+      format_version: 2,
+      versions: [
+        {
+          version: 2,
+          uri: 'file:///w/2.joblib',
+          sha256: 'ab',
+          bytes: 99,
+          created_at: '2026-01-31T12:00:00+00:00',
+          created_by: 'ann',
+          metadata: { format: 'joblib', libraries: { sklearn: '1.5' } }
+        }
+      ]
     }));
     const d = await server.client().dataset('ml.churn');
     expect(d.kind).toBe('model');
@@ -175,7 +204,10 @@ describe('LakelabClient', () => {
     }));
     const lineage = await server.client().lineageGraph('demo.delays', 3);
     expect(server.calls).toEqual(['GET datasets/demo.delays/lineage?depth=3']);
-    expect(lineage.nodes.filter(n => n.direction === 'upstream').map(n => n.id)).toEqual(['demo.flights', 'file:///x.csv']);
+    expect(lineage.nodes.filter(n => n.direction === 'upstream').map(n => n.id)).toEqual([
+      'demo.flights',
+      'file:///x.csv'
+    ]);
     expect(lineage.nodes[3]).toEqual({ id: 'demo.report', type: 'dataset', exists: true, direction: 'downstream' });
   });
 
@@ -201,9 +233,17 @@ describe('LakelabClient', () => {
     let sent: unknown = null;
     const server = new FakeServer((_, init) => {
       sent = JSON.parse(String(init.body));
-      return { ...summary('demo.t'), schema: [], partition_spec: [], sort_order: [], properties: {},
+      return {
+        ...summary('demo.t'),
+        schema: [],
+        partition_spec: [],
+        sort_order: [],
+        properties: {},
         stats: { row_count: 1, file_count: 1, total_bytes: 1, current_snapshot_id: null, last_updated_ms: 1 },
-        location: 'x', format_version: 2, tags: ['x', 'y'] };
+        location: 'x',
+        format_version: 2,
+        tags: ['x', 'y']
+      };
     });
     const d = await server.client().updateMetadata('demo.t', { description: 'd', owner: 'o', tags: ['x', 'y'] });
     expect(server.calls).toEqual(['PATCH datasets/demo.t/metadata']);

@@ -14,7 +14,10 @@ function table(n: number) {
       dataset: 'demo.t',
       snapshot_id: '1',
       limit,
-      columns: [{ name: 'id', type: 'int64' }, { name: 'label', type: 'string' }],
+      columns: [
+        { name: 'id', type: 'int64' },
+        { name: 'label', type: 'string' }
+      ],
       rows,
       row_count: rows.length
     };
@@ -42,7 +45,10 @@ describe('PagingDataModel', () => {
     expect(model.data('body', 799, 1)).toBe(LOADING);
     await model.settled();
     expect(model.data('body', 750, 0)).toBe('750');
-    expect(t.asked).toEqual([[0, 100], [700, 100]]);
+    expect(t.asked).toEqual([
+      [0, 100],
+      [700, 100]
+    ]);
   });
 
   it('grows page by page when the row count is unknown and stops at a short page', async () => {
@@ -88,7 +94,14 @@ describe('PagingDataModel', () => {
           throw new Error('boom');
         }
         const rows = Array.from({ length: 10 }, (_, i) => [i]);
-        return { dataset: 't', snapshot_id: null, limit: 10, columns: [{ name: 'id', type: 'int64' }], rows, row_count: 10 };
+        return {
+          dataset: 't',
+          snapshot_id: null,
+          limit: 10,
+          columns: [{ name: 'id', type: 'int64' }],
+          rows,
+          row_count: 10
+        };
       },
       { pageSize: 10, maxRows: 100, totalRows: 100 }
     );

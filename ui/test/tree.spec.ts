@@ -22,7 +22,10 @@ function catalog(n = 450) {
       };
     }
     if (route === 'namespaces' && params.get('parent') === 'sales') {
-      return { parent: 'sales', namespaces: [{ name: 'sales.eu', parts: ['sales', 'eu'], datasets: 1, has_children: false }] };
+      return {
+        parent: 'sales',
+        namespaces: [{ name: 'sales.eu', parts: ['sales', 'eu'], datasets: 1, has_children: false }]
+      };
     }
     if (route === 'namespaces/demo/datasets') {
       return {
@@ -48,9 +51,12 @@ function catalog(n = 450) {
           { id: 1, name: 'carrier', type: 'string', required: false, doc: null },
           { id: 2, name: 'dep_delay', type: 'double', required: false, doc: null }
         ],
-        partition_spec: [], sort_order: [], properties: {},
+        partition_spec: [],
+        sort_order: [],
+        properties: {},
         stats: { row_count: 1, file_count: 1, total_bytes: 1, current_snapshot_id: null, last_updated_ms: 1 },
-        location: 'x', format_version: 2
+        location: 'x',
+        format_version: 2
       };
     }
     if (route === 'datasets/demo.airlines') {
@@ -58,7 +64,10 @@ function catalog(n = 450) {
     }
     if (route === 'search') {
       const q = params.get('q') ?? '';
-      return { query: q, datasets: [summary('demo.flights'), summary('scratch.tmp')].filter(d => String(d.name).includes(q)) };
+      return {
+        query: q,
+        datasets: [summary('demo.flights'), summary('scratch.tmp')].filter(d => String(d.name).includes(q))
+      };
     }
     return jsonResponse({ error: { code: 'not_found', message: `no route ${route}` } }, 404);
   });

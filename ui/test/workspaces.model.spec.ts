@@ -7,8 +7,18 @@ import { actions, age, facts, formNumber, memory, merge, stoppedRecord } from '.
 /** A record as GET /workspaces/{name} sends it (record plus live `cluster`). */
 function body(extra: Partial<WorkspaceStatus> = {}): WorkspaceStatus {
   return {
-    name: 'analysis', backend: 'local', state: 'running', owner: 'me', cpus_per_node: 1, workers: 1,
-    address: '127.0.0.1:6379', created_at: 1, started_at: 2, uptime_s: 125, idle_s: 30, has_dashboard: true,
+    name: 'analysis',
+    backend: 'local',
+    state: 'running',
+    owner: 'me',
+    cpus_per_node: 1,
+    workers: 1,
+    address: '127.0.0.1:6379',
+    created_at: 1,
+    started_at: 2,
+    uptime_s: 125,
+    idle_s: 30,
+    has_dashboard: true,
     message: null,
     cluster: { node_count: 2, cpus: 2, memory_bytes: 3 * 2 ** 30, object_store_bytes: 1, running_tasks: 4 },
     ...extra
@@ -80,8 +90,14 @@ describe('workspace actions', () => {
     const a = body({ name: 'a' });
     const b = body({ name: 'b' });
     const stopped = new Map([['b', stoppedRecord(b)]]);
-    expect(merge([a], stopped).map(w => [w.name, w.state])).toEqual([['a', 'running'], ['b', 'stopped']]);
-    expect(merge([a, b], stopped).map(w => [w.name, w.state])).toEqual([['a', 'running'], ['b', 'running']]);
+    expect(merge([a], stopped).map(w => [w.name, w.state])).toEqual([
+      ['a', 'running'],
+      ['b', 'stopped']
+    ]);
+    expect(merge([a, b], stopped).map(w => [w.name, w.state])).toEqual([
+      ['a', 'running'],
+      ['b', 'running']
+    ]);
   });
 });
 

@@ -33,17 +33,34 @@ class Server {
       if (path === 'workspaces' && method === 'POST') {
         const b = JSON.parse(String(init.body));
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(b.name)) {
-          return answer({ error: { code: 'invalid_input', message: `bad workspace name ${JSON.stringify(b.name)}` } }, 400);
+          return answer(
+            { error: { code: 'invalid_input', message: `bad workspace name ${JSON.stringify(b.name)}` } },
+            400
+          );
         }
-        const rec = { name: b.name, backend: 'local', state: 'running', workers: b.workers, cpus_per_node: b.cpus,
-          uptime_s: 1, idle_s: 1, has_dashboard: true, message: null };
+        const rec = {
+          name: b.name,
+          backend: 'local',
+          state: 'running',
+          workers: b.workers,
+          cpus_per_node: b.cpus,
+          uptime_s: 1,
+          idle_s: 1,
+          has_dashboard: true,
+          message: null
+        };
         this.records.set(b.name, rec);
         return answer(rec, 201);
       }
       if (path.endsWith('/scale')) {
         const workers = JSON.parse(String(init.body)).workers;
         if (typeof workers !== 'number' || workers > 2) {
-          return answer({ error: { code: 'limit', message: `workers must be a number from 0 to 2, not ${JSON.stringify(workers)}` } }, 400);
+          return answer(
+            {
+              error: { code: 'limit', message: `workers must be a number from 0 to 2, not ${JSON.stringify(workers)}` }
+            },
+            400
+          );
         }
         this.records.set(name, { ...this.records.get(name), workers });
         return answer(this.records.get(name));
@@ -53,7 +70,10 @@ class Server {
         return answer({ name, state: 'stopped' });
       }
       if (method === 'GET' && this.records.has(name)) {
-        return answer({ ...this.records.get(name), cluster: { node_count: 1, cpus: 1, memory_bytes: 2 ** 30, running_tasks: 0 } });
+        return answer({
+          ...this.records.get(name),
+          cluster: { node_count: 1, cpus: 1, memory_bytes: 2 ** 30, running_tasks: 0 }
+        });
       }
       return answer({ error: { code: 'not_found', message: `no workspace ${name}` } }, 404);
     };
@@ -126,7 +146,14 @@ describe('WorkspacePanel', () => {
 
   it('inserts connect code, and after Stop shows the workspace as stopped until dismissed', async () => {
     const server = new Server();
-    server.records.set('w1', { name: 'w1', backend: 'local', state: 'running', workers: 0, cpus_per_node: 1, has_dashboard: true });
+    server.records.set('w1', {
+      name: 'w1',
+      backend: 'local',
+      state: 'running',
+      workers: 0,
+      cpus_per_node: 1,
+      has_dashboard: true
+    });
     const inserted: string[] = [];
     const panel = panelOn(server, inserted);
     Widget.attach(panel, document.body);
@@ -146,7 +173,14 @@ describe('WorkspacePanel', () => {
 
   it("scales a running workspace, shows a refused size with the server's message and refuses a fraction", async () => {
     const server = new Server();
-    server.records.set('w2', { name: 'w2', backend: 'local', state: 'running', workers: 0, cpus_per_node: 1, has_dashboard: true });
+    server.records.set('w2', {
+      name: 'w2',
+      backend: 'local',
+      state: 'running',
+      workers: 0,
+      cpus_per_node: 1,
+      has_dashboard: true
+    });
     const panel = panelOn(server);
     Widget.attach(panel, document.body);
     await until(() => text(panel, '.lakelab-ws-card[data-name="w2"] .lakelab-ws-state') === 'running');

@@ -36,7 +36,9 @@ function numberInput(label: string, value: string, min: string): HTMLInputElemen
 
 /** What is wrong with a field that holds no whole number (null when it holds one or is empty). */
 function notWhole(label: string, input: HTMLInputElement): string | null {
-  return formNumber(input.value) === null ? `${label} must be a whole number, not ${JSON.stringify(input.value.trim())}` : null;
+  return formNumber(input.value) === null
+    ? `${label} must be a whole number, not ${JSON.stringify(input.value.trim())}`
+    : null;
 }
 
 /** One workspace's card; `update` rewrites texts and button states only. */
@@ -184,8 +186,7 @@ export class WorkspacePanel extends Widget {
     create.type = 'submit';
     const nameField = field('Name', this.nameInput);
     nameField.classList.add('lakelab-ws-name-field');
-    form.append(nameField, field('CPUs', this.cpusInput), field('Workers', this.workersInput),
-      create, this.limitsLine);
+    form.append(nameField, field('CPUs', this.cpusInput), field('Workers', this.workersInput), create, this.limitsLine);
     form.addEventListener('submit', ev => {
       ev.preventDefault();
       const name = this.nameInput.value.trim();
@@ -263,7 +264,8 @@ export class WorkspacePanel extends Widget {
       listed.workspaces.map(w => (w.state === 'running' ? client.status(w.name).catch(() => w) : w))
     );
     const { maxWorkers, maxCpusPerNode } = listed.limits;
-    this.limitsLine.textContent = `Limits: ${maxCpusPerNode} CPU${maxCpusPerNode === 1 ? '' : 's'} per node, ` +
+    this.limitsLine.textContent =
+      `Limits: ${maxCpusPerNode} CPU${maxCpusPerNode === 1 ? '' : 's'} per node, ` +
       `${maxWorkers} worker${maxWorkers === 1 ? '' : 's'}`;
     this.render();
   }

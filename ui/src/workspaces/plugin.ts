@@ -56,7 +56,8 @@ export const workspacesPlugin: JupyterFrontEndPlugin<void> = {
     };
     const panel = new WorkspacePanel({
       client: new WorkspacesClient(serverRequester(settings)),
-      dashboardUrl: name => URLExt.join(settings.baseUrl, API_PREFIX, 'workspaces', encodeURIComponent(name), 'dashboard/'),
+      dashboardUrl: name =>
+        URLExt.join(settings.baseUrl, API_PREFIX, 'workspaces', encodeURIComponent(name), 'dashboard/'),
       insertConnect
     });
     panel.title.icon = icon;
