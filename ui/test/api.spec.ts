@@ -4,7 +4,7 @@
 import packageJson from '../package.json';
 import { ApiError, FRONTEND_VERSION, ServerInfo, versionCount } from '../src/api';
 import { configSummary, handshake } from '../src/handshake';
-import { urlOf } from '../src/request';
+import { Requester, request, urlOf } from '../src/request';
 import { selectSql, trinoCell } from '../src/text';
 import { versionFormat, versionLibraries } from '../src/versions';
 import { FakeServer, jsonResponse, summary } from './fakeServer';
@@ -20,6 +20,29 @@ const INFO: ServerInfo = {
   workspaces_api: false,
   limits: { preview_max_rows: 1000, page_size_max: 1000 }
 };
+
+describe('request', () => {
+  it('is typed by openapi.yaml: unknown routes, parameters and fields do not compile', () => {
+    // never run: ts-jest type-checks this file, so each line below must be a type error
+    const typeErrors = (send: Requester) => {
+      // @ts-expect-error: no such route in openapi.yaml
+      void request(send, 'get', '/tables', {});
+      // @ts-expect-error: the route has no POST
+      void request(send, 'post', '/info', {});
+      // @ts-expect-error: {name} is required
+      void request(send, 'get', '/datasets/{name}', {});
+      // @ts-expect-error: limit is an integer
+      void request(send, 'get', '/datasets/{name}/preview', { path: { name: 'a.b' }, query: { limit: 'ten' } });
+      // @ts-expect-error: workers is an integer
+      void request(send, 'post', '/workspaces/{name}/scale', { path: { name: 'w' }, body: { workers: '2' } });
+      return request(send, 'get', '/info', {}).then(info => {
+        // @ts-expect-error: the answer has server_version, not version
+        return info.version;
+      });
+    };
+    expect(typeof typeErrors).toBe('function');
+  });
+});
 
 describe('urlOf', () => {
   it('fills path parameters URL-encoded and leaves out empty query parameters', () => {
