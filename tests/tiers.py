@@ -55,7 +55,7 @@ def _heavy_tiers(item: pytest.Item) -> set[str]:
     if callspec is not None:
         tiers |= {PARAM_TIERS[v] for v in callspec.params.values() if isinstance(v, str) and v in PARAM_TIERS}
     node = rel.as_posix() + item.nodeid.partition("::")[1] + item.nodeid.partition("::")[2]
-    if any(node == key or node.startswith(key + "::") or node.startswith(key + "[") for key in SLOW):
+    if any(node == key or node.startswith((key + "::", key + "[")) for key in SLOW):
         tiers.add("slow")
     return tiers
 
