@@ -6,7 +6,8 @@ number of them - or, needing none, in `fast` (`make test-fast` runs `pytest -m f
 
 - the test's own markers (`pytestmark = pytest.mark.ray` in a module, `@pytest.mark.ray`);
 - its folder (`FOLDER_TIERS`): every test under tests/trino needs Trino;
-- the fixtures it uses (`FIXTURE_TIERS`): `postgres_url` or `pg_lh` means PostgreSQL;
+- the fixtures it uses (`FIXTURE_TIERS`): `postgres_url` or `pg_lh` means PostgreSQL, the
+  auth sweep's `running` (a real Ray workspace) means Ray;
 - a fixture parametrised "postgres" (`house`, `catalog`: they reach `pg_lh` through
   `request.getfixturevalue`, which no static rule can see); `pg_lh` also fails any test
   that reaches it without the postgres marker, so a new dynamic use cannot slip into
@@ -30,11 +31,13 @@ FAST_BUDGET_S = 20.0
 TESTS = Path(__file__).parent
 
 FOLDER_TIERS = {"trino": "trino", "browser": "browser"}
+# a fixture name anywhere, or "<file under tests/>::<fixture>" for a fixture of that module only
 FIXTURE_TIERS = {
     "postgres_url": "postgres",
     "pg_lh": "postgres",
     "trino_home": "trino",
     "main_ws": "ray",
+    "reliability/test_auth_sweep.py::running": "ray",
     "browser": "browser",
 }
 PARAM_TIERS = {"postgres": "postgres"}  # a fixture parameter value that brings the part up
@@ -46,11 +49,24 @@ SLOW: dict[str, str] = {
 }
 
 
+def _fixture_keys(item: pytest.Item) -> set[str]:
+    """The fixtures a test uses, each as its name and as "<defining file>::<name>"."""
+    keys: set[str] = set()
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        keys.add(name)
+        defs = info.name2fixturedefs.get(name) if info is not None else None
+        if defs:  # the last definition is the one in effect for this test
+            where = defs[-1].baseid.split("::")[0].removeprefix("tests/")
+            keys.add(f"{where}::{name}")
+    return keys
+
+
 def _heavy_tiers(item: pytest.Item) -> set[str]:
     tiers = {m.name for m in item.iter_markers() if m.name in HEAVY}
     rel = Path(str(item.path)).resolve().relative_to(TESTS.resolve())
     tiers |= {tier for folder, tier in FOLDER_TIERS.items() if rel.parts[0] == folder}
-    tiers |= {tier for name, tier in FIXTURE_TIERS.items() if name in getattr(item, "fixturenames", ())}
+    tiers |= {tier for key, tier in FIXTURE_TIERS.items() if key in _fixture_keys(item)}
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         tiers |= {PARAM_TIERS[v] for v in callspec.params.values() if isinstance(v, str) and v in PARAM_TIERS}
