@@ -42,10 +42,15 @@ FIXTURE_TIERS = {
 }
 PARAM_TIERS = {"postgres": "postgres"}  # a fixture parameter value that brings the part up
 
-# node id prefixes (relative to tests/) -> why they are slow; a file prefix covers its tests
+# node id prefixes (relative to tests/) -> why they are slow; a file prefix covers its tests.
+# Seconds measured in one `pytest -m fast --durations` run on the shared, loaded 2-core machine.
 SLOW: dict[str, str] = {
-    "reliability/test_crashes.py": "kills 20 writers per write kind, each a fresh interpreter on a 600k-row CSV",
-    "reliability/test_load.py": "builds 10,000 datasets, then 20 clients for 15 s",
+    "reliability/test_crashes.py": "20 kill -9s per write kind, each writer a fresh interpreter on a 600k-row CSV",
+    "reliability/test_load.py": "builds 10,000 datasets, then 20 REST clients for 15 s",
+    "reliability/test_concurrent_upserts.py": "16 upserting processes racing on one table: 86 s",
+    "reliability/test_concurrent_writers.py": "16 writer processes racing on one table: 78 s",
+    "server/test_live_server.py::test_a_bounded_fuzz_of_every_route_finds_no_server_errors": "schemathesis over "
+    "every route of a real server: 34 s",
 }
 
 
