@@ -71,7 +71,8 @@ def _heavy_tiers(item: pytest.Item) -> set[str]:
     tiers = {m.name for m in item.iter_markers() if m.name in HEAVY}
     rel = Path(str(item.path)).resolve().relative_to(TESTS.resolve())
     tiers |= {tier for folder, tier in FOLDER_TIERS.items() if rel.parts[0] == folder}
-    tiers |= {tier for key, tier in FIXTURE_TIERS.items() if key in _fixture_keys(item)}
+    fixtures = _fixture_keys(item)
+    tiers |= {tier for key, tier in FIXTURE_TIERS.items() if key in fixtures}
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         tiers |= {PARAM_TIERS[v] for v in callspec.params.values() if isinstance(v, str) and v in PARAM_TIERS}
