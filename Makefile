@@ -1,7 +1,7 @@
 # The two commands the README opens with. Everything else is a helper for them.
 PY ?= python3
 
-.PHONY: lab test setup-lab setup-test bench bench-quick soak clean
+.PHONY: lab test test-fast lint setup-lab setup-test bench bench-quick soak clean
 
 lab: setup-lab            ## install and start JupyterLab on the embedded lakehouse (demo + tutorial)
 	$(PY) -m lakelab lab
@@ -9,6 +9,13 @@ lab: setup-lab            ## install and start JupyterLab on the embedded lakeho
 test: setup-test          ## run the whole test suite (UI unit tests, then Python: core, Trino, Ray, browser)
 	cd ui && npm test --silent
 	$(PY) -m pytest tests -q -p no:cacheprovider
+
+test-fast: setup-test     ## the fast tier, for every change: UI unit tests, then Python without Trino, PostgreSQL, Ray, browser or slow tests (tests/tiers.py)
+	cd ui && npm test --silent
+	$(PY) -m pytest tests -m fast -q -p no:cacheprovider
+
+lint: setup-test          ## ruff (lint + format), mypy, deptry and the UI's eslint + prettier (scripts/lint.sh; pre-commit runs the same)
+	PYTHON=$(PY) bash scripts/lint.sh
 
 setup-lab:
 	PYTHON=$(PY) bash scripts/setup.sh lab

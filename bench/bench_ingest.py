@@ -218,8 +218,8 @@ def main() -> None:
     for part in ("parquet", "csv"):
         for r in results[part]:
             print(
-                f"{part:8} {r['case']:24} {r['rows']:>12,} {r['seconds']:>8.2f} {r['cpu_s']:>7.2f} {r['rows_per_s']:>12,.0f} "
-                f"{r['peak_rss_mb']:>12,.0f}"
+                f"{part:8} {r['case']:24} {r['rows']:>12,} {r['seconds']:>8.2f} {r['cpu_s']:>7.2f} "
+                f"{r['rows_per_s']:>12,.0f} {r['peak_rss_mb']:>12,.0f}"
             )
     print(f"\nlakelab is {results['lakelab_vs_write_table']:.2f}x the time of read_table+write_table (goal <= 1.3x)")
     if results["csv"]:

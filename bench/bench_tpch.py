@@ -99,10 +99,11 @@ def main() -> int:
     rows = []
     for name in names:
         sql = (QUERIES / f"{name}.sql").read_text()
-        first = best(lambda: lh.sql(sql, engine="duckdb"), 1)  # cold: translation not yet cached
-        e = best(lambda: lh.sql(sql, engine="duckdb"), args.runs)
-        d = best(lambda: direct.sql(sql).to_arrow_table(), args.runs)
-        a = best(lambda: via_to_arrow(sql), args.runs)
+        # sql=sql binds this query into each timed call (a closure would see the loop's last value)
+        first = best(lambda sql=sql: lh.sql(sql, engine="duckdb"), 1)  # cold: translation not yet cached
+        e = best(lambda sql=sql: lh.sql(sql, engine="duckdb"), args.runs)
+        d = best(lambda sql=sql: direct.sql(sql).to_arrow_table(), args.runs)
+        a = best(lambda sql=sql: via_to_arrow(sql), args.runs)
         rows.append({"query": name, "embedded_s": e, "direct_s": d, "to_arrow_s": a, "embedded_first_s": first})
         print(f"{name}: embedded {e:.3f}s direct {d:.3f}s to_arrow {a:.3f}s", file=sys.stderr)
 

@@ -77,9 +77,10 @@ def bench_tpch(lh: lakelab.Lakehouse, raw: Path, runs: int) -> dict:
     for q in sorted(QUERIES.glob("q*.sql")):
         sql = q.read_text()
         duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
-        t_trino, r1 = best(lambda: lh.engine("trino").execute(sql), runs)
-        t_emb, r2 = best(lambda: lh.engine("duckdb").execute(sql), runs)
-        t_duck, _ = best(lambda: con.execute(duck_sql).to_arrow_table(), runs)
+        # default arguments bind this query into each timed call (a closure would see the loop's last value)
+        t_trino, r1 = best(lambda sql=sql: lh.engine("trino").execute(sql), runs)
+        t_emb, r2 = best(lambda sql=sql: lh.engine("duckdb").execute(sql), runs)
+        t_duck, _ = best(lambda duck_sql=duck_sql: con.execute(duck_sql).to_arrow_table(), runs)
         rows[q.stem] = {
             "trino_s": t_trino,
             "embedded_s": t_emb,
@@ -205,7 +206,8 @@ def main() -> int:
             services.down(home=home)
 
     print(
-        f"\nTPC-H sf={args.sf:g}, best of {args.runs} (seconds)\n{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}"
+        f"\nTPC-H sf={args.sf:g}, best of {args.runs} (seconds)\n"
+        f"{'query':6} {'trino':>9} {'embedded':>9} {'duckdb-raw':>10}"
     )
     for q, r in result["tpch"]["queries"].items():
         print(f"{q:6} {r['trino_s']:9.3f} {r['embedded_s']:9.3f} {r['duckdb_raw_s']:10.3f}")

@@ -19,8 +19,9 @@ from lakelab.config import load_config
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-# fails any test whose output, log or error shows a registered secret (tests/secret_scan.py)
-pytest_plugins = ["secret_scan"]
+# secret_scan fails any test whose output, log or error shows a registered secret;
+# tiers gives every test its tier (fast, or trino/postgres/ray/browser/slow) at collection
+pytest_plugins = ["secret_scan", "tiers"]
 
 
 def free_port() -> int:
@@ -99,8 +100,10 @@ def postgres_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def pg_lh(postgres_url, lakelab_home, tmp_path) -> lakelab.Lakehouse:
+def pg_lh(request, postgres_url, lakelab_home, tmp_path) -> lakelab.Lakehouse:
     """A lakehouse whose catalog is a JDBC-style SqlCatalog on the real PostgreSQL."""
+    if request.node.get_closest_marker("postgres") is None:  # reached through getfixturevalue
+        pytest.fail("this test uses PostgreSQL but is not marked postgres: see tests/tiers.py", pytrace=False)
     import sqlalchemy
 
     db = f"t{os.getpid()}_{int(time.time() * 1000) % 10**9}"

@@ -41,7 +41,7 @@ def _writer(
         cfg = load_config()
         cfg.catalog = dict(catalog)
         lh = lakelab.Lakehouse(cfg)
-        lh.catalog  # open before the race so every writer starts its ingest at once
+        _ = lh.catalog  # open before the race so every writer starts its ingest at once
         barrier.wait(timeout=120)
         try:
             out.put((wid, "ok", write(lh, table, wid)))

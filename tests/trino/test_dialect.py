@@ -52,7 +52,8 @@ CASES = {
     "zip_with": "SELECT zip_with(ARRAY[1, 2], ARRAY[3, 4], (a, b) -> a + b) AS z",
     "any_match": "SELECT any_match(ARRAY[1, 2], x -> x > 1) AS m",
     # regular expressions
-    "regexp_extract": "SELECT regexp_extract('order-1234-x', '(\\d+)') AS e, regexp_extract('a1b22', '[a-z](\\d+)', 1) AS g",
+    "regexp_extract": "SELECT regexp_extract('order-1234-x', '(\\d+)') AS e, "
+    "regexp_extract('a1b22', '[a-z](\\d+)', 1) AS g",
     "regexp_like": f"SELECT id FROM {EVENTS} WHERE regexp_like(who, '^[ab]') ORDER BY id",
     "regexp_replace": "SELECT regexp_replace('a1b22c', '\\d+', '#') AS r",
     "regexp_extract_all": "SELECT regexp_extract_all('a1b22c333', '\\d+') AS a",
@@ -78,7 +79,8 @@ NUMERIC_CASES = {
     "round_decimal_half_away": "SELECT round(DECIMAL '2.345', 2) AS a, round(DECIMAL '-2.345', 2) AS b, "
     "round(DECIMAL '9.995', 2) AS c, round(DECIMAL '2.5') AS d, "
     "round(DECIMAL '125.5', -1) AS e, round(DECIMAL '-0.005', 2) AS f",
-    "round_decimal_column": "SELECT round(x, 1) AS r, floor(x) AS f, ceil(x) AS c, truncate(x) AS t, truncate(x, 1) AS t1 "
+    "round_decimal_column": "SELECT round(x, 1) AS r, floor(x) AS f, ceil(x) AS c, truncate(x) AS t, "
+    "truncate(x, 1) AS t1 "
     "FROM (VALUES DECIMAL '1.25', DECIMAL '-1.25', DECIMAL '12.05') AS v(x) ORDER BY x",
     "round_decimal_non_constant_digits": "SELECT round(DECIMAL '1.55', d) AS r FROM (VALUES 1) AS t(d)",
     "round_double_digits": "SELECT round(2.675E0, 2) AS a, round(1.005E0, 2) AS b, round(-0.5E0) AS c, "
@@ -96,7 +98,8 @@ NUMERIC_CASES = {
     "mod(DECIMAL '-7.5', DECIMAL '2') AS e",
     "decimal_literal_types": "SELECT CAST('2.345' AS DECIMAL) AS a, DECIMAL '0.5' AS b, DECIMAL '12' AS c, "
     "DECIMAL '-0.05' AS d",
-    "decimal_values_widest_row": "SELECT x / 3 AS q, floor(x) AS f FROM (VALUES 12.25, 0.5, -100.125) AS v(x) ORDER BY x",
+    "decimal_values_widest_row": "SELECT x / 3 AS q, floor(x) AS f "
+    "FROM (VALUES 12.25, 0.5, -100.125) AS v(x) ORDER BY x",
     "rounded_then_divided": "SELECT round(DECIMAL '2.345', 2) / 3 AS a, ceil(DECIMAL '2.5') / 2 AS b",
     "integer_overflow": "SELECT 2147483647 + 1 AS a",
     "bigint_overflow": "SELECT 9223372036854775807 + 1 AS a",

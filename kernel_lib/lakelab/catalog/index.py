@@ -255,7 +255,7 @@ class DatasetIndex:
                 self._fresh_as_of = began
                 return
             entries = []
-            for dotted, ident, loc in changed:
+            for _dotted, ident, loc in changed:
                 try:
                     io = load_file_io(self.lh.catalog.properties, loc)
                     meta = FromInputFile.table_metadata(io.new_input(loc))

@@ -241,7 +241,7 @@ def status(home: str | Path | None = None) -> dict[str, Any]:
             "running": alive(tr.get("pid"), tr.get("create_time")),
             "port": tr.get("port"),
             "url": f"http://127.0.0.1:{tr['port']}" if tr.get("port") else None,
-            "reachable": bool(info) and info.get("starting") is False,
+            "reachable": info is not None and info.get("starting") is False,
             "version": (info or {}).get("nodeVersion", {}).get("version"),
             "log": tr.get("log"),
         },

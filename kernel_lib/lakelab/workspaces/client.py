@@ -61,7 +61,8 @@ def _reload_ray_auth() -> None:
     """Make Ray re-read the auth mode and token from the environment: both are cached per
     process on first use, so a kernel switching workspaces would offer the old token."""
     try:
-        from ray._raylet import AuthenticationTokenLoader, Config
+        # ray/_raylet.pyi declares only a few of the compiled module's classes; these exist at run time
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
     except ImportError:  # an older Ray without token auth
         return
     Config.initialize("")  # refresh the config first, then drop the cached token

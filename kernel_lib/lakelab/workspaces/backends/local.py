@@ -238,6 +238,8 @@ class LocalBackend(Backend):
         deadline = time.monotonic() + float(getattr(self.settings, "start_timeout_s", 180))
         token = self.store.token(rec.name)
         url = self.dashboard_url(rec)
+        if url is None:  # set with the head's ports before any wait
+            raise Unavailable(f"workspace {rec.name!r} has no dashboard port recorded")
         while time.monotonic() < deadline:
             _reap()
             for node in watch:
@@ -304,31 +306,34 @@ class LocalBackend(Backend):
         Path(rec.temp_dir).mkdir(parents=True, exist_ok=True)
         taken: set[int] = set()
         try:
-            rec.head = self._spawn(rec, "head", taken)
-            rec.address = f"127.0.0.1:{rec.head.ports['gcs']}"
-            rec.dashboard_port = rec.head.ports["dashboard"]
+            rec.head = head = self._spawn(rec, "head", taken)
+            rec.address = f"127.0.0.1:{head.ports['gcs']}"
+            rec.dashboard_port = head.ports["dashboard"]
             self.store.save(rec)  # pids on disk first: a crash from here on leaves nothing untracked
-            self._wait_nodes(rec, 1, [rec.head])
+            self._wait_nodes(rec, 1, [head])
             for _ in range(rec.workers):
                 rec.nodes.append(self._spawn(rec, "worker", taken))
                 self.store.save(rec)
-            self._wait_nodes(rec, 1 + rec.workers, [rec.head, *rec.nodes])
+            self._wait_nodes(rec, 1 + rec.workers, [head, *rec.nodes])
         except BaseException:
             self.stop(rec)
             raise
 
     def scale(self, rec: WorkspaceRecord, workers: int) -> None:
+        head = rec.head
+        if head is None:  # the manager scales running workspaces only; a record without a head is not one
+            raise Conflict(f"workspace {rec.name!r} has no head node to scale")
         if workers < len(rec.nodes):
             drop, rec.nodes = rec.nodes[workers:], rec.nodes[:workers]
             self.store.save(rec)
             self._stop_nodes(drop)
-            self._wait_nodes(rec, 1 + workers, [rec.head])
+            self._wait_nodes(rec, 1 + workers, [head])
             return
         taken: set[int] = set()
         while len(rec.nodes) < workers:
             rec.nodes.append(self._spawn(rec, "worker", taken))
             self.store.save(rec)
-        self._wait_nodes(rec, 1 + workers, [rec.head, *rec.nodes])
+        self._wait_nodes(rec, 1 + workers, [head, *rec.nodes])
 
     def _stop_stragglers(self, temp_dir: str | None) -> None:
         """Worker processes left in the temp dir after their nodes stopped: they exit by
@@ -354,7 +359,7 @@ class LocalBackend(Backend):
             shutil.rmtree(rec.temp_dir, ignore_errors=True)
 
     def alive(self, rec: WorkspaceRecord) -> bool:
-        return bool(rec.head) and _is_ours(rec.head) and _port_open(rec.head.ports["gcs"])
+        return rec.head is not None and _is_ours(rec.head) and _port_open(rec.head.ports["gcs"])
 
     def logs(self, rec: WorkspaceRecord, lines: int = 200) -> list[str]:
         out: list[str] = []
