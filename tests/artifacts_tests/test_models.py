@@ -77,7 +77,8 @@ def test_the_versions_table_is_an_ordinary_iceberg_table_queryable_with_sql(lh):
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     import duckdb
 
-    lh.dataset("ml.churn").table.scan().to_arrow()  # pyiceberg plans, DuckDB queries (as Trino would)
+    versions = lh.dataset("ml.churn").table.scan().to_arrow()  # noqa: F841 - DuckDB finds it by name
+    # pyiceberg plans, DuckDB queries (as Trino would)
     rows = duckdb.sql("SELECT version, bytes, created_by FROM versions ORDER BY version").arrow()
     rows = rows.read_all() if hasattr(rows, "read_all") else rows
     assert rows["version"].to_pylist() == [1, 2] and all(b > 0 for b in rows["bytes"].to_pylist())
