@@ -81,16 +81,19 @@ def _write_state(home: Path, state: dict[str, Any]) -> None:
 
 
 def _service_secrets(sdir: Path) -> dict[str, str]:
-    """Object-store keys made once per home (0600 file), so restarts reach the same data."""
-    path = sdir / "secrets.json"
+    """Object-store keys made once per home, so restarts reach the same data. Kept like the
+    config file that also holds them: YAML, mode 0600."""
+    path = sdir / "credentials.yaml"
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        keys = yaml.safe_load(path.read_text())
+        if isinstance(keys, dict) and keys.get("s3_secret_key"):
+            return keys
+    except (OSError, yaml.YAMLError):
         pass
     keys = {"s3_access_key": "lakelab" + _secrets.token_hex(6), "s3_secret_key": _secrets.token_urlsafe(30)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
-    path.write_text(json.dumps(keys))
+    path.write_text(yaml.safe_dump(keys))
     return keys
 
 

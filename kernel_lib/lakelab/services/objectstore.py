@@ -98,6 +98,7 @@ def _s3_filesystem(port: int, access_key: str, secret_key: str):
         scheme="http",
         region=REGION,
         force_virtual_addressing=False,
+        allow_bucket_creation=True,
     )
 
 
@@ -200,7 +201,7 @@ def pyiceberg_properties(storage: str, record: dict, secrets: dict[str, str]) ->
             "gcs.service.host": record["endpoint"],
             "gcs.project-id": GCS_PROJECT,
             # fake-gcs-server checks no token; pyarrow's GCS client wants one with an expiry
-            "gcs.oauth2.token": "anonymous",
+            "gcs.oauth2.token": "unchecked-by-fake-gcs",
             "gcs.oauth2.token-expires-at": str(int((time.time() + 10 * 365 * 86400) * 1000)),
         }
     return {}
