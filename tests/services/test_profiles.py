@@ -60,6 +60,7 @@ def test_profile_runs_both_engines_on_one_catalog_and_stops_clean(profile, lakeh
         if any(s in key for s in ("secret", "access-key", "token")) and len(str(value)) >= 8:
             assert str(value) not in out, f"{key} shown by status/doctor"
     assert "[FAIL] catalog" not in out and "[FAIL] storage" not in out and "[FAIL] services" not in out
+    assert "[ok  ] storage" in out
 
     # every started process listens on loopback only
     pids = run.pids()

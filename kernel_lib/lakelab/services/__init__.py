@@ -347,7 +347,8 @@ def _start_parts(
     shared.create_namespace_if_not_exists("default")
 
     catalog_lines = catalog_lines + objectstore.trino_properties(profile.storage, store, keys, key_file)
-    _start_trino(home, sdir, state, profile, catalog_lines, ports, timeout, say)
+    env = objectstore.trino_env(profile.storage, keys)
+    _start_trino(home, sdir, state, profile, catalog_lines, env, ports, timeout, say)
     state["catalog_name"] = name
     _write_state(home, state)
     return props
@@ -363,6 +364,7 @@ def _start_trino(
     state: dict[str, Any],
     profile: Profile,
     catalog_lines: list[str],
+    env: dict[str, str],
     ports: dict[str, int],
     timeout: float,
     say: Callable[[str], None],
@@ -397,7 +399,7 @@ def _start_trino(
         + (f" with {profile.trino_workers} worker(s)" if profile.trino_workers else "")
         + " (this takes 30-120 s) ..."
     )
-    coord = {"port": port, **trino_server.start(server, tdir / "etc", tdir / "data", log)}
+    coord = {"port": port, **trino_server.start(server, tdir / "etc", tdir / "data", log, env)}
     state["trino"] = coord
     state["trino_workers"] = []
     _write_state(home, state)
@@ -417,7 +419,9 @@ def _start_trino(
         )
         wlog = sdir / f"trino-worker-{i + 1}.log"
         wlog.write_text("")
-        state["trino_workers"].append({"port": wport, **trino_server.start(server, wdir / "etc", wdir / "data", wlog)})
+        state["trino_workers"].append(
+            {"port": wport, **trino_server.start(server, wdir / "etc", wdir / "data", wlog, env)}
+        )
         _write_state(home, state)
     coord["startup_s"] = round(
         trino_server.wait_ready(port, coord, log, timeout, nodes=nodes, workers=state["trino_workers"]), 1

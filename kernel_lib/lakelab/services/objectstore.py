@@ -15,9 +15,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from lakelab.config import redact
 from lakelab.errors import Unavailable
 from lakelab.services import install
-from lakelab.services.process import create_time, http_status, start_detached, wait_until
+from lakelab.services.process import create_time, http_status, start_detached, stop_group, wait_until
 
 BUCKET = "lakelab"
 REGION = "us-east-1"
@@ -80,7 +81,11 @@ def start_s3(impl: str, sdir: Path, port: int, access_key: str, secret_key: str,
     proc = start_detached(cmd, log, env=env, cwd=part)
     url = f"http://127.0.0.1:{port}/"
     wait_until(lambda: http_status(url) is not None, proc.pid, f"the S3 server ({impl})", log, timeout)
-    _create_bucket(port, access_key, secret_key)
+    try:
+        _create_bucket(port, access_key, secret_key)
+    except OSError as e:
+        stop_group(proc.pid, timeout=10)
+        raise Unavailable(f"creating bucket {BUCKET!r} on the S3 server ({impl}) failed: {redact(str(e))}") from None
     return _record(proc, port, log, impl=impl, endpoint=f"http://127.0.0.1:{port}", startup_s=_since(t0))
 
 
@@ -128,7 +133,11 @@ def start_gcs(sdir: Path, port: int, timeout: float = 60) -> dict:
     t0 = time.monotonic()
     proc = start_detached(cmd, log, cwd=part)
     wait_until(lambda: gcs_reachable(port), proc.pid, "fake-gcs-server", log, timeout)
-    _create_gcs_bucket(port)
+    try:
+        _create_gcs_bucket(port)
+    except OSError as e:
+        stop_group(proc.pid, timeout=10)
+        raise Unavailable(f"creating bucket {BUCKET!r} on fake-gcs-server failed: {e}") from None
     return _record(proc, port, log, impl="fake-gcs-server", endpoint=f"http://{where}", startup_s=_since(t0))
 
 
@@ -207,6 +216,17 @@ def pyiceberg_properties(storage: str, record: dict, secrets: dict[str, str]) ->
     return {}
 
 
+def trino_env(storage: str, secrets: dict[str, str]) -> dict[str, str]:
+    """Environment for the Trino processes: the S3 keys, kept out of files and logs."""
+    if storage != "s3":
+        return {}
+    return {
+        "AWS_ACCESS_KEY_ID": secrets["s3_access_key"],
+        "AWS_SECRET_ACCESS_KEY": secrets["s3_secret_key"],
+        "AWS_REGION": REGION,
+    }
+
+
 def trino_properties(storage: str, record: dict, secrets: dict[str, str], key_file: Path | None) -> list[str]:
     """Trino's native file system settings for this storage (catalog file lines)."""
     if storage == "s3":
@@ -215,8 +235,8 @@ def trino_properties(storage: str, record: dict, secrets: dict[str, str], key_fi
             f"s3.endpoint={record['endpoint']}",
             f"s3.region={REGION}",
             "s3.path-style-access=true",
-            f"s3.aws-access-key={secrets['s3_access_key']}",
-            f"s3.aws-secret-key={secrets['s3_secret_key']}",
+            # no s3.aws-access-key here: Trino prints it in its startup log. The keys reach
+            # it through the AWS default credential chain (trino_env)
         ]
     if storage == "gcs":
         return [

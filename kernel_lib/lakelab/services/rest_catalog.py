@@ -104,7 +104,9 @@ def install_iceberg_rest() -> Path:
     src.write_text(_LAUNCHER_SOURCE)
     javac = install.java_home(17, "Iceberg's REST server", 22) / "bin" / "javac"
     res = subprocess.run(
-        [str(javac), "-nowarn", "--release", "17", "-cp", f"{lib}/*", "-d", str(launcher), str(src)], capture_output=True, text=True
+        [str(javac), "-nowarn", "--release", "17", "-cp", f"{lib}/*", "-d", str(launcher), str(src)],
+        capture_output=True,
+        text=True,
     )
     if res.returncode != 0:
         raise Unavailable(f"compiling the REST server launcher failed: {(res.stdout + res.stderr)[-800:]}")

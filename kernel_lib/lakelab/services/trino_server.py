@@ -181,9 +181,10 @@ def write_config(
     )
 
 
-def start(server: Path, etc: Path, data: Path, log: Path) -> dict:
+def start(server: Path, etc: Path, data: Path, log: Path, env_extra: dict[str, str] | None = None) -> dict:
     jhome = java_home()
     env = dict(os.environ, JAVA_HOME=str(jhome), PATH=f"{jhome / 'bin'}:{os.environ.get('PATH', '')}")
+    env.update(env_extra or {})
     data.mkdir(parents=True, exist_ok=True)
     proc = start_detached(
         [str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"], log, env=env, cwd=data
