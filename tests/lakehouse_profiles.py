@@ -32,6 +32,7 @@ PROFILES: dict[str, tuple[str, str, int]] = {
     "rest-gcs": ("rest", "gcs", 0),
     "rest-s3-1worker": ("rest", "s3", 1),
 }
+# also usable: ("nessie", "s3"), and s3_impl="s3proxy" instead of versitygw
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ProfileRun:
     catalog: str
     storage: str
     workers: int
+    s3_impl: str | None
     home: Path
     state: dict[str, Any] = field(default_factory=dict)
     _lakehouse: lakelab.Lakehouse | None = None
@@ -68,8 +70,9 @@ class ProfileRun:
         return services.down(home=self.home)
 
 
-def _up_kwargs(catalog: str, storage: str, workers: int) -> dict[str, Any]:
-    return {"catalog": {"postgres": "sql"}.get(catalog, catalog), "storage": storage, "trino_workers": workers}
+def _up_kwargs(catalog: str, storage: str, workers: int, s3_impl: str | None) -> dict[str, Any]:
+    catalog = {"postgres": "sql"}.get(catalog, catalog)
+    return {"catalog": catalog, "storage": storage, "trino_workers": workers, "s3_impl": s3_impl}
 
 
 def _register_secrets(home: Path) -> None:
@@ -84,15 +87,16 @@ def _register_secrets(home: Path) -> None:
 
 @pytest.fixture(scope="session")
 def lakehouse_profile(tmp_path_factory):
-    runs: dict[tuple[str, str, int], ProfileRun] = {}
+    runs: dict[tuple[str, str, int, str | None], ProfileRun] = {}
     current: list[ProfileRun] = []
     mp = pytest.MonkeyPatch()
     for var in list(os.environ):
         if var.startswith("LAKELAB_TRINO_") or var in ("LAKELAB_CONFIG", "LAKELAB_ENGINE"):
             mp.delenv(var)
 
-    def get(catalog: str, storage: str, workers: int = 0) -> ProfileRun:
-        key = (catalog, storage, workers)
+    def get(catalog: str, storage: str, workers: int = 0, s3_impl: str | None = None) -> ProfileRun:
+        """catalog: sqlite (embedded) | postgres | rest | nessie; storage: local | s3 | gcs."""
+        key = (catalog, storage, workers, s3_impl)
         run = runs.get(key)
         if run is not None and not run.stopped:
             mp.setenv("LAKELAB_HOME", str(run.home))
@@ -103,13 +107,13 @@ def lakehouse_profile(tmp_path_factory):
         home = tmp_path_factory.mktemp(f"profile-{catalog}-{storage}-{workers}") / "home"
         home.mkdir()
         mp.setenv("LAKELAB_HOME", str(home))
-        run = ProfileRun(catalog, storage, workers, home)
+        run = ProfileRun(catalog, storage, workers, s3_impl, home)
         if not run.embedded:
             try:
-                run.state = services.up(home=home, **_up_kwargs(catalog, storage, workers))
+                run.state = services.up(home=home, **_up_kwargs(catalog, storage, workers, s3_impl))
             except LakelabError as e:
                 services.down(home=home)
-                pytest.fail(f"lakelab services up ({catalog}, {storage}, {workers}) failed: {e}", pytrace=False)
+                pytest.fail(f"lakelab services up {key} failed: {e}", pytrace=False)
             finally:
                 _register_secrets(home)
         runs[key] = run

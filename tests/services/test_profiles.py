@@ -25,6 +25,7 @@ SERVICE_PROFILES = [
     pytest.param(("rest", "s3", 0), id="rest-s3"),
     pytest.param(("rest", "gcs", 0), id="rest-gcs"),
     pytest.param(("rest", "s3", 1), id="rest-s3-1worker"),
+    pytest.param(("nessie", "s3", 0, "s3proxy"), id="nessie-s3proxy"),
 ]
 
 
@@ -47,6 +48,8 @@ def test_profile_runs_both_engines_on_one_catalog_and_stops_clean(profile, lakeh
     st = services.status(home)
     names = {p["name"] for p in st["parts"]}
     expected = {"trino", "postgres" if run.catalog == "postgres" else "rest", run.storage}
+    if run.s3_impl:
+        assert any(p["label"] == f"S3 storage ({run.s3_impl})" for p in st["parts"])
     expected |= {f"trino_worker_{i + 1}" for i in range(run.workers)}
     expected |= {"gcs_token"} if run.storage == "gcs" else set()
     assert names == expected
@@ -83,7 +86,11 @@ def test_profile_runs_both_engines_on_one_catalog_and_stops_clean(profile, lakeh
 
     # up again with the same profile: nothing new; with another: a clear error, nothing started
     again = services.up(
-        home=home, catalog=profile[0].replace("postgres", "sql"), storage=run.storage, trino_workers=run.workers
+        home=home,
+        catalog=profile[0].replace("postgres", "sql"),
+        storage=run.storage,
+        trino_workers=run.workers,
+        s3_impl=run.s3_impl,
     )
     assert again["already_running"] is True and services.pids(home) == pids
     with pytest.raises(InvalidInput, match="another profile"):

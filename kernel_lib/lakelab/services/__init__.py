@@ -290,7 +290,8 @@ def _start_parts(
     key_file = None
     if profile.storage == "s3" and need("s3"):
         say(f"starting the S3 server ({profile.s3_impl}) ...")
-        started("s3", objectstore.start_s3(profile.s3_impl, sdir, _port("s3", ports, state.get("s3")), **_keys(keys)))
+        port = _port("s3", ports, state.get("s3"))
+        started("s3", objectstore.start_s3(profile.s3_impl, sdir, port, keys["s3_access_key"], keys["s3_secret_key"]))
     if profile.storage == "gcs":
         if need("gcs"):
             say("starting fake-gcs-server ...")
@@ -352,10 +353,6 @@ def _start_parts(
     state["catalog_name"] = name
     _write_state(home, state)
     return props
-
-
-def _keys(keys: dict[str, str]) -> dict[str, str]:
-    return {"access_key": keys["s3_access_key"], "secret_key": keys["s3_secret_key"]}
 
 
 def _start_trino(
