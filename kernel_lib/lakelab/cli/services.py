@@ -55,10 +55,9 @@ def _status(args: argparse.Namespace) -> int:
     s = services.status()
     tr = s["trino"]
     for part in s["parts"]:
-        label = part["label"]
         if part["name"] == "trino" and tr["version"]:
             part = {**part, "label": f"Trino {tr['version']}"}
-        print(_words(part) if part["label"] else label)
+        print(_words(part))
     if not s["parts"]:
         print("PostgreSQL: not running")
         print("Trino: not running")
