@@ -306,8 +306,9 @@ def _start_parts(
     if profile.catalog == "sql":
         if need("postgres"):
             say("starting PostgreSQL ...")
+            t0 = time.monotonic()
             rec = postgres.start(sdir, _port("postgres", ports, state.get("postgres")))
-            rec["startup_s"] = rec.get("startup_s", "?")
+            rec["startup_s"] = round(time.monotonic() - t0, 2)
             started("postgres", rec)
         props = {"type": "sql", "uri": postgres.url(state["postgres"]["port"]), "warehouse": warehouse, **io_props}
         _sql_catalog(name, props["uri"], warehouse, **io_props)
