@@ -11,7 +11,11 @@ need_apt=()
 if [ "$what" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-  command -v mvn >/dev/null 2>&1 || need_apt+=(maven)  # fetches the Trino tarball from Maven Central
+  command -v mvn >/dev/null 2>&1 || need_apt+=(maven)  # Trino, s3proxy, Nessie, Iceberg's REST server jars
+  command -v go >/dev/null 2>&1 || need_apt+=(golang-go)  # builds versitygw and fake-gcs-server
+  # Iceberg's REST server needs a JDK 17-22 (Hadoop 3.4 fails on Java 23+); javac compiles its launcher
+  ls /usr/lib/jvm/java-17-openjdk-*/bin/javac >/dev/null 2>&1 || ls /usr/lib/jvm/java-21-openjdk-*/bin/javac >/dev/null 2>&1 \
+    || need_apt+=(openjdk-17-jdk-headless)
 fi
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -26,6 +30,8 @@ extras="ray,demo"; [ "$what" = test ] && extras="test"
 "$PY" -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 
 if [ "$what" = test ]; then
-  # the Trino tarball (~300 MB) is cached in ${LAKELAB_CACHE:-~/.cache/lakelab} and reused
-  "$PY" -m lakelab.services fetch
+  # the services' programs, cached in ${LAKELAB_CACHE:-~/.cache/lakelab} and reused (each step checks
+  # first): Trino (~300 MB, Maven), versitygw and fake-gcs-server (`GOBIN=$CACHE/bin go install`, from
+  # the Go module proxy), s3proxy, Nessie and Iceberg's REST server classpath (Maven Central)
+  "$PY" -m lakelab.services fetch all
 fi

@@ -73,9 +73,55 @@ def _catalog(cfg: Config) -> list[Check]:
             )
         )
     else:
-        checks.append(Check("warehouse", True, f"{redact(wh)} (remote; reachability is checked on first write)"))
+        checks.append(_object_storage(cfg, wh))
     if n_tables == 0:
         checks.append(Check("datasets", True, "the catalog is empty: `lakelab demo` seeds demo datasets"))
+    return checks
+
+
+def _object_storage(cfg: Config, warehouse: str) -> Check:
+    """Reach the warehouse through pyiceberg's own FileIO with the catalog's properties: a
+    probe for a missing object answers "not found" only when endpoint and keys work."""
+    from pyiceberg.io import load_file_io
+
+    props = {k: str(v) for k, v in cfg.catalog.items() if k not in ("name", "type", "uri")}
+    try:
+        io = load_file_io(props, warehouse)
+        io.new_input(warehouse.rstrip("/") + "/.lakelab-doctor-probe").exists()
+    except Exception as e:  # noqa: BLE001 - report whatever went wrong, without secrets
+        return Check(
+            "storage",
+            False,
+            f"{redact(warehouse)} unreachable: {type(e).__name__}: {redact(str(e))[:300]}",
+            "check the s3.* / gcs.* properties of the catalog section, or `lakelab services status`",
+        )
+    endpoint = cfg.catalog.get("s3.endpoint") or cfg.catalog.get("gcs.service.host") or "the provider's default"
+    return Check("storage", True, f"{redact(warehouse)} reachable through {redact(str(endpoint))}")
+
+
+def _services(cfg: Config) -> list[Check]:
+    """The parts `lakelab services up` started for this home, if any."""
+    from lakelab import services
+
+    st = services.status(cfg.home)
+    if not st["configured"]:
+        return []
+    checks = []
+    for part in st["parts"]:
+        where = part["url"] or f"127.0.0.1:{part['port']}"
+        if part["reachable"]:
+            mem = f", {part['memory_mb']:.0f} MB" if part.get("memory_mb") else ""
+            checks.append(Check(f"services: {part['label']}", True, f"running at {where} (pid {part['pid']}{mem})"))
+        else:
+            state = "running but not answering" if part["running"] else "not running"
+            checks.append(
+                Check(
+                    f"services: {part['label']}",
+                    False,
+                    f"{state} at {where}",
+                    f"see {part['log']}; restart with `lakelab services down` then `lakelab services up`",
+                )
+            )
     return checks
 
 
@@ -155,5 +201,5 @@ def run_checks() -> list[Check]:
     cfg, first = _config()
     checks = [first]
     if cfg is not None:
-        checks += _catalog(cfg) + _engines(cfg) + _workspaces(cfg)
+        checks += _services(cfg) + _catalog(cfg) + _engines(cfg) + _workspaces(cfg)
     return checks + _jupyter()

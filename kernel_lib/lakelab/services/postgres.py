@@ -137,7 +137,7 @@ def _ready(port: int) -> bool:
 
 
 def reachable(port: int | None) -> bool:
-    return port is not None and port > 0 and _ready(port)
+    return port is not None and port > 0 and _ready(int(port))
 
 
 def _ensure_database(port: int) -> None:
@@ -163,9 +163,9 @@ def _postmaster_pid(data: Path) -> int | None:
 
 def stop(record: dict, timeout: float = 30.0) -> None:
     pid = record.get("pid")
-    if pid is not None and alive(pid, record.get("create_time")):
+    if pid and alive(pid, record.get("create_time")):
         try:
-            os.kill(pid, signal.SIGINT)  # "fast" shutdown: roll back clients, checkpoint, exit
+            os.kill(int(pid), signal.SIGINT)  # "fast" shutdown: roll back clients, checkpoint, exit
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + timeout

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import tarfile
@@ -16,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from lakelab.errors import Unavailable
+from lakelab.services import install as installer
 from lakelab.services.process import alive, create_time, log_tail, start_detached, stop_group
 
 VERSION = "476"  # the newest release whose server and plugins are on Maven Central
@@ -79,28 +79,9 @@ def install(cache: Path | None = None) -> Path:
     return target
 
 
-def _java_version(home: Path) -> int | None:
-    try:
-        text = (home / "release").read_text()
-    except OSError:
-        return None
-    m = re.search(r'^JAVA_VERSION="(\d+)', text, re.M)
-    return int(m.group(1)) if m else None
-
-
 def java_home() -> Path:
     """A JDK >= 24 for Trino: LAKELAB_JAVA_HOME, JAVA_HOME, else the newest in /usr/lib/jvm."""
-    cands = [os.environ.get(v) for v in ("LAKELAB_JAVA_HOME", "JAVA_HOME")]
-    found = [Path(c) for c in cands if c]
-    found += sorted(Path("/usr/lib/jvm").glob("*"), key=lambda p: _java_version(p) or 0, reverse=True)
-    for home in found:
-        v = _java_version(home)
-        if v and v >= MIN_JAVA and (home / "bin" / "java").exists():
-            return home
-    raise Unavailable(
-        f"Trino {VERSION} needs Java {MIN_JAVA} or newer; none found in JAVA_HOME or /usr/lib/jvm",
-        hint="install a JDK 24+ (e.g. Temurin 25) and set LAKELAB_JAVA_HOME to it",
-    )
+    return installer.java_home(MIN_JAVA, f"Trino {VERSION}")
 
 
 JVM_CONFIG = """\
@@ -121,38 +102,62 @@ JVM_CONFIG = """\
 """
 
 
+def jdbc_catalog_lines(*, pg_port: int, pg_user: str, pg_db: str, catalog_name: str, warehouse: str) -> list[str]:
+    """The Iceberg connector on the shared JDBC catalog in PostgreSQL."""
+    return [
+        "iceberg.catalog.type=jdbc",
+        "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
+        f"iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:{pg_port}/{pg_db}",
+        f"iceberg.jdbc-catalog.connection-user={pg_user}",
+        # must equal pyiceberg's catalog name: it is the catalog_name column of the shared tables
+        f"iceberg.jdbc-catalog.catalog-name={catalog_name}",
+        "iceberg.jdbc-catalog.schema-version=V1",
+        f"iceberg.jdbc-catalog.default-warehouse-dir={warehouse}",
+    ]
+
+
 def write_config(
     etc: Path,
     data: Path,
     *,
     port: int,
-    pg_port: int,
-    pg_user: str,
-    pg_db: str,
-    catalog_name: str,
     trino_catalog: str,
-    warehouse: str,
+    catalog_lines: list[str],
+    node_id: str = "lakelab-local",
+    coordinator: bool = True,
+    workers: int = 0,
+    discovery_port: int | None = None,
 ) -> None:
-    """Generate etc/ for one coordinator that also runs tasks, sized for a 2-core laptop."""
+    """Generate etc/ for one node, sized for a 2-core laptop: a coordinator that also runs
+    tasks when there are no workers, else a coordinator plus `workers` worker nodes (each
+    worker gets its own etc/ with coordinator=false and the same catalog file)."""
     shutil.rmtree(etc / "catalog", ignore_errors=True)
     (etc / "catalog").mkdir(parents=True)
     (etc / "node.properties").write_text(
-        f"node.environment=lakelab\nnode.id=lakelab-local\nnode.data-dir={data}\n"
+        f"node.environment=lakelab\nnode.id={node_id}\nnode.data-dir={data}\n"
         # no authentication on this server: listen on this machine only
         "node.bind-ip=127.0.0.1\nnode.internal-address=127.0.0.1\n"
     )
-    (etc / "jvm.config").write_text(JVM_CONFIG)
+    cluster = workers > 0 or not coordinator
+    (etc / "jvm.config").write_text(JVM_CONFIG.replace("-Xmx2G", "-Xmx1G") if cluster else JVM_CONFIG)
+    memory = (
+        ["query.max-memory=512MB", "query.max-memory-per-node=256MB", "memory.heap-headroom-per-node=256MB"]
+        if cluster
+        else ["query.max-memory=1GB", "query.max-memory-per-node=1GB", "memory.heap-headroom-per-node=512MB"]
+    )
+    role = (
+        ["coordinator=true", f"node-scheduler.include-coordinator={'false' if workers else 'true'}"]
+        if coordinator
+        else ["coordinator=false"]
+    )
     (etc / "config.properties").write_text(
         "\n".join(
-            [
-                "coordinator=true",
-                "node-scheduler.include-coordinator=true",
+            role
+            + [
                 f"http-server.http.port={port}",
-                f"discovery.uri=http://127.0.0.1:{port}",
+                f"discovery.uri=http://127.0.0.1:{discovery_port or port}",
                 "http-server.log.enabled=false",
-                "query.max-memory=1GB",
-                "query.max-memory-per-node=1GB",
-                "memory.heap-headroom-per-node=512MB",
+                *memory,
                 "task.concurrency=2",
                 "query.client.timeout=5m",
                 "",
@@ -160,21 +165,12 @@ def write_config(
         )
     )
     (etc / "log.properties").write_text("io.trino=INFO\n")
-    (etc / "catalog" / f"{trino_catalog}.properties").write_text(
+    catalog_file = etc / "catalog" / f"{trino_catalog}.properties"
+    catalog_file.touch(mode=0o600)  # may hold object-store keys
+    catalog_file.write_text(
         "\n".join(
-            [
-                "connector.name=iceberg",
-                "iceberg.catalog.type=jdbc",
-                "iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
-                f"iceberg.jdbc-catalog.connection-url=jdbc:postgresql://127.0.0.1:{pg_port}/{pg_db}",
-                f"iceberg.jdbc-catalog.connection-user={pg_user}",
-                # must equal pyiceberg's catalog name: it is the catalog_name column of the shared tables
-                f"iceberg.jdbc-catalog.catalog-name={catalog_name}",
-                "iceberg.jdbc-catalog.schema-version=V1",
-                f"iceberg.jdbc-catalog.default-warehouse-dir={warehouse}",
-                # pyiceberg writes file:///abs/path locations; the native local FS maps them under /
-                "fs.native-local.enabled=true",
-                "local.location=/",
+            ["connector.name=iceberg", *catalog_lines]
+            + [
                 # other engines commit to the same tables: never serve cached table metadata
                 "iceberg.metadata-cache.enabled=false",
                 "iceberg.compression-codec=SNAPPY",
@@ -185,9 +181,10 @@ def write_config(
     )
 
 
-def start(server: Path, etc: Path, data: Path, log: Path) -> dict:
+def start(server: Path, etc: Path, data: Path, log: Path, env_extra: dict[str, str] | None = None) -> dict:
     jhome = java_home()
     env = dict(os.environ, JAVA_HOME=str(jhome), PATH=f"{jhome / 'bin'}:{os.environ.get('PATH', '')}")
+    env.update(env_extra or {})
     data.mkdir(parents=True, exist_ok=True)
     proc = start_detached(
         [str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"], log, env=env, cwd=data
@@ -209,15 +206,20 @@ def info(port: int, timeout: float = 2.0) -> dict | None:
         return None
 
 
-def wait_ready(port: int, record: dict, log: Path, timeout: float) -> float:
-    """Block until /v1/info says started and a `SELECT 1` answers; returns the seconds taken."""
+def wait_ready(
+    port: int, record: dict, log: Path, timeout: float, nodes: int = 1, workers: list[dict] | None = None
+) -> float:
+    """Block until /v1/info says started and `nodes` nodes are active (the workers announce
+    themselves seconds after the coordinator is up); returns the seconds taken."""
     import trino
 
     t0 = record.get("started_at") or time.time()
     deadline = time.monotonic() + timeout
     while True:
-        if not alive(record["pid"]):
-            raise Unavailable(f"Trino exited during startup; log {log}:\n{log_tail(log)}")
+        for rec in [record, *(workers or [])]:
+            if not alive(rec["pid"]):
+                where = Path(rec.get("log") or log)
+                raise Unavailable(f"Trino exited during startup; log {where}:\n{log_tail(where)}")
         if time.monotonic() > deadline:
             stop_group(record["pid"])
             raise Unavailable(f"Trino did not become ready within {timeout:.0f} s; log {log}:\n{log_tail(log)}")
@@ -228,8 +230,8 @@ def wait_ready(port: int, record: dict, log: Path, timeout: float) -> float:
                 conn = trino.dbapi.connect(host="127.0.0.1", port=port, user="lakelab", request_timeout=10)
                 cur = conn.cursor()
                 cur.execute("SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'")
-                if cur.fetchall()[0][0] < 1:
-                    raise RuntimeError("no active node yet")
+                if cur.fetchall()[0][0] < nodes:
+                    raise RuntimeError("not every node is active yet")
                 conn.close()
                 return time.time() - t0
             except Exception:  # noqa: BLE001 - any failure here means "not yet"
