@@ -67,6 +67,7 @@ def write(
     must_exist: bool = False,
     properties: dict[str, str] | None = None,
     location: str | None = None,
+    base: Table | None = None,
     retries: int = COMMIT_RETRIES,
     format: str | None = None,
     progress: bool | None = False,
@@ -81,31 +82,25 @@ def write(
     `by_position`: fit columns by position, as SQL INSERT does (`columns`: INSERT's list),
     else by name; `same_family`: refuse text into a number column and the like (SQL rules).
     `properties`: table properties set in the same commit; `location`: pin a new table's
-    location. `retries`: commits re-applied after a lost race (1: none, where the caller's
-    rows depend on the state it read)."""
+    location. `base`: the table as the caller read it, when its rows depend on that state (a
+    version number): the commit applies to that state or fails. `retries`: commits
+    re-applied after a lost race (1: none, as for `base`)."""
     started = time.perf_counter()
     if mode not in MODES:
         raise InvalidInput(f"unknown mode {mode!r}", hint=f"use one of {', '.join(MODES)}")
     if mode == "upsert" and not keys:
         raise InvalidInput("mode 'upsert' needs key columns", hint="pass key='id' (--key id)")
-    exists = table_exists(catalog, name)
+    exists = base is not None or table_exists(catalog, name)
     if exists and mode in ("create", "create_if_not_exists"):
         if mode == "create_if_not_exists":
-            return WriteReport(
-                str(name),
-                mode,
-                0,
-                0,
-                0,
-                None,
-                time.perf_counter() - started,
-                operation=lineage.operation,
-                created=False,
-            )
-        raise Conflict(f"dataset {name} already exists", hint="use mode='append' or 'overwrite'")
-    if not exists and must_exist and mode != "overwrite":
+            seconds = time.perf_counter() - started
+            return WriteReport(name.dotted, mode, 0, 0, 0, None, seconds, operation=lineage.operation, created=False)
+        raise Conflict(
+            f"dataset {name} already exists", hint="use mode='append' or 'overwrite' (--mode append / --mode overwrite)"
+        )
+    if not exists and must_exist and mode in ("append", "upsert"):
         raise NotFound(f"dataset {name} does not exist", hint="create it first (mode='create' / CREATE TABLE AS)")
-    existing = catalog.load_table(name.identifier) if exists else None
+    existing = base if base is not None else catalog.load_table(name.identifier) if exists else None
     column_types = None
     if existing is not None:  # parse CSV text straight into the table's types
         column_types = {f.name: f.type for f in existing.schema().as_arrow() if not pa.types.is_nested(f.type)}

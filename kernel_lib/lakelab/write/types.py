@@ -19,6 +19,7 @@ from lakelab.names import column_name
 
 _CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 MAX_DECIMAL_DIGITS = 38
+ALIAS_HINT = "give it an alias: expression AS name"  # how a query's column is renamed
 
 
 def storable_type(t: pa.DataType, column: str = "?") -> pa.DataType:
