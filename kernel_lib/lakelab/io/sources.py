@@ -148,7 +148,7 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
     return infos
 
 
-def resolve_files(spec: str | os.PathLike | list, format: str | None = None) -> list[SourceFile]:
+def resolve_files(spec: str | os.PathLike | list | tuple, format: str | None = None) -> list[SourceFile]:
     """Expand a path, glob, directory or URL (or a list of them) into files with formats."""
     if isinstance(spec, (list, tuple)):
         out: list[SourceFile] = []

@@ -23,7 +23,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal, cast
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog, MetastoreCatalog
@@ -204,7 +204,7 @@ def _create_transaction(
     from pyiceberg.table.sorting import UNSORTED_SORT_ORDER
 
     version = int(properties.get(TableProperties.FORMAT_VERSION, TableProperties.DEFAULT_FORMAT_VERSION))
-    iceberg_schema = catalog._convert_schema_if_needed(schema, version)
+    iceberg_schema = catalog._convert_schema_if_needed(schema, cast(Literal[1, 2, 3], version))
     location = catalog._resolve_table_location(location, Catalog.namespace_to_string(name.namespace), name.name)
     metadata_location = load_location_provider(location, properties).new_table_metadata_file_location()
     metadata = new_table_metadata(
@@ -258,7 +258,7 @@ def _check_partitions(table: Table, parts: list[tuple[str, str]], name: str) -> 
         return
     schema = table.schema()
     current = [
-        (schema.find_column_name(f.source_id), str(f.transform).split("[")[0].lower()) for f in table.spec().fields
+        (str(schema.find_column_name(f.source_id)), str(f.transform).split("[")[0].lower()) for f in table.spec().fields
     ]
     if current != parts:
         have = ", ".join(c if t == "identity" else f"{t}({c})" for c, t in current) or "nothing"

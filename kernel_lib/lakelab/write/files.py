@@ -182,8 +182,8 @@ def _write(
                         for _ in range(WRITERS)
                     ]
                 w = i % WRITERS
-                if inflight[w] is not None:
-                    inflight[w].result()
+                if (pending := inflight[w]) is not None:
+                    pending.result()
                 inflight[w] = pools[w].submit(writers[w].write, rg)
                 rows += rg.num_rows
             for w, fut in enumerate(inflight):
@@ -204,8 +204,8 @@ def _write(
                 if not chunk:
                     continue
                 w = i % WRITERS
-                if inflight[w] is not None:
-                    files += inflight[w].result()
+                if (pending := inflight[w]) is not None:
+                    files += pending.result()
                 inflight[w] = pools[w].submit(write, chunk)
             for w, fut in enumerate(inflight):
                 if fut is not None:

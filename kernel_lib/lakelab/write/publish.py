@@ -124,7 +124,8 @@ def _publish_artifact(
         created_ns = ensure_namespace(lh.catalog, target.namespace)
         # the artifact is written before the table exists, so resolve the catalog's default
         # location for the name now (pyiceberg 0.12 has no public call for it) and pin it
-        location = lh.catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace), target.name)
+        catalog: Any = lh.catalog  # a MetastoreCatalog (SQL) method
+        location = catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace), target.name)
         version, fileio = 1, lh.catalog._load_file_io(location=location)
     # version numbers come from the state read above: a commit that lost a race must fail,
     # not be retried blindly by pyiceberg (it would add a second row with the same number)

@@ -9,7 +9,7 @@ import hashlib
 import inspect
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 
@@ -69,8 +69,8 @@ def transform(
             from lakelab.workspaces.transform import run
         except ImportError:
             raise Unsupported("Ray transforms need a workspace backend") from None
-        return run(lh, name, fn=fn, inputs=list(inputs or []), workspace=workspace, mode=mode)
-    return _python(lh, name, fn, list(inputs or []), mode)
+        return run(lh, name.dotted, fn=cast(Callable, fn), inputs=list(inputs or []), workspace=workspace, mode=mode)
+    return _python(lh, name, cast(Callable, fn), list(inputs or []), mode)
 
 
 def default_schema(lh: Lakehouse) -> str:
@@ -126,7 +126,8 @@ def _trino_sql(
     exists = table_exists(lh.catalog, name)
     if mode == "create" and exists:
         raise Conflict(f"dataset {name} already exists", hint="use mode='append' or 'overwrite'")
-    target = f"{quote(lh.config.trino.catalog)}.{name.sql()}"
+    engine: Any = lh.engine("trino")  # refuses when no Trino is configured
+    target = f"{quote(engine.config.catalog)}.{name.sql()}"
     if mode == "append":
         if not exists:
             raise NotFound(f"dataset {name} does not exist", hint="use mode='create'")
@@ -134,7 +135,7 @@ def _trino_sql(
     else:
         stmt = f"CREATE {'OR REPLACE ' if mode == 'overwrite' else ''}TABLE {target} AS {sql}"
     started = time.perf_counter()
-    result = lh.engine("trino").execute(stmt, params, lineage_sql=sql, **session)
+    result = engine.execute(stmt, params, lineage_sql=sql, **session)
     table = load_table(lh.catalog, name)
     snap = table.current_snapshot()
     rows = result.table.column(0)[0].as_py() if result.table.num_rows and result.table.num_columns else 0
@@ -182,16 +183,13 @@ def _python(lh: Lakehouse, name: TableName, fn: Callable, inputs: list[str], mod
     if not inputs:
         raise InvalidInput("a Python transform needs inputs=[...] (the datasets fn reads)")
     tables = [load_table(lh.catalog, lh.table_name(i)) for i in inputs]
-    upstream = [
-        {
-            "table": str(lh.table_name(i)),
-            "snapshot_id": t.current_snapshot().snapshot_id if t.current_snapshot() else None,
-        }
-        for i, t in zip(inputs, tables)
+    snapshots = [s.snapshot_id if (s := t.current_snapshot()) else None for t in tables]
+    upstream: list[dict[str, Any]] = [
+        {"table": str(lh.table_name(i)), "snapshot_id": sid} for i, sid in zip(inputs, snapshots)
     ]
     label = f"fn {getattr(fn, '__name__', 'fn')}"
     if len(tables) == 1:
-        reader = tables[0].scan(snapshot_id=upstream[0]["snapshot_id"]).to_arrow_batch_reader()
+        reader = tables[0].scan(snapshot_id=snapshots[0]).to_arrow_batch_reader()
         parts = [as_table(fn(b.to_pandas()), label) for b in reader if b.num_rows]
         data = (
             pa.concat_tables(parts, promote_options="permissive")
@@ -199,6 +197,6 @@ def _python(lh: Lakehouse, name: TableName, fn: Callable, inputs: list[str], mod
             else as_table(fn(reader.schema.empty_table().to_pandas()), label)
         )
     else:
-        args = [t.scan(snapshot_id=u["snapshot_id"]).to_arrow().to_pandas() for t, u in zip(tables, upstream)]
+        args = [t.scan(snapshot_id=sid).to_arrow().to_pandas() for t, sid in zip(tables, snapshots)]
         data = as_table(fn(*args), label)
     return write_result(lh.catalog, name, data, mode, Lineage("transform", upstream=upstream, code=code_identity(fn)))

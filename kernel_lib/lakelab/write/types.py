@@ -75,7 +75,8 @@ def table_schema(schema: pa.Schema, rename_hint: str | None = None) -> tuple[pa.
     advice on a bad name (a query's columns are renamed with an alias)."""
     if not len(schema):
         raise InvalidInput("the data has no columns", hint="a dataset needs at least one column")
-    fields, seen = [], {}
+    fields: list[pa.Field] = []
+    seen: dict[str, str] = {}
     for f in schema:
         try:
             name = column_name(f.name)

@@ -35,9 +35,13 @@ def gather(src: Source, conform: Conformer, keys: list[str], bar: Any) -> pa.Tab
 
 def _match_filter(keys_table: pa.Table, keys: list[str]) -> Any:
     """A predicate selecting (a superset of) the rows whose key is in `keys_table`, for pruning."""
-    from pyiceberg.expressions import And, In
+    from pyiceberg.expressions import And, In, Reference
 
-    preds = [In(k, [v for v in pc.unique(keys_table.column(k)).to_pylist() if v is not None]) for k in keys]
+    # pyiceberg's In takes plain values at run time; its type hints want literals
+    preds = [
+        In(term=Reference(k), values=[v for v in pc.unique(keys_table.column(k)).to_pylist() if v is not None])  # type: ignore[arg-type]
+        for k in keys
+    ]
     return preds[0] if len(preds) == 1 else And(*preds)
 
 
