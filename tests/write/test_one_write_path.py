@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,7 +133,9 @@ def _ingest_create(lh, obj):
 
 def _ingest_append(lh, obj):
     lh.ingest(obj, "w.out", mode="create")  # an existing table of the same columns, emptied
-    lh.catalog.load_table("w.out").delete(AlwaysTrue())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "did not match any records" for an empty frame
+        lh.catalog.load_table("w.out").delete(AlwaysTrue())
     lh.ingest(obj, "w.out", mode="append")
 
 
