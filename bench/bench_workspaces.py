@@ -136,7 +136,7 @@ def main() -> int:
         t0 = time.perf_counter()
         run(lh, "bench.sales_ray", enrich, ["bench.sales"], "bench1", mode="overwrite")
         ray_warm_s = time.perf_counter() - t0
-        assert res["rows"] == out_rows, (res["rows"], out_rows)
+        assert res.rows == out_rows, (res.rows, out_rows)
         results["transform"] = {
             "rows_in": rows,
             "rows_out": out_rows,

@@ -1,7 +1,8 @@
 """The Lakehouse: the one object the notebook, the CLI and the server all use.
 
 It only wires the configured parts together; each primitive lives in its own module
-(ingest.py, transform.py, publish.py, datasets.py, engines/)."""
+(write/ingest.py, write/transform.py, write/publish.py - all writing through write/commit.py -,
+datasets/, engines/)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from lakelab.names import TableName, table_name
 if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
     from lakelab.engines.base import Engine, Result
-    from lakelab.write.ingest import IngestReport
+    from lakelab.write.report import WriteReport
 
 
 class Lakehouse:
@@ -94,7 +95,7 @@ class Lakehouse:
         format: str | None = None,
         evolve: bool = False,
         progress: bool | None = None,
-    ) -> IngestReport:
+    ) -> WriteReport:
         from lakelab.write.ingest import ingest
 
         return ingest(
@@ -121,7 +122,7 @@ class Lakehouse:
         params: dict[str, Any] | None = None,
         schema: str | None = None,
         catalog: str | None = None,
-    ):
+    ) -> WriteReport:
         """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL."""
         from lakelab.write.transform import transform
 

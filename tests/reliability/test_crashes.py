@@ -146,8 +146,8 @@ def test_ingest_killed_after_writing_its_files_leaves_orphans_that_the_command_r
     lh.ingest(str(csv), "rel.crash", mode="create", progress=False)
     before = _count(lh, "rel.crash")
     code = (
-        "import os, signal, lakelab, lakelab.write.ingest as i\n"
-        "i._commit = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "import os, signal, lakelab, lakelab.write.commit as c\n"
+        "c._commit_files = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
         f"lakelab.connect().ingest({str(csv)!r}, 'rel.crash', progress=False)\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=os.environ.copy())

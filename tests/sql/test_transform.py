@@ -24,7 +24,7 @@ def lineage(lh, name):
 
 def test_sql_transform_creates_a_dataset_with_upstream_snapshot(lh, source):
     report = lh.transform("demo.out", sql="SELECT id, v * 2 AS v2 FROM demo.src WHERE id < {{ n }}", params={"n": 10})
-    assert report["rows"] == 10
+    assert report.rows == 10
     out = lh.catalog.load_table("demo.out")
     assert out.scan().to_arrow().column_names == ["id", "v2"] and len(out.snapshots()) == 1
     lin = lineage(lh, "demo.out")
@@ -48,14 +48,14 @@ def test_sql_transform_modes(lh, source):
 
 def test_sql_transform_schema_applies_to_unqualified_target_and_tables(lh, source):
     report = transform(lh, "small", sql="SELECT id FROM src WHERE id < 3", schema="demo")
-    assert report["table"] == "demo.small"
+    assert report.table == "demo.small"
     assert lineage(lh, "demo.small").upstream[0]["table"] == "demo.src"
 
 
 def test_sql_transform_without_schema_uses_the_default_schema(lh, source):
     lh.catalog.create_namespace("default")
     report = lh.transform("plain", sql="SELECT id FROM demo.src WHERE id < 3")
-    assert report["table"] == "default.plain" and lh.catalog.table_exists("default.plain")
+    assert report.table == "default.plain" and lh.catalog.table_exists("default.plain")
 
 
 def test_result_columns_must_be_valid_names(lh, source):
@@ -69,7 +69,7 @@ def test_python_transform_streams_batches_through_fn_in_process(lh, source):
         return batch.assign(v2=batch["v"] * 2)
 
     report = lh.transform("demo.py_out", fn=double, inputs=["demo.src"])
-    assert report["rows"] == 100
+    assert report.rows == 100
     got = lh.catalog.load_table("demo.py_out").scan().to_arrow()
     assert sorted(got.column("v2").to_pylist())[-1] == 99.0
     lin = lineage(lh, "demo.py_out")

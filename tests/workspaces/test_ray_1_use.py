@@ -69,7 +69,7 @@ def test_ray_transform_writes_the_right_rows_with_lineage_in_one_commit(main_ws,
 
         lh = lakelab.connect()
         r = lh.transform("demo.evens", fn=evens_doubled, inputs=["demo.numbers"], workspace="main")
-        print("RESULT:" + json.dumps(r))
+        print("RESULT:" + json.dumps(r.to_dict()))
     """,
         ws_home,
     )

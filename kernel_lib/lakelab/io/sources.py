@@ -1,9 +1,8 @@
 """Ingest sources: anything a user can point at, as one stream of Arrow record batches.
 
 `open_source()` accepts local paths, globs, directories, file:// s3:// gs:// URLs (through
-pyarrow.fs), CSV / Parquet / JSON arrays / NDJSON files, pandas and polars DataFrames,
-Arrow tables and record-batch readers, objects speaking the Arrow C stream protocol and
-query results (anything with .to_arrow()). Files are read lazily, one block at a time, so
+pyarrow.fs) and CSV / Parquet / JSON arrays / NDJSON files; in-kernel objects (DataFrames,
+Arrow, query results) it hands to io/objects.py. Files are read lazily, one block at a time, so
 memory stays bounded whatever their size. Errors name the file (and line, where the
 reader can tell) and are lakelab.errors.* so the user sees one clear line.
 """
@@ -14,9 +13,8 @@ import fnmatch
 import glob as globlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +27,9 @@ import pyarrow.parquet as pq
 
 from lakelab.config import redact
 from lakelab.errors import InvalidInput, NotFound, Unavailable
+from lakelab.io.objects import MEMORY_BATCH, Source, open_object
+
+__all__ = ["FORMATS", "Source", "open_source", "resolve_files"]
 
 FORMATS = ("csv", "parquet", "json")
 _EXT = {
@@ -46,7 +47,6 @@ CSV_BLOCK = 8 << 20  # bytes per CSV/JSON block: one record batch each
 PARQUET_BATCH = 262_144  # rows per Parquet record batch
 ROW_GROUP_BYTES = 256 << 20  # larger row groups are read in slices
 REMOTE_RETRY_S = 15  # give up on an unreachable object store after this
-MEMORY_BATCH = 262_144  # rows per batch when slicing in-memory tables
 
 
 @dataclass
@@ -60,23 +60,6 @@ class SourceFile:
     @property
     def name(self) -> str:
         return self.uri.rsplit("/", 1)[-1]
-
-
-@dataclass
-class Source:
-    """A resolved source: its schema, a one-pass batch iterator, the URIs it came from."""
-
-    schema: pa.Schema
-    batches: Iterator[pa.RecordBatch]
-    uris: list[str] = field(default_factory=list)
-    total_rows: int | None = None
-    label: str = ""
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        return self.batches
-
-    def to_reader(self) -> pa.RecordBatchReader:
-        return pa.RecordBatchReader.from_batches(self.schema, self.batches)
 
 
 # -- resolution: what files does the user mean? ------------------------------------------
@@ -165,7 +148,7 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
     return infos
 
 
-def resolve_files(spec: str | os.PathLike | list, format: str | None = None) -> list[SourceFile]:
+def resolve_files(spec: str | os.PathLike | list | tuple, format: str | None = None) -> list[SourceFile]:
     """Expand a path, glob, directory or URL (or a list of them) into files with formats."""
     if isinstance(spec, (list, tuple)):
         out: list[SourceFile] = []
@@ -628,23 +611,13 @@ def _files_source(files: list[SourceFile], column_types: dict[str, pa.DataType] 
     return Source(schema, gen_many(), uris, None, label=files[0].uri)
 
 
-# -- in-memory objects ---------------------------------------------------------------------
-def _table_source(t: pa.Table, label: str) -> Source:
-    return Source(t.schema, iter(t.to_batches(max_chunksize=MEMORY_BATCH)), [], t.num_rows, label)
-
-
-def _pandas_to_arrow(df: Any) -> pa.Table:
-    try:
-        return pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        col = str(e).split("column ", 1)[1].split(" ", 1)[0] if "column " in str(e) else None
-        raise InvalidInput(
-            f"DataFrame column {col or '?'} has values of mixed or unsupported types: {e}",
-            hint="convert the column to one type, e.g. df[col].astype(str)",
-        ) from None
-
-
-def open_source(source: Any, format: str | None = None, column_types: dict[str, pa.DataType] | None = None) -> Source:
+def open_source(
+    source: Any,
+    format: str | None = None,
+    column_types: dict[str, pa.DataType] | None = None,
+    *,
+    verb: str = "ingest",
+) -> Source:
     """Resolve what the user passed into a bounded-memory stream of record batches.
 
     `column_types` (column -> Arrow type) fixes how CSV columns are parsed, e.g. as the
@@ -661,32 +634,10 @@ def open_source(source: Any, format: str | None = None, column_types: dict[str, 
         isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source)
     ):
         return _files_source(resolve_files(source, format), column_types)
-    if isinstance(source, pa.RecordBatchReader):
-        return Source(source.schema, iter(source), [], None, "arrow.RecordBatchReader")
-    if isinstance(source, pa.Table):
-        return _table_source(source, "arrow.Table")
-    if isinstance(source, pa.RecordBatch):
-        return _table_source(pa.Table.from_batches([source]), "arrow.RecordBatch")
-    mod = type(source).__module__.split(".", 1)[0]
-    if mod == "pandas" and hasattr(source, "columns"):
-        return _table_source(_pandas_to_arrow(source), "pandas.DataFrame")
-    if mod == "polars":
-        if type(source).__name__ == "LazyFrame":
-            source = source.collect()
-        if hasattr(source, "to_arrow"):
-            return _table_source(source.to_arrow(), "polars.DataFrame")
-    if hasattr(source, "__arrow_c_stream__"):
-        reader = pa.RecordBatchReader.from_stream(source)
-        return Source(reader.schema, iter(reader), [], None, type(source).__name__)
-    if hasattr(source, "to_arrow"):  # a query Result, a DuckDB relation, ...
-        t = source.to_arrow()
-        if isinstance(t, pa.RecordBatchReader):
-            return Source(t.schema, iter(t), [], None, type(source).__name__)
-        if isinstance(t, pa.Table):
-            return _table_source(t, type(source).__name__)
-    if isinstance(source, Path):
-        return open_source(str(source), format, column_types)
+    src = open_object(source)
+    if src is not None:
+        return src
     raise InvalidInput(
-        f"cannot ingest a {type(source).__name__}",
-        hint="pass a path, glob, URL, pandas/polars DataFrame, Arrow table or record-batch reader",
+        f"cannot {verb} a {type(source).__name__}",
+        hint="pass a path, glob, URL, pandas/polars DataFrame, Arrow table, record-batch reader or query result",
     )

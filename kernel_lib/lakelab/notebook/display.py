@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakelab.engines.base import Result
+    from lakelab.write.report import WriteReport
 
 PAGE_ROWS = 50  # rows rendered inline; the rest stay in the Result
 
@@ -47,7 +48,8 @@ def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
     return (
         f'<div class="lakelab-result">{msg}<table class="dataframe"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">{"; ".join(parts)} · {engine}</div></div>'
+        f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">'
+        f"{'; '.join(parts)} · {engine}</div></div>"
     )
 
 
@@ -111,19 +113,14 @@ class ProgressDisplay:
             self._handle = None
 
 
-def write_text(report: dict) -> str:
+def write_text(report: WriteReport) -> str:
     """The outcome of `--into` / CREATE TABLE AS: which table, how many rows, which snapshot."""
-    rows = report.get("rows")
-    snap = report.get("snapshot_id")
-    text = (
-        f"wrote {rows:,} row{'' if rows == 1 else 's'} to {report.get('table')}"
-        if isinstance(rows, int)
-        else f"wrote {report.get('table')}"
-    )
+    rows, snap = report.rows, report.snapshot_id
+    text = f"wrote {rows:,} row{'' if rows == 1 else 's'} to {report.table}"
     return text + (f" (snapshot {snap})" if snap is not None else "")
 
 
-def write_html(report: dict, engine: str) -> str:
+def write_html(report: WriteReport, engine: str) -> str:
     """write_text for a notebook cell, with the engine in the footer."""
     text = write_text(report)
     return (

@@ -1,15 +1,16 @@
 """Python transforms on a Ray workspace: `lh.transform(OUT, fn=..., inputs=[IN], workspace=NAME)`.
 
 Ray Data reads the input Iceberg table at a pinned snapshot on the cluster, applies `fn` to
-pandas batches there, and materialises the result. The driver then writes it with
-lakelab.transform's one writer in ONE commit (table creation included) whose snapshot
-summary carries the lineage. Ray's `write_iceberg` cannot create a table in the same
+pandas batches there, and materialises the result. The driver then writes it through
+the one write path (write/commit.py, as every transform) in ONE commit (table creation
+included) whose snapshot summary carries the lineage. Ray's `write_iceberg` cannot create a table in the same
 commit, so a failed write would leave an empty table behind; collecting the result to the
 driver keeps "nothing committed on failure" true, at the cost of driver memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -18,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakelab.catalog.access import load_table, table_exists
+from lakelab.catalog.metadata import Lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput
 from lakelab.workspaces.client import Workspace
-from lakelab.write.transform import _code_identity, write_query_result
+from lakelab.write.report import WriteReport
+from lakelab.write.transform import as_table, code_identity, write_result
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -31,20 +34,14 @@ MODES = ("create", "append", "overwrite")
 class _BatchFn:
     """Gives `fn` the batches a kernel user expects: `Table.to_pandas()` frames with NumPy
     dtypes (Ray's own pandas batches carry Arrow dtypes, on which e.g. `%` fails), and turns
-    a returned frame back into Arrow without its index."""
+    what it returns into Arrow as every write path does (io/objects.py)."""
 
     def __init__(self, fn: Callable, batch_format: str):
         self.fn, self.batch_format = fn, batch_format
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         out = self.fn(batch.to_pandas() if self.batch_format == "pandas" else batch)
-        if isinstance(out, pa.Table):
-            return out
-        import pandas as pd
-
-        if isinstance(out, pd.DataFrame):
-            return pa.Table.from_pandas(out, preserve_index=False)
-        raise TypeError(f"fn must return a pandas DataFrame or a pyarrow Table, got {type(out).__name__}")
+        return as_table(out, f"fn {getattr(self.fn, '__name__', 'fn')}")
 
 
 _EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
@@ -75,7 +72,7 @@ def run(
     workspace: str,
     mode: str = "create",
     batch_format: str = "pandas",
-) -> dict[str, Any]:
+) -> WriteReport:
     """Apply `fn` (a batch -> batch function) to the input table on `workspace`, writing `out`."""
     started = time.monotonic()
     if not callable(fn):
@@ -122,7 +119,6 @@ def run(
         result = pa.concat_tables(parts, promote_options="permissive")
 
     upstream = [{"table": src_name.dotted, "snapshot_id": snapshot.snapshot_id if snapshot else None}]
-    # the one writer of query results: one commit (table creation included) with lineage
-    written = write_query_result(lh, out_name, result, mode=mode, upstream=upstream, code=_code_identity(fn))
-    written.update(engine="ray", workspace=ws.name, mode=mode, elapsed_s=round(time.monotonic() - started, 3))
-    return written
+    lineage = Lineage("transform", upstream=upstream, code=code_identity(fn))
+    report = write_result(catalog, out_name, result, mode, lineage)
+    return dataclasses.replace(report, engine="ray", workspace=ws.name, seconds=time.monotonic() - started)

@@ -1,1 +1,2 @@
-"""The one write path: every writer (ingest, transform, publish, the engines' CREATE/INSERT) commits here."""
+"""Writing datasets. Every writer (ingest, transform and --into, the embedded engine's CREATE
+TABLE AS / INSERT, Ray transforms, publish) commits through commit.write."""

@@ -1,9 +1,9 @@
 """Writing a source stream as Parquet data files for one Iceberg commit.
 
-Batches are renamed and cast to the table's schema (`_Conformer`), cut into row groups and
+Batches are fitted to the table's schema (types.Conformer), cut into row groups and
 written by WRITERS threads while the next batches are read; partitioned tables go through
 pyiceberg's own partitioning writer a chunk at a time. Every file carries the write id in
-its name so a failed ingest can remove exactly what it wrote (`_remove_written`).
+its name so a failed write can remove exactly what it wrote (`_remove_written`).
 """
 
 from __future__ import annotations
@@ -22,45 +22,15 @@ from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 
-from lakelab.errors import InvalidInput
-from lakelab.io.sources import Source
-from lakelab.names import column_name
+from lakelab.io.objects import Source
+from lakelab.write.types import Conformer
 
 CHUNK_BYTES = 128 << 20  # Arrow bytes gathered before a chunk is written (bounds memory)
 WRITERS = 2  # data files written at once
 
 
-class _Conformer:
-    """Renames, casts and orders each source batch to the target (table) schema."""
-
-    def __init__(self, src: Source, original_names: list[str], target: pa.Schema):
-        self.src, self.target = src, target
-        self.index = {column_name(n): i for i, n in enumerate(original_names)}
-
-    def __call__(self, batch: pa.RecordBatch, rows_before: int) -> pa.RecordBatch:
-        arrays = []
-        for f in self.target:
-            i = self.index.get(f.name)
-            if i is None:
-                arrays.append(pa.nulls(batch.num_rows, f.type))
-                continue
-            col = batch.column(i)
-            if col.type != f.type:
-                try:
-                    col = col.cast(f.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
-                    where = self.src.label or "the source"
-                    raise InvalidInput(
-                        f"column {f.name!r} in {where} (rows {rows_before + 1:,}-{rows_before + batch.num_rows:,}) "
-                        f"cannot be stored as {f.type}: {str(e).splitlines()[0]}",
-                        hint="fix the values or the column's type",
-                    ) from None
-            arrays.append(col)
-        return pa.RecordBatch.from_arrays(arrays, schema=self.target)
-
-
 def _chunks(
-    src: Source, conform: _Conformer, progress: Any, limit_rows: int | None = None
+    src: Source, conform: Conformer, progress: Any, limit_rows: int | None = None
 ) -> Iterator[tuple[list[pa.RecordBatch], int]]:
     """Conformed batches gathered up to CHUNK_BYTES (or `limit_rows`); ends with a last, maybe
     empty, chunk."""
@@ -164,7 +134,7 @@ def _dictionary_columns(sample: pa.Table) -> list[str]:
     ]
 
 
-def _row_groups(src: Source, conform: _Conformer, rows_per_group: int, progress: Any) -> Iterator[pa.Table]:
+def _row_groups(src: Source, conform: Conformer, rows_per_group: int, progress: Any) -> Iterator[pa.Table]:
     buf: list[pa.RecordBatch] = []
     n = 0
     for chunk, _ in _chunks(src, conform, progress, limit_rows=rows_per_group):
@@ -180,7 +150,7 @@ def _row_groups(src: Source, conform: _Conformer, rows_per_group: int, progress:
 
 
 def _write(
-    tx: Transaction, src: Source, conform: _Conformer, write_uuid: uuid.UUID, progress: Any
+    tx: Transaction, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any
 ) -> tuple[list[DataFile], int]:
     """Write the stream as data files while it is read; WRITERS files are encoded at once (the
     Parquet encoder is single-threaded per file). Memory: a few row groups (or, for
@@ -212,8 +182,8 @@ def _write(
                         for _ in range(WRITERS)
                     ]
                 w = i % WRITERS
-                if inflight[w] is not None:
-                    inflight[w].result()
+                if (pending := inflight[w]) is not None:
+                    pending.result()
                 inflight[w] = pools[w].submit(writers[w].write, rg)
                 rows += rg.num_rows
             for w, fut in enumerate(inflight):
@@ -229,12 +199,13 @@ def _write(
                     _dataframe_to_data_files(table_metadata=md, df=t, io=io, write_uuid=write_uuid, counter=counter)
                 )
 
-            for i, (chunk, rows) in enumerate(_chunks(src, conform, progress)):
+            for i, (chunk, done) in enumerate(_chunks(src, conform, progress)):
+                rows = done
                 if not chunk:
                     continue
                 w = i % WRITERS
-                if inflight[w] is not None:
-                    files += inflight[w].result()
+                if (pending := inflight[w]) is not None:
+                    files += pending.result()
                 inflight[w] = pools[w].submit(write, chunk)
             for w, fut in enumerate(inflight):
                 if fut is not None:
@@ -252,8 +223,9 @@ def _write(
     return files, rows
 
 
-def _remove_written(location: str, write_uuid: uuid.UUID) -> None:
-    """Delete every data file of this write (names carry the write id), partial ones too."""
+def _remove_written(location: str, write_uuid: uuid.UUID, *, new_table: bool = False) -> None:
+    """Delete every data file of this write (names carry the write id), partial ones too;
+    for a table this write was creating, its folder too once nothing else is in it."""
     try:
         fs, root = pafs.FileSystem.from_uri(location.rstrip("/") + "/data")
         infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
@@ -269,5 +241,10 @@ def _remove_written(location: str, write_uuid: uuid.UUID) -> None:
         for dirpath, _dirs, _files in sorted(os.walk(root), key=lambda d: -len(d[0])):
             try:
                 os.rmdir(dirpath)
+            except OSError:
+                pass
+        if new_table:
+            try:
+                os.rmdir(os.path.dirname(root))  # only ever removes an empty folder
             except OSError:
                 pass

@@ -476,7 +476,8 @@ class DuckDBEngine:
         started: float,
         progress: Callable | None,
     ) -> Result:
-        from lakelab.write.transform import write_query_result
+        from lakelab.catalog.metadata import Lineage
+        from lakelab.write.transform import write_result
 
         if isinstance(tree, exp.Create):
             target, query = tree.this, tree.expression
@@ -511,25 +512,23 @@ class DuckDBEngine:
             data = self._run(duck_sql, values, progress)
         finally:
             self._drop_views()
-        report = write_query_result(
-            self.lh,
+        report = write_result(
+            self.lh.catalog,
             out,
             data,
-            mode=mode,
-            sql=sql,
-            upstream=upstream,
+            mode,
+            Lineage("transform", upstream=upstream, sql=sql),
             columns=columns,
-            operation="transform",
-            positional=isinstance(tree, exp.Insert),
+            by_position=isinstance(tree, exp.Insert),
         )
         verb = "CREATE TABLE" if isinstance(tree, exp.Create) else "INSERT"
         return Result(
-            pa.table({"rows": pa.array([report["rows"]], pa.int64())}),
+            pa.table({"rows": pa.array([report.rows], pa.int64())}),
             engine=self.name,
             sql=sql,
             elapsed_s=time.monotonic() - started,
-            message=f"{verb} {out}: {report['rows']:,} rows",
-            stats=report,
+            message=f"{verb} {out}: {report.rows:,} rows",
+            stats=report.to_dict(),
         )
 
 

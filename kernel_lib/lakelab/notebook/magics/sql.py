@@ -168,7 +168,6 @@ class SqlMagics(Magics):
 
         if args.explain or args.output:
             raise UsageError("%%trino: --into writes a table; it does not combine with --explain or -o")
-        started = time.monotonic()
         progress = ProgressDisplay(engine_name, PROGRESS_DELAY_S)
         try:
             report = transform(
@@ -184,7 +183,6 @@ class SqlMagics(Magics):
             )
         finally:
             progress.close()
-        report.setdefault("elapsed_s", time.monotonic() - started)
         self._display_html(write_html(report, engine_name))
         return None
 

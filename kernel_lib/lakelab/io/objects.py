@@ -1,0 +1,125 @@
+"""In-kernel objects as one stream of Arrow record batches (`Source`): the only place that
+knows pandas, polars, Arrow, the Arrow C stream protocol and query results. Files, globs and
+URLs are io/sources.py, which hands everything else to `open_object`.
+
+Each kind of object is one adapter in `ADAPTERS` (a test and a converter), tried in order;
+a new kind (a Ray dataset streaming its blocks to the driver) is one more entry, and every
+write path (ingest, transform, CREATE TABLE AS, publish) takes it from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from lakelab.errors import InvalidInput
+
+MEMORY_BATCH = 262_144  # rows per batch when slicing in-memory tables
+
+
+@dataclass
+class Source:
+    """A resolved source: its schema, a one-pass batch iterator, the URIs it came from."""
+
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+    uris: list[str] = field(default_factory=list)
+    total_rows: int | None = None
+    label: str = ""
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self.batches
+
+    def to_reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches)
+
+
+def table_source(t: pa.Table, label: str) -> Source:
+    return Source(t.schema, iter(t.to_batches(max_chunksize=MEMORY_BATCH)), [], t.num_rows, label)
+
+
+def _reader_source(reader: pa.RecordBatchReader, label: str) -> Source:
+    return Source(reader.schema, iter(reader), [], None, label)
+
+
+def pandas_to_arrow(df: Any) -> pa.Table:
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        col = str(e).split("column ", 1)[1].split(" ", 1)[0] if "column " in str(e) else None
+        raise InvalidInput(
+            f"DataFrame column {col or '?'} has values of mixed or unsupported types: {e}",
+            hint="convert the column to one type, e.g. df[col].astype(str)",
+        ) from None
+
+
+def _module(obj: Any) -> str:
+    return type(obj).__module__.split(".", 1)[0]
+
+
+def _from_pandas(obj: Any) -> Source:
+    return table_source(pandas_to_arrow(obj), "pandas.DataFrame")
+
+
+def _from_polars(obj: Any) -> Source:
+    if type(obj).__name__ == "LazyFrame":
+        obj = obj.collect()
+    return table_source(obj.to_arrow(), "polars.DataFrame")
+
+
+def _from_result(obj: Any) -> Source:
+    if obj.has_more:  # a preview: writing it would silently drop the rest of the rows
+        raise InvalidInput(
+            f"this result holds only the first {obj.limit:,} rows of the query",
+            hint="re-run the query with --no-limit (or limit=None) before writing it",
+        )
+    return table_source(obj.table, f"{obj.engine} result")
+
+
+def _from_to_arrow(obj: Any) -> Source | None:
+    t = obj.to_arrow()  # a DuckDB relation, a user's result type, ...
+    if isinstance(t, pa.RecordBatchReader):
+        return _reader_source(t, type(obj).__name__)
+    if isinstance(t, pa.Table):
+        return table_source(t, type(obj).__name__)
+    return None
+
+
+def _is_result(obj: Any) -> bool:
+    from lakelab.engines.base import Result
+
+    return isinstance(obj, Result)
+
+
+# (test, converter) in order: the first whose test holds converts the object
+ADAPTERS: list[tuple[Callable[[Any], bool], Callable[[Any], Source | None]]] = [
+    (lambda o: isinstance(o, pa.RecordBatchReader), lambda o: _reader_source(o, "arrow.RecordBatchReader")),
+    (lambda o: isinstance(o, pa.Table), lambda o: table_source(o, "arrow.Table")),
+    (lambda o: isinstance(o, pa.RecordBatch), lambda o: table_source(pa.Table.from_batches([o]), "arrow.RecordBatch")),
+    (lambda o: _module(o) == "pandas" and hasattr(o, "columns"), _from_pandas),
+    (
+        lambda o: _module(o) == "polars" and hasattr(o, "collect" if type(o).__name__ == "LazyFrame" else "to_arrow"),
+        _from_polars,
+    ),
+    (_is_result, _from_result),
+    (
+        lambda o: hasattr(o, "__arrow_c_stream__"),
+        lambda o: _reader_source(pa.RecordBatchReader.from_stream(o), type(o).__name__),
+    ),
+    (lambda o: hasattr(o, "to_arrow"), _from_to_arrow),
+]
+
+
+def open_object(obj: Any) -> Source | None:
+    """`obj` as a Source, or None when it is no object lakelab knows how to read."""
+    if isinstance(obj, Source):
+        return obj
+    for test, convert in ADAPTERS:
+        if test(obj):
+            src = convert(obj)
+            if src is not None:
+                return src
+    return None
