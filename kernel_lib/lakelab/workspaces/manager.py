@@ -8,6 +8,7 @@ directory agree, and a new manager after a restart re-attaches what is still run
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from pathlib import Path
@@ -69,7 +70,7 @@ class WorkspaceManager:
     def get(self, name: str) -> WorkspaceRecord:
         return self._refresh(self.store.load(workspace_name(name)))
 
-    def list(self) -> list[WorkspaceRecord]:
+    def list(self) -> builtins.list[WorkspaceRecord]:
         out = []
         for name in self.store.names():
             try:
@@ -110,7 +111,7 @@ class WorkspaceManager:
             "dashboard_url": self.backend(rec.backend).dashboard_url(rec),
         }
 
-    def logs(self, name: str, lines: int = 200) -> list[str]:
+    def logs(self, name: str, lines: int = 200) -> builtins.list[str]:
         lines = _int_option(lines, "lines", 1, 10_000)
         rec = self.store.load(workspace_name(name))
         return self.backend(rec.backend).logs(rec, lines)
@@ -123,7 +124,7 @@ class WorkspaceManager:
             raise Conflict(f"workspace {rec.name!r} has no running dashboard (state: {rec.state})")
         return url, self._token(rec)
 
-    def processes(self, name: str) -> list[int]:
+    def processes(self, name: str) -> builtins.list[int]:
         rec = self.store.load(workspace_name(name))
         return self.backend(rec.backend).processes(rec)
 
@@ -197,12 +198,12 @@ class WorkspaceManager:
                 self.store.save(rec)
             return rec
 
-    def reconcile(self) -> list[WorkspaceRecord]:
+    def reconcile(self) -> builtins.list[WorkspaceRecord]:
         """Check every record against reality (run at server start): live ones are
         re-attached as they are, dead ones are marked failed and their leftovers ended."""
         return self.list()
 
-    def cull_idle(self, now: float | None = None) -> list[str]:
+    def cull_idle(self, now: float | None = None) -> builtins.list[str]:
         """Stop running workspaces with no driver, job or task for `idle_timeout_s`."""
         timeout = float(self.settings.idle_timeout_s or 0)
         culled: list[str] = []
@@ -223,7 +224,7 @@ class WorkspaceManager:
                 culled.append(rec.name)
         return culled
 
-    def shutdown(self) -> list[str]:
+    def shutdown(self) -> builtins.list[str]:
         """Stop every local workspace (the server calls this on exit when configured)."""
         stopped = []
         for rec in self.list():
