@@ -7,7 +7,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from lakelab.datasets.dataset import list_datasets, list_namespaces
+from lakelab.datasets.search import list_datasets, list_namespaces
 from lakelab.errors import InvalidInput, NotFound
 
 
@@ -27,14 +27,14 @@ def chain(lh):
 
 def test_lineage_walks_upstream_and_downstream_to_the_requested_depth(chain):
     mid = chain.dataset("mid.events").lineage()
-    assert {n["id"]: n["direction"] for n in mid["nodes"]} == {
+    assert {n.id: n.direction for n in mid.nodes} == {
         "mid.events": "self",
         "raw.events": "upstream",
         "gold.events": "downstream",
     }
     gold = chain.dataset("gold.events").lineage(depth=2)
-    assert {n["id"] for n in gold["nodes"]} == {"gold.events", "mid.events", "raw.events"}
-    assert {n["id"] for n in chain.dataset("gold.events").lineage(depth=1)["nodes"]} == {"gold.events", "mid.events"}
+    assert {n.id for n in gold.nodes} == {"gold.events", "mid.events", "raw.events"}
+    assert {n.id for n in chain.dataset("gold.events").lineage(depth=1).nodes} == {"gold.events", "mid.events"}
 
 
 def test_preview_is_bounded_selects_columns_and_travels_in_time(chain):
@@ -58,8 +58,8 @@ def test_schema_carries_field_ids_types_docs_and_nested_fields(lh):
     t = pa.table({"point": pa.array([{"x": 1, "y": 2}]), "tags": pa.array([["a"]])})
     ds = lh.publish(t, "geo.points")
     point, tags = ds.schema
-    assert point["type"] == "struct" and [f["name"] for f in point["fields"]] == ["x", "y"]
-    assert tags["type"] == "list" and all(isinstance(f["id"], int) for f in point["fields"])
+    assert point.type == "struct" and [f.name for f in point.fields] == ["x", "y"]
+    assert tags.type == "list" and all(isinstance(f.id, int) for f in point.fields)
 
 
 def test_metadata_edits_are_a_commit_and_show_in_search(chain):
