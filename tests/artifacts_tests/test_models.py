@@ -77,7 +77,8 @@ def test_the_versions_table_is_an_ordinary_iceberg_table_queryable_with_sql(lh):
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     import duckdb
 
-    lh.dataset("ml.churn").table.scan().to_arrow()  # pyiceberg plans, DuckDB queries (as Trino would)
+    versions = lh.dataset("ml.churn").table.scan().to_arrow()  # noqa: F841 - DuckDB reads it by name below
+    # pyiceberg plans, DuckDB queries (as Trino would)
     rows = duckdb.sql("SELECT version, bytes, created_by FROM versions ORDER BY version").arrow()
     rows = rows.read_all() if hasattr(rows, "read_all") else rows
     assert rows["version"].to_pylist() == [1, 2] and all(b > 0 for b in rows["bytes"].to_pylist())
@@ -162,10 +163,10 @@ def test_a_missing_file_or_unknown_input_is_refused_before_anything_is_written(l
 
 def test_publishing_over_a_dataset_of_another_kind_is_a_conflict(lh):
     lh.publish(PENGUINS, "demo.penguins")
-    before = lh.dataset("demo.penguins").stats["current_snapshot_id"]
+    before = lh.dataset("demo.penguins").stats.current_snapshot_id
     with pytest.raises(Conflict, match="demo.penguins is a table; cannot publish a model"):
         publish(lh, train(PENGUINS), "demo.penguins", kind="model")
-    assert lh.dataset("demo.penguins").stats["current_snapshot_id"] == before
+    assert lh.dataset("demo.penguins").stats.current_snapshot_id == before
     assert artifact_files(lh, "demo.penguins") == []
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     with pytest.raises(Conflict, match="ml.churn is a model; cannot publish a table"):
