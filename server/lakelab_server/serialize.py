@@ -3,7 +3,7 @@
 `to_json` takes the typed values of lakelab.datasets.models (dataclasses), plain dicts and
 lists of them. Iceberg snapshot ids are 64-bit and JavaScript numbers are exact only to
 2**53, so ids travel as strings; datetimes become ISO-8601 text; a dataclass field marked
-`OMIT_NONE` is left out when None or empty. `arrow_preview` turns preview rows into JSON
+`OMIT_NONE` / `OMIT_EMPTY` is left out when None / empty. `arrow_preview` turns preview rows into JSON
 types (dates as ISO text, bytes as base64, NaN as null)."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def to_json(value: Any) -> Any:
         out = {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
-            if f.metadata.get("omit_none") and (v is None or v == ()):
+            omit = f.metadata.get("omit")
+            if (omit == "none" and v is None) or (omit == "empty" and not v):
                 continue
             out[f.name] = _item(f.name, v)
         return out

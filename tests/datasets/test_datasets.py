@@ -150,3 +150,31 @@ def test_preview_equals_the_iceberg_scan_across_files_and_schema_evolution(lh):
     assert got.column_names == ["id", "label", "score"] and set(got["label"].to_pylist()) == {"a", "b", "c"}
     assert got["score"].null_count == 3  # old files do not have the new column
     assert same_as_scan(columns=["label"]).column_names == ["label"]
+
+
+def test_snapshots_lineage_and_details_are_typed_values_with_notebook_views(chain):
+    """What a notebook user gets back: attributes, a readable repr, escaped HTML, a DataFrame."""
+    raw = chain.dataset("raw.events")
+    chain.publish(pa.table({"id": [4], "v": [3.5]}), "raw.events", mode="append")
+    snaps = raw.snapshots()
+    newest, oldest = snaps[0], snaps[-1]
+    assert newest.current and snaps.current is newest and newest.parent_id == oldest.snapshot_id
+    assert newest.lineage.operation == "publish" and newest.summary["added-records"] == "1"
+    assert repr(newest).startswith(f"<Snapshot {newest.snapshot_id} (current)")
+    frame = snaps.to_pandas()
+    assert frame["snapshot_id"].tolist() == [s.snapshot_id for s in snaps] and frame["current"].tolist() == [
+        True,
+        False,
+    ]
+
+    graph = chain.dataset("mid.events").lineage()
+    assert graph.upstream == ["raw.events"] and graph.downstream == ["gold.events"]
+    assert "upstream=['raw.events']" in repr(graph)
+    assert {(e.source, e.target) for e in graph.edges} == {("raw.events", "mid.events"), ("mid.events", "gold.events")}
+    assert set(graph.to_pandas()["source"]) == {"raw.events", "mid.events"}
+
+    details = raw.describe()
+    assert details.description == "Raw <events>" and details.stats.row_count == 4 and details.versions is None
+    assert [f.name for f in details.schema] == ["id", "v"]
+    html = details._repr_html_()
+    assert "Raw &lt;events&gt;" in html and "<events>" not in html  # user text is escaped

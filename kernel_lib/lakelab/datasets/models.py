@@ -4,7 +4,8 @@ and dataset details.
 Small frozen dataclasses (like pyiceberg's), each readable as `repr` and as escaped HTML in
 a notebook; the list types (`Snapshots`, `Versions`) are tuples with `to_pandas()`. The
 server turns them into JSON in one place (lakelab_server/serialize.py); a field marked
-`OMIT_NONE` is left out of that JSON when it is None (or empty), as the REST shapes have it.
+`OMIT_NONE` (`OMIT_EMPTY`) is left out of that JSON when it is None (empty), as the REST
+shapes have it.
 Snapshot lineage is `catalog.metadata.Lineage`, the one type the write paths record."""
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ __all__ = [
     "Versions",
 ]
 
-OMIT_NONE = {"omit_none": True}  # dataclass field metadata: leave out of the JSON when None/empty
+OMIT_NONE = {"omit": "none"}  # dataclass field metadata: leave out of the JSON when None
+OMIT_EMPTY = {"omit": "empty"}  # ... when empty
 
 
 def _e(value: Any) -> str:
@@ -256,7 +258,7 @@ class SchemaField:
     type: str
     required: bool
     doc: str | None
-    fields: tuple[SchemaField, ...] = field(default=(), metadata=OMIT_NONE)
+    fields: tuple[SchemaField, ...] = field(default=(), metadata=OMIT_EMPTY)
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ class DatasetDetails:
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>{_e(self.name)}</b> ({_e(self.kind)}) · owner {_e(self.owner)} · "
-            f"{self.stats.row_count:,} rows · {_e(self.location)}</p>"
+            f"{self.stats.row_count:,} rows · {_e(self.location)}</p><p>{_e(self.description)}</p>"
         )
         rows = [(f.id, f.name, f.type, "" if f.required else "yes", f.doc) for f in self.schema]
         return head + _html_table(("id", "column", "type", "nullable", "doc"), rows)
