@@ -17,6 +17,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from jupyter_server_proxy.handlers import ProxyHandler
 from tornado import web
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from lakelab.errors import InvalidInput, Unavailable
 from lakelab.workspaces import WorkspaceManager
@@ -190,8 +192,22 @@ class DashboardProxyHandler(JSONErrors, ProxyHandler):
         await self._forward(path)
 
     async def open(self, name: str, path: str) -> None:
+        """Connect to the dashboard's websocket and relay messages back (ProxyHandler relays
+        the other way). Not ProxyHandler.proxy_open: that one always offers permessage-deflate
+        to the backend, and with it Ray's dashboard (aiohttp) closes a job's log tail without
+        sending a line; this connects uncompressed."""
         d = self._dashboard
-        await self.proxy_open(d.hostname, d.port or (443 if d.scheme == "https" else 80), path)
+        url = self.get_client_uri("ws", d.hostname or "", d.port, path)
+
+        def relay(message: str | bytes | None) -> None:
+            self._record_activity()
+            if message is None:
+                self.close()
+            else:
+                self.write_message(message, binary=isinstance(message, bytes))
+
+        request = HTTPRequest(url, headers=self.proxy_request_headers(), connect_timeout=60)
+        self.ws = await websocket_connect(request, on_message_callback=relay, subprotocols=self._requested_subprotocols)
 
 
 _NAME = r"(?P<name>[^/]+)"

@@ -158,31 +158,29 @@ async def test_the_dashboard_proxy_serves_get_post_and_a_websocket_of_a_real_ray
 
         code, jobs = await call(jp_fetch, "dash", "dashboard", "api", "jobs/")
         assert code == 200 and jobs == []
+        # a job that keeps printing until it is stopped, so its log is tailed while it runs
+        entrypoint = "for i in $(seq 1 300); do echo lakelab-proxied-job; sleep 1; done"
         code, job = await call(
-            jp_fetch,
-            "dash",
-            "dashboard",
-            "api",
-            "jobs/",
-            method="POST",
-            body={"entrypoint": "echo lakelab-proxied-job"},
+            jp_fetch, "dash", "dashboard", "api", "jobs/", method="POST", body={"entrypoint": entrypoint}
         )
         assert code == 200 and job["submission_id"], job
+        jid = job["submission_id"]
 
-        ws = await jp_ws_fetch(*API, "dash", "dashboard", "api", "jobs", job["submission_id"], "logs", "tail")
+        ws = await jp_ws_fetch(*API, "dash", "dashboard", "api", "jobs", jid, "logs", "tail")
         text = ""
         try:
             while "lakelab-proxied-job" not in text:
                 # a guard against a hung job, not a timing assertion
                 message = await asyncio.wait_for(ws.read_message(), timeout=300)
                 if message is None:
-                    break  # the job ended and Ray closed the tail
+                    break  # Ray closed the tail: the job ended
                 text += message
         finally:
             ws.close()
-        assert "lakelab-proxied-job" in text
-        code, done = await call(jp_fetch, "dash", "dashboard", "api", "jobs", job["submission_id"])
-        assert code == 200 and done["entrypoint"] == "echo lakelab-proxied-job"
+        code, status = await call(jp_fetch, "dash", "dashboard", "api", "jobs", jid)
+        assert "lakelab-proxied-job" in text, json.dumps(status)[:300]
+        code, stopped = await call(jp_fetch, "dash", "dashboard", "api", "jobs", jid, "stop", method="POST", body="")
+        assert code == 200 and stopped["stopped"] is True
     finally:
         for name in mgr.store.names():
             mgr.stop(name)
