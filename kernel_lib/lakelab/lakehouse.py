@@ -168,7 +168,7 @@ class Lakehouse:
         namespace: str | None = None,
         limit: int = 100,
     ):
-        from lakelab.datasets.dataset import search
+        from lakelab.datasets.search import search
 
         return search(self, query=query, kind=kind, owner=owner, tag=tag, namespace=namespace, limit=limit)
 

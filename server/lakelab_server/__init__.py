@@ -1,4 +1,6 @@
-"""lakelab's Jupyter Server extension: the REST API under /lakelab/api/v1/ and the workspace manager."""
+"""lakelab's Jupyter Server extension: the REST API under /lakelab/api/v1/, the workspace
+manager and the Ray dashboard proxy. The extension is an ExtensionApp (app.py), so the
+server calls its documented start and stop hooks."""
 
 from __future__ import annotations
 
@@ -6,14 +8,10 @@ __version__ = "0.1.0"
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "lakelab_server"}]
+    from .app import LakelabExtension
+
+    return [{"module": "lakelab_server", "app": LakelabExtension}]
 
 
 def _jupyter_labextension_paths():
     return [{"src": "labextension", "dest": "lakelab"}]
-
-
-def _load_jupyter_server_extension(server_app) -> None:
-    from .app import setup
-
-    setup(server_app)

@@ -1,13 +1,18 @@
-"""Building the extension at server start: settings, the Lakehouse, the thread pool and the
-route table. Handlers live in handlers/ (one module per resource)."""
+"""The extension as a Jupyter Server ExtensionApp: settings and the Lakehouse built once at
+load (`initialize_settings`), the route table (`initialize_handlers`), idle culling started
+once the event loop runs (`_start_jupyter_server_extension`) and workspaces stopped when the
+server stops (`stop_extension`, which ServerApp awaits from its cleanup on a signal or a
+shutdown request). Handlers live in handlers/ (one module per resource)."""
 
 from __future__ import annotations
 
-import importlib
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
+from tornado.ioloop import PeriodicCallback
 from traitlets import Int, Unicode
 from traitlets.config import Configurable
 
@@ -30,8 +35,10 @@ class LakelabSettings(Configurable):
     executor_threads = Int(4, config=True, help="threads running blocking catalog calls off the event loop")
 
 
-def _core_routes() -> list[tuple[str, Any]]:
-    from .handlers import catalog, info
+def routes() -> list[tuple[Any, ...]]:
+    """Every route of the API as (path under the API prefix, handler[, kwargs]), in the
+    order they are matched; openapi.yaml documents exactly these (tests/server/test_openapi.py)."""
+    from .handlers import catalog, info, workspaces
 
     return [
         (r"info", info.InfoHandler),
@@ -45,49 +52,80 @@ def _core_routes() -> list[tuple[str, Any]]:
         (r"datasets/(?P<name>[^/]+)/metadata", catalog.MetadataHandler),
         (r"datasets/(?P<name>[^/]+)/versions", catalog.VersionsHandler),
         (r"datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/report", catalog.ReportHandler),
+        *workspaces.ROUTES,
     ]
 
 
-def _extra_routes(server_app) -> list[tuple[str, Any]]:
-    """Routes of optional resource modules (workspaces): each exports ROUTES, a list of
-    (path under the API prefix, handler) pairs, and may define setup(server_app) to put
-    its manager into web_app.settings."""
-    try:
-        mod = importlib.import_module("lakelab_server.handlers.workspaces")
-    except ImportError as e:
-        server_app.log.info("lakelab: workspaces API not available (%s)", e)
-        return []
-    hook = getattr(mod, "setup", None)
-    if hook:
-        hook(server_app)
-    return list(getattr(mod, "ROUTES", []))
+class LakelabExtension(ExtensionApp):
+    """lakelab's server extension (enabled as `lakelab_server`)."""
 
+    name = "lakelab_server"
 
-def setup(server_app) -> None:
-    import lakelab
-    from lakelab.config import load_config
+    def initialize_settings(self) -> None:
+        import lakelab
+        from lakelab.config import load_config
 
-    web_app = server_app.web_app
-    settings = LakelabSettings(parent=server_app)
-    web_app.settings["lakelab_settings"] = settings
-    web_app.settings["lakelab_executor"] = ThreadPoolExecutor(settings.executor_threads, thread_name_prefix="lakelab")
-    try:
-        lh = lakelab.Lakehouse(load_config(settings.config_file))
-        lh.catalog  # noqa: B018 - open it now: a broken config shows in the server log at start
-        web_app.settings["lakelab"] = lh
-    except lakelab.LakelabError as e:
-        # keep serving: every request answers 503 with this message (and info still works)
-        server_app.log.error("lakelab: cannot open the lakehouse: %s", e)
-        web_app.settings["lakelab"] = None
-        web_app.settings["lakelab_error"] = e
+        from .handlers.workspaces import build_manager
 
-    base = web_app.settings["base_url"]
-    routes = []
-    for entry in _core_routes() + _extra_routes(server_app):
-        path, handler, *kwargs = entry
-        routes.append((url_path_join(base, API_PREFIX, path) + "/?", handler, *kwargs))
-    from .handlers.base import UnknownRouteHandler
+        settings = LakelabSettings(parent=self.serverapp)
+        self.settings["lakelab_settings"] = settings
+        self.settings["lakelab_executor"] = ThreadPoolExecutor(settings.executor_threads, thread_name_prefix="lakelab")
+        self.settings["lakelab"] = None
+        try:
+            lh = lakelab.Lakehouse(load_config(settings.config_file))
+            lh.catalog  # noqa: B018 - open it now: a broken config shows in the server log at start
+            self.settings["lakelab"] = lh
+        except lakelab.LakelabError as e:
+            # keep serving: every request answers 503 with this message (and info still works)
+            self.log.error("lakelab: cannot open the lakehouse: %s", e)
+            self.settings["lakelab_error"] = e
+        self.settings["workspace_manager"] = build_manager(settings, self.log)
 
-    routes.append((url_path_join(base, API_PREFIX, "(.*)"), UnknownRouteHandler))  # last: JSON 404s
-    web_app.add_handlers(".*$", routes)
-    server_app.log.info("lakelab: REST API at %s", url_path_join(base, API_PREFIX))
+    def initialize_handlers(self) -> None:
+        from .handlers.base import UnknownRouteHandler
+
+        for path, handler, *kwargs in routes():
+            self.handlers.append((url_path_join(API_PREFIX, path) + "/?", handler, *kwargs))
+        self.handlers.append((url_path_join(API_PREFIX, "(.*)"), UnknownRouteHandler))  # last: JSON 404s
+        base = self.serverapp.base_url if self.serverapp else "/"
+        self.log.info("lakelab: REST API at %s", url_path_join(base, API_PREFIX))
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the event loop runs: cull idle workspaces periodically."""
+        manager = self.settings.get("workspace_manager")
+        interval = float(getattr(manager.settings, "cull_interval_s", 60)) if manager else 0
+        if manager is None or interval <= 0 or float(manager.settings.idle_timeout_s or 0) <= 0:
+            return
+        executor = self.settings["lakelab_executor"]
+
+        async def cull() -> None:
+            try:
+                culled = await asyncio.get_running_loop().run_in_executor(executor, manager.cull_idle)
+                for name in culled:
+                    self.log.info("lakelab: stopped idle workspace %s", name)
+            except Exception as e:  # noqa: BLE001 - a failed round must not stop later rounds
+                self.log.warning("lakelab: idle culling failed: %s", e)
+
+        self._culler = PeriodicCallback(cull, interval * 1000)
+        self._culler.start()
+
+    async def stop_extension(self) -> None:
+        """The server is stopping: stop culling, stop the local workspaces it started (unless
+        `workspaces.stop_on_shutdown` is off) and release the thread pool."""
+        culler = getattr(self, "_culler", None)
+        if culler is not None:
+            culler.stop()
+        manager = self.settings.get("workspace_manager")
+        executor = self.settings.get("lakelab_executor")
+        if manager is not None and getattr(manager.settings, "stop_on_shutdown", True):
+            try:
+                stopped = await asyncio.get_running_loop().run_in_executor(executor, manager.shutdown)
+                if stopped:
+                    self.log.info("lakelab: stopped workspaces %s with the server", stopped)
+            except Exception as e:  # noqa: BLE001 - best effort: the next start reconciles what is left
+                self.log.warning("lakelab: stopping workspaces failed: %s", e)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        lh = self.settings.get("lakelab")
+        if lh is not None:
+            lh.close()

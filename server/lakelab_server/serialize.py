@@ -1,12 +1,15 @@
-"""Plain data -> JSON-safe data for the REST API.
+"""Library values -> JSON-safe data for the REST API: THE one place that does it.
 
-Iceberg snapshot ids are 64-bit and JavaScript numbers are exact only to 2**53, so ids
-travel as strings; preview values become JSON types (dates as ISO text, bytes as base64,
-NaN as null)."""
+`to_json` takes the typed values of lakelab.datasets.models (dataclasses), plain dicts and
+lists of them. Iceberg snapshot ids are 64-bit and JavaScript numbers are exact only to
+2**53, so ids travel as strings; datetimes become ISO-8601 text; a dataclass field marked
+`OMIT_NONE` / `OMIT_EMPTY` is left out when None / empty. `arrow_preview` turns preview rows into JSON
+types (dates as ISO text, bytes as base64, NaN as null)."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import decimal
 import math
@@ -19,12 +22,29 @@ ID_KEYS = {"snapshot_id", "parent_id", "current_snapshot_id", "upstream_snapshot
 MAX_SAFE_INT = 2**53 - 1
 
 
-def ids_as_text(value: Any) -> Any:
+def to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            omit = f.metadata.get("omit")
+            if (omit == "none" and v is None) or (omit == "empty" and not v):
+                continue
+            out[f.name] = _item(f.name, v)
+        return out
     if isinstance(value, dict):
-        return {k: (str(v) if k in ID_KEYS and isinstance(v, int) else ids_as_text(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [ids_as_text(v) for v in value]
+        return {str(k): _item(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
     return value
+
+
+def _item(key: str, value: Any) -> Any:
+    if key in ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return to_json(value)
 
 
 def json_value(v: Any) -> Any:

@@ -42,10 +42,10 @@ def test_a_notebook_is_published_as_a_report_rendered_to_html_and_versioned(lh, 
     publish(lh, nb, "reports.review", kind="report")
     assert "take two" in ds.load() and "take two" not in ds.load(version=1)
     v1, v2 = ds.versions()
-    assert (v1["version"], v2["version"]) == (1, 2)
-    assert v1["metadata"]["format"] == "notebook" and v1["metadata"]["content_type"] == "text/html"
-    assert v1["metadata"]["filenames"] == ["review.ipynb"]
-    assert ds.snapshots()[0]["lineage"]["notebook"] == nb.resolve().as_uri()
+    assert (v1.version, v2.version) == (1, 2)
+    assert v1.metadata["format"] == "notebook" and v1.metadata["content_type"] == "text/html"
+    assert v1.filenames == ["review.ipynb"]
+    assert ds.snapshots()[0].lineage.notebook == nb.resolve().as_uri()
     assert ds.metadata["kind"] == "report" and [d["name"] for d in lh.datasets(kind="report")] == ["reports.review"]
 
 
@@ -100,11 +100,11 @@ def test_lineage_crosses_kinds_from_table_to_model_to_report(lh, tmp_path):
     publish(lh, notebook(tmp_path / "eval.ipynb"), "reports.points", kind="report", inputs=["ml.points"])
 
     graph = lh.dataset("reports.points").lineage(depth=3)
-    datasets = {n["id"]: n["direction"] for n in graph["nodes"] if n["type"] == "dataset"}
+    datasets = {n.id: n.direction for n in graph.nodes if n.type == "dataset"}
     assert datasets == {"reports.points": "self", "ml.points": "upstream", "demo.points": "upstream"}
-    chain = {(e["source"], e["target"]) for e in graph["edges"] if e["type"] == "dataset"}
+    chain = {(e.source, e.target) for e in graph.edges if e.type == "dataset"}
     assert chain == {("demo.points", "ml.points"), ("ml.points", "reports.points")}
-    model_snapshot = lh.dataset("ml.points").stats["current_snapshot_id"]
-    assert [e["upstream_snapshot_id"] for e in graph["edges"] if e["source"] == "ml.points"] == [model_snapshot]
+    model_snapshot = lh.dataset("ml.points").stats.current_snapshot_id
+    assert [e.upstream_snapshot_id for e in graph.edges if e.source == "ml.points"] == [model_snapshot]
     down = lh.dataset("demo.points").lineage(depth=2)
-    assert {n["id"] for n in down["nodes"] if n["direction"] == "downstream"} == {"ml.points", "reports.points"}
+    assert set(down.downstream) == {"ml.points", "reports.points"}

@@ -7,7 +7,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from lakelab.datasets.dataset import list_datasets, list_namespaces
+from lakelab.datasets.search import list_datasets, list_namespaces
 from lakelab.errors import InvalidInput, NotFound
 
 
@@ -27,14 +27,14 @@ def chain(lh):
 
 def test_lineage_walks_upstream_and_downstream_to_the_requested_depth(chain):
     mid = chain.dataset("mid.events").lineage()
-    assert {n["id"]: n["direction"] for n in mid["nodes"]} == {
+    assert {n.id: n.direction for n in mid.nodes} == {
         "mid.events": "self",
         "raw.events": "upstream",
         "gold.events": "downstream",
     }
     gold = chain.dataset("gold.events").lineage(depth=2)
-    assert {n["id"] for n in gold["nodes"]} == {"gold.events", "mid.events", "raw.events"}
-    assert {n["id"] for n in chain.dataset("gold.events").lineage(depth=1)["nodes"]} == {"gold.events", "mid.events"}
+    assert {n.id for n in gold.nodes} == {"gold.events", "mid.events", "raw.events"}
+    assert {n.id for n in chain.dataset("gold.events").lineage(depth=1).nodes} == {"gold.events", "mid.events"}
 
 
 def test_preview_is_bounded_selects_columns_and_travels_in_time(chain):
@@ -58,8 +58,8 @@ def test_schema_carries_field_ids_types_docs_and_nested_fields(lh):
     t = pa.table({"point": pa.array([{"x": 1, "y": 2}]), "tags": pa.array([["a"]])})
     ds = lh.publish(t, "geo.points")
     point, tags = ds.schema
-    assert point["type"] == "struct" and [f["name"] for f in point["fields"]] == ["x", "y"]
-    assert tags["type"] == "list" and all(isinstance(f["id"], int) for f in point["fields"])
+    assert point.type == "struct" and [f.name for f in point.fields] == ["x", "y"]
+    assert tags.type == "list" and all(isinstance(f.id, int) for f in point.fields)
 
 
 def test_metadata_edits_are_a_commit_and_show_in_search(chain):
@@ -150,3 +150,31 @@ def test_preview_equals_the_iceberg_scan_across_files_and_schema_evolution(lh):
     assert got.column_names == ["id", "label", "score"] and set(got["label"].to_pylist()) == {"a", "b", "c"}
     assert got["score"].null_count == 3  # old files do not have the new column
     assert same_as_scan(columns=["label"]).column_names == ["label"]
+
+
+def test_snapshots_lineage_and_details_are_typed_values_with_notebook_views(chain):
+    """What a notebook user gets back: attributes, a readable repr, escaped HTML, a DataFrame."""
+    raw = chain.dataset("raw.events")
+    chain.publish(pa.table({"id": [4], "v": [3.5]}), "raw.events", mode="append")
+    snaps = raw.snapshots()
+    newest, oldest = snaps[0], snaps[-1]
+    assert newest.current and snaps.current is newest and newest.parent_id == oldest.snapshot_id
+    assert newest.lineage.operation == "publish" and newest.summary["added-records"] == "1"
+    assert repr(newest).startswith(f"<Snapshot {newest.snapshot_id} (current)")
+    frame = snaps.to_pandas()
+    assert frame["snapshot_id"].tolist() == [s.snapshot_id for s in snaps] and frame["current"].tolist() == [
+        True,
+        False,
+    ]
+
+    graph = chain.dataset("mid.events").lineage()
+    assert graph.upstream == ["raw.events"] and graph.downstream == ["gold.events"]
+    assert "upstream=['raw.events']" in repr(graph)
+    assert {(e.source, e.target) for e in graph.edges} == {("raw.events", "mid.events"), ("mid.events", "gold.events")}
+    assert set(graph.to_pandas()["source"]) == {"raw.events", "mid.events"}
+
+    details = raw.describe()
+    assert details.description == "Raw <events>" and details.stats.row_count == 4 and details.versions is None
+    assert [f.name for f in details.schema] == ["id", "v"]
+    html = details._repr_html_()
+    assert "Raw &lt;events&gt;" in html and "<events>" not in html  # user text is escaped

@@ -27,7 +27,7 @@ def test_publishing_a_dataset_by_name_records_it_upstream_with_its_snapshot(lh):
     out = lh.publish("raw.numbers", "gold.numbers", description="copy")
     upstream = json.loads(out.table.current_snapshot().summary[L_UPSTREAM])
     assert upstream == [{"table": "raw.numbers", "snapshot_id": src.table.current_snapshot().snapshot_id}]
-    assert out.stats["row_count"] == 3
+    assert out.stats.row_count == 3
 
 
 def test_publishing_into_a_nested_namespace_works(lh):
@@ -90,8 +90,8 @@ def test_publishing_a_csv_file_records_it_as_a_source(lh, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text("name,age\nann,31\nbo,42\n")
     ds = lh.publish(str(path), "people.all")
-    assert ds.lineage()["edges"][0]["source"] == path.as_uri()
-    assert ds.stats["row_count"] == 2
+    assert ds.lineage().edges[0].source == path.as_uri()
+    assert ds.stats.row_count == 2
 
 
 def test_publish_magic_publishes_a_kernel_variable_and_rejects_unknown_options(lh):

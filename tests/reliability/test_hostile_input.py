@@ -37,7 +37,7 @@ from IPython.utils.capture import capture_output
 import lakelab
 from catalog_state import fingerprint
 from lakelab.cli import main as cli_main
-from lakelab.datasets import dataset as ds
+from lakelab.datasets import search
 from lakelab.errors import LakelabError
 
 RESULTS: dict[str, tuple[Case, bool, float]] = {}
@@ -57,7 +57,7 @@ class Hostile:
         return self.lh.config.warehouse
 
     def list_datasets(self, namespace: str, **kw: Any) -> Any:
-        return ds.list_datasets(self.lh, namespace, **kw)
+        return search.list_datasets(self.lh, namespace, **kw)
 
 
 def _write_inputs(inp: Path) -> None:

@@ -151,3 +151,25 @@ def test_workspaces_left_by_a_killed_server_are_cleaned_up_from_the_shell(home, 
         kernel.close()
     assert "no workspaces" in cli("list", home=home).stdout
     print(f"cleanup with `lakelab workspace down --all`: {cleanup_s:.1f} s (command included)")
+
+
+def test_stopping_the_server_stops_the_workspaces_it_runs(home, tmp_path):
+    """SIGTERM (Ctrl-C, `jupyter server stop`, a container stop): the server's cleanup awaits
+    the extension's stop hook (ExtensionApp.stop_extension), which stops every local
+    workspace, including the worker of an actor a connected kernel holds."""
+    srv = LiveServer(home, tmp_path, TOKEN)
+    kernel = None
+    try:
+        rec = start_workspace(srv, home, "byserver")
+        kernel = HoldingDriver(home, "byserver", tmp_path / "driver.err")
+    finally:
+        srv.stop()  # SIGTERM, then waits for the process to exit
+    try:
+        assert srv.proc.returncode == 0, srv.log_path.read_text()[-3000:]
+        assert_all_gone(rec, kernel.pids["worker"])
+        left = Store(home / "workspaces").load("byserver")
+        assert left.state == "stopped" and left.message == "stopped with the Jupyter server"
+        assert "stopped workspaces ['byserver'] with the server" in srv.log_path.read_text()
+    finally:
+        if kernel is not None:
+            kernel.close()

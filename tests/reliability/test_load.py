@@ -95,7 +95,8 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
 
     import lakelab
     from lakelab.config import load_config
-    from lakelab.datasets import dataset as ds
+    from lakelab.datasets.dataset import Dataset
+    from lakelab.datasets.search import search
 
     lh = lakelab.Lakehouse(load_config())
     names = [lh.publish(pa.table({"x": [i]}), f"fresh.t{i}").name for i in range(4)]
@@ -104,7 +105,7 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
     def search_forever() -> None:
         while not stop.is_set():
             try:
-                ds.search(lh, "fresh")
+                search(lh, "fresh")
                 searches[0] += 1
             except Exception as e:  # noqa: BLE001 - reported by the assertion below
                 failures.append(repr(e))
@@ -117,8 +118,8 @@ def test_an_edit_is_found_by_the_very_next_search_while_other_threads_search(lak
         rng = random.Random(5)
         for i in range(30):
             name = rng.choice(names)
-            ds.Dataset(lh, lh.table_name(name)).set_metadata(description=f"edit{i:03d}mark")
-            found = [d["name"] for d in ds.search(lh, f"edit{i:03d}mark")]
+            Dataset(lh, lh.table_name(name)).set_metadata(description=f"edit{i:03d}mark")
+            found = [d["name"] for d in search(lh, f"edit{i:03d}mark")]
             if found != [name]:
                 missed.append((i, name, found))
     finally:

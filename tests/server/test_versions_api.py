@@ -97,7 +97,7 @@ async def test_a_tampered_report_is_refused_with_a_conflict(house, jp_fetch, tmp
     from urllib.parse import urlparse
 
     seed_models(house, tmp_path)
-    uri = house.dataset("reports.points").versions()[1]["uri"]
+    uri = house.dataset("reports.points").versions()[1].uri
     Path(urlparse(uri).path).write_text("<script>steal()</script>")
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch(API, "datasets", "reports.points", "versions", "2", "report")

@@ -79,8 +79,8 @@ def test_sql_into_writes_a_dataset_with_lineage_like_the_magic(lakelab_home):
     assert "wrote 1 row to demo.tens" in out.stderr
     house = Lakehouse(load_config())
     assert sorted(house.sql("SELECT id FROM demo.tens").table.column("id").to_pylist()) == [1, 20, 30]
-    edges = house.dataset("demo.tens").lineage()["edges"]
-    assert [(e["source"], e["operation"]) for e in edges] == [("demo.t", "transform")]
+    edges = house.dataset("demo.tens").lineage().edges
+    assert [(e.source, e.operation) for e in edges] == [("demo.t", "transform")]
     house.close()
 
 

@@ -27,9 +27,9 @@ def _source(tlh, ns: str, props: dict | None = None):
     return tlh.catalog.load_table(f"{ns}.flights")
 
 
-def _lineage(tlh, name: str) -> dict:
+def _lineage(tlh, name: str) -> md.Lineage:
     """The newest snapshot's lineage as lh.dataset(...).snapshots() reports it."""
-    return tlh.dataset(name).snapshots()[0]["lineage"]
+    return tlh.dataset(name).snapshots()[0].lineage
 
 
 def test_into_on_trino_records_upstream_tables_and_sql(tlh, ns, shell):
@@ -37,10 +37,10 @@ def test_into_on_trino_records_upstream_tables_and_sql(tlh, ns, shell):
     out = run(shell, f"%%trino --into {ns}.jfk\nSELECT * FROM {ns}.flights WHERE origin = 'JFK'")
     assert f"wrote 5 rows to {ns}.jfk" in out and "trino" in out and "Traceback" not in out
     lineage = _lineage(tlh, f"{ns}.jfk")
-    assert lineage["operation"] == "transform" and "origin = 'JFK'" in lineage["sql"]
-    assert lineage["upstream"] == [{"table": f"{ns}.flights", "snapshot_id": src.current_snapshot().snapshot_id}]
+    assert lineage.operation == "transform" and "origin = 'JFK'" in lineage.sql
+    assert lineage.upstream == [{"table": f"{ns}.flights", "snapshot_id": src.current_snapshot().snapshot_id}]
     graph = tlh.dataset(f"{ns}.jfk").lineage()
-    assert {n["id"] for n in graph["nodes"] if n["direction"] == "upstream"} == {f"{ns}.flights"}
+    assert set(graph.upstream) == {f"{ns}.flights"}
     # what the search index reads to answer downstream questions
     assert md.upstream_tables(tlh.catalog.load_table(f"{ns}.jfk").metadata) == {f"{ns}.flights"}
 
@@ -51,7 +51,7 @@ def test_lineage_reads_the_same_for_embedded_and_trino_writes(tlh, ns, shell):
     run(shell, f"%%trino --engine duckdb --into {ns}.local\n{sql}")
     run(shell, f"%%trino --engine trino --into {ns}.remote\n{sql}")
     local, remote = _lineage(tlh, f"{ns}.local"), _lineage(tlh, f"{ns}.remote")
-    assert local == remote and local["upstream"][0]["table"] == f"{ns}.flights"
+    assert local == remote and local.upstream[0]["table"] == f"{ns}.flights"
 
 
 def test_upstream_snapshot_is_the_one_the_query_read(tlh, ns):
@@ -65,7 +65,7 @@ def test_upstream_snapshot_is_the_one_the_query_read(tlh, ns):
         engine="trino",
         mode="append",
     )
-    history = [s["lineage"]["upstream"] for s in tlh.dataset(f"{ns}.copy").snapshots()]
+    history = [s.lineage.upstream for s in tlh.dataset(f"{ns}.copy").snapshots()]
     assert history == [[{"table": f"{ns}.flights", "snapshot_id": before}]] * 2
 
 
@@ -79,7 +79,7 @@ def test_metadata_survives_trino_writes_with_lineage(tlh, ns, shell):
     ds = tlh.dataset(f"{ns}.jfk")
     assert {k: v for k, v in ds.properties.items() if k in props} == props
     snaps = ds.snapshots()
-    assert len(snaps) == 3 and all(s["lineage"]["upstream"][0]["table"] == f"{ns}.flights" for s in snaps)
+    assert len(snaps) == 3 and all(s.lineage.upstream[0]["table"] == f"{ns}.flights" for s in snaps)
     assert ds.load().num_rows == 4
 
 
@@ -89,17 +89,17 @@ def test_ctas_and_insert_statements_on_trino_record_lineage_with_schema_default(
     assert "Traceback" not in out
     run(shell, f"%%trino --schema {ns}\nINSERT INTO lga SELECT id FROM flights WHERE id = 0")
     snaps = tlh.dataset(f"{ns}.lga").snapshots()
-    assert [s["lineage"]["upstream"] for s in snaps] == [
-        [{"table": f"{ns}.flights", "snapshot_id": snaps[0]["lineage"]["upstream"][0]["snapshot_id"]}]
+    assert [s.lineage.upstream for s in snaps] == [
+        [{"table": f"{ns}.flights", "snapshot_id": snaps[0].lineage.upstream[0]["snapshot_id"]}]
     ] * 2
-    assert snaps[1]["lineage"]["sql"].startswith("CREATE TABLE lga")
+    assert snaps[1].lineage.sql.startswith("CREATE TABLE lga")
 
 
 def test_into_on_trino_takes_the_schema_option_for_the_target_and_tables(tlh, ns, shell):
     _source(tlh, ns)
     out = run(shell, f"%%trino --schema {ns} --into small\nSELECT id FROM flights WHERE id < 2")
     assert f"wrote 2 rows to {ns}.small" in out
-    assert _lineage(tlh, f"{ns}.small")["upstream"][0]["table"] == f"{ns}.flights"
+    assert _lineage(tlh, f"{ns}.small").upstream[0]["table"] == f"{ns}.flights"
 
 
 def test_lineage_properties_keep_only_the_newest_entries(tlh, ns, monkeypatch):
@@ -111,9 +111,9 @@ def test_lineage_properties_keep_only_the_newest_entries(tlh, ns, monkeypatch):
     ds = tlh.dataset(f"{ns}.grow")
     keys = [k for k in ds.properties if k.startswith(md.L_PROPERTY)]
     snaps = ds.snapshots()
-    assert sorted(keys) == sorted(md.lineage_property(s["snapshot_id"]) for s in snaps[:2])
-    assert snaps[2]["lineage"]["operation"] == "trino"  # the oldest: only what Trino's summary says
-    assert "id = 2" in snaps[0]["lineage"]["sql"]
+    assert sorted(keys) == sorted(md.lineage_property(s.snapshot_id) for s in snaps[:2])
+    assert snaps[2].lineage.operation == "trino"  # the oldest: only what Trino's summary says
+    assert "id = 2" in snaps[0].lineage.sql
 
 
 def test_a_failed_trino_write_records_no_lineage_and_changes_nothing(tlh, ns, shell):

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import lakelab
     from lakelab.cli import printable
-    from lakelab.datasets.dataset import search
+    from lakelab.datasets.search import search
 
     found = search(
         lakelab.connect(),

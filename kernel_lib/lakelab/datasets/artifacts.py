@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from lakelab.catalog import metadata as md
+from lakelab.datasets.models import Version, Versions
 from lakelab.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def write_artifact(fileio: FileIO, location: str, version: int, art: Artifact) -
     partial file is removed and the error raised as InvalidInput (e.g. an unpicklable object)."""
     uri = f"{_artifact_root(location)}v{version}-{uuid.uuid4().hex[:8]}/{art.filename}"
     stream = fileio.new_output(uri).create(overwrite=False)  # the token makes it unique: never clobber
-    writer = _HashingWriter(stream)
+    writer = _HashingWriter(stream)  # type: ignore[arg-type]  # FileIO streams are binary files (flush too)
     try:
         try:
             art.write(writer)
@@ -317,24 +318,33 @@ def _rows(ds: Dataset) -> list[dict[str, Any]]:
     return ds.table.scan(selected_fields=tuple(VERSION_SCHEMA.names)).to_arrow().to_pylist()
 
 
-def list_versions(ds: Dataset) -> list[dict[str, Any]]:
+def list_versions(ds: Dataset) -> Versions:
     """Every version, oldest first, with its metadata parsed."""
     out = []
     for r in sorted(_rows(ds), key=lambda r: r["version"]):
         try:
-            r["metadata"] = json.loads(r["metadata"])
+            meta = json.loads(r["metadata"])
         except (TypeError, ValueError):
-            r["metadata"] = {}
-        r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
-        out.append(r)
-    return out
+            meta = {}
+        out.append(
+            Version(
+                version=r["version"],
+                uri=r["uri"],
+                sha256=r["sha256"],
+                bytes=r["bytes"],
+                created_at=r["created_at"],
+                created_by=r["created_by"],
+                metadata=meta if isinstance(meta, dict) else {},
+            )
+        )
+    return Versions(out)
 
 
 def next_version(ds: Dataset) -> int:
     return max((r["version"] for r in _rows(ds)), default=0) + 1
 
 
-def get_version(ds: Dataset, version: int | str | None) -> dict[str, Any]:
+def get_version(ds: Dataset, version: int | str | None) -> Version:
     versions = list_versions(ds)
     if not versions:
         raise NotFound(f"dataset {ds.name} has no versions yet")
@@ -345,18 +355,18 @@ def get_version(ds: Dataset, version: int | str | None) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidInput(f"version must be a whole number, got {version!r}") from None
     for v in versions:
-        if v["version"] == n:
+        if v.version == n:
             return v
-    raise NotFound(f"dataset {ds.name} has no version {n}", hint=f"versions are 1 to {versions[-1]['version']}")
+    raise NotFound(f"dataset {ds.name} has no version {n}", hint=f"versions are 1 to {versions[-1].version}")
 
 
-def _checked_uri(ds: Dataset, v: dict[str, Any]) -> str:
+def _checked_uri(ds: Dataset, v: Version) -> str:
     """Refuse any URI outside this dataset's own artifacts folder (a row written by hand or
     by another tool could point anywhere; loading a pickle from there would run its code)."""
-    uri, root = v["uri"], _artifact_root(ds.table.location())
+    uri, root = v.uri, _artifact_root(ds.table.location())
     if not uri.startswith(root) or "/../" in uri or "/./" in uri or "\\" in uri:
         raise IntegrityError(
-            f"version {v['version']} of {ds.name} points outside the dataset's warehouse "
+            f"version {v.version} of {ds.name} points outside the dataset's warehouse "
             f"folder ({uri[:200]}); refusing to read it"
         )
     return uri
@@ -366,11 +376,11 @@ def _cache_dir(ds: Dataset, version: int) -> Path:
     return ds.lh.config.home / "cache" / "artifacts" / ds.name / f"v{version}"
 
 
-def fetch_verified(ds: Dataset, v: dict[str, Any]) -> Path:
+def fetch_verified(ds: Dataset, v: Version) -> Path:
     """Copy the artifact into the local cache, hashing as it streams; the cached path once its
     sha256 matches the recorded one, else IntegrityError (and the copy is removed)."""
     uri = _checked_uri(ds, v)
-    target = _cache_dir(ds, v["version"]) / uri.rsplit("/", 1)[1]
+    target = _cache_dir(ds, v.version) / uri.rsplit("/", 1)[1]
     target.parent.mkdir(parents=True, exist_ok=True)
     sha, size = hashlib.sha256(), 0
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
@@ -378,19 +388,17 @@ def fetch_verified(ds: Dataset, v: dict[str, Any]) -> Path:
         try:
             src = ds.table.io.new_input(uri).open()
         except (FileNotFoundError, OSError) as e:
-            raise IntegrityError(
-                f"the artifact of version {v['version']} of {ds.name} is missing ({uri}): {e}"
-            ) from None
+            raise IntegrityError(f"the artifact of version {v.version} of {ds.name} is missing ({uri}): {e}") from None
         with os.fdopen(fd, "wb") as out, src:
             while chunk := src.read(CHUNK):
                 sha.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
-        if sha.hexdigest() != v["sha256"] or size != v["bytes"]:
+        if sha.hexdigest() != v.sha256 or size != v.bytes:
             raise IntegrityError(
-                f"checksum mismatch in version {v['version']} of {ds.name}: {uri} has changed "
+                f"checksum mismatch in version {v.version} of {ds.name}: {uri} has changed "
                 f"since it was published (sha256 {sha.hexdigest()[:12]}…, expected "
-                f"{v['sha256'][:12]}…)",
+                f"{v.sha256[:12]}…)",
                 hint="the artifact was modified or corrupted; publish the model/report again",
             )
         os.replace(tmp, target)
@@ -404,7 +412,7 @@ def load_version(ds: Dataset, version: int | str | None = None) -> Any:
     """A model object (joblib), the path of a file/directory artifact, or a report's HTML."""
     v = get_version(ds, version)
     path = fetch_verified(ds, v)
-    fmt = v["metadata"].get("format")
+    fmt = v.metadata.get("format")
     if ds.metadata["kind"] == "report":
         return path.read_text(encoding="utf-8")
     if fmt == "joblib":

@@ -1,14 +1,11 @@
-"""Datasets: what the notebook (lh.dataset, lh.datasets) and the server's REST API both call.
+"""A dataset: what the notebook (lh.dataset) and the server's REST API both call.
 
 A `Dataset` wraps one Iceberg table: schema, metadata, stats, snapshots, lineage, a
-bounded preview and a full load. `search` and `list_datasets` answer from the search
-index (dataset_index.py) so they stay fast on large catalogs."""
+bounded preview and a full load. Its answers are the typed values of datasets/models.py.
+Finding datasets (search, namespaces, paged listing) is in datasets/search.py."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import numbers
 from collections import deque
 from datetime import datetime, timezone
@@ -16,44 +13,55 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from pyiceberg.exceptions import CommitFailedException, NoSuchNamespaceError
+from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.table import Table
 from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from lakelab.catalog import metadata as md
 from lakelab.catalog.access import load_table
 from lakelab.catalog.index import index_for
+from lakelab.datasets.models import (
+    DatasetDetails,
+    DatasetStats,
+    LineageEdge,
+    LineageGraph,
+    LineageNode,
+    PartitionField,
+    SchemaField,
+    Snapshot,
+    Snapshots,
+    SortField,
+    Versions,
+)
 from lakelab.errors import Conflict, InvalidInput, NotFound
-from lakelab.names import TableName, column_list, ident, namespace_name
+from lakelab.names import TableName, column_list
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
 
 MAX_PREVIEW_ROWS = 10_000
 MAX_LINEAGE_DEPTH = 10
-MAX_PAGE_SIZE = 1000
 
 
-def field_dict(f: NestedField) -> dict[str, Any]:
-    """One schema field as plain data: id, name, type, required, doc and nested children."""
-    out: dict[str, Any] = {
-        "id": f.field_id,
-        "name": f.name,
-        "type": str(f.field_type),
-        "required": f.required,
-        "doc": f.doc,
-    }
+def schema_field(f: NestedField) -> SchemaField:
+    """One schema field: id, name, type, required, doc and nested children."""
     t = f.field_type
     if isinstance(t, StructType):
-        out["type"] = "struct"
-        out["fields"] = [field_dict(c) for c in t.fields]
+        kind, children = "struct", list(t.fields)
     elif isinstance(t, ListType):
-        out["type"] = "list"
-        out["fields"] = [field_dict(t.element_field)]
+        kind, children = "list", [t.element_field]
     elif isinstance(t, MapType):
-        out["type"] = "map"
-        out["fields"] = [field_dict(t.key_field), field_dict(t.value_field)]
-    return out
+        kind, children = "map", [t.key_field, t.value_field]
+    else:
+        kind, children = str(t), []
+    return SchemaField(
+        id=f.field_id,
+        name=f.name,
+        type=kind,
+        required=f.required,
+        doc=f.doc,
+        fields=tuple(schema_field(c) for c in children),
+    )
 
 
 def parse_timestamp(value: datetime | str | int | float) -> int:
@@ -113,54 +121,54 @@ class Dataset:
         return md.read_metadata(self.properties)
 
     @property
-    def schema(self) -> list[dict[str, Any]]:
-        return [field_dict(f) for f in self.table.schema().fields]
+    def schema(self) -> tuple[SchemaField, ...]:
+        return tuple(schema_field(f) for f in self.table.schema().fields)
 
     @property
-    def partition_spec(self) -> list[dict[str, Any]]:
+    def partition_spec(self) -> tuple[PartitionField, ...]:
         schema = self.table.schema()
-        return [
-            {
-                "field_id": p.field_id,
-                "source_id": p.source_id,
-                "name": p.name,
-                "source": schema.find_column_name(p.source_id),
-                "transform": str(p.transform),
-            }
+        return tuple(
+            PartitionField(
+                field_id=p.field_id,
+                source_id=p.source_id,
+                name=p.name,
+                source=schema.find_column_name(p.source_id),
+                transform=str(p.transform),
+            )
             for p in self.table.spec().fields
-        ]
+        )
 
     @property
-    def sort_order(self) -> list[dict[str, Any]]:
+    def sort_order(self) -> tuple[SortField, ...]:
         schema = self.table.schema()
-        return [
-            {
-                "source_id": s.source_id,
-                "source": schema.find_column_name(s.source_id),
-                "transform": str(s.transform),
-                "direction": s.direction.name.lower(),
-                "null_order": s.null_order.name.lower().replace("_", "-"),
-            }
+        return tuple(
+            SortField(
+                source_id=s.source_id,
+                source=schema.find_column_name(s.source_id),
+                transform=str(s.transform),
+                direction=s.direction.name.lower(),
+                null_order=s.null_order.name.lower().replace("_", "-"),
+            )
             for s in self.table.sort_order().fields
-        ]
+        )
 
     @property
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> DatasetStats:
         snap = self.table.current_snapshot()
         summary = snap.summary.additional_properties if snap and snap.summary else {}
 
         def num(key: str) -> int:
             return int(summary.get(key, 0) or 0)
 
-        return {
-            "row_count": num("total-records"),
-            "file_count": num("total-data-files"),
-            "total_bytes": num("total-files-size"),
-            "current_snapshot_id": snap.snapshot_id if snap else None,
-            "last_updated_ms": self.table.metadata.last_updated_ms,
-        }
+        return DatasetStats(
+            row_count=num("total-records"),
+            file_count=num("total-data-files"),
+            total_bytes=num("total-files-size"),
+            current_snapshot_id=snap.snapshot_id if snap else None,
+            last_updated_ms=self.table.metadata.last_updated_ms,
+        )
 
-    def snapshots(self) -> list[dict[str, Any]]:
+    def snapshots(self) -> Snapshots:
         """History, newest first, with each snapshot's summary and the lakelab lineage in it."""
         out = []
         current = self.table.current_snapshot()
@@ -172,35 +180,39 @@ class Dataset:
             except (ValueError, TypeError):  # a summary written by hand or another tool
                 lin = None
             out.append(
-                {
-                    "snapshot_id": s.snapshot_id,
-                    "parent_id": s.parent_snapshot_id,
-                    "timestamp_ms": s.timestamp_ms,
-                    "operation": s.summary.operation.value if s.summary else None,
-                    "current": current is not None and s.snapshot_id == current.snapshot_id,
-                    "summary": {k: v for k, v in summary.items() if not k.startswith("lakelab.")},
-                    "lineage": lin.__dict__ if lin else None,
-                }
+                Snapshot(
+                    snapshot_id=s.snapshot_id,
+                    parent_id=s.parent_snapshot_id,
+                    timestamp_ms=s.timestamp_ms,
+                    operation=s.summary.operation.value if s.summary else None,
+                    current=current is not None and s.snapshot_id == current.snapshot_id,
+                    summary={k: v for k, v in summary.items() if not k.startswith("lakelab.")},
+                    lineage=lin,
+                )
             )
-        return out
+        return Snapshots(out)
 
-    def describe(self) -> dict[str, Any]:
-        """Everything about the dataset as plain data (the REST detail and the card)."""
-        return {
-            "name": self.name,
-            "namespace": ".".join(self.table_name.namespace),
-            "table": self.table_name.name,
-            **self.metadata,
-            "schema": self.schema,
-            "partition_spec": self.partition_spec,
-            "sort_order": self.sort_order,
-            "stats": self.stats,
+    def describe(self) -> DatasetDetails:
+        """Everything about the dataset (the REST detail and the card)."""
+        meta = self.metadata
+        return DatasetDetails(
+            name=self.name,
+            namespace=".".join(self.table_name.namespace),
+            table=self.table_name.name,
+            kind=meta["kind"],
+            owner=meta["owner"],
+            description=meta["description"],
+            tags=meta["tags"],
+            schema=self.schema,
+            partition_spec=self.partition_spec,
+            sort_order=self.sort_order,
+            stats=self.stats,
             # per-snapshot lineage records are shown as lineage, not as raw properties
-            "properties": {k: v for k, v in self.properties.items() if not k.startswith("lakelab.lineage.")},
-            "location": self.table.location(),
-            "format_version": self.table.format_version,
-            **({"versions": self.versions()} if self.metadata["kind"] != "table" else {}),
-        }
+            properties={k: v for k, v in self.properties.items() if not k.startswith(md.L_PROPERTY)},
+            location=self.table.location(),
+            format_version=self.table.format_version,
+            versions=self.versions() if meta["kind"] != "table" else None,
+        )
 
     # -- data ----------------------------------------------------------------------------
     def _snapshot_id(self, snapshot_id: int | str | None, as_of: Any) -> int | None:
@@ -258,7 +270,7 @@ class Dataset:
             return load_version(self, version)
         return self.table.scan(snapshot_id=self._snapshot_id(version, None)).to_arrow()
 
-    def versions(self) -> list[dict[str, Any]]:
+    def versions(self) -> Versions:
         """A model's or report's versions, oldest first (version, uri, sha256, bytes, created_at,
         created_by, metadata)."""
         from lakelab.datasets.artifacts import list_versions
@@ -266,82 +278,69 @@ class Dataset:
         return list_versions(self)
 
     # -- lineage ------------------------------------------------------------------------
-    def _upstream_edges(self) -> list[dict[str, Any]]:
+    def _upstream_edges(self) -> list[LineageEdge]:
         edges = []
         for s in self.snapshots():
-            lin = s["lineage"]
+            lin = s.lineage
             if not lin:
                 continue
-            for u in lin["upstream"]:
+            for u in lin.upstream:
                 edges.append(
-                    {
-                        "source": str(u.get("table")),
-                        "target": self.name,
-                        "type": "dataset",
-                        "upstream_snapshot_id": u.get("snapshot_id"),
-                        "snapshot_id": s["snapshot_id"],
-                        "operation": lin["operation"],
-                    }
+                    LineageEdge(
+                        source=str(u.get("table")),
+                        target=self.name,
+                        type="dataset",
+                        operation=lin.operation,
+                        snapshot_id=s.snapshot_id,
+                        upstream_snapshot_id=u.get("snapshot_id"),
+                    )
                 )
-            for src in lin["sources"]:
+            for src in lin.sources:
                 edges.append(
-                    {
-                        "source": src,
-                        "target": self.name,
-                        "type": "source",
-                        "snapshot_id": s["snapshot_id"],
-                        "operation": lin["operation"],
-                    }
+                    LineageEdge(
+                        source=src, target=self.name, type="source", operation=lin.operation, snapshot_id=s.snapshot_id
+                    )
                 )
         return edges
 
-    def lineage(self, depth: int = 1) -> dict[str, Any]:
+    def lineage(self, depth: int = 1) -> LineageGraph:
         """Upstream (from snapshot summaries) and downstream (datasets naming this one as
-        upstream) up to `depth` hops, as a graph {nodes, edges}."""
+        upstream) up to `depth` hops."""
         if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_LINEAGE_DEPTH:
             raise InvalidInput(f"lineage depth must be from 1 to {MAX_LINEAGE_DEPTH}, got {depth!r}")
         self.table  # noqa: B018 - NotFound for an unknown dataset before walking
         index = index_for(self.lh)
-        nodes: dict[str, dict[str, Any]] = {
-            self.name: {"id": self.name, "type": "dataset", "exists": True, "direction": "self"}
-        }
-        edges: dict[tuple, dict[str, Any]] = {}
+        nodes: dict[str, LineageNode] = {self.name: LineageNode(self.name, "dataset", True, "self")}
+        edges: dict[tuple[str, str, int | None], LineageEdge] = {}
         seen_up, queue = {self.name}, deque([(self, 0)])
         while queue:  # upstream
             ds, level = queue.popleft()
             for e in ds._upstream_edges():
-                edges[(e["source"], e["target"], e.get("snapshot_id"))] = e
-                if e["source"] in nodes:
+                edges[(e.source, e.target, e.snapshot_id)] = e
+                if e.source in nodes:
                     continue
-                if e["type"] == "source":
-                    nodes[e["source"]] = {"id": e["source"], "type": "source", "exists": True, "direction": "upstream"}
+                if e.type == "source":
+                    nodes[e.source] = LineageNode(e.source, "source", True, "upstream")
                     continue
-                up = self._other(e["source"])
-                nodes[e["source"]] = {
-                    "id": e["source"],
-                    "type": "dataset",
-                    "exists": up is not None,
-                    "direction": "upstream",
-                }
-                if up is not None and level + 1 < depth and e["source"] not in seen_up:
-                    seen_up.add(e["source"])
+                up = self._other(e.source)
+                nodes[e.source] = LineageNode(e.source, "dataset", up is not None, "upstream")
+                if up is not None and level + 1 < depth and e.source not in seen_up:
+                    seen_up.add(e.source)
                     queue.append((up, level + 1))
         frontier, level = [self.name], 0
         while frontier and level < depth:  # downstream, through the index
             nxt = []
             for name in frontier:
                 for d in index.downstream(name):
-                    edges.setdefault(
-                        (name, d, None), {"source": name, "target": d, "type": "dataset", "operation": None}
-                    )
+                    edges.setdefault((name, d, None), LineageEdge(source=name, target=d, type="dataset"))
                     if d not in nodes:
-                        nodes[d] = {"id": d, "type": "dataset", "exists": True, "direction": "downstream"}
+                        nodes[d] = LineageNode(d, "dataset", True, "downstream")
                         nxt.append(d)
             frontier, level = nxt, level + 1
         # a downstream edge also seen with snapshot detail is kept once, with the detail
-        detailed = {(e["source"], e["target"]) for e in edges.values() if e.get("snapshot_id") is not None}
-        out = [e for k, e in edges.items() if k[2] is not None or (k[0], k[1]) not in detailed]
-        return {"dataset": self.name, "depth": depth, "nodes": list(nodes.values()), "edges": out}
+        detailed = {(e.source, e.target) for e in edges.values() if e.snapshot_id is not None}
+        kept = tuple(e for k, e in edges.items() if k[2] is not None or (k[0], k[1]) not in detailed)
+        return LineageGraph(dataset=self.name, depth=depth, nodes=tuple(nodes.values()), edges=kept)
 
     def _other(self, dotted: str) -> Dataset | None:
         try:
@@ -421,136 +420,3 @@ def _first_rows_direct(scan: Any, n: int) -> pa.Table | None:
         return table.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-
-
-class DatasetList(list):
-    """Search results: a list of summary dicts that renders as a table in a notebook."""
-
-    def _repr_html_(self) -> str:
-        from lakelab.notebook.cards import dataset_list_html
-
-        return dataset_list_html(self)
-
-
-def search(
-    lh: Lakehouse,
-    query: str | None = None,
-    kind: str | None = None,
-    owner: str | None = None,
-    tag: str | None = None,
-    namespace: str | None = None,
-    limit: int = 100,
-) -> DatasetList:
-    """Datasets whose name, description, tags, owner or column names contain every word of
-    `query`, filtered by kind, owner, tag and namespace (including nested namespaces)."""
-    for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
-        if value is not None and not isinstance(value, str):
-            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
-        try:
-            (value or "").encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(f"{key} holds invalid unicode (a lone surrogate)") from None
-    if kind is not None and kind not in md.KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit must be from 1 to {MAX_PAGE_SIZE}, got {limit!r}")
-    if query is not None and len(query) > 500:
-        raise InvalidInput("search text is longer than 500 characters")
-    ns = ".".join(namespace_name(namespace)) if namespace else None
-    return DatasetList(index_for(lh).search(query, kind=kind, owner=owner, tag=tag, namespace=ns, limit=limit))
-
-
-# -- namespaces and paged listing ---------------------------------------------------------
-def _check_namespace(lh: Lakehouse, ns: tuple[str, ...]) -> None:
-    try:
-        lh.catalog.load_namespace_properties(ns)
-    except NoSuchNamespaceError:
-        raise NotFound(f"namespace {'.'.join(ns)} does not exist") from None
-
-
-def _all_namespaces(lh: Lakehouse) -> set[tuple[str, ...]] | None:
-    """Every namespace in a SqlCatalog in one query (None for other catalogs)."""
-    from pyiceberg.catalog.sql import SqlCatalog
-    from sqlalchemy import text
-
-    cat = lh.catalog
-    if not isinstance(cat, SqlCatalog):
-        return None
-    with cat.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = :c "
-                "UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = :c"
-            ),
-            {"c": cat.name},
-        ).all()
-    out: set[tuple[str, ...]] = set()
-    for (dotted,) in rows:
-        parts = tuple(dotted.split("."))
-        out.update(parts[:i] for i in range(1, len(parts) + 1))
-    return out
-
-
-def list_namespaces(lh: Lakehouse, parent: str | None = None) -> list[dict[str, Any]]:
-    """Child namespaces of `parent` (top level when None), with their dataset counts."""
-    par = namespace_name(parent) if parent else ()
-    if par:
-        _check_namespace(lh, par)
-    every = _all_namespaces(lh)
-    if every is not None:
-        children = sorted(n for n in every if len(n) == len(par) + 1 and n[: len(par)] == par)
-    else:
-        try:
-            children = sorted(tuple(n) for n in lh.catalog.list_namespaces(par))
-        except NoSuchNamespaceError:
-            raise NotFound(f"namespace {'.'.join(par)} does not exist") from None
-    counts = index_for(lh).counts()
-    out = []
-    for child in children:
-        dotted = ".".join(child)
-        if every is not None:
-            has_children = any(len(n) > len(child) and n[: len(child)] == child for n in every)
-        else:
-            has_children = bool(lh.catalog.list_namespaces(child))
-        out.append(
-            {"name": dotted, "parts": list(child), "datasets": counts.get(dotted, 0), "has_children": has_children}
-        )
-    return out
-
-
-def _encode_token(ns: str, after: str) -> str:
-    raw = json.dumps({"ns": ns, "after": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str, ns: str) -> str:
-    bad = InvalidInput("page_token is not valid", hint="pass the next_page_token of a previous page unchanged")
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise bad from None
-    if not isinstance(data, dict) or data.get("ns") != ns or not isinstance(data.get("after"), str):
-        raise bad
-    try:
-        return ident(data["after"])
-    except InvalidInput:
-        raise bad from None
-
-
-def list_datasets(lh: Lakehouse, namespace: str, page_size: int = 100, page_token: str | None = None) -> dict[str, Any]:
-    """One page of the datasets directly in `namespace`, ordered by name:
-    {"datasets": [...], "next_page_token": str | None}."""
-    ns = namespace_name(namespace)
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page_size must be from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
-    dotted = ".".join(ns)
-    after = _decode_token(page_token, dotted) if page_token else None
-    _check_namespace(lh, ns)
-    rows = index_for(lh).list_namespace(dotted, after, page_size + 1)
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return {
-        "namespace": dotted,
-        "datasets": rows,
-        "next_page_token": _encode_token(dotted, rows[-1]["table"]) if more else None,
-    }

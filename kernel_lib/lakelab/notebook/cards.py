@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
+    from lakelab.datasets.models import SchemaField
 
 MAX_SNAPSHOTS_SHOWN = 10
 
@@ -41,12 +42,12 @@ def _table(head: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return f"<table class='dataframe'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _field_rows(fields: list[dict[str, Any]], depth: int = 0) -> list[list[str]]:
+def _field_rows(fields: Iterable[SchemaField], depth: int = 0) -> list[list[str]]:
     rows = []
     for f in fields:
         pad = "&nbsp;" * 4 * depth
-        rows.append([_e(f["id"]), pad + _e(f["name"]), _e(f["type"]), "" if f["required"] else "yes", _e(f["doc"])])
-        rows += _field_rows(f.get("fields", []), depth + 1)
+        rows.append([_e(f.id), pad + _e(f.name), _e(f.type), "" if f.required else "yes", _e(f.doc)])
+        rows += _field_rows(f.fields, depth + 1)
     return rows
 
 
@@ -57,30 +58,29 @@ def dataset_card_html(ds: Dataset) -> str:
         f"<h3 style='margin:0'>{_e(ds.name)} <small>({_e(meta['kind'])})</small></h3>"
         f"<p>{_e(meta['description']) or '<i>no description</i>'}</p>"
         f"<p>owner: <b>{_e(meta['owner']) or '<i>unknown</i>'}</b> · tags: {tags}</p>"
-        f"<p>{stats['row_count']:,} {'rows' if meta['kind'] == 'table' else 'versions'}"
-        f" · {stats['file_count']:,} files · {_size(stats['total_bytes'])}"
-        f" · updated {_when(stats['last_updated_ms'])}</p>"
+        f"<p>{stats.row_count:,} {'rows' if meta['kind'] == 'table' else 'versions'}"
+        f" · {stats.file_count:,} files · {_size(stats.total_bytes)}"
+        f" · updated {_when(stats.last_updated_ms)}</p>"
     )
     schema = _table(["id", "column", "type", "nullable", "doc"], _field_rows(ds.schema))
     snaps = ds.snapshots()
     snap_rows = []
     for s in snaps[:MAX_SNAPSHOTS_SHOWN]:
-        lin = s["lineage"] or {}
+        lin = s.lineage
         snap_rows.append(
             [
-                _e(s["snapshot_id"]) + (" (current)" if s["current"] else ""),
-                _e(_when(s["timestamp_ms"])),
-                _e(s["operation"]),
-                _e(lin.get("operation")),
-                _e(lin.get("user")),
-                _e(s["summary"].get("added-records")),
+                _e(s.snapshot_id) + (" (current)" if s.current else ""),
+                _e(_when(s.timestamp_ms)),
+                _e(s.operation),
+                _e(lin.operation if lin else None),
+                _e(lin.user if lin else None),
+                _e(s.summary.get("added-records")),
             ]
         )
     more = f"<p>… {len(snaps) - MAX_SNAPSHOTS_SHOWN} older snapshots</p>" if len(snaps) > MAX_SNAPSHOTS_SHOWN else ""
     snapshots = _table(["snapshot", "time", "operation", "by lakelab", "user", "rows added"], snap_rows) + more
     graph = ds.lineage()
-    up = [n["id"] for n in graph["nodes"] if n["direction"] == "upstream"]
-    down = [n["id"] for n in graph["nodes"] if n["direction"] == "downstream"]
+    up, down = graph.upstream, graph.downstream
     lineage = (
         f"<p>upstream: {', '.join(f'<code>{_e(u)}</code>' for u in up) or '<i>none recorded</i>'}</p>"
         f"<p>downstream: {', '.join(f'<code>{_e(d)}</code>' for d in down) or '<i>none</i>'}</p>"
@@ -90,13 +90,13 @@ def dataset_card_html(ds: Dataset) -> str:
         versions = ds.versions()
         rows = [
             [
-                _e(v["version"]),
-                _e(v["created_at"]),
-                _e(v["created_by"]),
-                _e(_size(v["bytes"])),
-                _e(", ".join(v["metadata"].get("filenames") or [v["uri"].rsplit("/", 1)[-1]])),
-                _e(", ".join(f"{k} {x}" for k, x in (v["metadata"].get("libraries") or {}).items())),
-                f"<code>{_e(v['sha256'][:12])}</code>",
+                _e(v.version),
+                _e(v.created_at.isoformat() if v.created_at else None),
+                _e(v.created_by),
+                _e(_size(v.bytes)),
+                _e(", ".join(v.filenames)),
+                _e(", ".join(f"{k} {x}" for k, x in (v.metadata.get("libraries") or {}).items())),
+                f"<code>{_e(v.sha256[:12])}</code>",
             ]
             for v in reversed(versions[-MAX_SNAPSHOTS_SHOWN:])
         ]

@@ -70,7 +70,7 @@ class WorkspaceManager:
     def get(self, name: str) -> WorkspaceRecord:
         return self._refresh(self.store.load(workspace_name(name)))
 
-    def list(self) -> list[WorkspaceRecord]:
+    def list(self) -> builtins.list[WorkspaceRecord]:
         out = []
         for name in self.store.names():
             try:

@@ -1,5 +1,6 @@
-"""The one base handler: the Lakehouse from settings, JSON in and out, blocking calls in a
-thread, and THE one place where lakelab's domain errors become HTTP errors."""
+"""The base of every lakelab handler: THE one place where lakelab's domain errors become
+HTTP errors (`JSONErrors`, shared by the REST handlers and the dashboard proxy), the
+Lakehouse from settings, JSON in and out, and blocking calls in a thread."""
 
 from __future__ import annotations
 
@@ -9,13 +10,59 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from lakelab.errors import InvalidInput, LakelabError, Unavailable
 
+from ..serialize import to_json
 
-class LakelabHandler(APIHandler):
+HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+class JSONErrors(JupyterHandler):
+    """Every error as JSON `{"error": {"code", "message"}}`: a domain error with its own
+    status (LakelabError.http_status: 4xx for a user's mistake, 503 for an unreachable
+    service), Tornado's HTTP errors with theirs, anything else a 500 showing no internals."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, LakelabError):
+            code, message = exc.code, str(exc)
+        elif isinstance(exc, web.HTTPError) or (exc is None and status_code < 500):
+            code = HTTP_CODES.get(status_code, "http_error")
+            message = (exc.log_message if exc is not None else None) or self._reason
+        else:
+            # the traceback is in the server log (tornado logs it); the client gets no internals
+            code, message = "internal_error", "internal server error: see the Jupyter server log"
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"code": code, "message": message}}))
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, LakelabError):
+            status_code = exc.http_status  # the one mapping: domain error -> its HTTP status
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, LakelabError):
+            self.log.info("lakelab %s: %s", value.code, value)  # a user's mistake, not a server fault
+            return
+        super().log_exception(typ, value, tb)
+
+    def get_login_url(self) -> str:
+        # not logged in: a JSON 403, never a redirect to the login page (as APIHandler does)
+        raise web.HTTPError(403)
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking library call in the extension's thread pool, keeping the server responsive."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.settings["lakelab_executor"], functools.partial(fn, *args, **kwargs))
+
+
+class LakelabHandler(JSONErrors, APIHandler):
+    """The REST endpoints' base: the Lakehouse and settings, query and body parsing, replies."""
+
     @property
     def lakehouse(self):
         lh = self.settings.get("lakelab")
@@ -30,11 +77,6 @@ class LakelabHandler(APIHandler):
     @property
     def lakelab_settings(self):
         return self.settings["lakelab_settings"]
-
-    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking library call in the extension's thread pool, keeping the server responsive."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.settings["lakelab_executor"], functools.partial(fn, *args, **kwargs))
 
     # -- input --------------------------------------------------------------------------
     def int_arg(self, name: str, default: int, lo: int, hi: int) -> int:
@@ -68,35 +110,9 @@ class LakelabHandler(APIHandler):
 
     # -- output -------------------------------------------------------------------------
     def reply(self, data: Any, status: int = 200) -> None:
+        """Answer with a library value, serialised here and only here (serialize.to_json)."""
         self.set_status(status)
-        self.finish(json.dumps(data, allow_nan=False, default=str))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, LakelabError):
-            code, message = exc.code, str(exc)
-        elif isinstance(exc, web.HTTPError):
-            code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-                status_code, "http_error"
-            )
-            message = exc.log_message or self._reason
-        else:
-            # the traceback is in the server log (tornado logs it); the client gets no internals
-            code, message = "internal_error", "internal server error: see the Jupyter server log"
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": {"code": code, "message": message}}))
-
-    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, LakelabError):
-            status_code = exc.http_status  # the one mapping: domain error -> its HTTP status
-        super().send_error(status_code, **kwargs)
-
-    def log_exception(self, typ, value, tb) -> None:  # type: ignore[override]
-        if isinstance(value, LakelabError):
-            self.log.info("lakelab %s: %s", value.code, value)  # a user's mistake, not a server fault
-            return
-        super().log_exception(typ, value, tb)
+        self.finish(json.dumps(to_json(data), allow_nan=False, default=str))
 
 
 class UnknownRouteHandler(LakelabHandler):

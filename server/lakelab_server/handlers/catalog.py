@@ -1,14 +1,16 @@
 """Catalog browsing: namespaces, datasets (detail, preview, snapshots, lineage, metadata)
-and search. Each handler parses its input, calls lakelab.datasets in a thread, replies."""
+and search. Each handler parses its input, calls lakelab.datasets in a thread and replies
+with the library's own value (serialised in one place: base.LakelabHandler.reply)."""
 
 from __future__ import annotations
 
 from tornado import web
 
-from lakelab.datasets import dataset as ds
+from lakelab.datasets import search
+from lakelab.datasets.dataset import MAX_LINEAGE_DEPTH, Dataset
 from lakelab.errors import InvalidInput
 
-from ..serialize import arrow_preview, ids_as_text
+from ..serialize import arrow_preview
 from .base import LakelabHandler
 
 
@@ -16,7 +18,7 @@ class NamespacesHandler(LakelabHandler):
     @web.authenticated
     async def get(self) -> None:
         parent = self.str_arg("parent")
-        items = await self.run(ds.list_namespaces, self.lakehouse, parent)
+        items = await self.run(search.list_namespaces, self.lakehouse, parent)
         self.reply({"parent": parent, "namespaces": items})
 
 
@@ -25,8 +27,8 @@ class NamespaceDatasetsHandler(LakelabHandler):
     async def get(self, namespace: str) -> None:
         size = self.int_arg("page_size", 100, 1, self.lakelab_settings.page_size_max)
         token = self.str_arg("page_token", 2000)
-        page = await self.run(ds.list_datasets, self.lakehouse, namespace, page_size=size, page_token=token)
-        self.reply(ids_as_text(page))
+        page = await self.run(search.list_datasets, self.lakehouse, namespace, page_size=size, page_token=token)
+        self.reply(page)
 
 
 class SearchHandler(LakelabHandler):
@@ -35,20 +37,20 @@ class SearchHandler(LakelabHandler):
         limit = self.int_arg("limit", 100, 1, self.lakelab_settings.page_size_max)
         args = {k: self.str_arg(k) for k in ("kind", "owner", "tag", "namespace")}
         query = self.str_arg("q")
-        found = await self.run(ds.search, self.lakehouse, query, limit=limit, **args)
-        self.reply(ids_as_text({"query": query, "datasets": list(found)}))
+        found = await self.run(search.search, self.lakehouse, query, limit=limit, **args)
+        self.reply({"query": query, "datasets": list(found)})
 
 
 class DatasetResource(LakelabHandler):
-    def dataset(self, name: str) -> ds.Dataset:
-        return ds.Dataset(self.lakehouse, self.lakehouse.table_name(name))
+    def dataset(self, name: str) -> Dataset:
+        return Dataset(self.lakehouse, self.lakehouse.table_name(name))
 
 
 class DatasetHandler(DatasetResource):
     @web.authenticated
     async def get(self, name: str) -> None:
         detail = await self.run(lambda: self.dataset(name).describe())
-        self.reply(ids_as_text(detail))
+        self.reply(detail)
 
 
 class PreviewHandler(DatasetResource):
@@ -69,22 +71,22 @@ class PreviewHandler(DatasetResource):
             return table, sid if sid is not None else (current.snapshot_id if current else None)
 
         table, sid = await self.run(work)
-        self.reply(ids_as_text({"dataset": name, "snapshot_id": sid, "limit": limit, **arrow_preview(table)}))
+        self.reply({"dataset": name, "snapshot_id": sid, "limit": limit, **arrow_preview(table)})
 
 
 class SnapshotsHandler(DatasetResource):
     @web.authenticated
     async def get(self, name: str) -> None:
         snaps = await self.run(lambda: self.dataset(name).snapshots())
-        self.reply(ids_as_text({"dataset": name, "snapshots": snaps}))
+        self.reply({"dataset": name, "snapshots": snaps})
 
 
 class LineageHandler(DatasetResource):
     @web.authenticated
     async def get(self, name: str) -> None:
-        depth = self.int_arg("depth", 1, 1, ds.MAX_LINEAGE_DEPTH)
+        depth = self.int_arg("depth", 1, 1, MAX_LINEAGE_DEPTH)
         graph = await self.run(lambda: self.dataset(name).lineage(depth=depth))
-        self.reply(ids_as_text(graph))
+        self.reply(graph)
 
 
 class MetadataHandler(DatasetResource):
@@ -106,7 +108,7 @@ class MetadataHandler(DatasetResource):
             d.set_metadata(description=body.get("description"), owner=body.get("owner"), tags=tags)
             return d.describe()
 
-        self.reply(ids_as_text(await self.run(work)))
+        self.reply(await self.run(work))
 
 
 class VersionsHandler(DatasetResource):
@@ -115,7 +117,7 @@ class VersionsHandler(DatasetResource):
     @web.authenticated
     async def get(self, name: str) -> None:
         versions = await self.run(lambda: self.dataset(name).versions())
-        self.reply(ids_as_text({"dataset": name, "versions": versions}))
+        self.reply({"dataset": name, "versions": versions})
 
 
 # A report is user-made HTML (a notebook render, plotly's JavaScript): it runs only inside an

@@ -25,7 +25,7 @@ class InfoHandler(LakelabHandler):
                 "problem": str(err) if err else None,
                 "config": lh.config.public() if lh is not None else None,
                 "engines": (["duckdb", "trino"] if lh.config.trino else ["duckdb"]) if lh is not None else [],
-                "workspaces_api": "workspace_manager" in self.settings,
+                "workspaces_api": self.settings.get("workspace_manager") is not None,
                 "limits": {
                     "preview_max_rows": self.lakelab_settings.preview_max_rows,
                     "page_size_max": self.lakelab_settings.page_size_max,

@@ -4,6 +4,7 @@ and the server's own shutdown stopping what is left."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -12,24 +13,19 @@ import psutil
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+import lakelab_server
 from lakelab.workspaces import WorkspaceManager
 from lakelab.workspaces.backends.local import group_pids
-from lakelab_server.handlers import workspaces as workspaces_api
 
 API = ("lakelab", "api", "v1", "workspaces")
-SPEC = yaml.safe_load((Path(workspaces_api.__file__).parents[1] / "openapi.yaml").read_text())
-FRAGMENT = yaml.safe_load(workspaces_api.OPENAPI_PATHS_YAML)
-COMPONENTS = {
-    k: {**SPEC["components"].get(k, {}), **FRAGMENT["components"].get(k, {})}
-    for k in set(SPEC["components"]) | set(FRAGMENT["components"])
-}
+SPEC = yaml.safe_load((Path(lakelab_server.__file__).parent / "openapi.yaml").read_text())
 
 
 def check_schema(name: str, value) -> None:
-    """`value` matches components/schemas/NAME of the workspace routes' OpenAPI fragment."""
-    Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": COMPONENTS}).validate(value)
+    """`value` matches components/schemas/NAME of openapi.yaml."""
+    Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": SPEC["components"]}).validate(value)
 
 
 async def call(jp_fetch, *path, method="GET", body=None, **kw):
@@ -147,13 +143,57 @@ async def test_workspace_lifecycle_through_rest_and_dashboard_proxy(jp_fetch, jp
 
 
 @pytest.mark.ray
+async def test_the_dashboard_proxy_serves_get_post_and_a_websocket_of_a_real_ray_dashboard(
+    jp_fetch, jp_ws_fetch, lakelab_home
+):
+    """Ray's dashboard needs its token on every call; through the proxy a Jupyter user lists
+    jobs (GET), submits one (POST) and tails its log over a websocket, never holding the token."""
+    mgr = WorkspaceManager(root=lakelab_home / "workspaces")
+    try:
+        code, rec = await call(jp_fetch, method="POST", body={"name": "dash", "cpus": 1, "workers": 0})
+        assert code == 201, rec
+        url, _token = mgr.dashboard("dash")
+        direct = await AsyncHTTPClient().fetch(f"{url}/api/jobs/", raise_error=False)
+        assert direct.code == 401  # without the token Ray refuses: the proxy is what adds it
+
+        code, jobs = await call(jp_fetch, "dash", "dashboard", "api", "jobs/")
+        assert code == 200 and jobs == []
+        # a job that keeps printing until it is stopped, so its log is tailed while it runs
+        entrypoint = "for i in $(seq 1 300); do echo lakelab-proxied-job; sleep 1; done"
+        code, job = await call(
+            jp_fetch, "dash", "dashboard", "api", "jobs/", method="POST", body={"entrypoint": entrypoint}
+        )
+        assert code == 200 and job["submission_id"], job
+        jid = job["submission_id"]
+
+        ws = await jp_ws_fetch(*API, "dash", "dashboard", "api", "jobs", jid, "logs", "tail")
+        text = ""
+        try:
+            while "lakelab-proxied-job" not in text:
+                # a guard against a hung job, not a timing assertion
+                message = await asyncio.wait_for(ws.read_message(), timeout=300)
+                if message is None:
+                    break  # Ray closed the tail: the job ended
+                text += message
+        finally:
+            ws.close()
+        code, status = await call(jp_fetch, "dash", "dashboard", "api", "jobs", jid)
+        assert "lakelab-proxied-job" in text, json.dumps(status)[:300]
+        code, stopped = await call(jp_fetch, "dash", "dashboard", "api", "jobs", jid, "stop", method="POST", body="")
+        assert code == 200 and stopped["stopped"] is True
+    finally:
+        for name in mgr.store.names():
+            mgr.stop(name)
+
+
+@pytest.mark.ray
 async def test_stopping_the_server_stops_its_workspaces(jp_fetch, jp_serverapp, lakelab_home):
     mgr = WorkspaceManager(root=lakelab_home / "workspaces")
     try:
         code, rec = await call(jp_fetch, method="POST", body={"name": "left", "cpus": 1})
         assert code == 201, rec
         head = mgr.store.load("left").head.pid
-        await jp_serverapp._cleanup()  # what the server runs when it is stopped
+        await jp_serverapp._cleanup()  # what the server runs when it is stopped: our stop_extension
         assert group_pids(head) == []
         assert mgr.get("left").state == "stopped"
         assert "server" in mgr.get("left").message

@@ -1,0 +1,155 @@
+"""Finding datasets: text search, namespaces and paged listing, answered from the search
+index (catalog/index.py) so they stay fast on large catalogs. The notebook
+(`lh.datasets`), the CLI and the server's REST API all call these."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import TYPE_CHECKING, Any
+
+from pyiceberg.exceptions import NoSuchNamespaceError
+
+from lakelab.catalog import metadata as md
+from lakelab.catalog.index import index_for
+from lakelab.errors import InvalidInput, NotFound
+from lakelab.names import ident, namespace_name
+
+if TYPE_CHECKING:
+    from lakelab.lakehouse import Lakehouse
+
+MAX_PAGE_SIZE = 1000
+
+
+class DatasetList(list):
+    """Search results: a list of summary dicts that renders as a table in a notebook."""
+
+    def _repr_html_(self) -> str:
+        from lakelab.notebook.cards import dataset_list_html
+
+        return dataset_list_html(self)
+
+
+def search(
+    lh: Lakehouse,
+    query: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    namespace: str | None = None,
+    limit: int = 100,
+) -> DatasetList:
+    """Datasets whose name, description, tags, owner or column names contain every word of
+    `query`, filtered by kind, owner, tag and namespace (including nested namespaces)."""
+    for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{key} holds invalid unicode (a lone surrogate)") from None
+    if kind is not None and kind not in md.KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"limit must be from 1 to {MAX_PAGE_SIZE}, got {limit!r}")
+    if query is not None and len(query) > 500:
+        raise InvalidInput("search text is longer than 500 characters")
+    ns = ".".join(namespace_name(namespace)) if namespace else None
+    return DatasetList(index_for(lh).search(query, kind=kind, owner=owner, tag=tag, namespace=ns, limit=limit))
+
+
+# -- namespaces and paged listing ---------------------------------------------------------
+def _check_namespace(lh: Lakehouse, ns: tuple[str, ...]) -> None:
+    try:
+        lh.catalog.load_namespace_properties(ns)
+    except NoSuchNamespaceError:
+        raise NotFound(f"namespace {'.'.join(ns)} does not exist") from None
+
+
+def _all_namespaces(lh: Lakehouse) -> set[tuple[str, ...]] | None:
+    """Every namespace in a SqlCatalog in one query (None for other catalogs)."""
+    from pyiceberg.catalog.sql import SqlCatalog
+    from sqlalchemy import text
+
+    cat = lh.catalog
+    if not isinstance(cat, SqlCatalog):
+        return None
+    with cat.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = :c "
+                "UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = :c"
+            ),
+            {"c": cat.name},
+        ).all()
+    out: set[tuple[str, ...]] = set()
+    for (dotted,) in rows:
+        parts = tuple(dotted.split("."))
+        out.update(parts[:i] for i in range(1, len(parts) + 1))
+    return out
+
+
+def list_namespaces(lh: Lakehouse, parent: str | None = None) -> list[dict[str, Any]]:
+    """Child namespaces of `parent` (top level when None), with their dataset counts."""
+    par = namespace_name(parent) if parent else ()
+    if par:
+        _check_namespace(lh, par)
+    every = _all_namespaces(lh)
+    if every is not None:
+        children = sorted(n for n in every if len(n) == len(par) + 1 and n[: len(par)] == par)
+    else:
+        try:
+            children = sorted(tuple(n) for n in lh.catalog.list_namespaces(par))
+        except NoSuchNamespaceError:
+            raise NotFound(f"namespace {'.'.join(par)} does not exist") from None
+    counts = index_for(lh).counts()
+    out = []
+    for child in children:
+        dotted = ".".join(child)
+        if every is not None:
+            has_children = any(len(n) > len(child) and n[: len(child)] == child for n in every)
+        else:
+            has_children = bool(lh.catalog.list_namespaces(child))
+        out.append(
+            {"name": dotted, "parts": list(child), "datasets": counts.get(dotted, 0), "has_children": has_children}
+        )
+    return out
+
+
+def _encode_token(ns: str, after: str) -> str:
+    raw = json.dumps({"ns": ns, "after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str, ns: str) -> str:
+    bad = InvalidInput("page_token is not valid", hint="pass the next_page_token of a previous page unchanged")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(data, dict) or data.get("ns") != ns or not isinstance(data.get("after"), str):
+        raise bad
+    try:
+        return ident(data["after"])
+    except InvalidInput:
+        raise bad from None
+
+
+def list_datasets(lh: Lakehouse, namespace: str, page_size: int = 100, page_token: str | None = None) -> dict[str, Any]:
+    """One page of the datasets directly in `namespace`, ordered by name:
+    {"datasets": [...], "next_page_token": str | None}."""
+    ns = namespace_name(namespace)
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"page_size must be from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+    dotted = ".".join(ns)
+    after = _decode_token(page_token, dotted) if page_token else None
+    _check_namespace(lh, ns)
+    rows = index_for(lh).list_namespace(dotted, after, page_size + 1)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return {
+        "namespace": dotted,
+        "datasets": rows,
+        "next_page_token": _encode_token(dotted, rows[-1]["table"]) if more else None,
+    }
