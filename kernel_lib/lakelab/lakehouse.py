@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pyiceberg.catalog import Catalog
 
@@ -123,16 +123,25 @@ class Lakehouse:
         schema: str | None = None,
         catalog: str | None = None,
     ) -> WriteReport:
-        """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL."""
-        from lakelab.write.transform import transform
+        """`schema`/`catalog`: defaults for unqualified table names in `out` and the SQL.
+        With `workspace`, `fn` runs on that Ray workspace (SQL runs on an engine)."""
+        from lakelab.write.transform import check_request, transform
 
+        if workspace is not None:
+            if sql is not None:
+                raise InvalidInput("SQL transforms run on an engine, not a workspace", hint="drop workspace=")
+            from lakelab.workspaces.transform import run
+
+            name = check_request(self, out, sql, fn, mode, schema, catalog)
+            return run(
+                self, name.dotted, fn=cast(Callable, fn), inputs=list(inputs or []), workspace=workspace, mode=mode
+            )
         return transform(
             self,
             out,
             sql=sql,
             fn=fn,
             inputs=inputs,
-            workspace=workspace,
             mode=mode,
             engine=engine,
             params=params,

@@ -13,13 +13,10 @@ and object-store contents are kept.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets as _secrets
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,17 @@ from lakelab.errors import InvalidInput, LakelabError
 from lakelab.services import objectstore, postgres, rest_catalog, trino_server
 from lakelab.services.process import alive, free_port, memory_mb, port_in_use
 from lakelab.services.profile import Profile
+from lakelab.services.state import (
+    copy_registrations,
+    home_env,
+    open_catalog_with,
+    raw_config,
+    read_state,
+    service_secrets,
+    services_dir,
+    sql_catalog,
+    write_state,
+)
 
 TRINO_CATALOG = "iceberg"
 PART_ORDER = ("s3", "gcs", "gcs_token", "postgres", "rest", "trino")  # start order; stop is the reverse
@@ -42,103 +50,6 @@ LABELS = {
     "rest": "REST catalog",
     "trino": "Trino",
 }
-
-
-def services_dir(home: Path) -> Path:
-    return home / "services"
-
-
-@contextmanager
-def _home_env(home: Path) -> Iterator[None]:
-    old = os.environ.get("LAKELAB_HOME")
-    os.environ["LAKELAB_HOME"] = str(home)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("LAKELAB_HOME", None)
-        else:
-            os.environ["LAKELAB_HOME"] = old
-
-
-def _state_path(home: Path) -> Path:
-    return services_dir(home) / "state.json"
-
-
-def _read_state(home: Path) -> dict[str, Any]:
-    try:
-        return json.loads(_state_path(home).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_state(home: Path, state: dict[str, Any]) -> None:
-    path = _state_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.replace(path)
-
-
-def _service_secrets(sdir: Path) -> dict[str, str]:
-    """Object-store keys made once per home, so restarts reach the same data. Kept like the
-    config file that also holds them: YAML, mode 0600."""
-    path = sdir / "credentials.yaml"
-    try:
-        keys = yaml.safe_load(path.read_text())
-        if isinstance(keys, dict) and keys.get("s3_secret_key"):
-            return keys
-    except (OSError, yaml.YAMLError):
-        pass
-    keys = {"s3_access_key": "lakelab" + _secrets.token_hex(6), "s3_secret_key": _secrets.token_urlsafe(30)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(yaml.safe_dump(keys))
-    return keys
-
-
-def _sql_catalog(name: str, uri: str, warehouse: str, **props: str):
-    from pyiceberg.catalog.sql import SqlCatalog
-
-    # instantiating it creates the V1 catalog tables Trino expects (Trino never creates them)
-    return SqlCatalog(name, uri=uri, warehouse=warehouse, **props)
-
-
-def _catalog(name: str, props: dict[str, Any]):
-    from pyiceberg.catalog import load_catalog
-
-    return load_catalog(name, **props)
-
-
-def copy_registrations(src, dst) -> int:
-    """Register every table of `src` in `dst` (same metadata file); returns how many changed.
-    Tables only `dst` knows are left alone."""
-    changed = 0
-
-    def walk(ns: tuple[str, ...]) -> None:
-        nonlocal changed
-        for child in src.list_namespaces(ns):
-            if child not in dst.list_namespaces(ns):
-                dst.create_namespace(child, src.load_namespace_properties(child))
-            for ident in src.list_tables(child):
-                loc = src.load_table(ident).metadata_location
-                if dst.table_exists(ident):
-                    if dst.load_table(ident).metadata_location == loc:
-                        continue
-                    dst.drop_table(ident)  # drops the registration only, never files
-                dst.register_table(ident, loc)
-                changed += 1
-            walk(child)
-
-    walk(())
-    return changed
-
-
-def _raw_config(path: Path) -> dict[str, Any]:
-    try:
-        return yaml.safe_load(path.read_text()) or {} if path.exists() else {}
-    except yaml.YAMLError as e:
-        raise InvalidInput(f"config file {path} is not valid YAML: {e}") from None
 
 
 def _part_running(name: str, rec: dict[str, Any]) -> bool:
@@ -213,8 +124,8 @@ def up(
     timeout = timeout or float(os.environ.get("LAKELAB_TRINO_START_TIMEOUT", "300"))
     sdir = services_dir(home)
     sdir.mkdir(parents=True, exist_ok=True)
-    state = _read_state(home)
-    with _home_env(home):
+    state = read_state(home)
+    with home_env(home):
         cfg_file = config_path()
         cfg = load_config(cfg_file)
     if state.get("active"):
@@ -246,14 +157,14 @@ def up(
             hint="point a Trino of your own at that catalog and set the trino section instead",
         )
     state.update(profile=profile.to_state(), active=True)
-    _write_state(home, state)
+    write_state(home, state)
     try:
         props = _start_parts(home, sdir, state, profile, prev_catalog, local_wh, ports or {}, timeout, say)
     except (LakelabError, OSError) as e:
         say(f"startup failed: {e}; stopping what was started")
         _stop_parts(state, say)
         state.update(active=False)
-        _write_state(home, state)
+        write_state(home, state)
         raise
     _write_config(home, cfg_file, state, props)
     say(f"lakelab config {cfg_file} now uses these services ({profile.describe()})")
@@ -273,7 +184,7 @@ def _start_parts(
 ) -> dict[str, Any]:
     """Start what is not running yet; returns pyiceberg's catalog properties for the config."""
     name = str(prev_catalog.get("name", "lakelab"))
-    keys = _service_secrets(sdir) if profile.storage == "s3" else {}
+    keys = service_secrets(sdir) if profile.storage == "s3" else {}
     warehouse = objectstore.warehouse_uri(profile.storage, home) if profile.storage != "local" else local_wh
     if profile.storage == "local":
         Path(local_wh[len("file://") :]).mkdir(parents=True, exist_ok=True)
@@ -284,7 +195,7 @@ def _start_parts(
 
     def started(part: str, rec: dict[str, Any]) -> None:
         state[part] = rec
-        _write_state(home, state)
+        write_state(home, state)
         say(f"{LABELS[part]} ready on 127.0.0.1:{rec['port']} in {rec.get('startup_s', '?')} s")
 
     key_file = None
@@ -311,7 +222,7 @@ def _start_parts(
             rec["startup_s"] = round(time.monotonic() - t0, 2)
             started("postgres", rec)
         props = {"type": "sql", "uri": postgres.url(state["postgres"]["port"]), "warehouse": warehouse, **io_props}
-        _sql_catalog(name, props["uri"], warehouse, **io_props)
+        sql_catalog(name, props["uri"], warehouse, **io_props)
         catalog_lines = trino_server.jdbc_catalog_lines(
             pg_port=state["postgres"]["port"],
             pg_user=postgres.USER,
@@ -335,10 +246,10 @@ def _start_parts(
         props = {**rest_catalog.pyiceberg_properties(state["rest"]), **io_props}
         props.setdefault("warehouse", warehouse)
         catalog_lines = rest_catalog.trino_properties(state["rest"])
-    shared = _catalog(name, props)
+    shared = open_catalog_with(name, props)
     moved = 0
     if profile.storage == "local" and not state.get("migrated") and profile.rest_impl != "nessie":
-        src = _sql_catalog(name, str(prev_catalog["uri"]), local_wh)
+        src = sql_catalog(name, str(prev_catalog["uri"]), local_wh)
         moved = copy_registrations(src, shared)
         state["migrated"] = True
         if moved:
@@ -352,7 +263,7 @@ def _start_parts(
     env = objectstore.trino_env(profile.storage, keys)
     _start_trino(home, sdir, state, profile, catalog_lines, env, ports, timeout, say)
     state["catalog_name"] = name
-    _write_state(home, state)
+    write_state(home, state)
     return props
 
 
@@ -400,7 +311,7 @@ def _start_trino(
     coord = {"port": port, **trino_server.start(server, tdir / "etc", tdir / "data", log, env)}
     state["trino"] = coord
     state["trino_workers"] = []
-    _write_state(home, state)
+    write_state(home, state)
     for i in range(profile.trino_workers):
         wname = f"trino_worker_{i + 1}"
         wport = _port(wname, ports, None)
@@ -420,17 +331,17 @@ def _start_trino(
         state["trino_workers"].append(
             {"port": wport, **trino_server.start(server, wdir / "etc", wdir / "data", wlog, env)}
         )
-        _write_state(home, state)
+        write_state(home, state)
     coord["startup_s"] = round(
         trino_server.wait_ready(port, coord, log, timeout, nodes=nodes, workers=state["trino_workers"]), 1
     )
     say(f"Trino ready ({nodes} node(s)) in {coord['startup_s']} s")
-    _write_state(home, state)
+    write_state(home, state)
 
 
 def _write_config(home: Path, cfg_file: Path, state: dict[str, Any], props: dict[str, Any]) -> None:
     """pyiceberg's own catalog properties (keys included: the file is 0600) and a trino section."""
-    raw = _raw_config(cfg_file)
+    raw = raw_config(cfg_file)
     raw["catalog"] = {"name": state["catalog_name"], **props}
     raw["trino"] = {
         "host": "127.0.0.1",
@@ -441,7 +352,7 @@ def _write_config(home: Path, cfg_file: Path, state: dict[str, Any], props: dict
         "schema": "default",
     }
     raw.pop("engine", None)  # the default engine becomes trino
-    with _home_env(home):
+    with home_env(home):
         save_config(raw, cfg_file)
 
 
@@ -449,7 +360,7 @@ def status(home: str | Path | None = None) -> dict[str, Any]:
     """What runs and answers, part by part, in a form the CLI prints as plain words. Holds no
     secrets: ports, URLs, pids, logs and memory only."""
     home = Path(home).expanduser().resolve() if home else lakelab_home()
-    state = _read_state(home)
+    state = read_state(home)
     parts = []
     for name, rec in _parts(state):
         running = alive(rec.get("pid"), rec.get("create_time"))
@@ -510,7 +421,7 @@ def _url(name: str, rec: dict[str, Any]) -> str | None:
 def pids(home: str | Path | None = None) -> list[int]:
     """The pids of the started parts (for checks that nothing is left after `down`)."""
     home = Path(home).expanduser().resolve() if home else lakelab_home()
-    return [int(r["pid"]) for _, r in _parts(_read_state(home)) if r.get("pid")]
+    return [int(r["pid"]) for _, r in _parts(read_state(home)) if r.get("pid")]
 
 
 def _stop_parts(state: dict[str, Any], say: Callable[[str], None]) -> None:
@@ -535,14 +446,14 @@ def down(home: str | Path | None = None, echo: Callable[[str], None] | None = No
     """Copy table registrations back (local storage), restore the previous config, stop every part."""
     home = Path(home).expanduser().resolve() if home else lakelab_home()
     say = echo or (lambda _msg: None)
-    state = _read_state(home)
+    state = read_state(home)
     if not state:
         say("no services were started here")
         return {"stopped": False}
     sdir = services_dir(home)
-    with _home_env(home):
+    with home_env(home):
         cfg_file = config_path()
-        current = _raw_config(cfg_file).get("catalog") or {}
+        current = raw_config(cfg_file).get("catalog") or {}
     prev = state.get("previous_catalog") or {}
     profile = Profile.from_state(state.get("profile"))
     moved = 0
@@ -553,14 +464,14 @@ def down(home: str | Path | None = None, echo: Callable[[str], None] | None = No
         name = str(prev.get("name", "lakelab"))
         props = {k: v for k, v in current.items() if k != "name"}
         moved = copy_registrations(
-            _catalog(name, props), _sql_catalog(name, str(prev["uri"]), str(prev.get("warehouse")))
+            open_catalog_with(name, props), sql_catalog(name, str(prev["uri"]), str(prev.get("warehouse")))
         )
         if moved:
             say(f"registered {moved} table(s) back in the embedded catalog")
     if state.get("active"):
         before = sdir / "config.before.yaml"
         if state.get("had_config_file") and before.exists():
-            with _home_env(home):
+            with home_env(home):
                 save_config(yaml.safe_load(before.read_text()) or {}, cfg_file)
         elif cfg_file.exists():
             cfg_file.unlink()
@@ -569,7 +480,7 @@ def down(home: str | Path | None = None, echo: Callable[[str], None] | None = No
     _stop_parts(state, say)
     state.update(active=False, migrated=False)
     state.pop("profile", None)
-    _write_state(home, state)
+    write_state(home, state)
     return {"stopped": True, "returned_tables": moved, "pids": stopped}
 
 

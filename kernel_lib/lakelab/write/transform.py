@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from lakelab.catalog.access import load_table, table_exists
 from lakelab.catalog.metadata import Lineage
-from lakelab.errors import Conflict, InvalidInput, NotFound, Unsupported
+from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.io.objects import open_object
 from lakelab.names import TableName, ident, quote
 from lakelab.write.commit import write
@@ -35,7 +35,6 @@ def transform(
     sql: str | None = None,
     fn: Callable | None = None,
     inputs: Iterable[str] | None = None,
-    workspace: str | None = None,
     mode: str = "create",
     engine: str | None = None,
     params: dict[str, Any] | None = None,
@@ -45,15 +44,10 @@ def transform(
 ) -> WriteReport:
     """Write `out` from `sql` (on the embedded engine or Trino) or from `fn` over `inputs`.
     `schema`/`catalog` are the defaults for unqualified names: the SQL's tables and `out`.
-    `progress` receives the engine's query stats while SQL runs (the %%trino progress line)."""
-    if (sql is None) == (fn is None):
-        raise InvalidInput("transform needs exactly one of sql= or fn=")
-    if mode not in MODES:
-        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    name = target_name(lh, out, schema, catalog)
+    `progress` receives the engine's query stats while SQL runs (the %%trino progress line).
+    Transforms on a Ray workspace are workspaces.transform.run (Lakehouse.transform picks)."""
+    name = check_request(lh, out, sql, fn, mode, schema, catalog)
     if sql is not None:
-        if workspace is not None:
-            raise InvalidInput("SQL transforms run on an engine, not a workspace", hint="drop workspace=")
         session: dict[str, Any] = {k: v for k, v in (("catalog", catalog), ("schema", schema)) if v}
         if progress is not None:
             session["progress"] = progress
@@ -64,13 +58,18 @@ def transform(
             raise InvalidInput("transform sql= must be a query (SELECT / WITH)")
         upstream = [{"table": s["table"], "snapshot_id": s["snapshot_id"]} for s in result.stats.get("scans", [])]
         return write_result(lh.catalog, name, result.table, mode, Lineage("transform", upstream=upstream, sql=sql))
-    if workspace is not None:
-        try:
-            from lakelab.workspaces.transform import run
-        except ImportError:
-            raise Unsupported("Ray transforms need a workspace backend") from None
-        return run(lh, name.dotted, fn=cast(Callable, fn), inputs=list(inputs or []), workspace=workspace, mode=mode)
     return _python(lh, name, cast(Callable, fn), list(inputs or []), mode)
+
+
+def check_request(
+    lh: Lakehouse, out: str, sql: str | None, fn: Callable | None, mode: str, schema: str | None, catalog: str | None
+) -> TableName:
+    """The target of a transform, once the request itself is known to make sense."""
+    if (sql is None) == (fn is None):
+        raise InvalidInput("transform needs exactly one of sql= or fn=")
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return target_name(lh, out, schema, catalog)
 
 
 def default_schema(lh: Lakehouse) -> str:
