@@ -10,11 +10,12 @@ has the support matrix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from pyiceberg.table import Table
 from sqlglot import exp
 
 from lakelab.catalog.access import load_table
-from lakelab.engines.base import Result
+from lakelab.engines.base import CtrlC, Result, ctrl_c
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -69,6 +70,8 @@ class Resolved:
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
 _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
+POLL_S = 0.1  # how often a running statement's caller reports progress or repeats an interrupt
+GRACE_S = 1.5  # after Ctrl-C, how long DuckDB may take to stop before the caller stops waiting
 
 
 class DuckDBEngine:
@@ -82,19 +85,35 @@ class DuckDBEngine:
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
+        self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
+        # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
+        self.last_interrupt: dict[str, Any] | None = None
 
     # -- connection ------------------------------------------------------------------------
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            con = duckdb.connect(
-                ":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
-            )
-            con.execute("SET enable_progress_bar = true")
-            con.execute("SET enable_progress_bar_print = false")
-            con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
+            with self._guard.native():
+                con = duckdb.connect(
+                    ":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+                )
+                con.execute("SET enable_progress_bar = true")
+                con.execute("SET enable_progress_bar_print = false")
+                con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
             self._con = con
         return self._con
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[CtrlC]:
+        """One statement at a time on the connection, with Ctrl-C routed through a guard: every
+        DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
+        KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
+        with self._lock, ctrl_c() as guard:
+            self._guard = guard
+            try:
+                yield guard
+            finally:
+                self._guard = CtrlC()
 
     def close(self) -> None:
         if self._con is not None:
@@ -118,7 +137,7 @@ class DuckDBEngine:
         text, values = render(sql, params)
         self._check_catalog(catalog)
         default_schema = ident(schema, "schema") if schema else self.default_schema
-        with self._lock:
+        with self._statement():
             shown = self._show(text, default_schema)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
@@ -152,13 +171,14 @@ class DuckDBEngine:
         """The DuckDB SQL and plan, and how each table is read (fast Parquet path or Arrow scan)."""
         text, values = render(sql, params)
         self._check_catalog(catalog)
-        with self._lock:
+        with self._statement() as guard:
             tree = parse(text)
             if not isinstance(tree, exp.Query):
                 raise Unsupported("--explain works on queries (SELECT / WITH)")
             try:
                 duck_sql = self._prepare(tree, values, ident(schema, "schema") if schema else self.default_schema)
-                plan = self.con.execute("EXPLAIN " + duck_sql, values).fetchall()
+                with guard.native():
+                    plan = self.con.execute("EXPLAIN " + duck_sql, values).fetchall()
             finally:
                 self._drop_views()
         lines = [f"scan {s.table} @ {s.snapshot_id}: {s.path} ({s.reason}, {s.files} files)" for s in self.last_scans]
@@ -173,7 +193,7 @@ class DuckDBEngine:
     def to_duckdb_sql(self, sql: str, params: dict[str, Any] | None = None) -> str:
         """The DuckDB SQL a Trino query becomes (table references left as view names)."""
         text, values = render(sql, params)
-        with self._lock:
+        with self._statement():
             try:
                 return self._prepare(parse(text), values, self.default_schema)
             finally:
@@ -226,7 +246,10 @@ class DuckDBEngine:
                     hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'",
                 )
             try:
-                ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[0]
+                with self._guard.native():
+                    ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[
+                        0
+                    ]
             except duckdb.Error as e:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
             snap = table.snapshot_as_of_timestamp(int(ms))
@@ -302,9 +325,10 @@ class DuckDBEngine:
             # every data file has exactly these columns by name: the plain reader is fastest
             cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
             union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
-            )
+            with self._guard.native():
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
+                )
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
         if plan.blocker is None:
             # renamed or added columns: resolve file columns by Iceberg field id
@@ -313,10 +337,11 @@ class DuckDBEngine:
                 f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}"
                 for f in plan.schema.fields
             )
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                f"schema=MAP {{{entries}}})"
-            )
+            with self._guard.native():
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
+                    f"schema=MAP {{{entries}}})"
+                )
             return Scan(
                 str(res.name),
                 res.snapshot_id,
@@ -332,23 +357,23 @@ class DuckDBEngine:
             if res.snapshot_id is not None
             else schema.select(*wanted).as_arrow().empty_table()
         )
-        self.con.register(view, data)
+        with self._guard.native():
+            self.con.register(view, data)
         return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
 
     def _drop_views(self) -> None:
         if self._con is None:
             return
         try:
-            views = [
-                r[0]
-                for r in self._con.execute(
+            with self._guard.native():
+                rows = self._con.execute(
                     "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
                 ).fetchall()
-            ]
-            for view in views:
-                self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                views = [r[0] for r in rows]
+                for view in views:
+                    self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
         except duckdb.Error:
-            self._reset()  # e.g. a Ctrl-C landed inside a DuckDB call: start afresh
+            self._reset()  # the connection is in a state we do not know: start afresh
 
     def _reset(self) -> None:
         con, self._con = self._con, None
@@ -367,9 +392,6 @@ class DuckDBEngine:
             if limit is not None:
                 duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
             table = self._run(duck_sql, values, progress)
-        except KeyboardInterrupt:
-            self._reset()
-            raise
         finally:
             self._drop_views()
         if limit is not None and table.num_rows > limit:
@@ -377,8 +399,15 @@ class DuckDBEngine:
         return table, False
 
     def _run(self, duck_sql: str, values: list[Any], progress: Callable | None) -> pa.Table:
-        """Run on a worker thread so Ctrl-C in the caller interrupts DuckDB (con.interrupt)."""
+        """Run on a worker thread while this thread reports progress and answers Ctrl-C.
+
+        On Ctrl-C, `con.interrupt()` is sent at once and again every POLL_S until the worker
+        has stopped: DuckDB forgets an interrupt that arrives before the statement has begun
+        (it clears the flag when a statement starts), and on a busy machine the worker can be
+        that late. Should DuckDB not stop within GRACE_S (or on a second Ctrl-C), the
+        connection is abandoned to a reaper thread and the caller gets control back."""
         con = self.con
+        guard = self._guard
         box: dict[str, Any] = {}
 
         def work() -> None:
@@ -389,24 +418,34 @@ class DuckDBEngine:
 
         started = time.monotonic()
         worker = threading.Thread(target=work, name="lakelab-duckdb", daemon=True)
-        worker.start()
-        try:
+        with guard.native(cancel=con.interrupt):
+            worker.start()
+            sent = 0
             while worker.is_alive():
-                worker.join(0.2)
-                if progress and worker.is_alive():
-                    pct = _progress(con)
+                worker.join(POLL_S)
+                if not worker.is_alive():
+                    break
+                if guard.pending:
+                    con.interrupt()
+                    sent += 1
+                    if guard.pending > 1 or time.monotonic() - (guard.first_at or started) > GRACE_S:
+                        self._abandon(con, worker)
+                        break
+                elif progress:
                     progress(
                         {
                             "state": "RUNNING",
-                            "progress": pct,
+                            "progress": _progress(con),
                             "elapsed_s": time.monotonic() - started,
                             "engine": self.name,
                         }
                     )
-        except KeyboardInterrupt:
-            con.interrupt()
-            worker.join()
-            raise
+            if guard.pending:  # leaving the block raises KeyboardInterrupt
+                self.last_interrupt = {
+                    "latency_s": time.monotonic() - (guard.first_at or started),
+                    "interrupts_sent": sent + 1,
+                    "abandoned": worker.is_alive(),
+                }
         if "error" in box:
             err = box["error"]
             if isinstance(err, (LakelabError, KeyboardInterrupt)):
@@ -423,6 +462,23 @@ class DuckDBEngine:
                 }
             )
         return box["table"]
+
+    def _abandon(self, con: duckdb.DuckDBPyConnection, worker: threading.Thread) -> None:
+        """Give up waiting for a statement that ignores interrupts: a reaper thread keeps
+        interrupting it and closes the connection once it stops; the next statement opens a
+        fresh connection."""
+        if self._con is con:
+            self._con = None
+
+        def reap() -> None:
+            while worker.is_alive():
+                with contextlib.suppress(duckdb.Error):
+                    con.interrupt()
+                worker.join(POLL_S)
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+
+        threading.Thread(target=reap, name="lakelab-duckdb-reaper", daemon=True).start()
 
     # -- statements ---------------------------------------------------------------------------
     def _show(self, text: str, default_schema: str) -> pa.Table | None:
