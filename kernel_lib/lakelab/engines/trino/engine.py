@@ -2,7 +2,8 @@
 
 - parameters travel as Trino parameters (`EXECUTE IMMEDIATE ... USING`), never spliced;
 - progress comes from the query stats the client receives with every poll;
-- Ctrl-C (KeyboardInterrupt) cancels the query on the server before re-raising;
+- Ctrl-C (KeyboardInterrupt) cancels the query on the server before re-raising (a query the
+  client has not yet polled is never dispatched by Trino, so an early Ctrl-C leaves nothing);
 - a bounded fetch reads `limit + 1` rows (to know whether more exist) and cancels the rest;
 - errors become `EngineError` with the query id, line and column; credentials never appear.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakelab.config import TrinoConfig, redact
-from lakelab.engines.base import Result
+from lakelab.engines.base import Result, ctrl_c
 from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 
@@ -260,7 +261,9 @@ class TrinoEngine:
                     self._cancel(cur)
             table = to_arrow(rows, cur.description, self._columns(cur))
         except KeyboardInterrupt:
-            self._cancel(cur)
+            # a second Ctrl-C must not cut the cancel request short: it is raised after it
+            with ctrl_c() as guard, guard.native():
+                self._cancel(cur)
             raise
         except LakelabError:
             raise
