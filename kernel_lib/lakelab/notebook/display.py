@@ -1,4 +1,5 @@
-"""HTML rendering for notebook outputs (results, errors). Escapes everything it shows."""
+"""HTML rendering for notebook outputs (results, progress, writes). Escapes everything it shows;
+errors are one line of text (notebook.magics.error_line)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ if TYPE_CHECKING:
     from lakelab.engines.base import Result
 
 PAGE_ROWS = 50  # rows rendered inline; the rest stay in the Result
-
-
-def error_html(err: BaseException) -> str:
-    code = getattr(err, "code", "error")
-    return (
-        '<div class="lakelab-error" style="color:var(--jp-error-color1,#b00);'
-        'font-family:var(--jp-code-font-family,monospace);white-space:pre-wrap">'
-        f"<b>lakelab {html.escape(str(code))}:</b> {html.escape(str(err))}</div>"
-    )
 
 
 def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
@@ -47,7 +39,8 @@ def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
     return (
         f'<div class="lakelab-result">{msg}<table class="dataframe"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">{"; ".join(parts)} · {engine}</div></div>'
+        '<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">'
+        f"{'; '.join(parts)} · {engine}</div></div>"
     )
 
 

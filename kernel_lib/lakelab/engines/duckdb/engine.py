@@ -70,7 +70,8 @@ class Resolved:
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
 _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
-POLL_S = 0.1  # how often a running statement's caller reports progress or repeats an interrupt
+POLL_S = 0.1  # how often a running statement's caller repeats an interrupt
+PROGRESS_S = 0.2  # how often it reports progress
 GRACE_S = 1.5  # after Ctrl-C, how long DuckDB may take to stop before the caller stops waiting
 
 
@@ -421,6 +422,7 @@ class DuckDBEngine:
         with guard.native(cancel=con.interrupt):
             worker.start()
             sent = 0
+            report_at = started + PROGRESS_S
             while worker.is_alive():
                 worker.join(POLL_S)
                 if not worker.is_alive():
@@ -431,7 +433,8 @@ class DuckDBEngine:
                     if guard.pending > 1 or time.monotonic() - (guard.first_at or started) > GRACE_S:
                         self._abandon(con, worker)
                         break
-                elif progress:
+                elif progress and time.monotonic() >= report_at:
+                    report_at += PROGRESS_S
                     progress(
                         {
                             "state": "RUNNING",
