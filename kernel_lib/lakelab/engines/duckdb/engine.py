@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
@@ -230,6 +230,8 @@ class DuckDBEngine:
     def _travel(self, table: Table, name: TableName, version: exp.Version):
         kind = str(version.this).upper()
         value = version.args.get("expression")
+        if value is None:
+            raise InvalidInput(f"FOR {kind} AS OF needs a value")
         if kind == "VERSION":
             if not (isinstance(value, exp.Literal) and value.is_int):
                 raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
@@ -248,18 +250,18 @@ class DuckDBEngine:
                 )
             try:
                 with self._guard.native():
-                    ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[
-                        0
-                    ]
+                    row = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()
             except duckdb.Error as e:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
-            snap = table.snapshot_as_of_timestamp(int(ms))
+            if row is None or row[0] is None:
+                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
+            snap = table.snapshot_as_of_timestamp(int(row[0]))
             if snap is None:
                 raise NotFound(f"{name} has no snapshot at or before {value.sql('trino')}")
             return snap
         raise Unsupported(f"FOR {kind} AS OF is {HINT}")
 
-    def _prepare(self, tree: exp.Expression, values: list[Any], default_schema: str) -> str:
+    def _prepare(self, tree: exp.Expr, values: list[Any], default_schema: str) -> str:
         """Register a view per table reference and return the DuckDB SQL over them."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         key_text = tree.sql("trino")  # before views replace the names: the cache key
@@ -290,7 +292,7 @@ class DuckDBEngine:
         )
         cached = self._translations.get(key)
         if cached is None:
-            translated = translate(tree, schema, values)
+            translated = translate(cast(exp.Expression, tree), schema, values)
             cached = (translated, translated.sql("duckdb"))
             if len(self._translations) > 128:
                 self._translations.clear()
@@ -335,7 +337,7 @@ class DuckDBEngine:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}"
+                f"type: '{_duck_type(f.field_type)}', default_value: NULL}}"
                 for f in plan.schema.fields
             )
             with self._guard.native():
@@ -593,6 +595,7 @@ class DuckDBEngine:
 
 
 def parse(text: str) -> exp.Expression:
+    """One Trino statement as a sqlglot tree, or a clear syntax error."""
     try:
         trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
     except sqlglot.errors.ParseError as e:
@@ -603,9 +606,18 @@ def parse(text: str) -> exp.Expression:
         raise EngineError(f"SQL syntax error: {e}") from None
     if len(trees) != 1:
         raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
-    typed_decimal_literals(trees[0])  # before the tree's text keys the translation cache
-    unify_values_decimals(trees[0])
-    return trees[0]
+    tree = cast(exp.Expression, trees[0])
+    typed_decimal_literals(tree)  # before the tree's text keys the translation cache
+    unify_values_decimals(tree)
+    return tree
+
+
+def _duck_type(iceberg_type: Any) -> str:
+    """The DuckDB type of a column the field-id read path maps (checked to exist by _plan)."""
+    types = column_types(iceberg_type)
+    if types is None:
+        raise Unsupported(f"column type {iceberg_type} is {HINT}")
+    return types[0]
 
 
 def _local_path(uri: str) -> str:
