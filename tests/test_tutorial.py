@@ -70,7 +70,7 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     assert "raises-exception" in cell.metadata.get("tags", [])
     assert len(error["traceback"]) == 1 and "Traceback" not in error["traceback"][0]
     assert error["traceback"][0].startswith("lakelab error: dataset demo.no_such_table does not exist — ")
-    assert code[-1].execution_count is not None
+    assert all(c.execution_count is not None for c in code)
     lh = lakelab.Lakehouse(load_config())
     assert lh.dataset("scratch.flights_by_origin").metadata["owner"] == "tutorial"
     assert lh.dataset("scratch.routes").preview(10).num_rows == 3
