@@ -39,7 +39,7 @@ def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
     return (
         f'<div class="lakelab-result">{msg}<table class="dataframe"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        '<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">'
+        f'<div class="lakelab-result-footer" style="font-size:smaller;opacity:.8">'
         f"{'; '.join(parts)} · {engine}</div></div>"
     )
 
