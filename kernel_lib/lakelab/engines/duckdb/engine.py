@@ -36,8 +36,9 @@ from lakelab.engines.duckdb.dialect import (
     typed_decimal_literals,
     unify_values_decimals,
 )
+from lakelab.engines.duckdb.running import run_statement
 from lakelab.engines.templating import render
-from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
+from lakelab.errors import EngineError, InvalidInput, NotFound, Unsupported
 from lakelab.names import TableName, ident
 
 
@@ -70,9 +71,6 @@ class Resolved:
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
 _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
-POLL_S = 0.1  # how often a running statement's caller repeats an interrupt
-PROGRESS_S = 0.2  # how often it reports progress
-GRACE_S = 1.5  # after Ctrl-C, how long DuckDB may take to stop before the caller stops waiting
 
 
 class DuckDBEngine:
@@ -402,88 +400,17 @@ class DuckDBEngine:
         return table, False
 
     def _run(self, duck_sql: str, values: list[Any], progress: Callable | None) -> pa.Table:
-        """Run on a worker thread while this thread reports progress and answers Ctrl-C.
-
-        On Ctrl-C, `con.interrupt()` is sent at once and again every POLL_S until the worker
-        has stopped: DuckDB forgets an interrupt that arrives before the statement has begun
-        (it clears the flag when a statement starts), and on a busy machine the worker can be
-        that late. Should DuckDB not stop within GRACE_S (or on a second Ctrl-C), the
-        connection is abandoned to a reaper thread and the caller gets control back."""
+        """Run on a worker thread; this thread reports progress and answers Ctrl-C (running.py)."""
         con = self.con
-        guard = self._guard
-        box: dict[str, Any] = {}
 
-        def work() -> None:
-            try:
-                box["table"] = con.sql(duck_sql, params=values or None).to_arrow_table()
-            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = e
+        def forget() -> None:  # a statement that ignores the interrupt keeps its connection
+            if self._con is con:
+                self._con = None
 
-        started = time.monotonic()
-        worker = threading.Thread(target=work, name="lakelab-duckdb", daemon=True)
-        with guard.native(cancel=con.interrupt):
-            worker.start()
-            sent = 0
-            report_at = started + PROGRESS_S
-            while worker.is_alive():
-                worker.join(POLL_S)
-                if not worker.is_alive():
-                    break
-                if guard.pending:
-                    con.interrupt()
-                    sent += 1
-                    if guard.pending > 1 or time.monotonic() - (guard.first_at or started) > GRACE_S:
-                        self._abandon(con, worker)
-                        break
-                elif progress and time.monotonic() >= report_at:
-                    report_at += PROGRESS_S
-                    progress(
-                        {
-                            "state": "RUNNING",
-                            "progress": _progress(con),
-                            "elapsed_s": time.monotonic() - started,
-                            "engine": self.name,
-                        }
-                    )
-            if guard.pending:  # leaving the block raises KeyboardInterrupt
-                self.last_interrupt = {
-                    "latency_s": time.monotonic() - (guard.first_at or started),
-                    "interrupts_sent": sent + 1,
-                    "abandoned": worker.is_alive(),
-                }
-        if "error" in box:
-            err = box["error"]
-            if isinstance(err, (LakelabError, KeyboardInterrupt)):
-                raise err
-            raise EngineError(f"query failed: {_clean(err)}") from None
-        if progress:
-            progress(
-                {
-                    "state": "FINISHED",
-                    "progress": 100.0,
-                    "elapsed_s": time.monotonic() - started,
-                    "rows": box["table"].num_rows,
-                    "engine": self.name,
-                }
-            )
-        return box["table"]
+        def noted(info: dict[str, Any]) -> None:
+            self.last_interrupt = info
 
-    def _abandon(self, con: duckdb.DuckDBPyConnection, worker: threading.Thread) -> None:
-        """Give up waiting for a statement that ignores interrupts: a reaper thread keeps
-        interrupting it and closes the connection once it stops; the next statement opens a
-        fresh connection."""
-        if self._con is con:
-            self._con = None
-
-        def reap() -> None:
-            while worker.is_alive():
-                with contextlib.suppress(duckdb.Error):
-                    con.interrupt()
-                worker.join(POLL_S)
-            with contextlib.suppress(duckdb.Error):
-                con.close()
-
-        threading.Thread(target=reap, name="lakelab-duckdb-reaper", daemon=True).start()
+        return run_statement(con, duck_sql, values, self._guard, progress, self.name, forget, noted)
 
     # -- statements ---------------------------------------------------------------------------
     def _show(self, text: str, default_schema: str) -> pa.Table | None:
@@ -657,16 +584,3 @@ def _needs_field_ids(table: Table, schema: Any) -> str:
         if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
             return "ids"
     return "names"
-
-
-def _progress(con: duckdb.DuckDBPyConnection) -> float | None:
-    try:
-        pct = con.query_progress()
-    except Exception:  # noqa: BLE001 - progress is best effort
-        return None
-    return float(pct) if pct is not None and pct >= 0 else None
-
-
-def _clean(err: BaseException) -> str:
-    text = str(err).replace("__lk_", "t")
-    return text.split("\n\nLINE", 1)[0] if "\n\nLINE" in text else text
