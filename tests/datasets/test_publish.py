@@ -108,12 +108,15 @@ def test_publish_magic_publishes_a_kernel_variable_and_rejects_unknown_options(l
     from IPython.utils.capture import capture_output
 
     ip.display_formatter.formatters["text/html"].enabled = True  # as in a notebook frontend
-    with capture_output() as cap:
-        assert ip.run_line_magic("publish", "frame --as team.frame --colour red") is None
-        assert ip.run_line_magic("publish", "missing_var --as team.other") is None
-    shown = [o.data["text/html"] for o in cap.outputs]
-    assert "unrecognized arguments: --colour red" in shown[0]
-    assert "not a variable in this kernel" in shown[1]
+    from lakelab.notebook.magics import MagicError
+
+    with capture_output() as cap:  # each mistake fails the cell with one line
+        bad_option = ip.run_cell("%publish frame --as team.frame --colour red").error_in_exec
+        missing = ip.run_cell("%publish missing_var --as team.other").error_in_exec
+    assert isinstance(bad_option, MagicError) and isinstance(missing, MagicError)
+    assert "unrecognized arguments: --colour red" in str(bad_option)
+    assert "not a variable in this kernel" in str(missing)
+    assert "Traceback" not in cap.stdout and cap.stdout.count("\n") == 2
     assert not lh.catalog.table_exists(("team", "other"))
 
 

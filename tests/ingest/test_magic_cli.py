@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import lakelab
+from lakelab.notebook.magics import MagicError
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_ingest_magic_reads_paths_with_every_option(shell, tmp_path):
     assert [r["v"] for r in read_rows(lh, "demo.ev", "id")] == ["a", "bb"]
 
 
-def test_ingest_magic_shows_user_errors_without_a_traceback(shell, tmp_path):
+def test_ingest_magic_mistakes_fail_the_cell_with_one_line(shell, tmp_path):
     shell.user_ns["df"] = pd.DataFrame({"id": [1]})
     shell.run_line_magic("ingest", "df --into demo.t")
     before = current_snapshot_id(lakelab.connect(), "demo.t")
@@ -60,10 +61,10 @@ def test_ingest_magic_shows_user_errors_without_a_traceback(shell, tmp_path):
         "df",
     ]:
         with capture_output() as out:
-            result = shell.run_line_magic("ingest", line)
-        assert result is None
+            result = shell.run_cell(f"%ingest {line}")
+        assert isinstance(result.error_in_exec, MagicError), line
         text = out.stdout + out.stderr + "".join(str(o.data) for o in out.outputs)
-        assert "Traceback" not in text and text.strip(), line
+        assert "Traceback" not in text and text.startswith("lakelab error: ") and text.count("\n") == 1, line
     assert current_snapshot_id(lakelab.connect(), "demo.t") == before
 
 
@@ -99,5 +100,5 @@ def test_ingest_cell_runs_like_a_notebook_cell(shell):
     shell.run_cell("import pyarrow as pa\nt = pa.table({'id': [1, 2, 3]})")
     result = shell.run_cell("%ingest t --into demo.cells --mode create")
     assert result.success and result.result.rows == 3
-    bad = shell.run_cell("%ingest t --into demo.cells --mode create")  # exists: shown, not raised
-    assert bad.success and bad.result is None
+    bad = shell.run_cell("%ingest t --into demo.cells --mode create")  # exists: the cell fails
+    assert not bad.success and isinstance(bad.error_in_exec, MagicError) and "already exists" in str(bad.error_in_exec)

@@ -39,6 +39,7 @@ from catalog_state import fingerprint
 from lakelab.cli import main as cli_main
 from lakelab.datasets import search
 from lakelab.errors import LakelabError
+from lakelab.notebook.magics import MagicError
 
 RESULTS: dict[str, tuple[Case, bool, float]] = {}
 
@@ -187,11 +188,12 @@ def run_magic(case: Case, h: Hostile) -> None:
     if case.accept:
         assert err is None and case.accept(res.result, h), f"accepted input gave {err!r} / {res.result!r}"
         return
-    if err is not None:  # IPython's own argument errors are shown as one line too
-        assert isinstance(err, IPythonUsageError), f"{type(err).__name__}: {err}"
+    # the cell fails with one line (IPython's own argument errors are one line too)
+    assert isinstance(err, (MagicError, IPythonUsageError)), f"the cell did not fail: {err!r} {text[:300]!r}"
+    if isinstance(err, IPythonUsageError):
         text += str(err)
     else:
-        assert res.result is None and "lakelab " in text, f"no error shown: {text[:300]!r}"
+        assert text.startswith("lakelab error: ") and text.count("\n") == 1, text[:300]
     assert not words_missing(text, case.expect), f"output {text[:300]!r} lacks {words_missing(text, case.expect)}"
 
 

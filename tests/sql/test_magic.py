@@ -12,6 +12,7 @@ from IPython.utils.capture import capture_output
 
 from lakelab.catalog.metadata import Lineage
 from lakelab.engines.base import Result
+from lakelab.notebook.magics import MagicError
 
 
 @pytest.fixture
@@ -114,17 +115,17 @@ def test_save_and_with_compose_queries_as_ctes(shell):
         ("%%trino --engine spark", "invalid choice"),
     ],
 )
-def test_bad_options_are_one_line_errors_without_traceback(shell, line, message):
+def test_bad_options_fail_the_cell_with_one_line_without_traceback(shell, line, message):
     res, out = run(shell, f"{line}\nSELECT 1")
-    assert message in out and "Traceback" not in out
-    assert res.error_in_exec is None
+    assert message in out and "Traceback" not in out and out.startswith("lakelab error: ") and out.count("\n") == 1
+    assert isinstance(res.error_in_exec, MagicError) and not res.success
 
 
-def test_empty_cell_and_sql_errors_are_shown_plainly(shell):
-    _, out = run(shell, "%%trino\n;")
-    assert "has no SQL" in out
-    _, out = run(shell, "%%trino\nSELECT format('%s', 1)")
-    assert "not supported on the embedded engine" in out and "Traceback" not in out
+def test_empty_cell_and_sql_errors_fail_the_cell_plainly(shell):
+    res, out = run(shell, "%%trino\n;")
+    assert "has no SQL" in out and not res.success
+    res, out = run(shell, "%%trino\nSELECT format('%s', 1)")
+    assert "not supported on the embedded engine" in out and "Traceback" not in out and not res.success
 
 
 def test_explain_shows_the_plan(shell):
@@ -160,7 +161,9 @@ def test_ctrl_c_interrupts_the_query_and_says_so(shell):
         )
     finally:
         timer.cancel()
-    assert "interrupted" in out
+    # the last output (after any progress line) is the one line; nothing else is printed
+    assert out.endswith("lakelab error: interrupted: the query was cancelled\n") and "Traceback" not in out
+    assert isinstance(res.error_in_exec, KeyboardInterrupt)  # the cell fails; a loop around it stops too
     res, _ = run(shell, "%%trino\nSELECT count(*) AS n FROM demo.flights")
     assert res.result.table.to_pylist() == [{"n": 2500}]
 
@@ -169,4 +172,4 @@ def test_schema_and_catalog_options_set_the_defaults(shell):
     res, _ = run(shell, "%%trino --catalog lakelab --schema demo\nSELECT count(*) AS n FROM flights")
     assert res.result.table.to_pylist() == [{"n": 2500}]
     _, out = run(shell, "%%trino --catalog hive\nSELECT 1")
-    assert "catalog &#x27;hive&#x27; is not known" in out
+    assert "lakelab error: catalog 'hive' is not known to the embedded engine" in out

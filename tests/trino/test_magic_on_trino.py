@@ -14,6 +14,7 @@ import time
 from IPython.utils.capture import capture_output
 
 from lakelab.config import TrinoConfig
+from lakelab.notebook.magics import MagicError
 from lakelab.notebook.magics import sql as sql_magic
 from lakelab.notebook.magics.sql import SqlMagics
 
@@ -96,9 +97,10 @@ def test_ctrl_c_in_a_cell_cancels_the_query_on_the_server(shell, tlh):
 
     t = threading.Thread(target=interrupt, daemon=True)
     t.start()
-    _, html, _ = run(shell, f"%%trino\n{ENDLESS}")
+    res, _, text = run(shell, f"%%trino\n{ENDLESS}")
     t.join(5)
-    assert found and any("interrupted: the query was cancelled" in h for h in html)
+    assert found and text == "lakelab error: interrupted: the query was cancelled\n"
+    assert isinstance(res.error_in_exec, KeyboardInterrupt)  # the cell fails; a loop around it stops too
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         info = (
@@ -114,10 +116,9 @@ def test_ctrl_c_in_a_cell_cancels_the_query_on_the_server(shell, tlh):
 
 def test_sql_mistake_in_a_cell_shows_line_column_and_query_id_in_one_line(shell):
     res, html, text = run(shell, "%%trino\nSELECT 1\nFROM (VALUES 1) t(x)\nWHERE nosuch = 1")
-    errors = [h for h in html if "lakelab-error" in h]
-    assert len(errors) == 1 and res.result is None
-    assert "line 3, column 7" in errors[0] and re.search(r"\[query \d{8}_\d{6}_\d{5}_\w+\]", errors[0])
-    assert "Traceback" not in errors[0] + text and errors[0].count("\n") == 0
+    assert isinstance(res.error_in_exec, MagicError) and res.result is None and not any(html)
+    assert "line 3, column 7" in text and re.search(r"\[query \d{8}_\d{6}_\d{5}_\w+\]", text)
+    assert "Traceback" not in text and text.startswith("lakelab error: ") and text.count("\n") == 1
 
 
 def test_credentials_never_appear_in_cell_output(shell, tlh):
@@ -132,5 +133,5 @@ def test_credentials_never_appear_in_cell_output(shell, tlh):
         tlh.config.trino = saved
         tlh._engines.pop("trino", None)
     shown = "".join(html + html2) + text + text2
-    assert shown.count("lakelab-error") == 2 and "cannot reach Trino" in shown
+    assert shown.count("lakelab error: ") == 2 and "cannot reach Trino" in shown
     assert secret not in shown and "Traceback" not in shown

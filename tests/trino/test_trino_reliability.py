@@ -86,8 +86,10 @@ def test_ctrl_c_in_a_trino_cell_takes_the_query_off_the_server(shell, tlh):
 
     def cell(sql: str) -> None:
         with capture_output() as out:
-            shell.run_cell(f"%%trino\n{sql}")
+            res = shell.run_cell(f"%%trino\n{sql}")
         shown.extend(o.data.get("text/html", "") for o in out.outputs)
+        shown.append(out.stdout)  # the cell fails with one line (a KeyboardInterrupt)
+        assert isinstance(res.error_in_exec, KeyboardInterrupt)
 
     r = measure_cancel(tlh, cell, within_s=30)
     assert r["query_id"], "the query never showed as RUNNING in system.runtime.queries"

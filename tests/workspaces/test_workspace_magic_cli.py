@@ -12,6 +12,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from lakelab.notebook.magics import MagicError
 from lakelab.workspaces import WorkspaceManager
 from lakelab.workspaces.backends.local import group_pids
 
@@ -60,10 +61,10 @@ def test_workspace_list_magic_says_how_to_create_one(shell):
 )
 def test_workspace_magic_mistakes_are_one_line_without_traceback(shell, line, words):
     with capture_output() as out:
-        result = shell.run_line_magic("workspace", line)
-    assert result is None
+        result = shell.run_cell(f"%workspace {line}")
+    assert isinstance(result.error_in_exec, MagicError)  # the cell fails
     text = shown(out)
-    assert "Traceback" not in text and words in text, text
+    assert "Traceback" not in text and words in text and text.strip().count("\n") == 0, text
     assert WorkspaceManager().store.names() == []
 
 

@@ -1,9 +1,15 @@
-"""The engine interface and the result object every engine returns."""
+"""The engine interface, the result object every engine returns, and how Ctrl-C reaches a
+running statement (`ctrl_c`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -62,8 +68,81 @@ class Engine(Protocol):
     ) -> Result:
         """Run one Trino-dialect statement. `params` are bound (never spliced); `limit` bounds
         the rows fetched and sets `has_more`; `progress` is called with stats dicts
-        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs;
-        KeyboardInterrupt cancels the query on the engine and re-raises."""
+        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs.
+        Ctrl-C cancels the query on the engine and raises KeyboardInterrupt once it has
+        stopped (see `ctrl_c`)."""
         ...
 
     def close(self) -> None: ...
+
+
+class CtrlC:
+    """Ctrl-C (SIGINT) while an engine runs one statement; made by `ctrl_c()`.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be. In Python code that
+    is right, and it still happens here. Inside a native engine call it is not: DuckDB turns it
+    into `RuntimeError("Query interrupted")` or drops it, and an interrupt that reaches DuckDB
+    before the statement has begun is forgotten (DuckDB clears the flag when a statement
+    starts). So inside `native(cancel)` Ctrl-C is only recorded (`pending`, `first_at`) and
+    handed to `cancel`; the caller keeps cancelling until the statement has stopped, and
+    leaving the block raises KeyboardInterrupt."""
+
+    def __init__(self) -> None:
+        self.pending = 0  # Ctrl-Cs not yet raised; a second one means "stop waiting"
+        self.first_at: float | None = None  # time.monotonic() of the first Ctrl-C inside native()
+        self._native = 0
+        self._cancel: Callable[[], Any] | None = None
+        self._previous: Any = signal.default_int_handler
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        if not self._native:
+            if callable(self._previous):
+                self._previous(signum, frame)  # default_int_handler: KeyboardInterrupt here
+                return
+            raise KeyboardInterrupt
+        self.pending += 1
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+        if self._cancel is not None:
+            try:
+                self._cancel()
+            except Exception:  # noqa: BLE001 - the caller re-issues the cancel in its own loop
+                pass
+
+    @contextlib.contextmanager
+    def native(self, cancel: Callable[[], Any] | None = None) -> Iterator[CtrlC]:
+        """Run an engine call that must not see KeyboardInterrupt midway; a Ctrl-C received
+        meanwhile is raised as KeyboardInterrupt when the block ends."""
+        saved = self._cancel
+        self._native += 1
+        if cancel is not None:
+            self._cancel = cancel
+        try:
+            yield self
+        finally:
+            self._native -= 1
+            self._cancel = saved
+            if not self._native and self.pending:
+                self.pending = 0
+                raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c() -> Iterator[CtrlC]:
+    """Route Ctrl-C through a `CtrlC` for the duration of one statement. Signals reach only the
+    main thread, so elsewhere (a server thread) the guard is inert; a SIGINT that is ignored or
+    left to the OS stays so."""
+    guard = CtrlC()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous in (signal.SIG_IGN, signal.SIG_DFL, None):
+        yield guard
+        return
+    guard._previous = previous
+    signal.signal(signal.SIGINT, guard._handler)
+    try:
+        yield guard
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,4 +1,5 @@
-"""HTML rendering for notebook outputs (results, errors). Escapes everything it shows."""
+"""HTML rendering for notebook outputs (results, progress, writes). Escapes everything it shows;
+errors are one line of text (notebook.magics.error_line)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,6 @@ if TYPE_CHECKING:
     from lakelab.write.report import WriteReport
 
 PAGE_ROWS = 50  # rows rendered inline; the rest stay in the Result
-
-
-def error_html(err: BaseException) -> str:
-    code = getattr(err, "code", "error")
-    return (
-        '<div class="lakelab-error" style="color:var(--jp-error-color1,#b00);'
-        'font-family:var(--jp-code-font-family,monospace);white-space:pre-wrap">'
-        f"<b>lakelab {html.escape(str(code))}:</b> {html.escape(str(err))}</div>"
-    )
 
 
 def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:

@@ -10,13 +10,14 @@ has the support matrix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +26,7 @@ from pyiceberg.table import Table
 from sqlglot import exp
 
 from lakelab.catalog.access import load_table
-from lakelab.engines.base import Result
+from lakelab.engines.base import CtrlC, Result, ctrl_c
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -35,8 +36,9 @@ from lakelab.engines.duckdb.dialect import (
     typed_decimal_literals,
     unify_values_decimals,
 )
+from lakelab.engines.duckdb.running import run_statement
 from lakelab.engines.templating import render
-from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
+from lakelab.errors import EngineError, InvalidInput, NotFound, Unsupported
 from lakelab.names import TableName, ident
 
 
@@ -82,19 +84,35 @@ class DuckDBEngine:
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
+        self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
+        # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
+        self.last_interrupt: dict[str, Any] | None = None
 
     # -- connection ------------------------------------------------------------------------
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            con = duckdb.connect(
-                ":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
-            )
-            con.execute("SET enable_progress_bar = true")
-            con.execute("SET enable_progress_bar_print = false")
-            con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
+            with self._guard.native():
+                con = duckdb.connect(
+                    ":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+                )
+                con.execute("SET enable_progress_bar = true")
+                con.execute("SET enable_progress_bar_print = false")
+                con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
             self._con = con
         return self._con
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[CtrlC]:
+        """One statement at a time on the connection, with Ctrl-C routed through a guard: every
+        DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
+        KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
+        with self._lock, ctrl_c() as guard:
+            self._guard = guard
+            try:
+                yield guard
+            finally:
+                self._guard = CtrlC()
 
     def close(self) -> None:
         if self._con is not None:
@@ -118,7 +136,7 @@ class DuckDBEngine:
         text, values = render(sql, params)
         self._check_catalog(catalog)
         default_schema = ident(schema, "schema") if schema else self.default_schema
-        with self._lock:
+        with self._statement():
             shown = self._show(text, default_schema)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
@@ -152,13 +170,14 @@ class DuckDBEngine:
         """The DuckDB SQL and plan, and how each table is read (fast Parquet path or Arrow scan)."""
         text, values = render(sql, params)
         self._check_catalog(catalog)
-        with self._lock:
+        with self._statement() as guard:
             tree = parse(text)
             if not isinstance(tree, exp.Query):
                 raise Unsupported("--explain works on queries (SELECT / WITH)")
             try:
                 duck_sql = self._prepare(tree, values, ident(schema, "schema") if schema else self.default_schema)
-                plan = self.con.execute("EXPLAIN " + duck_sql, values).fetchall()
+                with guard.native():
+                    plan = self.con.execute("EXPLAIN " + duck_sql, values).fetchall()
             finally:
                 self._drop_views()
         lines = [f"scan {s.table} @ {s.snapshot_id}: {s.path} ({s.reason}, {s.files} files)" for s in self.last_scans]
@@ -173,7 +192,7 @@ class DuckDBEngine:
     def to_duckdb_sql(self, sql: str, params: dict[str, Any] | None = None) -> str:
         """The DuckDB SQL a Trino query becomes (table references left as view names)."""
         text, values = render(sql, params)
-        with self._lock:
+        with self._statement():
             try:
                 return self._prepare(parse(text), values, self.default_schema)
             finally:
@@ -209,6 +228,8 @@ class DuckDBEngine:
     def _travel(self, table: Table, name: TableName, version: exp.Version):
         kind = str(version.this).upper()
         value = version.args.get("expression")
+        if value is None:
+            raise InvalidInput(f"FOR {kind} AS OF needs a value")
         if kind == "VERSION":
             if not (isinstance(value, exp.Literal) and value.is_int):
                 raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
@@ -226,16 +247,19 @@ class DuckDBEngine:
                     hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'",
                 )
             try:
-                ms = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()[0]
+                with self._guard.native():
+                    row = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()
             except duckdb.Error as e:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
-            snap = table.snapshot_as_of_timestamp(int(ms))
+            if row is None or row[0] is None:
+                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
+            snap = table.snapshot_as_of_timestamp(int(row[0]))
             if snap is None:
                 raise NotFound(f"{name} has no snapshot at or before {value.sql('trino')}")
             return snap
         raise Unsupported(f"FOR {kind} AS OF is {HINT}")
 
-    def _prepare(self, tree: exp.Expression, values: list[Any], default_schema: str) -> str:
+    def _prepare(self, tree: exp.Expr, values: list[Any], default_schema: str) -> str:
         """Register a view per table reference and return the DuckDB SQL over them."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         key_text = tree.sql("trino")  # before views replace the names: the cache key
@@ -266,7 +290,7 @@ class DuckDBEngine:
         )
         cached = self._translations.get(key)
         if cached is None:
-            translated = translate(tree, schema, values)
+            translated = translate(cast(exp.Expression, tree), schema, values)
             cached = (translated, translated.sql("duckdb"))
             if len(self._translations) > 128:
                 self._translations.clear()
@@ -302,21 +326,23 @@ class DuckDBEngine:
             # every data file has exactly these columns by name: the plain reader is fastest
             cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
             union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
-            )
+            with self._guard.native():
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
+                )
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
         if plan.blocker is None:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{column_types(f.field_type)[0]}', default_value: NULL}}"
+                f"type: '{_duck_type(f.field_type)}', default_value: NULL}}"
                 for f in plan.schema.fields
             )
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                f"schema=MAP {{{entries}}})"
-            )
+            with self._guard.native():
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
+                    f"schema=MAP {{{entries}}})"
+                )
             return Scan(
                 str(res.name),
                 res.snapshot_id,
@@ -332,23 +358,23 @@ class DuckDBEngine:
             if res.snapshot_id is not None
             else schema.select(*wanted).as_arrow().empty_table()
         )
-        self.con.register(view, data)
+        with self._guard.native():
+            self.con.register(view, data)
         return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
 
     def _drop_views(self) -> None:
         if self._con is None:
             return
         try:
-            views = [
-                r[0]
-                for r in self._con.execute(
+            with self._guard.native():
+                rows = self._con.execute(
                     "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
                 ).fetchall()
-            ]
-            for view in views:
-                self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                views = [r[0] for r in rows]
+                for view in views:
+                    self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
         except duckdb.Error:
-            self._reset()  # e.g. a Ctrl-C landed inside a DuckDB call: start afresh
+            self._reset()  # the connection is in a state we do not know: start afresh
 
     def _reset(self) -> None:
         con, self._con = self._con, None
@@ -367,9 +393,6 @@ class DuckDBEngine:
             if limit is not None:
                 duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
             table = self._run(duck_sql, values, progress)
-        except KeyboardInterrupt:
-            self._reset()
-            raise
         finally:
             self._drop_views()
         if limit is not None and table.num_rows > limit:
@@ -377,52 +400,17 @@ class DuckDBEngine:
         return table, False
 
     def _run(self, duck_sql: str, values: list[Any], progress: Callable | None) -> pa.Table:
-        """Run on a worker thread so Ctrl-C in the caller interrupts DuckDB (con.interrupt)."""
+        """Run on a worker thread; this thread reports progress and answers Ctrl-C (running.py)."""
         con = self.con
-        box: dict[str, Any] = {}
 
-        def work() -> None:
-            try:
-                box["table"] = con.sql(duck_sql, params=values or None).to_arrow_table()
-            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = e
+        def forget() -> None:  # a statement that ignores the interrupt keeps its connection
+            if self._con is con:
+                self._con = None
 
-        started = time.monotonic()
-        worker = threading.Thread(target=work, name="lakelab-duckdb", daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.2)
-                if progress and worker.is_alive():
-                    pct = _progress(con)
-                    progress(
-                        {
-                            "state": "RUNNING",
-                            "progress": pct,
-                            "elapsed_s": time.monotonic() - started,
-                            "engine": self.name,
-                        }
-                    )
-        except KeyboardInterrupt:
-            con.interrupt()
-            worker.join()
-            raise
-        if "error" in box:
-            err = box["error"]
-            if isinstance(err, (LakelabError, KeyboardInterrupt)):
-                raise err
-            raise EngineError(f"query failed: {_clean(err)}") from None
-        if progress:
-            progress(
-                {
-                    "state": "FINISHED",
-                    "progress": 100.0,
-                    "elapsed_s": time.monotonic() - started,
-                    "rows": box["table"].num_rows,
-                    "engine": self.name,
-                }
-            )
-        return box["table"]
+        def noted(info: dict[str, Any]) -> None:
+            self.last_interrupt = info
+
+        return run_statement(con, duck_sql, values, self._guard, progress, self.name, forget, noted)
 
     # -- statements ---------------------------------------------------------------------------
     def _show(self, text: str, default_schema: str) -> pa.Table | None:
@@ -533,6 +521,7 @@ class DuckDBEngine:
 
 
 def parse(text: str) -> exp.Expression:
+    """One Trino statement as a sqlglot tree, or a clear syntax error."""
     try:
         trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
     except sqlglot.errors.ParseError as e:
@@ -543,9 +532,18 @@ def parse(text: str) -> exp.Expression:
         raise EngineError(f"SQL syntax error: {e}") from None
     if len(trees) != 1:
         raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
-    typed_decimal_literals(trees[0])  # before the tree's text keys the translation cache
-    unify_values_decimals(trees[0])
-    return trees[0]
+    tree = cast(exp.Expression, trees[0])
+    typed_decimal_literals(tree)  # before the tree's text keys the translation cache
+    unify_values_decimals(tree)
+    return tree
+
+
+def _duck_type(iceberg_type: Any) -> str:
+    """The DuckDB type of a column the field-id read path maps (checked to exist by _plan)."""
+    types = column_types(iceberg_type)
+    if types is None:
+        raise Unsupported(f"column type {iceberg_type} is {HINT}")
+    return types[0]
 
 
 def _local_path(uri: str) -> str:
@@ -585,16 +583,3 @@ def _needs_field_ids(table: Table, schema: Any) -> str:
         if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
             return "ids"
     return "names"
-
-
-def _progress(con: duckdb.DuckDBPyConnection) -> float | None:
-    try:
-        pct = con.query_progress()
-    except Exception:  # noqa: BLE001 - progress is best effort
-        return None
-    return float(pct) if pct is not None and pct >= 0 else None
-
-
-def _clean(err: BaseException) -> str:
-    text = str(err).replace("__lk_", "t")
-    return text.split("\n\nLINE", 1)[0] if "\n\nLINE" in text else text

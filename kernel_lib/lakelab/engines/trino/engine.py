@@ -2,7 +2,8 @@
 
 - parameters travel as Trino parameters (`EXECUTE IMMEDIATE ... USING`), never spliced;
 - progress comes from the query stats the client receives with every poll;
-- Ctrl-C (KeyboardInterrupt) cancels the query on the server before re-raising;
+- Ctrl-C (KeyboardInterrupt) cancels the query on the server before re-raising (a query the
+  client has not yet polled is never dispatched by Trino, so an early Ctrl-C leaves nothing);
 - a bounded fetch reads `limit + 1` rows (to know whether more exist) and cancels the rest;
 - errors become `EngineError` with the query id, line and column; credentials never appear.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakelab.config import TrinoConfig, redact
-from lakelab.engines.base import Result
+from lakelab.engines.base import Result, ctrl_c
 from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 
@@ -171,9 +172,10 @@ class TrinoEngine:
 
     def __init__(self, lh: Lakehouse, config: TrinoConfig | None = None):
         self.lh = lh
-        self.config = config or lh.config.trino
-        if self.config is None:
+        config = config or lh.config.trino
+        if config is None:
             raise InvalidInput("no Trino is configured", hint="run `lakelab services up`")
+        self.config: TrinoConfig = config
         self._local = threading.local()  # one client connection per thread: requests sessions are not shared
         self._all: list[Any] = []
         self._secrets = [s for s in (self.config.password, self.config.jwt) if s]
@@ -193,7 +195,11 @@ class TrinoEngine:
                     "Trino credentials (password or JWT) are only sent over https",
                     hint="set trino.http_scheme: https in the lakelab config",
                 )
-            auth = trino.auth.JWTAuthentication(c.jwt) if c.jwt else trino.auth.BasicAuthentication(c.user, c.password)
+            auth = (
+                trino.auth.JWTAuthentication(c.jwt)
+                if c.jwt
+                else trino.auth.BasicAuthentication(c.user, c.password or "")
+            )
         kwargs = {
             "host": c.host,
             "port": c.port,
@@ -260,7 +266,9 @@ class TrinoEngine:
                     self._cancel(cur)
             table = to_arrow(rows, cur.description, self._columns(cur))
         except KeyboardInterrupt:
-            self._cancel(cur)
+            # a second Ctrl-C must not cut the cancel request short: it is raised after it
+            with ctrl_c() as guard, guard.native():
+                self._cancel(cur)
             raise
         except LakelabError:
             raise
@@ -347,6 +355,8 @@ class TrinoEngine:
         return text
 
     def _error(self, e: Exception, cur, target: str | None = None) -> LakelabError:
+        """A domain error for a client failure; Trino's query errors carry query_id, line,
+        column and error_name as attributes."""
         from trino import exceptions as tx
 
         qid = getattr(e, "query_id", None) or getattr(cur, "query_id", None)
@@ -356,15 +366,15 @@ class TrinoEngine:
             msg = re.sub(r"^line \d+:\d+: ", "", self._clean(e.message))
             if e.error_name == "TRANSACTION_CONFLICT" or _LOST_COMMIT.search(msg):
                 # the commit is all-or-nothing: the table is as it was, the statement can be re-run
-                err = Conflict(
+                conflict: Any = Conflict(
                     f"another writer changed {target or 'the table'} while Trino committed this "
                     f"statement, so the table is unchanged (Trino: {msg})" + (f" [query {qid}]" if qid else ""),
                     hint="run it again",
                 )
-                err.query_id = qid
-                return err
+                conflict.query_id = qid
+                return conflict
             loc = f" at line {where[0]}, column {where[1]}" if where else ""
-            err = EngineError(
+            err: Any = EngineError(
                 f"Trino: {msg}{loc} [query {qid}]" if qid else f"Trino: {msg}{loc}",
                 hint="fix the SQL" if e.error_type == "USER_ERROR" else None,
             )

@@ -1,5 +1,5 @@
 """IPython magics: thin wrappers over the Lakehouse API. Each family lives in its own
-module and is registered here; `user_errors` turns domain errors into a one-line message."""
+module and is registered here; `user_errors` turns a failure into one line and a failed cell."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 
+from lakelab.config import redact
 from lakelab.errors import LakelabError
 
 # (module, class) of every magics class; a module that is missing is skipped with a warning
@@ -26,34 +27,62 @@ class UsageError(LakelabError):
     code = "usage"
 
 
-def show_error(err: BaseException) -> None:
-    """Print a user's mistake as one red line, no traceback."""
-    from IPython.display import HTML, display
+class MagicError(Exception):
+    """A magic that failed, as the notebook shows it: IPython prints what `_render_traceback_`
+    returns (one line) instead of a traceback, in a kernel as in a terminal, and the cell ends
+    in error — so Run All stops there and nbclient/papermill raise CellExecutionError."""
 
-    from lakelab.notebook.display import error_html
+    def __init__(self, line: str):
+        super().__init__(line)
+        self.line = line
 
-    try:
-        display(HTML(error_html(err)))
-    except Exception:  # noqa: BLE001 - no frontend: plain stderr
-        print(f"lakelab error: {err}", file=sys.stderr)
+    def _render_traceback_(self) -> list[str]:
+        return [self.line]
+
+
+class MagicInterrupted(KeyboardInterrupt):
+    """Ctrl-C in a magic, shown as one line. Still a KeyboardInterrupt, so a loop of magics in
+    the user's code stops too."""
+
+    def __init__(self, line: str):
+        super().__init__(line)
+        self.line = line
+
+    def _render_traceback_(self) -> list[str]:
+        return [self.line]
+
+
+def error_line(err: BaseException) -> str:
+    """`lakelab error: <message> — <hint>` on one line, with credentials in URIs masked."""
+    if isinstance(err, LakelabError):
+        text = err.message + (f" — {err.hint}" if err.hint else "")
+    else:
+        text = str(err)
+    # redact() masks user:password@ in a URI; applied word by word, so URIs inside a sentence
+    return "lakelab error: " + " ".join(str(redact(word)) for word in text.split())
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Decorator for magic methods: domain errors and bad options are shown, not raised."""
+    """Decorator for magic methods: domain errors, bad options and Ctrl-C fail the cell with
+    one line and no traceback; anything else (a bug) keeps its traceback."""
+    stopped = "the query was cancelled" if fn.__name__ == "trino" else f"%{fn.__name__} was stopped"
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except LakelabError as e:
-            show_error(e)
-        except SystemExit:  # argparse already printed the usage problem
-            return None
+            raise MagicError(error_line(e)) from e
         except IPythonUsageError as e:  # bad or unknown magic options
-            show_error(UsageError(str(e)))
-        except KeyboardInterrupt:
-            show_error(LakelabError("interrupted: the query was cancelled"))
-        return None
+            raise MagicError(error_line(UsageError(str(e)))) from e
+        except SystemExit as e:  # argparse exits after printing --help (0) or a usage problem
+            if e.code in (0, None):
+                return None
+            raise MagicError(error_line(UsageError(f"%{fn.__name__}: invalid options"))) from None
+        except MagicInterrupted:
+            raise
+        except KeyboardInterrupt as e:
+            raise MagicInterrupted(error_line(LakelabError(f"interrupted: {stopped}"))) from e
 
     return wrapper
 

@@ -50,7 +50,7 @@ class IngestMagics(Magics):
 
         return connect().ingest(
             self._resolve(args.source),
-            _unquote(args.into),
+            _unquote(args.into) or "",
             mode=args.mode,
             partition_by=_unquote(args.partition_by),
             key=_unquote(args.key),
@@ -61,7 +61,7 @@ class IngestMagics(Magics):
 
     def _resolve(self, text: str) -> Any:
         """A kernel variable when SOURCE names one, else the path/URL itself."""
-        text = _unquote(text)
+        text = _unquote(text) or ""
         ns = self.shell.user_ns if self.shell is not None else {}
         if text.isidentifier() and text in ns:
             return ns[text]  # a DataFrame, Arrow table/reader, or a string holding a path

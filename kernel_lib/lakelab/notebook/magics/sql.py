@@ -139,6 +139,8 @@ class SqlMagics(Magics):
         finally:
             progress.close()
         if args.output:
+            if self.shell is None:
+                raise UsageError("%%trino: -o needs an IPython shell")
             self.shell.user_ns[args.output] = convert(result, args.format)
             self._show(result)
             return None

@@ -1,7 +1,7 @@
 """%workspace up|list|status|connect|scale|down [NAME] [--cpus N] [--workers N]
 
 Thin wrappers over lakelab.workspaces: each action is one manager/client call, and every
-mistake is one red line (user_errors), never a traceback."""
+mistake fails the cell with one line (user_errors), never a traceback."""
 
 from __future__ import annotations
 
