@@ -53,23 +53,23 @@ def test_a_scikit_learn_model_is_published_and_loaded_across_two_versions(lh):
 
     assert ds.metadata["kind"] == "model" and ds.metadata["tags"] == ["ml"]
     versions = ds.versions()
-    assert [v["version"] for v in versions] == [1, 2]
+    assert [v.version for v in versions] == [1, 2]
     probe = [[45.0, 210]]
     assert ds.load().predict_proba(probe).tolist() == second.predict_proba(probe).tolist()
     assert lh.dataset("ml.churn").load(version=1).predict_proba(probe).tolist() == first.predict_proba(probe).tolist()
     for v in versions:
-        data = local(v["uri"]).read_bytes()
-        assert v["sha256"] == hashlib.sha256(data).hexdigest() and v["bytes"] == len(data)
-        assert v["uri"].startswith(ds.table.location() + "/artifacts/v" + str(v["version"]))
-        assert v["created_by"] and v["created_at"]
-        meta = v["metadata"]
+        data = local(v.uri).read_bytes()
+        assert v.sha256 == hashlib.sha256(data).hexdigest() and v.bytes == len(data)
+        assert v.uri.startswith(ds.table.location() + "/artifacts/v" + str(v.version))
+        assert v.created_by and v.created_at
+        meta = v.metadata
         assert meta["format"] == "joblib" and meta["object_type"].endswith("LogisticRegression")
         assert set(meta["libraries"]) >= {"python", "joblib", "sklearn (scikit-learn)"}
     # each version's lineage names the training table at the snapshot it was trained on
-    snaps = [s["snapshot_id"] for s in reversed(lh.dataset("demo.penguins").snapshots())]
-    assert [v["metadata"]["inputs"][0]["snapshot_id"] for v in versions] == snaps
-    edges = ds.lineage()["edges"]
-    assert {(e["source"], e["upstream_snapshot_id"]) for e in edges} == {("demo.penguins", s) for s in snaps}
+    snaps = [s.snapshot_id for s in reversed(lh.dataset("demo.penguins").snapshots())]
+    assert [v.metadata["inputs"][0]["snapshot_id"] for v in versions] == snaps
+    edges = ds.lineage().edges
+    assert {(e.source, e.upstream_snapshot_id) for e in edges} == {("demo.penguins", s) for s in snaps}
 
 
 def test_the_versions_table_is_an_ordinary_iceberg_table_queryable_with_sql(lh):
@@ -77,7 +77,7 @@ def test_the_versions_table_is_an_ordinary_iceberg_table_queryable_with_sql(lh):
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     import duckdb
 
-    versions = lh.dataset("ml.churn").table.scan().to_arrow()  # noqa: F841 - DuckDB finds it by name
+    versions = lh.dataset("ml.churn").table.scan().to_arrow()  # noqa: F841 - DuckDB reads it by name below
     # pyiceberg plans, DuckDB queries (as Trino would)
     rows = duckdb.sql("SELECT version, bytes, created_by FROM versions ORDER BY version").arrow()
     rows = rows.read_all() if hasattr(rows, "read_all") else rows
@@ -106,7 +106,7 @@ def test_discovery_shows_kind_owner_tags_and_version_count_and_filters_by_kind(l
     assert "versions" in models._repr_html_() and "3" in models._repr_html_()
     card = lh.dataset("ml.churn")._repr_html_()
     assert "Versions (3)" in card and "model.joblib" in card
-    assert [v["version"] for v in lh.dataset("ml.churn").describe()["versions"]] == [1, 2, 3]
+    assert [v.version for v in lh.dataset("ml.churn").describe().versions] == [1, 2, 3]
 
 
 def test_a_file_and_a_directory_are_published_as_models_and_loaded_as_verified_copies(lh, tmp_path):
@@ -121,12 +121,12 @@ def test_a_file_and_a_directory_are_published_as_models_and_loaded_as_verified_c
 
     got = f.load()
     assert got.read_bytes() == weights.read_bytes() and got != weights
-    assert f.versions()[0]["metadata"]["filenames"] == ["weights.bin"]
+    assert f.versions()[0].metadata["filenames"] == ["weights.bin"]
     tree = d.load()
     assert (tree / "config.json").read_text() == '{"layers": 2}'
     assert (tree / "tokenizer" / "vocab.txt").read_text() == "a\nb\n"
-    assert d.versions()[0]["metadata"]["filenames"] == ["config.json", "tokenizer/vocab.txt"]
-    assert d.lineage()["edges"][0]["source"] == folder.resolve().as_uri()
+    assert d.versions()[0].metadata["filenames"] == ["config.json", "tokenizer/vocab.txt"]
+    assert d.lineage().edges[0].source == folder.resolve().as_uri()
 
 
 def test_the_publish_magic_publishes_a_model_variable_with_its_inputs(lh):
@@ -138,8 +138,8 @@ def test_the_publish_magic_publishes_a_model_variable_with_its_inputs(lh):
     lh.publish(PENGUINS, "demo.penguins")
     ip.user_ns["model"] = train(PENGUINS)
     ds = ip.run_line_magic("publish", "model --as ml.churn --kind model --inputs demo.penguins")
-    assert ds.metadata["kind"] == "model" and [v["version"] for v in ds.versions()] == [1]
-    assert [n["id"] for n in ds.lineage()["nodes"]] == ["ml.churn", "demo.penguins"]
+    assert ds.metadata["kind"] == "model" and [v.version for v in ds.versions()] == [1]
+    assert [n.id for n in ds.lineage().nodes] == ["ml.churn", "demo.penguins"]
 
 
 # -- bad input: clear errors, nothing half-written ----------------------------------------
@@ -150,7 +150,7 @@ def test_an_unpicklable_object_is_refused_and_leaves_no_table_and_no_file(lh):
     publish(lh, train(PENGUINS), "ml.bad", kind="model")
     with pytest.raises(InvalidInput, match="cannot store"):
         publish(lh, lambda x: x, "ml.bad", kind="model")
-    assert [v["version"] for v in lh.dataset("ml.bad").versions()] == [1] and len(artifact_files(lh, "ml.bad")) == 1
+    assert [v.version for v in lh.dataset("ml.bad").versions()] == [1] and len(artifact_files(lh, "ml.bad")) == 1
 
 
 def test_a_missing_file_or_unknown_input_is_refused_before_anything_is_written(lh, tmp_path):
@@ -163,24 +163,24 @@ def test_a_missing_file_or_unknown_input_is_refused_before_anything_is_written(l
 
 def test_publishing_over_a_dataset_of_another_kind_is_a_conflict(lh):
     lh.publish(PENGUINS, "demo.penguins")
-    before = lh.dataset("demo.penguins").stats["current_snapshot_id"]
+    before = lh.dataset("demo.penguins").stats.current_snapshot_id
     with pytest.raises(Conflict, match="demo.penguins is a table; cannot publish a model"):
         publish(lh, train(PENGUINS), "demo.penguins", kind="model")
-    assert lh.dataset("demo.penguins").stats["current_snapshot_id"] == before
+    assert lh.dataset("demo.penguins").stats.current_snapshot_id == before
     assert artifact_files(lh, "demo.penguins") == []
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     with pytest.raises(Conflict, match="ml.churn is a model; cannot publish a table"):
         lh.publish(PENGUINS, "ml.churn")
     with pytest.raises(Conflict, match="ml.churn is a model; cannot publish a report"):
         publish(lh, "<p>x</p>", "ml.churn", kind="report")
-    assert [v["version"] for v in lh.dataset("ml.churn").versions()] == [1]
+    assert [v.version for v in lh.dataset("ml.churn").versions()] == [1]
 
 
 def test_a_tampered_artifact_fails_its_checksum_naming_the_version_and_file(lh):
     ds = publish(lh, train(PENGUINS), "ml.churn", kind="model")
     publish(lh, train(PENGUINS), "ml.churn", kind="model")
     v1 = ds.versions()[0]
-    local(v1["uri"]).write_bytes(local(v1["uri"]).read_bytes()[:-1] + b"!")
+    local(v1.uri).write_bytes(local(v1.uri).read_bytes()[:-1] + b"!")
     with pytest.raises(IntegrityError, match=r"checksum mismatch in version 1 of ml.churn: .*model.joblib"):
         ds.load(version=1)
     assert ds.load(version=2).predict([[50.0, 230]]).tolist() == [1]  # the others still load
@@ -233,5 +233,5 @@ def test_a_commit_that_loses_a_race_removes_its_artifact(lh):
     with pytest.raises(Conflict, match="ml.churn changed while publishing"):
         publish(lh, Racy(lh.config), "ml.churn", kind="model")
     versions = lh.dataset("ml.churn").versions()
-    assert [v["version"] for v in versions] == [1, 2]
-    assert sorted(artifact_files(lh, "ml.churn")) == sorted(local(v["uri"]) for v in versions)
+    assert [v.version for v in versions] == [1, 2]
+    assert sorted(artifact_files(lh, "ml.churn")) == sorted(local(v.uri) for v in versions)

@@ -95,9 +95,9 @@ def test_publishing_a_csv_file_records_it_as_a_source(lh, tmp_path):
 
 
 def test_publish_magic_publishes_a_kernel_variable_and_rejects_unknown_options(lh):
-    from IPython.testing.globalipapp import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
 
-    ip = get_ipython()
+    ip = InteractiveShell.instance()  # whichever shell an earlier test made, or a new one
     ip.run_line_magic("load_ext", "lakelab")
     ip.user_ns["frame"] = pd.DataFrame({"a": [1, 2]})
     import lakelab
