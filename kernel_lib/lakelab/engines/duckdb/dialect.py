@@ -68,6 +68,7 @@ from lakelab.engines.duckdb.decimals import (
     unify_values_decimals,
 )
 from lakelab.engines.duckdb.functions_nested import NESTED_ANONYMOUS, NESTED_FUNCTIONS, rewrite_nested
+from lakelab.engines.duckdb.functions_text import TEXT_ANONYMOUS, TEXT_FUNCTIONS, rewrite_text
 from lakelab.errors import EngineError, Unsupported
 
 # Functions whose DuckDB rendering (by sqlglot) answers exactly as Trino does, by sqlglot class.
@@ -160,9 +161,10 @@ ALLOWED_FUNCTIONS = {
     "Array",
     "Unnest",
     *NESTED_FUNCTIONS,
+    *TEXT_FUNCTIONS,
 }
 # functions sqlglot does not know (exp.Anonymous), by lower-case name; rewritten in their modules
-ALLOWED_ANONYMOUS = NESTED_ANONYMOUS
+ALLOWED_ANONYMOUS = NESTED_ANONYMOUS | TEXT_ANONYMOUS
 # extract() fields with the same meaning in both engines (Trino's dow is ISO; DuckDB's is not)
 EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFYEAR", "DOY", "HOUR", "MINUTE", "SECOND"}
 DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
@@ -230,7 +232,9 @@ def _check_cast(node: exp.Cast) -> exp.Expression | None:
         raise _refuse("CAST to char(n) (blank padding rules differ)")
     if tk == D.DECIMAL and not to.expressions:
         node.set("to", decimal(38, 0))  # Trino's bare DECIMAL is DECIMAL(38, 0); DuckDB's is (18, 3)
-    if tk in (D.VARCHAR, D.TEXT) and sk not in (D.VARCHAR, D.TEXT, D.DATE, D.BOOLEAN, D.DECIMAL, *INTS):
+    if tk == D.JSON or sk == D.JSON:
+        raise _refuse("CAST to or from json")
+    if tk in (D.VARCHAR, D.TEXT) and sk not in (D.VARCHAR, D.TEXT, D.DATE, D.BOOLEAN, D.DECIMAL, D.DOUBLE, *INTS):
         what = sk.value.lower() if sk and sk != D.UNKNOWN else "a value of unknown type"
         raise _refuse(f"CAST of {what} to varchar (Trino formats it differently)")
     if tk in INTS and sk in FLOATS:
@@ -318,6 +322,8 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             _check_cast(node)
     for node in reversed(nodes):  # children before parents
         nested = rewrite_nested(node)
+        if nested is None:
+            nested = rewrite_text(node)
         if nested is not None:
             _swap(node, nested)
         elif isinstance(node, exp.Div):

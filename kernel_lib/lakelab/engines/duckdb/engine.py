@@ -35,6 +35,7 @@ from lakelab.engines.duckdb.dialect import (
     typed_decimal_literals,
     unify_values_decimals,
 )
+from lakelab.engines.duckdb.functions_text import register_functions
 from lakelab.engines.templating import render
 from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
 from lakelab.names import TableName, ident
@@ -93,6 +94,7 @@ class DuckDBEngine:
             con.execute("SET enable_progress_bar = true")
             con.execute("SET enable_progress_bar_print = false")
             con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
+            register_functions(con)  # Trino's formatting, JSON and URL functions (functions_text.py)
             self._con = con
         return self._con
 
