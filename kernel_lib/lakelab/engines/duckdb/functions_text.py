@@ -329,8 +329,8 @@ def _format(node: exp.Format) -> exp.Expression:
         elif conv == "s" and k == D.DOUBLE:
             text = build("lk_java_double(_x)", _x=arg)
         elif conv == "f" and k in (D.DOUBLE, D.DECIMAL, *INTS):
-            src = "CAST(_x AS VARCHAR)" if k != D.DOUBLE else "CAST(_x AS VARCHAR)"
-            text = build(f"lk_java_fixed({src}, {int(places)})", _x=arg)
+            # DuckDB prints a double's shortest round-trip digits, the ones Java rounds from
+            text = build(f"lk_java_fixed(CAST(_x AS VARCHAR), {int(places)})", _x=arg)
         else:
             raise _refuse(f"format() of {k.value.lower() if k else 'unknown'} with {m.group(0)!r}")
         pieces.append(build("coalesce(_t, 'null')", _t=text))  # Java prints a null argument as "null"
