@@ -38,7 +38,7 @@ NESTED_ANONYMOUS = {"zip_with", "any_match", "all_match", "none_match", "map_val
 
 def build(template: str, **parts: exp.Expression) -> exp.Expression:
     """DuckDB SQL with `_name` columns standing for the given (already rewritten) subtrees."""
-    tree = exp.maybe_parse(template, dialect="duckdb")
+    tree: exp.Expression = exp.maybe_parse(template, dialect="duckdb")
 
     def sub(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Column) and not n.table and n.name in parts:
@@ -102,13 +102,13 @@ def rewrite_nested(node: exp.Expression) -> exp.Expression | None:
         lam = node.args.get("merge")
         init = node.args.get("initial")
         finish = node.args.get("finish")
-        body = lam.this if isinstance(lam, exp.Lambda) else None
-        if body is None or len(lam.expressions) != 2:
+        if not isinstance(lam, exp.Lambda) or len(lam.expressions) != 2 or init is None:
             raise _refuse("reduce() without a two-parameter lambda")
-        reduced = build("list_reduce(_a, _f, _i)", _a=node.this, _f=lam, _i=init)
+        _check_element(node.this, "reduce()")
         # DuckDB types the accumulator from the list elements; Trino from the initial value
         if _dt(init.type) in (None, D.UNKNOWN) or _dt(init.type) != _dt(node.this.type.expressions[0]):
             raise _refuse("reduce() whose initial value's type differs from the elements'")
+        reduced = build("list_reduce(_a, _f, _i)", _a=node.this, _f=lam, _i=init)
         return _apply(finish, reduced) if finish is not None else reduced
     if isinstance(node, exp.GroupConcat):
         sep = node.args.get("separator")
@@ -166,6 +166,8 @@ def _subscript(node: exp.Bracket) -> exp.Expression:
 
 def _sequence(node: exp.GenerateSeries) -> exp.Expression:
     start, stop, step = node.args.get("start"), node.args.get("end"), node.args.get("step")
+    if start is None or stop is None:
+        raise _refuse("sequence() without start and stop")
     if any(_dt(x.type) not in INTS for x in (start, stop, step) if x is not None):
         raise _refuse("sequence() of dates or timestamps")
     parts = {"_s": exp.cast(start, "BIGINT"), "_e": exp.cast(stop, "BIGINT")}

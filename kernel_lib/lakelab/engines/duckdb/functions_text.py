@@ -145,7 +145,10 @@ _MISSING = object()
 
 
 def _walk(text: str, steps_json: str) -> Any:
-    v = _load(text)
+    try:
+        v = _load(text)
+    except ValueError:
+        return _MISSING  # Trino's json_extract(_scalar) of text that is not JSON is NULL
     for step in json.loads(steps_json):
         if isinstance(step, int) and isinstance(v, list) and step < len(v):
             v = v[step]
@@ -175,7 +178,10 @@ def json_parse(text: str) -> str:
 
 
 def json_array_length(text: str) -> int | None:
-    v = _load(text)
+    try:
+        v = _load(text)
+    except ValueError:
+        return None  # as in Trino
     return len(v) if isinstance(v, list) else None
 
 
@@ -297,7 +303,11 @@ def _path(node: exp.Expression) -> exp.Expression:
     path = node.expression
     steps = json_path_steps(path.this) if isinstance(path, exp.Literal) and path.is_string else None
     if isinstance(path, exp.JSONPath):
-        steps = json_path_steps(path.sql("trino").strip("'"))
+        plain = (exp.JSONPathRoot, exp.JSONPathKey, exp.JSONPathSubscript)
+        ok = all(isinstance(p, plain) for p in path.expressions) and all(
+            isinstance(p.this, (str, int)) for p in path.expressions if not isinstance(p, exp.JSONPathRoot)
+        )
+        steps = json_path_steps(path.sql("trino").strip("'")) if ok else None
     if steps is None:
         raise _refuse(f'JSON path {path.sql("trino")} (only literal $.name, $["name"], $[n] paths)')
     return exp.Literal.string(json.dumps(steps))
