@@ -123,7 +123,7 @@ def test_bad_options_are_one_line_errors_without_traceback(shell, line, message)
 def test_empty_cell_and_sql_errors_are_shown_plainly(shell):
     _, out = run(shell, "%%trino\n;")
     assert "has no SQL" in out
-    _, out = run(shell, "%%trino\nSELECT format('%s', 1)")
+    _, out = run(shell, "%%trino\nSELECT format('%x', 1)")
     assert "not supported on the embedded engine" in out and "Traceback" not in out
 
 
