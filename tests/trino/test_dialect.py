@@ -188,6 +188,19 @@ BREADTH_CASES = {
     "'b') AS t(x)",
     "element_at_null": "SELECT element_at(ARRAY[1, 2], CAST(NULL AS integer)) AS a, ARRAY[1, "
     "2][CAST(NULL AS integer)] AS b",
+    "array_max_min": "SELECT array_max(ARRAY[1, 3, 2]) AS a, array_max(ARRAY[1, NULL]) AS b, array_min(ARRAY['b', "
+    "'a']) AS c",
+    "array_sort_distinct": "SELECT array_sort(ARRAY[3, NULL, 1]) AS a, "
+    "array_distinct(ARRAY[2, 1, NULL, 2, NULL]) AS b, array_sort(ARRAY['b', 'A', 'a']) AS c",
+    "array_position": "SELECT array_position(ARRAY[1, 2], 3) AS a, array_position(ARRAY[1, 2, 2], 2) AS b, "
+    "array_position(ARRAY[1, NULL], NULL) AS c",
+    "slice": "SELECT slice(ARRAY[1, 2, 3, 4], 2, 2) AS a, slice(ARRAY[1, 2, 3, 4], -2, 5) AS b, "
+    "slice(ARRAY[1, 2], 5, 1) AS c, slice(ARRAY[1, 2], -5, 2) AS d, slice(ARRAY[1, 2, 3], -3, "
+    "1) AS e",
+    "slice_zero": "SELECT slice(ARRAY[1, 2], 0, 1) AS a",
+    "split": "SELECT split('a,b,,c', ',') AS a, split('', ',') AS b, split('a::b', '::') AS c",
+    "array_concat": "SELECT ARRAY[1] || ARRAY[2, 3] AS a, concat(ARRAY['x'], ARRAY['y']) AS b, "
+    "ARRAY[1] || CAST(NULL AS array(integer)) AS c",
 }
 # still refused (see docs/embedded-engine.md): the general test checks they are refused, not wrong
 REFUSED_CASES = {

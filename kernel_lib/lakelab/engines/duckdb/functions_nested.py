@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lakelab.engines.duckdb.decimals import INTS, D, _dt, _refuse
+from lakelab.engines.duckdb.decimals import INTS, D, _dt, _refuse, function_name
 
 # sqlglot classes answered by the rewrites below (or by sqlglot's own rendering, checked)
 NESTED_FUNCTIONS = {
@@ -31,6 +31,13 @@ NESTED_FUNCTIONS = {
     "GroupConcat",
     "MapKeys",
     "Map",
+    "ArrayMax",
+    "ArrayMin",
+    "ArraySort",
+    "ArrayPosition",
+    "ArrayDistinct",
+    "ArraySlice",
+    "Split",
 }
 # Trino functions sqlglot leaves anonymous, rewritten below
 NESTED_ANONYMOUS = {"zip_with", "any_match", "all_match", "none_match", "map_values"}
@@ -98,6 +105,15 @@ def rewrite_nested(node: exp.Expression) -> exp.Expression | None:
         return None
     if isinstance(node, exp.GenerateSeries):
         return _sequence(node)
+    if isinstance(node, (exp.ArrayMax, exp.ArrayMin, exp.ArraySort, exp.ArrayDistinct, exp.ArrayPosition)):
+        return _array_function(node)
+    if isinstance(node, exp.ArraySlice):
+        return _slice(node)
+    if isinstance(node, exp.Split):
+        sep = node.expression
+        if not (isinstance(sep, exp.Literal) and sep.is_string and sep.this) or node.args.get("limit"):
+            raise _refuse("split() with a non-literal or empty delimiter, or a limit")
+        return build("string_split(_s, _d)", _s=node.this, _d=sep)
     if isinstance(node, exp.Reduce):
         lam = node.args.get("merge")
         init = node.args.get("initial")
@@ -125,6 +141,51 @@ def rewrite_nested(node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Unnest):
         return _unnest(node)
     return None
+
+
+# element types whose ordering and equality agree between the engines (no NaN, no -0.0)
+_ORDERED = (*INTS, D.DECIMAL, D.VARCHAR, D.TEXT, D.DATE, D.BOOLEAN)
+
+
+def _array_function(node: exp.Expression) -> exp.Expression:
+    a = node.this
+    _check_element(a, f"{function_name(node)}()")
+    if a.type.expressions[0].this not in _ORDERED:
+        raise _refuse(f"{function_name(node)}() of arrays of {a.type.expressions[0].sql('trino').lower()}")
+    if isinstance(node, (exp.ArrayMax, exp.ArrayMin)):  # Trino: NULL when any element is NULL
+        fn = "list_max" if isinstance(node, exp.ArrayMax) else "list_min"
+        return build(
+            f"CASE WHEN list_contains(list_transform(_a, lambda e: e IS NULL), true) THEN NULL ELSE {fn}(_a) END",
+            _a=a,
+        )
+    if isinstance(node, exp.ArraySort):  # NULLs last in both
+        if node.args.get("expression") is not None:
+            raise _refuse("array_sort() with a comparator")
+        return build("list_sort(_a, 'ASC', 'NULLS LAST')", _a=a)
+    if isinstance(node, exp.ArrayDistinct):  # first occurrences in order, one NULL kept
+        return build("list_filter(_a, lambda e, i: list_position(_a[1:i - 1], e) IS NULL)", _a=a)
+    # array_position: 0 when absent, bigint
+    return build(
+        "CASE WHEN _a IS NULL OR _x IS NULL THEN NULL ELSE CAST(coalesce(list_position(_a, _x), 0) AS BIGINT) END",
+        _a=a,
+        _x=node.expression,
+    )
+
+
+def _slice(node: exp.ArraySlice) -> exp.Expression:
+    start, length = node.args.get("start"), node.args.get("end")
+    if start is None or length is None:
+        raise _refuse("slice() without start and length")
+    return build(
+        "CASE WHEN _s = 0 THEN error('SQL array indices start at 1') "
+        "WHEN _n < 0 THEN error('length must be greater than or equal to 0') "
+        "WHEN _s > 0 THEN list_slice(_a, _s, _s + _n - 1) "
+        "WHEN len(_a) + _s + 1 < 1 THEN list_slice(_a, 1, 0) "
+        "ELSE list_slice(_a, len(_a) + _s + 1, len(_a) + _s + _n) END",
+        _a=node.this,
+        _s=start,
+        _n=length,
+    )
 
 
 def _subscript(node: exp.Bracket) -> exp.Expression:
