@@ -201,6 +201,7 @@ BREADTH_CASES = {
     "split": "SELECT split('a,b,,c', ',') AS a, split('', ',') AS b, split('a::b', '::') AS c",
     "array_concat": "SELECT ARRAY[1] || ARRAY[2, 3] AS a, concat(ARRAY['x'], ARRAY['y']) AS b, "
     "ARRAY[1] || CAST(NULL AS array(integer)) AS c",
+    "format_decimal_text": "SELECT format('%s', DECIMAL '0.0000001') AS a, format('%s', DECIMAL '-12.000') AS b",
 }
 # still refused (see docs/embedded-engine.md): the general test checks they are refused, not wrong
 REFUSED_CASES = {

@@ -86,6 +86,11 @@ def java_double(x: float) -> str:
     return trino_double(x)
 
 
+def java_decimal(text: str) -> str:
+    """BigDecimal.toString: Python's Decimal follows the same to-scientific-string rule."""
+    return str(Decimal(text))
+
+
 def java_fixed(text: str, places: int) -> str:
     """Java's `%.Nf` of a number given as its shortest decimal text, HALF_UP."""
     if text in ("NaN", "Infinity", "-Infinity", "inf", "-inf", "nan"):
@@ -255,6 +260,7 @@ def register_functions(con: Any) -> None:
         ("lk_trino_double", trino_double, [d], v),
         ("lk_java_double", java_double, [d], v),
         ("lk_java_fixed", java_fixed, [v, i], v),
+        ("lk_java_decimal", java_decimal, [v], v),
         ("lk_json_parse", json_parse, [v], v),
         ("lk_json_extract", json_extract, [v, v], v),
         ("lk_json_extract_scalar", json_extract_scalar, [v, v], v),
@@ -334,7 +340,9 @@ def _format(node: exp.Format) -> exp.Expression:
         k = _dt(arg.type)
         if conv == "d" and k in INTS:
             text = build("CAST(_x AS VARCHAR)", _x=arg)
-        elif conv == "s" and k in (*TEXT, *INTS, D.DECIMAL, D.BOOLEAN):
+        elif conv == "s" and k == D.DECIMAL:  # Java's BigDecimal.toString: 1E-7 for 0.0000001
+            text = build("lk_java_decimal(CAST(_x AS VARCHAR))", _x=arg)
+        elif conv == "s" and k in (*TEXT, *INTS, D.BOOLEAN):
             text = build("CAST(_x AS VARCHAR)", _x=arg)
         elif conv == "s" and k == D.DOUBLE:
             text = build("lk_java_double(_x)", _x=arg)
