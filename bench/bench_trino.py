@@ -79,7 +79,7 @@ def bench_tpch(lh: lakelab.Lakehouse, raw: Path, runs: int) -> dict:
         duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
         # default arguments bind this query into each timed call (a closure would see the loop's last value)
         t_trino, r1 = best(lambda sql=sql: lh.engine("trino").execute(sql), runs)
-        t_emb, r2 = best(lambda sql=sql: lh.engine("duckdb").execute(sql), runs)
+        t_emb, r2 = best(lambda sql=sql: lh.engine("duckdb").execute(sql, cache=False), runs)
         t_duck, _ = best(lambda duck_sql=duck_sql: con.execute(duck_sql).to_arrow_table(), runs)
         rows[q.stem] = {
             "trino_s": t_trino,

@@ -57,7 +57,7 @@ def test_sql_json_and_csv_with_bound_params(lakelab_home):
 
 def test_sql_errors_are_one_line_without_traceback(lakelab_home):
     seed(lakelab_home)
-    out = lakelab_cli("sql", "SELECT typeof(1)", env_home=lakelab_home)
+    out = lakelab_cli("sql", "SELECT greatest(1, 2)", env_home=lakelab_home)
     assert out.returncode == 2
     assert "not supported on the embedded engine" in out.stderr and "Traceback" not in out.stderr
 

@@ -98,17 +98,19 @@ def test_null_propagating_concat(lh):
 @pytest.mark.parametrize(
     "sql, name",
     [
-        ("SELECT format('%s-%d', 'a', 1)", "format"),
-        ("SELECT typeof(1)", "typeof"),
-        ("SELECT CAST(1e0 AS varchar)", "varchar"),
+        ("SELECT format('%x', 255)", "format"),
+        ("SELECT typeof(x) FROM (VALUES 'a') AS t(x)", "typeof"),
+        ("SELECT CAST(REAL '1.5' AS varchar)", "varchar"),
+        ("SELECT sha512(to_utf8('a'))", "sha512"),
+        ("SELECT json_extract('[1]', '$[*]')", "json path"),
+        ("SELECT ROW(1, 'a')", "row"),
+        ("SELECT array_sort(ARRAY[2e0, 1e0])", "array_sort"),
         ("SELECT greatest(1, NULL)", "greatest"),
-        ("SELECT url_extract_host('http://example.com/a')", "url_extract_host"),
         ("SELECT format_datetime(current_timestamp, 'yyyy')", "format_datetime"),
         ("SELECT approx_distinct(x) FROM (VALUES 1) AS t(x)", "approx_distinct"),
         ("SELECT extract(dow FROM DATE '2020-01-01')", "dow"),
         ("SELECT date_format(DATE '2020-01-01', '%Y')", "date_format"),
-        ("SELECT zip_with(ARRAY[1], ARRAY[2], (a, b) -> a + b)", "zip_with"),
-        ("SELECT transform(ARRAY[1, 2], x -> x + 1)", "transform"),
+        ("SELECT reduce(ARRAY[1, 2], 0e0, (s, x) -> s + x, s -> s)", "reduce"),
         ("SELECT regexp_extract('abc', 'x')", "regexp_extract"),
         ("SELECT date_diff('month', DATE '2020-01-31', DATE '2020-02-01')", "date_diff"),
     ],
@@ -178,3 +180,60 @@ def test_typed_decimal_literal_keeps_its_digits_but_cast_to_bare_decimal_does_no
 def test_rounding_a_decimal_to_a_column_number_of_digits_is_refused(lh):
     with pytest.raises(Unsupported, match="round"):
         lh.sql("SELECT round(DECIMAL '1.55', d) FROM (VALUES 1) AS t(d)", engine="duckdb")
+
+
+# values below are Trino 476's answers (tests/trino/test_dialect.py checks them against Trino)
+def test_arrays_lambdas_and_unnest_answer_like_trino(lh):
+    row = one(
+        lh,
+        "SELECT transform(ARRAY[1, 2, 3], x -> x * 10) AS t, filter(ARRAY[1, NULL, 3], x -> x > 1) AS f, "
+        "reduce(ARRAY[1, 2], 0, (s, x) -> s + x, s -> s * 2) AS r, "
+        "zip_with(ARRAY[1, 2, 3], ARRAY[10], (a, b) -> coalesce(a, 0) + coalesce(b, 0)) AS z, "
+        "any_match(ARRAY[1, NULL], x -> x > 1) AS m, contains(ARRAY[1, NULL], 2) AS c, "
+        "element_at(ARRAY[1, 2], -1) AS e, sequence(5, 1, -2) AS s",
+    )
+    assert row == {"t": [10, 20, 30], "f": [3], "r": 6, "z": [11, 2, 3], "m": None, "c": None, "e": 2, "s": [5, 3, 1]}
+    rows = lh.sql(
+        "SELECT x, y, n FROM UNNEST(ARRAY[1, 2, 3], ARRAY['a']) WITH ORDINALITY AS u(x, y, n) ORDER BY n",
+        engine="duckdb",
+    ).table.to_pylist()
+    assert rows == [{"x": 1, "y": "a", "n": 1}, {"x": 2, "y": None, "n": 2}, {"x": 3, "y": None, "n": 3}]
+
+
+@pytest.mark.parametrize(
+    "sql, message",
+    [
+        ("SELECT ARRAY[1, 2][3]", "array length"),
+        ("SELECT ARRAY[1, 2][0]", "start at 1"),
+        ("SELECT element_at(ARRAY[1, 2], 0)", "start at 1"),
+        ("SELECT MAP(ARRAY['a'], ARRAY[1])['b']", "not present"),
+        ("SELECT sequence(1, 5, -1)", "stop value"),
+    ],
+)
+def test_out_of_range_subscripts_fail_like_trino_instead_of_null(lh, sql, message):
+    with pytest.raises(EngineError, match=message):
+        lh.sql(sql, engine="duckdb")
+
+
+def test_text_json_and_url_functions_format_like_trino(lh):
+    row = one(
+        lh,
+        "SELECT CAST(1.0E0 AS varchar) AS a, CAST(1.5E10 AS varchar) AS b, CAST(1e0 / 0e0 AS varchar) AS c, "
+        "typeof(1.5) AS d, format('%.2f', 2.675e0) AS e, format('%s-%d', 'a', 5) AS f, "
+        'json_format(json_parse(\'{"b": 1, "a": [2.50, 1.0e2]}\')) AS g, '
+        "json_extract_scalar('{\"a\": 1.50}', '$.a') AS h, url_extract_parameter('http://x/?a=%20b', 'a') AS i, "
+        "url_extract_host('http://my_host.com/') AS j, to_hex(md5(to_utf8('a'))) AS k",
+    )
+    assert row == {
+        "a": "1.0E0",
+        "b": "1.5E10",
+        "c": "Infinity",
+        "d": "decimal(2,1)",
+        "e": "2.68",
+        "f": "a-5",
+        "g": '{"a":[2.5,100.0],"b":1}',
+        "h": "1.50",
+        "i": " b",
+        "j": "",
+        "k": "0CC175B9C0F1B6A831C399E269772661",
+    }

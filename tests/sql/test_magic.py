@@ -124,7 +124,7 @@ def test_bad_options_fail_the_cell_with_one_line_without_traceback(shell, line, 
 def test_empty_cell_and_sql_errors_fail_the_cell_plainly(shell):
     res, out = run(shell, "%%trino\n;")
     assert "has no SQL" in out and not res.success
-    res, out = run(shell, "%%trino\nSELECT format('%s', 1)")
+    res, out = run(shell, "%%trino\nSELECT format('%x', 1)")
     assert "not supported on the embedded engine" in out and "Traceback" not in out and not res.success
 
 

@@ -70,3 +70,39 @@ def differences(trino: pa.Table, local: pa.Table, ordered: bool) -> str | None:
         if not _same(x, y):
             return f"row {i} differs: trino {x} vs embedded {y}"
     return None
+
+
+def arrow_as_trino(t: pa.DataType) -> str:
+    """An embedded result column's Arrow type in Trino's spelling (varchar without length)."""
+    simple = {
+        pa.int8(): "tinyint",
+        pa.int16(): "smallint",
+        pa.int32(): "integer",
+        pa.int64(): "bigint",
+        pa.float32(): "real",
+        pa.float64(): "double",
+        pa.bool_(): "boolean",
+        pa.string(): "varchar",
+        pa.binary(): "varbinary",
+        pa.date32(): "date",
+    }
+    if t in simple:
+        return simple[t]
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_map(t):
+        return f"map({arrow_as_trino(t.key_type)}, {arrow_as_trino(t.item_type)})"
+    if pa.types.is_list(t):
+        return f"array({arrow_as_trino(t.value_type)})"
+    if pa.types.is_struct(t):
+        return "row(" + ", ".join(f"{f.name} {arrow_as_trino(f.type)}" for f in t) + ")"
+    return str(t)
+
+
+def trino_type_names(trino_engine: Any, sql: str, names: list[str]) -> list[str] | None:
+    """Trino's own type of each result column (typeof), varchar lengths and json as varchar."""
+    cols = ", ".join('typeof("' + n.replace('"', '""') + '")' for n in names)
+    rows = trino_engine.execute(f"SELECT {cols} FROM ({sql}) AS q LIMIT 1").table.to_pylist()
+    if not rows:
+        return None
+    return [re.sub(r"varchar\(\d+\)", "varchar", v).replace("json", "varchar") for v in rows[0].values()]

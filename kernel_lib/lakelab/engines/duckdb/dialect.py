@@ -67,6 +67,8 @@ from lakelab.engines.duckdb.decimals import (
     typed_decimal_literals,
     unify_values_decimals,
 )
+from lakelab.engines.duckdb.functions_nested import NESTED_ANONYMOUS, NESTED_FUNCTIONS, rewrite_nested
+from lakelab.engines.duckdb.functions_text import TEXT_ANONYMOUS, TEXT_FUNCTIONS, rewrite_text
 from lakelab.errors import EngineError, Unsupported
 
 # Functions whose DuckDB rendering (by sqlglot) answers exactly as Trino does, by sqlglot class.
@@ -156,7 +158,13 @@ ALLOWED_FUNCTIONS = {
     "DateAdd",
     "DateDiff",
     "LastDay",
+    "Array",
+    "Unnest",
+    *NESTED_FUNCTIONS,
+    *TEXT_FUNCTIONS,
 }
+# functions sqlglot does not know (exp.Anonymous), by lower-case name; rewritten in their modules
+ALLOWED_ANONYMOUS = NESTED_ANONYMOUS | TEXT_ANONYMOUS
 # extract() fields with the same meaning in both engines (Trino's dow is ISO; DuckDB's is not)
 EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFYEAR", "DOY", "HOUR", "MINUTE", "SECOND"}
 DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
@@ -224,7 +232,9 @@ def _check_cast(node: exp.Cast) -> exp.Expression | None:
         raise _refuse("CAST to char(n) (blank padding rules differ)")
     if tk == D.DECIMAL and not to.expressions:
         node.set("to", decimal(38, 0))  # Trino's bare DECIMAL is DECIMAL(38, 0); DuckDB's is (18, 3)
-    if tk in (D.VARCHAR, D.TEXT) and sk not in (D.VARCHAR, D.TEXT, D.DATE, D.BOOLEAN, D.DECIMAL, *INTS):
+    if tk == D.JSON or sk == D.JSON:
+        raise _refuse("CAST to or from json")
+    if tk in (D.VARCHAR, D.TEXT) and sk not in (D.VARCHAR, D.TEXT, D.DATE, D.BOOLEAN, D.DECIMAL, D.DOUBLE, *INTS):
         what = sk.value.lower() if sk and sk != D.UNKNOWN else "a value of unknown type"
         raise _refuse(f"CAST of {what} to varchar (Trino formats it differently)")
     if tk in INTS and sk in FLOATS:
@@ -255,7 +265,10 @@ _TEXT_FORMS = {
 
 def _check_function(node: exp.Func) -> None:
     name = type(node).__name__
-    if name not in ALLOWED_FUNCTIONS:
+    if isinstance(node, exp.Anonymous):
+        if node.name.lower() not in ALLOWED_ANONYMOUS:
+            raise _refuse(f"function {function_name(node)}()")
+    elif name not in ALLOWED_FUNCTIONS:
         raise _refuse(f"function {function_name(node)}()")
     if isinstance(node, exp.Extract):
         field = node.this.name.upper()
@@ -283,6 +296,13 @@ def _is_date_interval(node: exp.Expression) -> bool:
     return has_date and interval is not None and unit in DATE_UNITS
 
 
+def _with_window(node: exp.Expression) -> exp.Expression:
+    """An aggregate with the FILTER and OVER clauses wrapped around it."""
+    while isinstance(node.parent, (exp.Window, exp.Filter)) and node.arg_key == "this":
+        node = node.parent
+    return node
+
+
 def _swap(node: exp.Expression, new: exp.Expression, new_type=None) -> None:
     new.type = new_type if new_type is not None else node.type  # parents read their children's types
     node.replace(new)
@@ -290,16 +310,23 @@ def _swap(node: exp.Expression, new: exp.Expression, new_type=None) -> None:
 
 def rewrite(tree: exp.Expression) -> exp.Expression:
     """Refuse what can't be answered exactly; rewrite what DuckDB means differently."""
-    nodes = list(tree.walk())  # pre-order: refusals name the outermost function
+    nodes: list[exp.Expression] = list(tree.walk())  # type: ignore[arg-type]  # pre-order: refusals name the outermost function
     for node in nodes:
         if isinstance(node, exp.Func) and not isinstance(node, (exp.Div, exp.Mod, exp.Connector, exp.Predicate)):
             _check_function(node)
-        if isinstance(node, (exp.Lambda, exp.Unnest)):
-            raise _refuse("UNNEST and lambda expressions")
+        if isinstance(node, exp.Unnest) and not isinstance(node.parent, (exp.From, exp.Join)):
+            raise _refuse("UNNEST outside FROM and JOIN")
+        if isinstance(node, exp.Struct):
+            raise _refuse("ROW values")
         if isinstance(node, (exp.Cast, exp.TryCast)):
             _check_cast(node)
     for node in reversed(nodes):  # children before parents
-        if isinstance(node, exp.Div):
+        nested = rewrite_nested(node)
+        if nested is None:
+            nested = rewrite_text(node)
+        if nested is not None:
+            _swap(node, nested)
+        elif isinstance(node, exp.Div):
             lt, rt = node.left.type, node.right.type
             lk, rk = _dt(lt), _dt(rt)
             if lk in INTS and rk in INTS:
@@ -312,6 +339,8 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             else:
                 raise _refuse(f"division whose operand types cannot be determined ({node.sql('trino')[:60]})")
         elif isinstance(node, exp.Avg) and _dt(node.this.type) == D.DECIMAL:
+            if _with_window(node) is not node:
+                raise _refuse("avg of decimals with OVER or FILTER")
             # Trino's avg(decimal(p, s)) is decimal(p, s), rounded HALF_UP
             arg = node.this
             total = exp.Sum(this=arg.copy())
@@ -331,8 +360,10 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
             _swap(node, exp.cast(node.this.copy(), node.type))  # truncate(integer) is a decimal in Trino
         elif isinstance(node, exp.Sign) and _dt(node.type) not in (None, D.UNKNOWN):
             _swap(node, exp.cast(node.copy(), node.type))  # DuckDB's sign is always a tinyint
-        elif isinstance(node, exp.Sum) and _dt(node.this.type) in INTS:
-            _swap(node, exp.cast(node.copy(), "BIGINT"))  # DuckDB sums integers to HUGEINT
+        elif isinstance(node, exp.CountIf) or (isinstance(node, exp.Sum) and _dt(node.this.type) in INTS):
+            # DuckDB's count_if and sum of integers are HUGEINT; the cast goes around OVER/FILTER
+            whole = _with_window(node)
+            _swap(whole, exp.cast(whole.copy(), "BIGINT"))
         elif isinstance(node, exp.Substring) and not (
             isinstance(node.args.get("start"), exp.Literal) and int(node.args["start"].to_py() or 0) > 0
         ):

@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from lakelab.catalog.access import load_table
 from lakelab.engines.base import CtrlC, Result, ctrl_c
+from lakelab.engines.cache import ResultCache, default_user, deterministic
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -36,6 +37,7 @@ from lakelab.engines.duckdb.dialect import (
     typed_decimal_literals,
     unify_values_decimals,
 )
+from lakelab.engines.duckdb.functions_text import register_functions
 from lakelab.engines.duckdb.running import run_statement
 from lakelab.engines.templating import render
 from lakelab.errors import EngineError, InvalidInput, NotFound, Unsupported
@@ -73,6 +75,11 @@ _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
 
 
+def _cache_message(scans: list[Scan]) -> str:
+    pinned = ", ".join(f"{s.table}@{s.snapshot_id}" for s in scans) or "no tables"
+    return f"from the result cache (inputs unchanged: {pinned}); --no-cache reruns it"
+
+
 class DuckDBEngine:
     name = "duckdb"
 
@@ -87,6 +94,7 @@ class DuckDBEngine:
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
+        self.results = ResultCache(lh.config.home / "cache" / "results" / default_user())
 
     # -- connection ------------------------------------------------------------------------
     @property
@@ -99,6 +107,7 @@ class DuckDBEngine:
                 con.execute("SET enable_progress_bar = true")
                 con.execute("SET enable_progress_bar_print = false")
                 con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
+                register_functions(con)  # Trino's formatting, JSON and URL functions (functions_text.py)
             self._con = con
         return self._con
 
@@ -129,7 +138,10 @@ class DuckDBEngine:
         progress: Callable[[dict[str, Any]], None] | None = None,
         catalog: str | None = None,
         schema: str | None = None,
+        cache: bool = True,
     ) -> Result:
+        """Run a statement. A query whose SQL, parameters, limit and input snapshots are unchanged
+        is answered from the result cache (engines/cache.py) unless `cache=False`."""
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise InvalidInput(f"limit must be a non-negative integer, got {limit!r}")
         started = time.monotonic()
@@ -142,7 +154,7 @@ class DuckDBEngine:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
             tree = parse(text)
             if isinstance(tree, exp.Query):
-                table, has_more = self._query(tree, values, default_schema, limit, progress)
+                table, has_more, hit = self._query(tree, values, default_schema, limit, progress, cache)
                 return Result(
                     table,
                     engine=self.name,
@@ -150,7 +162,8 @@ class DuckDBEngine:
                     limit=limit,
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
-                    stats={"scans": [asdict(s) for s in self.last_scans]},
+                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
+                    message=_cache_message(self.last_scans) if hit == "hit" else None,
                 )
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)
@@ -386,18 +399,37 @@ class DuckDBEngine:
                 pass
 
     def _query(
-        self, tree: exp.Expression, values: list[Any], default_schema: str, limit: int | None, progress: Callable | None
-    ) -> tuple[pa.Table, bool]:
+        self,
+        tree: exp.Expression,
+        values: list[Any],
+        default_schema: str,
+        limit: int | None,
+        progress: Callable | None,
+        cache: bool = True,
+    ) -> tuple[pa.Table, bool, str]:
+        hit, key = "off", None
+        use_cache = cache and deterministic(tree)
         try:
             duck_sql = self._prepare(tree, values, default_schema)
             if limit is not None:
                 duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
-            table = self._run(duck_sql, values, progress)
+            if use_cache:  # keyed after _prepare: every input is pinned to a snapshot by now
+                inputs = [(s.table, s.snapshot_id) for s in self.last_scans]
+                scope = f"{self.lh.config.catalog.get('uri')}|{self.lh.config.catalog.get('warehouse')}"
+                key = self.results.key(duck_sql, values, inputs, limit, scope)
+            cached = self.results.get(key) if key else None
+            if cached is not None:
+                table, hit = cached, "hit"
+            else:
+                table = self._run(duck_sql, values, progress)
+                if key:
+                    self.results.put(key, table)
+                    hit = "miss"
         finally:
             self._drop_views()
         if limit is not None and table.num_rows > limit:
-            return table.slice(0, limit), True
-        return table, False
+            return table.slice(0, limit), True, hit
+        return table, False, hit
 
     def _run(self, duck_sql: str, values: list[Any], progress: Callable | None) -> pa.Table:
         """Run on a worker thread; this thread reports progress and answers Ctrl-C (running.py)."""

@@ -87,6 +87,7 @@ class SqlMagics(Magics):
     @argument("-o", "--output", metavar="NAME", help="store the result (bounded by -l) in this variable")
     @argument("-l", "--limit", type=int, default=None, help=f"rows to fetch (default {DEFAULT_LIMIT})")
     @argument("--no-limit", action="store_true", help="fetch every row")
+    @argument("--no-cache", action="store_true", help="run the query even if its inputs are unchanged")
     @argument("--engine", choices=("trino", "duckdb"), default=None, help="default: the configured engine")
     @argument("--catalog", default=None)
     @argument("--schema", default=None)
@@ -130,6 +131,8 @@ class SqlMagics(Magics):
             return self._into(args, sql, params, engine_name)
         engine = self.lh.engine(engine_name)
         session = self._session(engine, args)
+        if args.no_cache and "cache" in inspect.signature(engine.execute).parameters:
+            session["cache"] = False  # only the embedded engine keeps a result cache
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
