@@ -310,7 +310,7 @@ def _swap(node: exp.Expression, new: exp.Expression, new_type=None) -> None:
 
 def rewrite(tree: exp.Expression) -> exp.Expression:
     """Refuse what can't be answered exactly; rewrite what DuckDB means differently."""
-    nodes: list[exp.Expression] = list(tree.walk())  # type: ignore[arg-type]  # pre-order: refusals name the outermost function
+    nodes: list[exp.Expression] = list(tree.walk())  # pre-order: refusals name the outermost function
     for node in nodes:
         if isinstance(node, exp.Func) and not isinstance(node, (exp.Div, exp.Mod, exp.Connector, exp.Predicate)):
             _check_function(node)
