@@ -34,6 +34,8 @@ def _open(lh: Lakehouse, obj: Any, target: TableName) -> tuple[Source, md.Lineag
     file's URI (recorded by the write), a dataset's snapshot, a query's SQL and inputs."""
     lineage = md.Lineage(operation="publish")
     if isinstance(obj, str):
+        if "://" in obj:  # a file on object storage (or a file:// URL)
+            return open_source(obj, storage=lh.catalog.properties), lineage
         if os.sep in obj or Path(obj).suffix.lower() in FILE_SUFFIXES:
             path = Path(obj).expanduser()
             if not path.exists():
@@ -60,7 +62,7 @@ def _open(lh: Lakehouse, obj: Any, target: TableName) -> tuple[Source, md.Lineag
             for sc in (obj.stats or {}).get("scans", [])
             if isinstance(sc, dict) and "table" in sc
         ]
-    return open_source(obj, verb="publish"), lineage
+    return open_source(obj, verb="publish", storage=lh.catalog.properties), lineage
 
 
 def _check_kind(lh: Lakehouse, target: TableName, kind: str) -> bool:

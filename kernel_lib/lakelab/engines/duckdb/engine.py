@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 import sqlglot
 from pyiceberg.table import Table
 from sqlglot import exp
@@ -37,6 +38,7 @@ from lakelab.engines.duckdb.dialect import (
 )
 from lakelab.engines.templating import render
 from lakelab.errors import EngineError, InvalidInput, LakelabError, NotFound, Unsupported
+from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
 from lakelab.names import TableName, ident
 
 
@@ -298,7 +300,18 @@ class DuckDBEngine:
         plan = self._plan(res)
         quoted = '"' + view + '"'
         files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
-        if plan.blocker is None and plan.mapping == "names":
+        remote = bool(plan.files) and not is_local(plan.files[0])
+        if plan.blocker is None and remote and plan.mapping == "names":
+            # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
+            # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
+            # filters into its scanner and stops reading at a LIMIT
+            fs, _ = filesystem(plan.files[0], storage_properties(res.table))
+            ds = pads.dataset(
+                [split(f)[1] for f in plan.files], schema=plan.schema.as_arrow(), format="parquet", filesystem=fs
+            )
+            self.con.register(view, ds)
+            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
+        if plan.blocker is None and not remote and plan.mapping == "names":
             # every data file has exactly these columns by name: the plain reader is fastest
             cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
             union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
@@ -306,7 +319,7 @@ class DuckDBEngine:
                 f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
             )
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
-        if plan.blocker is None:
+        if plan.blocker is None and not remote:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
@@ -327,13 +340,16 @@ class DuckDBEngine:
         used = _columns_of(tree, view)
         schema = plan.schema
         wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
-        data = (
-            res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted)).to_arrow()
-            if res.snapshot_id is not None
-            else schema.select(*wanted).as_arrow().empty_table()
-        )
+        data: Any = schema.select(*wanted).as_arrow().empty_table()
+        if res.snapshot_id is not None:
+            # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
+            # so a view the statement scans more than once gets the whole table
+            scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
+            once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
+            data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
         self.con.register(view, data)
-        return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
+        reason = plan.blocker or "files on object storage with columns mapped by field id"
+        return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
 
     def _drop_views(self) -> None:
         if self._con is None:
@@ -558,8 +574,6 @@ def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
         return "no data files"
     if any(t.delete_files for t in tasks):
         return "delete files present"
-    if any("://" in t.file.file_path and not t.file.file_path.startswith("file://") for t in tasks):
-        return "data files are not local"
     if "schema.name-mapping.default" in table.properties:
         return "data files may lack field ids (name mapping)"
     return None
