@@ -488,7 +488,9 @@ def _pyiceberg_error(e: Exception, table: str, operation: str, location: str | N
             hint=f"check that the store is running (`lakelab doctor`), then {again}",
         )
     if isinstance(e, (requests.ConnectionError, requests.Timeout)):
-        return Unavailable(f"cannot write {table}: the catalog cannot be reached ({msg}); nothing was committed")
+        return Unavailable(
+            f"cannot write {table}: the catalog cannot be reached ({msg}); nothing was committed", hint=again
+        )
     if isinstance(e, (ValueError, TypeError, pa.ArrowException, OSError, UnsupportedPyArrowTypeException)):
         return InvalidInput(f"cannot write {table}: {msg}")
     return e
