@@ -30,7 +30,8 @@ def bucket_url(run) -> str:
 
 def store_fs(run) -> tuple[pafs.FileSystem, str]:
     """(filesystem, root path) of the profile's bucket, from the catalog's properties."""
-    return filesystem(bucket_url(run) + "/", run.lakehouse.catalog.properties)
+    fs, root = filesystem(bucket_url(run) + "/", run.lakehouse.catalog.properties)
+    return fs, root.rstrip("/")
 
 
 class FaultProxy:
