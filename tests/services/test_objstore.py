@@ -185,17 +185,17 @@ def _lakehouse_through(run, proxy: FaultProxy, key: str) -> lakelab.Lakehouse:
 
 
 def _big(batches: int, rows: int = 100_000, on_batch=None) -> pa.RecordBatchReader:
-    schema = pa.schema([("id", pa.int64()), ("v", pa.float64()), ("s", pa.string())])
+    """`batches` x `rows` rows shaped like `_frame`, made as they are read."""
+    schema = pa.schema([("id", pa.int64()), ("city", pa.string()), ("amount", pa.float64())])
+    cities = pa.array(["Oslo", "Lima", "Pune", "Kyiv"] * (rows // 4))
 
     def gen():
         for b in range(batches):
             if on_batch is not None:
                 on_batch(b)
-            ids = pa.array(range(b * rows, (b + 1) * rows), pa.int64())
-            yield pa.record_batch(
-                [ids, pa.array([float(i) for i in range(rows)]), pa.array([f"r{i}" for i in range(rows)])],
-                schema=schema,
-            )
+            ids = pa.array(range(b * rows + 1_000_000, (b + 1) * rows + 1_000_000), pa.int64())
+            amounts = pa.array([float(i % 97) for i in range(rows)], pa.float64())
+            yield pa.record_batch([ids, cities, amounts], schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, gen())
 
@@ -226,7 +226,7 @@ def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_fin
     assert isinstance(err.value, Unavailable), repr(err.value)
     assert "object store" in str(err.value) and "orphans" in str(err.value), str(err.value)
 
-    services.up(home=run.home, catalog="rest", storage="s3", trino_workers=1)  # restarts the store
+    services.up(home=run.home, catalog="rest", storage="s3", trino_workers=FAULTS[2])  # restarts the store
     fresh = lakelab.Lakehouse(load_config(run.home / "config.yaml"))
     assert fresh.catalog.load_table(name).current_snapshot().snapshot_id == before
     assert _records(fresh.sql(f"SELECT count(*) AS n FROM {name}", engine="duckdb")) == [{"n": 100}]
@@ -310,7 +310,7 @@ def test_a_commit_cut_off_by_a_catalog_restart_happened_or_not_and_is_safe_to_re
             os.kill(rest["pid"], signal.SIGKILL)
             psutil.Process(rest["pid"]).wait(10)
             threading.Timer(
-                1.0, lambda: services.up(home=run.home, catalog="rest", storage="s3", trino_workers=1)
+                1.0, lambda: services.up(home=run.home, catalog="rest", storage="s3", trino_workers=FAULTS[2])
             ).start()
 
         proxy.rule = lambda m, p: kill_rest if (m == "POST" and p.endswith(table_path)) else None
