@@ -334,7 +334,13 @@ def test_a_commit_cut_off_by_a_catalog_restart_happened_or_not_and_is_safe_to_re
         assert _records(lh.sql(f"SELECT count(*) AS n, count(DISTINCT id) AS d FROM {name}", engine="duckdb")) == [
             {"n": 120, "d": 120}
         ]
-        assert find_orphans(lh, name, older_than_minutes=0).count == 0
+        # a commit that did not happen leaves no data file; pyiceberg's manifests for it stay
+        # until `lakelab orphans --delete`
+        left = find_orphans(lh, name, older_than_minutes=0)
+        assert all("/metadata/" in p for p, _ in left.files), left
+        assert happened or left.count > 0
+        delete_orphans(lh, name, older_than_minutes=0)
+        assert _records(lh.sql(f"SELECT count(*) AS n FROM {name}", engine="trino")) == [{"n": 120}]
         lh.close()
     finally:
         proxy.close()
