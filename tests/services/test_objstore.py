@@ -24,6 +24,7 @@ from objstore_helpers import FaultProxy, bucket_url, store_fs
 
 import lakelab
 from lakelab import services
+from lakelab.catalog.metadata import current_user
 from lakelab.catalog.orphans import delete_orphans, find_orphans
 from lakelab.config import load_config
 from lakelab.errors import LakelabError, Unavailable
@@ -95,6 +96,10 @@ def test_every_user_path_works_on_the_profile(profile, lakehouse_profile, tmp_pa
     assert [r["id"] for r in _records(lim)] == [0, 4, 8]
     scans = lh.engine("duckdb").last_scans
     assert [s.path for s in scans] == ["parquet"], scans
+
+    # Trino runs queries as the notebook's user (the one lakelab records as owner)
+    if not run.embedded:
+        assert _records(lh.sql("SELECT current_user AS u", engine="trino")) == [{"u": current_user()}]
 
     # -- --into / transform on both engines -------------------------------------------------
     into_sql = f"SELECT city, count(*) AS n FROM {ns}.sales GROUP BY city"

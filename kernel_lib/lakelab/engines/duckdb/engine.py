@@ -307,7 +307,10 @@ class DuckDBEngine:
             # filters into its scanner and stops reading at a LIMIT
             fs, _ = filesystem(plan.files[0], storage_properties(res.table))
             ds = pads.dataset(
-                [split(f)[1] for f in plan.files], schema=plan.schema.as_arrow(), format="parquet", filesystem=fs
+                [split(f)[1] for f in plan.files],
+                schema=_plain(plan.schema.as_arrow()),
+                format="parquet",
+                filesystem=fs,
             )
             self.con.register(view, ds)
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
@@ -577,6 +580,15 @@ def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
     if "schema.name-mapping.default" in table.properties:
         return "data files may lack field ids (name mapping)"
     return None
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """Strings as string_view: DuckDB pushes string filters into a pyarrow scanner as
+    string_view scalars, which Arrow 26 does not compare with string or large_string
+    columns (files written from string_view data even store that type)."""
+    swap = {t: pa.string_view() for t in (pa.string(), pa.large_string())}
+    swap |= {t: pa.binary_view() for t in (pa.binary(), pa.large_binary())}
+    return pa.schema([f.with_type(swap.get(f.type, f.type)) for f in schema])
 
 
 def _columns_of(tree: exp.Expression, view: str) -> set[str] | None:
