@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
@@ -59,6 +59,8 @@ class Plan:
     files: list[str]  # local data file paths
     blocker: str | None  # why the data files must not be read directly (None: they may)
     mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
+    sizes: list[int] = field(default_factory=list)  # bytes of each file (object storage: no HEAD)
+    dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
 
 
 @dataclass
@@ -290,7 +292,7 @@ class DuckDBEngine:
             mapping = _needs_field_ids(res.table, schema) if blocker is None else None
             if mapping == "ids" and any(column_types(f.field_type) is None for f in schema.fields):
                 blocker = "nested or uncommon column types after schema changes"
-            plan = Plan(schema, files, blocker, mapping)
+            plan = Plan(schema, files, blocker, mapping, [t.file.file_size_in_bytes for t in tasks])
             if len(self._plans) > 256:
                 self._plans.clear()
             self._plans[key] = plan
@@ -305,14 +307,9 @@ class DuckDBEngine:
             # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
             # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
             # filters into its scanner and stops reading at a LIMIT
-            fs, _ = filesystem(plan.files[0], storage_properties(res.table))
-            ds = pads.dataset(
-                [split(f)[1] for f in plan.files],
-                schema=_plain(plan.schema.as_arrow()),
-                format="parquet",
-                filesystem=fs,
-            )
-            self.con.register(view, ds)
+            if plan.dataset is None:
+                plan.dataset = _remote_dataset(plan, storage_properties(res.table))
+            self.con.register(view, plan.dataset)
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
         if plan.blocker is None and not remote and plan.mapping == "names":
             # every data file has exactly these columns by name: the plain reader is fastest
@@ -580,6 +577,18 @@ def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
     if "schema.name-mapping.default" in table.properties:
         return "data files may lack field ids (name mapping)"
     return None
+
+
+def _remote_dataset(plan: Plan, storage: dict[str, Any]) -> pads.Dataset:
+    """The snapshot's data files as one pyarrow dataset on the store. Fragments are made with
+    their sizes from the manifests (no HEAD per file) and their footers read once, so later
+    queries on this snapshot skip straight to the row groups their filters keep."""
+    fs, _ = filesystem(plan.files[0], storage)
+    fmt = pads.ParquetFileFormat()
+    fragments = [fmt.make_fragment(split(f)[1], fs, file_size=n) for f, n in zip(plan.files, plan.sizes, strict=True)]
+    for frag in fragments:
+        frag.ensure_complete_metadata()
+    return pads.FileSystemDataset(fragments, _plain(plan.schema.as_arrow()), fmt, fs)
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
