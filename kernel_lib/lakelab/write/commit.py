@@ -152,11 +152,20 @@ def write(
     rows = 0
     snapshot_id: int | None = None
     files_done: list[DataFile] | None = None
+    created_apart = False
     rows_done = 0
     try:
         if existing is None:
             created_ns = ensure_namespace(catalog, name.namespace)
-            tx = _create_transaction(catalog, name, incoming, location, {**WRITE_PROPERTIES, **props})
+            if _creates_apart(catalog):
+                # the table first, empty; the rows in the next commit; dropped again on failure
+                new = catalog.create_table(
+                    name.identifier, schema=incoming, location=location, properties={**WRITE_PROPERTIES, **props}
+                )
+                created_apart = True
+                tx = new.transaction()
+            else:
+                tx = _create_transaction(catalog, name, incoming, location, {**WRITE_PROPERTIES, **props})
             _add_partitions(tx, partition_by or [])
         else:
             _check_partitions(existing, partition_by or [], name.dotted)
@@ -188,6 +197,8 @@ def write(
             if isinstance(found, int):  # it did: the write succeeded, only its answer was lost
                 snapshot_id, files_done, rows_done = found, files, rows
         if files_done is None:
+            if created_apart:
+                _drop_quietly(catalog, name)
             left = _clean_up(tx, write_uuid, existing is None) if tx is not None else None
             drop_namespaces(catalog, created_ns)
             if not isinstance(e, Exception):
@@ -254,6 +265,22 @@ def _create_transaction(
         identifier=name.identifier, metadata=metadata, metadata_location=metadata_location, io=io, catalog=catalog
     )
     return CreateTableTransaction(staged)
+
+
+def _creates_apart(catalog: Catalog) -> bool:
+    """Whether a new table must be created before its first rows are committed. Nessie (0.99)
+    rejects the create transaction pyiceberg 0.12 sends (its AddSchema update has no
+    last-column-id: HTTP 500), but takes a plain create. Nessie says who it is in the REST
+    config pyiceberg merges into the catalog's properties (`nessie.*` keys)."""
+    return not isinstance(catalog, MetastoreCatalog) and any(str(k).startswith("nessie.") for k in catalog.properties)
+
+
+def _drop_quietly(catalog: Catalog, name: TableName) -> None:
+    """Drop a table this write created apart from its rows (the write failed)."""
+    try:
+        catalog.drop_table(name.identifier)
+    except NoSuchTableError:
+        pass
 
 
 def parse_partition_by(spec: str | Iterable[str] | None) -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ pyiceberg plans each referenced table's scan; DuckDB reads the planned Parquet f
 when that is correct — no delete files, local files with field ids, flat columns — by name when
 the schema never changed, by Iceberg field id (`read_parquet(schema=MAP{...})`) after renames or
 added columns; otherwise it reads pyiceberg's Arrow scan, which applies deletes and schema
-evolution. `dialect.py` makes the SQL answer as Trino does or refuses it. docs/embedded-engine.md
+evolution. On object storage the same files are read as one pyarrow dataset per snapshot
+(projection, filter and LIMIT pushdown) through the table FileIO's S3/GCS settings; there the
+fallback is pyiceberg's streaming batch reader. `dialect.py` makes the SQL answer as Trino does or refuses it. docs/embedded-engine.md
 has the support matrix.
 """
 
