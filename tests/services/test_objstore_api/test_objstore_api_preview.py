@@ -8,9 +8,6 @@ import json
 import pandas as pd
 import pytest
 
-# pytest-jupyter's fixtures, for this module only (see tests/server/conftest.py)
-from pytest_jupyter.jupyter_server import *  # noqa: F403
-
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
 
 PROFILE = ("rest", "s3", 1)  # test_objstore.py's last profile: no restart between the modules
