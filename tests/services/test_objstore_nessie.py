@@ -23,7 +23,9 @@ def test_ingest_creates_appends_and_a_failed_create_leaves_no_table_on_nessie(la
     expect = [{"n": 200, "c": 4}]
     assert lh.sql(sql, engine="duckdb").to_pandas().to_dict("records") == expect
     assert lh.sql(sql, engine="trino").to_pandas().to_dict("records") == expect
-    assert len(lh.dataset("nes.cities").snapshots()) == 2
+    # Nessie keeps the history in its own commits: a table's metadata holds only the current
+    # snapshot, so lakelab's time travel on Nessie reaches only that one
+    assert [s["current"] for s in lh.dataset("nes.cities").snapshots()] == [True]
 
     def broken():
         yield pa.record_batch({"id": pa.array([1, 2], pa.int64())})
