@@ -22,7 +22,9 @@ import pyarrow.fs as pafs
 from pyiceberg.table import Table
 
 from lakelab.catalog.access import load_table
-from lakelab.errors import InvalidInput
+from lakelab.config import redact
+from lakelab.errors import InvalidInput, Unavailable
+from lakelab.io.filesystems import filesystem, storage_properties
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -89,9 +91,16 @@ def referenced_files(table: Table) -> set[str]:
     return refs
 
 
-def _listing(location: str) -> tuple[pafs.FileSystem, str, list[pafs.FileInfo]]:
-    fs, root = pafs.FileSystem.from_uri(location)
-    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+def _listing(location: str, storage: dict[str, Any] | None = None) -> tuple[pafs.FileSystem, str, list[pafs.FileInfo]]:
+    """Every file under `location`, reached with the table's FileIO properties (`storage`)."""
+    try:
+        fs, root = filesystem(location, storage)
+        infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    except OSError as e:
+        raise Unavailable(
+            f"cannot list {location}: {redact(str(e).splitlines()[0][:300])}",
+            hint="check that the object store is running and reachable (`lakelab doctor`)",
+        ) from None
     return fs, root.rstrip("/"), [i for i in infos if i.type == pafs.FileType.File]
 
 
@@ -102,7 +111,7 @@ def find_orphans(lh: Lakehouse, table: str, *, older_than_minutes: float = DEFAU
     tbl = load_table(lh.catalog, name)
     location = tbl.location().rstrip("/")
     refs = referenced_files(tbl)
-    _, _, infos = _listing(location)
+    _, _, infos = _listing(location, storage_properties(tbl))
     scheme = urlparse(location).scheme
     cutoff = time.time() - older_than_minutes * 60
     report = OrphanReport(table=name.dotted, location=location)
@@ -120,7 +129,7 @@ def find_orphans(lh: Lakehouse, table: str, *, older_than_minutes: float = DEFAU
 def delete_orphans(lh: Lakehouse, table: str, *, older_than_minutes: float = DEFAULT_MINUTES) -> OrphanReport:
     """Find and delete the orphans of `table`; the report lists what was removed."""
     report = find_orphans(lh, table, older_than_minutes=older_than_minutes)
-    fs, root = pafs.FileSystem.from_uri(report.location)
+    fs, root = filesystem(report.location, storage_properties(load_table(lh.catalog, lh.table_name(table))))
     root = root.rstrip("/")
     for path, _ in report.files:
         # a listing only yields paths under root; checked again so no bug can reach outside it

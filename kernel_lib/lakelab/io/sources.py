@@ -12,9 +12,8 @@ from __future__ import annotations
 import fnmatch
 import glob as globlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 
 from lakelab.config import redact
 from lakelab.errors import InvalidInput, NotFound, Unavailable
+from lakelab.io.filesystems import filesystem
 from lakelab.io.objects import MEMORY_BATCH, Source, open_object
 
 __all__ = ["FORMATS", "Source", "open_source", "resolve_files"]
@@ -46,7 +46,6 @@ _COMPRESSED = (".gz", ".bz2", ".zst", ".lz4")
 CSV_BLOCK = 8 << 20  # bytes per CSV/JSON block: one record batch each
 PARQUET_BATCH = 262_144  # rows per Parquet record batch
 ROW_GROUP_BYTES = 256 << 20  # larger row groups are read in slices
-REMOTE_RETRY_S = 15  # give up on an unreachable object store after this
 
 
 @dataclass
@@ -81,27 +80,25 @@ def _hidden(path: str) -> bool:
     return os.path.basename(path).startswith((".", "_"))  # _SUCCESS, .crc, ...
 
 
-def _fs_for(uri: str) -> tuple[pafs.FileSystem, str, str]:
-    """(filesystem, path in it, URI prefix) for a path or URL."""
+def _fs_for(uri: str, storage: Mapping[str, Any] | None = None) -> tuple[pafs.FileSystem, str, str]:
+    """(filesystem, path in it, URI prefix) for a path or URL; object stores are reached with
+    the catalog's pyiceberg properties (`storage`), as the catalog's own FileIO reaches them."""
     if "://" not in uri:
         return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(uri)), "file://"
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "file":
         return pafs.LocalFileSystem(), uri[len("file://") :], "file://"
+    base = uri.split("*", 1)[0].split("?", 1)[0] if _is_glob(uri) else uri.split("?", 1)[0]
     try:
-        if scheme in ("gs", "gcs"):  # bound GCS retries: its default keeps a closed network busy for minutes
-            fs = pafs.GcsFileSystem(retry_time_limit=timedelta(seconds=REMOTE_RETRY_S))
-            path = uri.split("://", 1)[1]
-        else:
-            fs, path = pafs.FileSystem.from_uri(uri.split("*", 1)[0].split("?", 1)[0] if _is_glob(uri) else uri)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        fs, path = filesystem(base, storage)
+    except (ValueError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
         raise InvalidInput(
             f"cannot open {safe_uri(uri)!r}: {redact(str(e))}",
             hint="use a local path or an s3://, gs:// or file:// URL",
         ) from None
     except OSError as e:
         raise Unavailable(f"cannot reach {safe_uri(uri)!r}: {redact(str(e))}") from None
-    if _is_glob(uri):  # from_uri cannot parse patterns: keep the pattern part ourselves
+    if _is_glob(uri):  # the pattern part is matched by _list
         path = uri.split("://", 1)[1]
     return fs, path, f"{scheme}://"
 
@@ -148,18 +145,21 @@ def _list(fs: pafs.FileSystem, path: str, text: str) -> list[pafs.FileInfo]:
     return infos
 
 
-def resolve_files(spec: str | os.PathLike | list | tuple, format: str | None = None) -> list[SourceFile]:
-    """Expand a path, glob, directory or URL (or a list of them) into files with formats."""
+def resolve_files(
+    spec: str | os.PathLike | list | tuple, format: str | None = None, storage: Mapping[str, Any] | None = None
+) -> list[SourceFile]:
+    """Expand a path, glob, directory or URL (or a list of them) into files with formats.
+    `storage`: pyiceberg properties for object-store URLs (the catalog's)."""
     if isinstance(spec, (list, tuple)):
         out: list[SourceFile] = []
         for s in spec:
-            out.extend(resolve_files(s, format))
+            out.extend(resolve_files(s, format, storage))
         if not out:
             raise InvalidInput("the list of sources is empty")
         return out
     raw = os.fspath(spec)
     text = safe_uri(raw)  # what messages and lineage show
-    fs, path, prefix = _fs_for(raw)
+    fs, path, prefix = _fs_for(raw, storage)
     try:
         infos = _list(fs, path, text)
     except OSError as e:  # an object store that cannot be reached or refuses us
@@ -617,11 +617,12 @@ def open_source(
     column_types: dict[str, pa.DataType] | None = None,
     *,
     verb: str = "ingest",
+    storage: Mapping[str, Any] | None = None,
 ) -> Source:
     """Resolve what the user passed into a bounded-memory stream of record batches.
 
     `column_types` (column -> Arrow type) fixes how CSV columns are parsed, e.g. as the
-    target table's types."""
+    target table's types; `storage`: the catalog's pyiceberg properties, for s3:// and gs://."""
     if format is not None:
         if not isinstance(format, str):
             raise InvalidInput(f"format must be text, got {type(format).__name__}", hint="use csv, parquet or json")
@@ -633,7 +634,7 @@ def open_source(
     if isinstance(source, (str, os.PathLike)) or (
         isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source)
     ):
-        return _files_source(resolve_files(source, format), column_types)
+        return _files_source(resolve_files(source, format, storage), column_types)
     src = open_object(source)
     if src is not None:
         return src

@@ -112,6 +112,9 @@ def port_in_use(port: int) -> bool:
         if c.laddr.port == port:
             return True
     with socket.socket() as s:
+        # connections of a part that was killed linger in TIME_WAIT: they must not move its
+        # restart to another port (the other parts are configured with this one)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -27,7 +27,13 @@ from typing import Any, Literal, cast
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog, MetastoreCatalog
-from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError, ValidationException
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    CommitStateUnknownException,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+    ValidationException,
+)
 from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException
 from pyiceberg.manifest import DataFile
@@ -36,7 +42,9 @@ from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform
 
 from lakelab.catalog.access import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, table_exists
 from lakelab.catalog.metadata import Lineage
-from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound
+from lakelab.config import redact
+from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound, Unavailable
+from lakelab.io.filesystems import is_local
 from lakelab.io.objects import Source
 from lakelab.io.progress import progress_bar
 from lakelab.io.sources import open_source
@@ -104,7 +112,11 @@ def write(
     column_types = None
     if existing is not None:  # parse CSV text straight into the table's types
         column_types = {f.name: f.type for f in existing.schema().as_arrow() if not pa.types.is_nested(f.type)}
-    src = data if isinstance(data, Source) else open_source(data, format=format, column_types=column_types)
+    src = (
+        data
+        if isinstance(data, Source)
+        else open_source(data, format=format, column_types=column_types, storage=catalog.properties)
+    )
     positional = by_position and existing is not None
     if positional:  # INSERT: the names are the table's, only the types matter
         incoming = pa.schema([pa.field(f.name, storable_type(f.type, f.name)) for f in src.schema])
@@ -136,10 +148,24 @@ def write(
     tx: Transaction | None = None
     bar = progress_bar(progress, src.total_rows, f"{lineage.operation} {name.dotted}")
     updated: int | None = None
+    files: list[DataFile] = []
+    rows = 0
+    snapshot_id: int | None = None
+    files_done: list[DataFile] | None = None
+    created_apart = False
+    rows_done = 0
     try:
         if existing is None:
             created_ns = ensure_namespace(catalog, name.namespace)
-            tx = _create_transaction(catalog, name, incoming, location, {**WRITE_PROPERTIES, **props})
+            if _creates_apart(catalog):
+                # the table first, empty; the rows in the next commit; dropped again on failure
+                new = catalog.create_table(
+                    name.identifier, schema=incoming, location=location, properties={**WRITE_PROPERTIES, **props}
+                )
+                created_apart = True
+                tx = new.transaction()
+            else:
+                tx = _create_transaction(catalog, name, incoming, location, {**WRITE_PROPERTIES, **props})
             _add_partitions(tx, partition_by or [])
         else:
             _check_partitions(existing, partition_by or [], name.dotted)
@@ -158,15 +184,35 @@ def write(
             replace = mode == "overwrite" and existing is not None
             snapshot_id = _commit_files(tx, files, replace, summary, reopen, catalog, name, retries)
     except BaseException as e:
-        if tx is not None:
-            _remove_written(tx.table_metadata.location, write_uuid, new_table=existing is None)
-        drop_namespaces(catalog, created_ns)
-        if isinstance(e, LakelabError) or not isinstance(e, Exception):
-            raise
-        err = _pyiceberg_error(e, name.dotted, lineage.operation)
-        if err is e:
-            raise
-        raise err from None
+        if tx is not None and files and _outcome_unknown(e):
+            # the catalog may have applied the commit: deleting its files could break the table
+            found = _find_commit(catalog, name, files)
+            if found is _UNKNOWN:
+                raise Unavailable(
+                    f"the catalog did not answer while {_gerund(lineage.operation)} {name.dotted}: the commit may or "
+                    "may not have happened, and the catalog cannot be reached to tell",
+                    hint=f"when it is back, look at lh.dataset({name.dotted!r}).snapshots(); if the write is not "
+                    "there, run it again (`lakelab orphans` lists the files it left)",
+                ) from None
+            if isinstance(found, int):  # it did: the write succeeded, only its answer was lost
+                snapshot_id, files_done, rows_done = found, files, rows
+        if files_done is None:
+            if created_apart:
+                _drop_quietly(catalog, name)
+            left = _clean_up(tx, write_uuid, existing is None) if tx is not None else None
+            drop_namespaces(catalog, created_ns)
+            if not isinstance(e, Exception):
+                if left:
+                    warnings.warn(f"{name.dotted}: {left}", stacklevel=2)
+                raise
+            location = tx.table_metadata.location if tx is not None else None
+            err = e if isinstance(e, LakelabError) else _pyiceberg_error(e, name.dotted, lineage.operation, location)
+            if left:
+                err = _with_note(err, left)
+            if err is e:
+                raise
+            raise err from None
+        files, rows = files_done, rows_done
     finally:
         if bar is not None:
             bar.close()
@@ -219,6 +265,22 @@ def _create_transaction(
         identifier=name.identifier, metadata=metadata, metadata_location=metadata_location, io=io, catalog=catalog
     )
     return CreateTableTransaction(staged)
+
+
+def _creates_apart(catalog: Catalog) -> bool:
+    """Whether a new table must be created before its first rows are committed. Nessie (0.99)
+    rejects the create transaction pyiceberg 0.12 sends (its AddSchema update has no
+    last-column-id: HTTP 500), but takes a plain create. Nessie says who it is in the REST
+    config pyiceberg merges into the catalog's properties (`nessie.*` keys)."""
+    return not isinstance(catalog, MetastoreCatalog) and any(str(k).startswith("nessie.") for k in catalog.properties)
+
+
+def _drop_quietly(catalog: Catalog, name: TableName) -> None:
+    """Drop a table this write created apart from its rows (the write failed)."""
+    try:
+        catalog.drop_table(name.identifier)
+    except NoSuchTableError:
+        pass
 
 
 def parse_partition_by(spec: str | Iterable[str] | None) -> list[tuple[str, str]]:
@@ -358,18 +420,79 @@ def _commit_upsert(
         except (CommitFailedException, ValidationException):
             if attempt >= retries - 1:
                 raise
-            _remove_written(tx.table_metadata.location, write_uuid)
+            _remove_written(tx.table_metadata.location, write_uuid, storage=dict(tx._table.io.properties))
             tx = reopen(catalog.load_table(name.identifier))
     raise AssertionError("unreachable")
+
+
+_UNKNOWN = object()
+
+
+def _outcome_unknown(e: BaseException) -> bool:
+    """A commit whose answer was lost: the catalog may or may not have applied it."""
+    import requests
+
+    return isinstance(e, (CommitStateUnknownException, requests.ConnectionError, requests.Timeout))
+
+
+def _find_commit(catalog: Catalog, name: TableName, files: list[DataFile], wait_s: float = 30.0) -> Any:
+    """The snapshot that added `files` to `name`; None when none did; `_UNKNOWN` when that
+    cannot be told: the catalog stays away for `wait_s` (it may be restarting), or the
+    write's files are not known here (an upsert)."""
+    paths = {f.file_path for f in files}
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            table = catalog.load_table(name.identifier)
+            break
+        except NoSuchTableError:
+            return None
+        except Exception:  # noqa: BLE001 - the catalog is still away: ask again until the deadline
+            if time.monotonic() > deadline:
+                return _UNKNOWN
+            time.sleep(1.0)
+    if not paths:
+        return _UNKNOWN
+    for snap in list(table.snapshots())[-10:][::-1]:  # ours, if any, is among the newest
+        for m in snap.manifests(table.io):
+            if m.added_snapshot_id != snap.snapshot_id:
+                continue
+            if any(e.data_file.file_path in paths for e in m.fetch_manifest_entry(table.io)):
+                return snap.snapshot_id
+    return None
+
+
+def _clean_up(tx: Transaction, write_uuid: uuid.UUID, new_table: bool) -> str | None:
+    """Remove this write's data files; a sentence saying what was left behind when that fails."""
+    location = tx.table_metadata.location
+    try:
+        _remove_written(location, write_uuid, new_table=new_table, storage=dict(tx._table.io.properties))
+    except OSError as e:
+        return (
+            f"the data files it wrote under {location} could not be removed "
+            f"({redact(str(e).splitlines()[0][:200])}); `lakelab orphans --delete` removes them once the store is back"
+        )
+    return None
+
+
+def _with_note(err: Exception, note: str) -> Exception:
+    if isinstance(err, LakelabError):
+        err.message = f"{err.message}; {note}"
+        err.args = (err.message if not err.hint else f"{err.message} ({err.hint})",)
+    else:
+        err.add_note(note)
+    return err
 
 
 def _gerund(operation: str) -> str:
     return operation[:-1] + "ing" if operation.endswith("e") else operation + "ing"
 
 
-def _pyiceberg_error(e: Exception, table: str, operation: str) -> Exception:
+def _pyiceberg_error(e: Exception, table: str, operation: str, location: str | None = None) -> Exception:
     """pyiceberg's and Arrow's errors as the user's one line; anything else unchanged."""
-    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    import requests
+
+    msg = redact(str(e).splitlines()[0]) if str(e) else type(e).__name__
     again = f"run the {operation} again"
     if isinstance(e, TableAlreadyExistsError):
         return Conflict(
@@ -385,6 +508,15 @@ def _pyiceberg_error(e: Exception, table: str, operation: str) -> Exception:
             f"dataset {table} changed while {_gerund(operation)}: another writer changed it first (its new "
             "files overlap the rows this upsert or overwrite replaces); nothing was written",
             hint=again,
+        )
+    if isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and location and not is_local(location):
+        return Unavailable(
+            f"cannot write {table}: the object store failed ({msg}); nothing was committed",
+            hint=f"check that the store is running (`lakelab doctor`), then {again}",
+        )
+    if isinstance(e, (requests.ConnectionError, requests.Timeout)):
+        return Unavailable(
+            f"cannot write {table}: the catalog cannot be reached ({msg}); nothing was committed", hint=again
         )
     if isinstance(e, (ValueError, TypeError, pa.ArrowException, OSError, UnsupportedPyArrowTypeException)):
         return InvalidInput(f"cannot write {table}: {msg}")

@@ -22,6 +22,7 @@ from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 
+from lakelab.io.filesystems import filesystem
 from lakelab.io.objects import Source
 from lakelab.write.types import Conformer
 
@@ -223,18 +224,22 @@ def _write(
     return files, rows
 
 
-def _remove_written(location: str, write_uuid: uuid.UUID, *, new_table: bool = False) -> None:
+def _remove_written(
+    location: str, write_uuid: uuid.UUID, *, new_table: bool = False, storage: dict[str, Any] | None = None
+) -> None:
     """Delete every data file of this write (names carry the write id), partial ones too;
-    for a table this write was creating, its folder too once nothing else is in it."""
-    try:
-        fs, root = pafs.FileSystem.from_uri(location.rstrip("/") + "/data")
-        infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
-    except (OSError, pa.ArrowInvalid):
-        return
+    for a table this write was creating, its folder too once nothing else is in it.
+    `storage`: the table FileIO's properties. Raises OSError when the store cannot be listed
+    or a file cannot be deleted: the caller must say that files were left behind."""
+    fs, root = filesystem(location.rstrip("/") + "/data", storage)
+    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
     tag = str(write_uuid)
     for i in infos:
         if i.type == pafs.FileType.File and tag in i.base_name:
-            fs.delete_file(i.path)
+            try:
+                fs.delete_file(i.path)
+            except FileNotFoundError:
+                pass
     if isinstance(fs, pafs.LocalFileSystem):  # leave no empty folders behind a failed create
         import os
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyiceberg.catalog import Catalog
+from pyiceberg.catalog import Catalog, MetastoreCatalog
 
 from lakelab.catalog import metadata as md
 from lakelab.catalog.access import drop_namespaces, ensure_namespace, load_table, table_exists
@@ -34,6 +34,8 @@ def _open(lh: Lakehouse, obj: Any, target: TableName) -> tuple[Source, md.Lineag
     file's URI (recorded by the write), a dataset's snapshot, a query's SQL and inputs."""
     lineage = md.Lineage(operation="publish")
     if isinstance(obj, str):
+        if "://" in obj:  # a file on object storage (or a file:// URL)
+            return open_source(obj, storage=lh.catalog.properties), lineage
         if os.sep in obj or Path(obj).suffix.lower() in FILE_SUFFIXES:
             path = Path(obj).expanduser()
             if not path.exists():
@@ -60,7 +62,7 @@ def _open(lh: Lakehouse, obj: Any, target: TableName) -> tuple[Source, md.Lineag
             for sc in (obj.stats or {}).get("scans", [])
             if isinstance(sc, dict) and "table" in sc
         ]
-    return open_source(obj, verb="publish"), lineage
+    return open_source(obj, verb="publish", storage=lh.catalog.properties), lineage
 
 
 def _check_kind(lh: Lakehouse, target: TableName, kind: str) -> bool:
@@ -122,10 +124,7 @@ def _publish_artifact(
         if not props.get(md.OWNER):
             props[md.OWNER] = md.current_user()
         created_ns = ensure_namespace(lh.catalog, target.namespace)
-        # the artifact is written before the table exists, so resolve the catalog's default
-        # location for the name now (pyiceberg 0.12 has no public call for it) and pin it
-        catalog: Any = lh.catalog  # a MetastoreCatalog (SQL) method
-        location = catalog._resolve_table_location(None, Catalog.namespace_to_string(target.namespace), target.name)
+        location = _new_table_location(lh.catalog, target)
         version, fileio = 1, lh.catalog._load_file_io(location=location)
     # version numbers come from the state read above: a commit that lost a race must fail,
     # not be retried blindly by pyiceberg (it would add a second row with the same number)
@@ -157,6 +156,20 @@ def _publish_artifact(
             _remove_empty_folders(location, lh.config.warehouse)
             drop_namespaces(lh.catalog, created_ns)
         raise
+
+
+def _new_table_location(catalog: Catalog, target: TableName) -> str:
+    """Where the catalog will put a new table `target`: the artifact is written before the
+    table exists, so the location is resolved now and pinned. A SQL catalog computes it
+    (pyiceberg 0.12 has no public call for it); a REST catalog decides it on the server, so
+    it is asked with a staged create, which makes no table."""
+    if isinstance(catalog, MetastoreCatalog):
+        cat: Any = catalog
+        return cat._resolve_table_location(None, Catalog.namespace_to_string(target.namespace), target.name)
+    import pyarrow as pa
+
+    staged = catalog.create_table_transaction(target.identifier, schema=pa.schema([("version", pa.int32())]))
+    return staged.table_metadata.location
 
 
 def publish(

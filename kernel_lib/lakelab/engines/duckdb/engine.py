@@ -4,8 +4,10 @@ pyiceberg plans each referenced table's scan; DuckDB reads the planned Parquet f
 when that is correct — no delete files, local files with field ids, flat columns — by name when
 the schema never changed, by Iceberg field id (`read_parquet(schema=MAP{...})`) after renames or
 added columns; otherwise it reads pyiceberg's Arrow scan, which applies deletes and schema
-evolution. `dialect.py` makes the SQL answer as Trino does or refuses it. docs/embedded-engine.md
-has the support matrix.
+evolution. On object storage the same files are read as one pyarrow dataset per snapshot
+(projection, filter and LIMIT pushdown) through the table FileIO's S3/GCS settings; there the
+fallback is pyiceberg's streaming batch reader. `dialect.py` makes the SQL answer as Trino does
+or refuses it. docs/embedded-engine.md has the support matrix.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 import sqlglot
 from pyiceberg.table import Table
 from sqlglot import exp
@@ -41,6 +44,7 @@ from lakelab.engines.duckdb.functions_text import register_functions
 from lakelab.engines.duckdb.running import run_statement
 from lakelab.engines.templating import render
 from lakelab.errors import EngineError, InvalidInput, NotFound, Unsupported
+from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
 from lakelab.names import TableName, ident
 
 
@@ -61,6 +65,8 @@ class Plan:
     files: list[str]  # local data file paths
     blocker: str | None  # why the data files must not be read directly (None: they may)
     mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
+    sizes: list[int] = field(default_factory=list)  # bytes of each file (object storage: no HEAD)
+    dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
 
 
 @dataclass
@@ -325,7 +331,7 @@ class DuckDBEngine:
             mapping = _needs_field_ids(res.table, schema) if blocker is None else None
             if mapping == "ids" and any(column_types(f.field_type) is None for f in schema.fields):
                 blocker = "nested or uncommon column types after schema changes"
-            plan = Plan(schema, files, blocker, mapping)
+            plan = Plan(schema, files, blocker, mapping, [t.file.file_size_in_bytes for t in tasks])
             if len(self._plans) > 256:
                 self._plans.clear()
             self._plans[key] = plan
@@ -335,7 +341,17 @@ class DuckDBEngine:
         plan = self._plan(res)
         quoted = '"' + view + '"'
         files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
-        if plan.blocker is None and plan.mapping == "names":
+        remote = bool(plan.files) and not is_local(plan.files[0])
+        if plan.blocker is None and remote and plan.mapping == "names":
+            # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
+            # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
+            # filters into its scanner and stops reading at a LIMIT
+            if plan.dataset is None:
+                plan.dataset = _remote_dataset(plan, storage_properties(res.table))
+            with self._guard.native():
+                self.con.register(view, plan.dataset)
+            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
+        if plan.blocker is None and not remote and plan.mapping == "names":
             # every data file has exactly these columns by name: the plain reader is fastest
             cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
             union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
@@ -344,7 +360,7 @@ class DuckDBEngine:
                     f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
                 )
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
-        if plan.blocker is None:
+        if plan.blocker is None and not remote:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
@@ -366,14 +382,17 @@ class DuckDBEngine:
         used = _columns_of(tree, view)
         schema = plan.schema
         wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
-        data = (
-            res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted)).to_arrow()
-            if res.snapshot_id is not None
-            else schema.select(*wanted).as_arrow().empty_table()
-        )
+        data: Any = schema.select(*wanted).as_arrow().empty_table()
+        if res.snapshot_id is not None:
+            # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
+            # so a view the statement scans more than once gets the whole table
+            scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
+            once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
+            data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
         with self._guard.native():
             self.con.register(view, data)
-        return Scan(str(res.name), res.snapshot_id, "arrow", plan.blocker, len(plan.files))
+        reason = plan.blocker or "files on object storage with columns mapped by field id"
+        return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
 
     def _drop_views(self) -> None:
         if self._con is None:
@@ -588,11 +607,30 @@ def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
         return "no data files"
     if any(t.delete_files for t in tasks):
         return "delete files present"
-    if any("://" in t.file.file_path and not t.file.file_path.startswith("file://") for t in tasks):
-        return "data files are not local"
     if "schema.name-mapping.default" in table.properties:
         return "data files may lack field ids (name mapping)"
     return None
+
+
+def _remote_dataset(plan: Plan, storage: dict[str, Any]) -> pads.Dataset:
+    """The snapshot's data files as one pyarrow dataset on the store. Fragments are made with
+    their sizes from the manifests (no HEAD per file) and their footers read once, so later
+    queries on this snapshot skip straight to the row groups their filters keep."""
+    fs, _ = filesystem(plan.files[0], storage)
+    fmt = pads.ParquetFileFormat()
+    fragments = [fmt.make_fragment(split(f)[1], fs, file_size=n) for f, n in zip(plan.files, plan.sizes, strict=True)]
+    for frag in fragments:
+        frag.ensure_complete_metadata()
+    return pads.FileSystemDataset(fragments, _plain(plan.schema.as_arrow()), fmt, fs)
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """Strings as string_view: DuckDB pushes string filters into a pyarrow scanner as
+    string_view scalars, which Arrow 26 does not compare with string or large_string
+    columns (files written from string_view data even store that type)."""
+    swap = {t: pa.string_view() for t in (pa.string(), pa.large_string())}
+    swap |= {t: pa.binary_view() for t in (pa.binary(), pa.large_binary())}
+    return pa.schema([f.with_type(swap.get(f.type, f.type)) for f in schema])
 
 
 def _columns_of(tree: exp.Expression, view: str) -> set[str] | None:
