@@ -95,8 +95,8 @@ ALLOWED = {
     "lakelab.errors": set(),
     "lakelab.names": {"lakelab.errors"},
     "lakelab.config": {"lakelab.errors"},
-    "lakelab.catalog": FOUNDATION,
     "lakelab.io": FOUNDATION,
+    "lakelab.catalog": FOUNDATION | {"lakelab.io"},
 }
 
 

@@ -18,13 +18,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
-import sqlglot
 from pyiceberg.table import Table
 from sqlglot import exp
 
@@ -37,44 +35,25 @@ from lakelab.engines.duckdb.dialect import (
     python_type,
     translate,
     trino_type,
-    typed_decimal_literals,
-    unify_values_decimals,
 )
 from lakelab.engines.duckdb.functions_text import register_functions
 from lakelab.engines.duckdb.running import run_statement
+from lakelab.engines.duckdb.snapshots import (
+    Plan,
+    Resolved,
+    Scan,
+    columns_of,
+    duck_type,
+    fast_path_blocker,
+    local_path,
+    needs_field_ids,
+    remote_dataset,
+)
+from lakelab.engines.duckdb.statements import parse, write_target
 from lakelab.engines.templating import render
-from lakelab.errors import EngineError, InvalidInput, NotFound, Unsupported
-from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
+from lakelab.errors import InvalidInput, NotFound, Unsupported
+from lakelab.io.filesystems import is_local, storage_properties
 from lakelab.names import TableName, ident
-
-
-@dataclass
-class Scan:
-    """How one table reference was read (shown by --explain, asserted by tests)."""
-
-    table: str
-    snapshot_id: int | None
-    path: str  # "parquet" (DuckDB reads the data files) or "arrow" (pyiceberg's scan)
-    reason: str
-    files: int = 0
-
-
-@dataclass
-class Plan:
-    schema: Any  # the snapshot's schema
-    files: list[str]  # local data file paths
-    blocker: str | None  # why the data files must not be read directly (None: they may)
-    mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
-    sizes: list[int] = field(default_factory=list)  # bytes of each file (object storage: no HEAD)
-    dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
-
-
-@dataclass
-class Resolved:
-    name: TableName
-    table: Table
-    snapshot_id: int | None
-
 
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
 _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
@@ -326,9 +305,9 @@ class DuckDBEngine:
             scan = res.table.scan(snapshot_id=res.snapshot_id)
             schema = scan.projection()
             tasks = list(scan.plan_files()) if res.snapshot_id is not None else []
-            blocker = _fast_path_blocker(res.table, schema, tasks)
-            files = [_local_path(t.file.file_path) for t in tasks]
-            mapping = _needs_field_ids(res.table, schema) if blocker is None else None
+            blocker = fast_path_blocker(res.table, schema, tasks)
+            files = [local_path(t.file.file_path) for t in tasks]
+            mapping = needs_field_ids(res.table, schema) if blocker is None else None
             if mapping == "ids" and any(column_types(f.field_type) is None for f in schema.fields):
                 blocker = "nested or uncommon column types after schema changes"
             plan = Plan(schema, files, blocker, mapping, [t.file.file_size_in_bytes for t in tasks])
@@ -347,7 +326,7 @@ class DuckDBEngine:
             # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
             # filters into its scanner and stops reading at a LIMIT
             if plan.dataset is None:
-                plan.dataset = _remote_dataset(plan, storage_properties(res.table))
+                plan.dataset = remote_dataset(plan, storage_properties(res.table))
             with self._guard.native():
                 self.con.register(view, plan.dataset)
             return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
@@ -364,7 +343,7 @@ class DuckDBEngine:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
                 f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{_duck_type(f.field_type)}', default_value: NULL}}"
+                f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
                 for f in plan.schema.fields
             )
             with self._guard.native():
@@ -379,7 +358,7 @@ class DuckDBEngine:
                 "no delete files; columns mapped by field id",
                 len(plan.files),
             )
-        used = _columns_of(tree, view)
+        used = columns_of(tree, view)
         schema = plan.schema
         wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
         data: Any = schema.select(*wanted).as_arrow().empty_table()
@@ -518,30 +497,7 @@ class DuckDBEngine:
         from lakelab.catalog.metadata import Lineage
         from lakelab.write.transform import write_result
 
-        if isinstance(tree, exp.Create):
-            target, query = tree.this, tree.expression
-            if not isinstance(query, exp.Query):
-                raise Unsupported(
-                    f"CREATE TABLE without AS SELECT is {HINT}", hint="use CREATE TABLE ... AS SELECT, or lh.ingest"
-                )
-            if tree.args.get("properties"):
-                raise Unsupported(f"CREATE TABLE ... WITH (properties) is {HINT}")
-            mode = "create_if_not_exists" if tree.args.get("exists") else "create"
-            columns = None
-        else:
-            target, query = tree.this, tree.expression
-            columns = None
-            if isinstance(target, exp.Schema):
-                columns = [ident(c.name, "column") for c in target.expressions]
-                target = target.this
-            if isinstance(query, exp.Values):
-                query = exp.select("*").from_(query.copy())
-            if not isinstance(query, exp.Query):
-                raise Unsupported(f"this INSERT form is {HINT}")
-            mode = "append"
-        if not isinstance(target, exp.Table):
-            raise InvalidInput("CREATE TABLE / INSERT INTO need a table name")
-        parts = [p.name for p in (target.args.get("catalog"), target.args.get("db"), target.this) if p is not None]
+        parts, query, mode, columns = write_target(tree)
         if len(parts) == 3:
             self._check_catalog(parts[0])
         out = self.lh.table_name(".".join(parts[-2:] if len(parts) > 1 else [default_schema, parts[0]]))
@@ -569,87 +525,3 @@ class DuckDBEngine:
             message=f"{verb} {out}: {report.rows:,} rows",
             stats=report.to_dict(),
         )
-
-
-def parse(text: str) -> exp.Expression:
-    """One Trino statement as a sqlglot tree, or a clear syntax error."""
-    try:
-        trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
-    except sqlglot.errors.ParseError as e:
-        err = e.errors[0] if e.errors else {}
-        where = f" at line {err.get('line')}, column {err.get('col')}" if err.get("line") else ""
-        raise EngineError(f"SQL syntax error{where}: {err.get('description', str(e))}") from None
-    except sqlglot.errors.TokenError as e:
-        raise EngineError(f"SQL syntax error: {e}") from None
-    if len(trees) != 1:
-        raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
-    tree = cast(exp.Expression, trees[0])
-    typed_decimal_literals(tree)  # before the tree's text keys the translation cache
-    unify_values_decimals(tree)
-    return tree
-
-
-def _duck_type(iceberg_type: Any) -> str:
-    """The DuckDB type of a column the field-id read path maps (checked to exist by _plan)."""
-    types = column_types(iceberg_type)
-    if types is None:
-        raise Unsupported(f"column type {iceberg_type} is {HINT}")
-    return types[0]
-
-
-def _local_path(uri: str) -> str:
-    return uri[len("file://") :] if uri.startswith("file://") else uri
-
-
-def _fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
-    """Why DuckDB must not read the data files directly (None = it may)."""
-    if not tasks:
-        return "no data files"
-    if any(t.delete_files for t in tasks):
-        return "delete files present"
-    if "schema.name-mapping.default" in table.properties:
-        return "data files may lack field ids (name mapping)"
-    return None
-
-
-def _remote_dataset(plan: Plan, storage: dict[str, Any]) -> pads.Dataset:
-    """The snapshot's data files as one pyarrow dataset on the store. Fragments are made with
-    their sizes from the manifests (no HEAD per file) and their footers read once, so later
-    queries on this snapshot skip straight to the row groups their filters keep."""
-    fs, _ = filesystem(plan.files[0], storage)
-    fmt = pads.ParquetFileFormat()
-    fragments = [fmt.make_fragment(split(f)[1], fs, file_size=n) for f, n in zip(plan.files, plan.sizes, strict=True)]
-    for frag in fragments:
-        frag.ensure_complete_metadata()
-    return pads.FileSystemDataset(fragments, _plain(plan.schema.as_arrow()), fmt, fs)
-
-
-def _plain(schema: pa.Schema) -> pa.Schema:
-    """Strings as string_view: DuckDB pushes string filters into a pyarrow scanner as
-    string_view scalars, which Arrow 26 does not compare with string or large_string
-    columns (files written from string_view data even store that type)."""
-    swap = {t: pa.string_view() for t in (pa.string(), pa.large_string())}
-    swap |= {t: pa.binary_view() for t in (pa.binary(), pa.large_binary())}
-    return pa.schema([f.with_type(swap.get(f.type, f.type)) for f in schema])
-
-
-def _columns_of(tree: exp.Expression, view: str) -> set[str] | None:
-    """Columns the query reads from one view (projection for the Arrow scan); None = all."""
-    aliases = {t.alias_or_name for t in tree.find_all(exp.Table) if t.name == view}
-    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
-        return None  # a star qualify could not expand: read every column
-    return {c.name for c in tree.find_all(exp.Column) if c.table in aliases}
-
-
-def _needs_field_ids(table: Table, schema: Any) -> str:
-    """ "names" when every schema the table ever had agrees with `schema` on each column's id,
-    name and type (so every data file has exactly these column names), else "ids"."""
-    mine = {f.field_id: (f.name, f.field_type) for f in schema.fields}
-    names = {f.name: f.field_id for f in schema.fields}
-    for other in table.metadata.schemas:
-        theirs = {f.field_id: (f.name, f.field_type) for f in other.fields}
-        if any(theirs.get(fid) != spec for fid, spec in mine.items()):
-            return "ids"
-        if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
-            return "ids"
-    return "names"

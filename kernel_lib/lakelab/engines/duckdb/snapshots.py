@@ -1,0 +1,111 @@
+"""How an Iceberg snapshot becomes something DuckDB reads: the plan of one table reference
+(its data files, and whether DuckDB may read them directly) and the helpers that decide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from pyiceberg.table import Table
+from sqlglot import exp
+
+from lakelab.engines.duckdb.dialect import HINT, column_types
+from lakelab.errors import Unsupported
+from lakelab.io.filesystems import filesystem, split
+from lakelab.names import TableName
+
+
+@dataclass
+class Scan:
+    """How one table reference was read (shown by --explain, asserted by tests)."""
+
+    table: str
+    snapshot_id: int | None
+    path: str  # "parquet" (DuckDB reads the data files) or "arrow" (pyiceberg's scan)
+    reason: str
+    files: int = 0
+
+
+@dataclass
+class Plan:
+    schema: Any  # the snapshot's schema
+    files: list[str]  # local data file paths
+    blocker: str | None  # why the data files must not be read directly (None: they may)
+    mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
+    sizes: list[int] = field(default_factory=list)  # bytes of each file (object storage: no HEAD)
+    dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
+
+
+@dataclass
+class Resolved:
+    name: TableName
+    table: Table
+    snapshot_id: int | None
+
+
+def duck_type(iceberg_type: Any) -> str:
+    """The DuckDB type of a column the field-id read path maps (checked to exist by _plan)."""
+    types = column_types(iceberg_type)
+    if types is None:
+        raise Unsupported(f"column type {iceberg_type} is {HINT}")
+    return types[0]
+
+
+def local_path(uri: str) -> str:
+    return uri[len("file://") :] if uri.startswith("file://") else uri
+
+
+def fast_path_blocker(table: Table, schema: Any, tasks: list) -> str | None:
+    """Why DuckDB must not read the data files directly (None = it may)."""
+    if not tasks:
+        return "no data files"
+    if any(t.delete_files for t in tasks):
+        return "delete files present"
+    if "schema.name-mapping.default" in table.properties:
+        return "data files may lack field ids (name mapping)"
+    return None
+
+
+def remote_dataset(plan: Plan, storage: dict[str, Any]) -> pads.Dataset:
+    """The snapshot's data files as one pyarrow dataset on the store. Fragments are made with
+    their sizes from the manifests (no HEAD per file) and their footers read once, so later
+    queries on this snapshot skip straight to the row groups their filters keep."""
+    fs, _ = filesystem(plan.files[0], storage)
+    fmt = pads.ParquetFileFormat()
+    fragments = [fmt.make_fragment(split(f)[1], fs, file_size=n) for f, n in zip(plan.files, plan.sizes, strict=True)]
+    for frag in fragments:
+        frag.ensure_complete_metadata()
+    return pads.FileSystemDataset(fragments, _plain(plan.schema.as_arrow()), fmt, fs)
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """Strings as string_view: DuckDB pushes string filters into a pyarrow scanner as
+    string_view scalars, which Arrow 26 does not compare with string or large_string
+    columns (files written from string_view data even store that type)."""
+    swap = {t: pa.string_view() for t in (pa.string(), pa.large_string())}
+    swap |= {t: pa.binary_view() for t in (pa.binary(), pa.large_binary())}
+    return pa.schema([f.with_type(swap.get(f.type, f.type)) for f in schema])
+
+
+def columns_of(tree: exp.Expression, view: str) -> set[str] | None:
+    """Columns the query reads from one view (projection for the Arrow scan); None = all."""
+    aliases = {t.alias_or_name for t in tree.find_all(exp.Table) if t.name == view}
+    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
+        return None  # a star qualify could not expand: read every column
+    return {c.name for c in tree.find_all(exp.Column) if c.table in aliases}
+
+
+def needs_field_ids(table: Table, schema: Any) -> str:
+    """ "names" when every schema the table ever had agrees with `schema` on each column's id,
+    name and type (so every data file has exactly these column names), else "ids"."""
+    mine = {f.field_id: (f.name, f.field_type) for f in schema.fields}
+    names = {f.name: f.field_id for f in schema.fields}
+    for other in table.metadata.schemas:
+        theirs = {f.field_id: (f.name, f.field_type) for f in other.fields}
+        if any(theirs.get(fid) != spec for fid, spec in mine.items()):
+            return "ids"
+        if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
+            return "ids"
+    return "names"

@@ -1,0 +1,61 @@
+"""Trino statements as trees: parsing one statement, and what a CREATE TABLE AS / INSERT
+writes (its target's name parts, the query, the write mode and the INSERT column list)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlglot
+from sqlglot import exp
+
+from lakelab.engines.duckdb.dialect import HINT, typed_decimal_literals, unify_values_decimals
+from lakelab.errors import EngineError, InvalidInput, Unsupported
+from lakelab.names import ident
+
+
+def parse(text: str) -> exp.Expression:
+    """One Trino statement as a sqlglot tree, or a clear syntax error."""
+    try:
+        trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
+    except sqlglot.errors.ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        where = f" at line {err.get('line')}, column {err.get('col')}" if err.get("line") else ""
+        raise EngineError(f"SQL syntax error{where}: {err.get('description', str(e))}") from None
+    except sqlglot.errors.TokenError as e:
+        raise EngineError(f"SQL syntax error: {e}") from None
+    if len(trees) != 1:
+        raise InvalidInput(f"expected one SQL statement, got {len(trees)}", hint="run statements one at a time")
+    tree = cast(exp.Expression, trees[0])
+    typed_decimal_literals(tree)  # before the tree's text keys the translation cache
+    unify_values_decimals(tree)
+    return tree
+
+
+def write_target(tree: exp.Expression) -> tuple[list[str], exp.Query, str, list[str] | None]:
+    """(target name parts, query, mode, INSERT column list) of a CREATE TABLE AS or INSERT."""
+    query: Any
+    if isinstance(tree, exp.Create):
+        target, query = tree.this, tree.expression
+        if not isinstance(query, exp.Query):
+            raise Unsupported(
+                f"CREATE TABLE without AS SELECT is {HINT}", hint="use CREATE TABLE ... AS SELECT, or lh.ingest"
+            )
+        if tree.args.get("properties"):
+            raise Unsupported(f"CREATE TABLE ... WITH (properties) is {HINT}")
+        mode = "create_if_not_exists" if tree.args.get("exists") else "create"
+        columns = None
+    else:
+        target, query = tree.this, tree.expression
+        columns = None
+        if isinstance(target, exp.Schema):
+            columns = [ident(c.name, "column") for c in target.expressions]
+            target = target.this
+        if isinstance(query, exp.Values):
+            query = exp.select("*").from_(query.copy())
+        if not isinstance(query, exp.Query):
+            raise Unsupported(f"this INSERT form is {HINT}")
+        mode = "append"
+    if not isinstance(target, exp.Table):
+        raise InvalidInput("CREATE TABLE / INSERT INTO need a table name")
+    parts = [p.name for p in (target.args.get("catalog"), target.args.get("db"), target.this) if p is not None]
+    return parts, query, mode, columns
