@@ -133,12 +133,10 @@ class Query:
 
 
 # -- pinning ---------------------------------------------------------------------------------
-def _table_nodes(tree: exp.Expression) -> list[exp.Table]:
+def _table_nodes(tree: Any) -> list[exp.Table]:
     """The table references an engine resolves, in the order the DuckDB engine scans them."""
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    return [
-        n for n in tree.find_all(exp.Table) if n.name and not (not n.args.get("db") and n.name.lower() in ctes)
-    ]
+    return [n for n in tree.find_all(exp.Table) if n.name and not (not n.args.get("db") and n.name.lower() in ctes)]
 
 
 def _version(snapshot_id: int) -> exp.Version:
@@ -341,9 +339,7 @@ class ResultView:
         return self.engine.execute(query.sql, query.params, **self.session).table
 
     # -- reads -------------------------------------------------------------------------------
-    def page(
-        self, offset: int, size: int, sorts: Sequence[Sort] = (), filters: Sequence[Filter] = ()
-    ) -> pa.Table:
+    def page(self, offset: int, size: int, sorts: Sequence[Sort] = (), filters: Sequence[Filter] = ()) -> pa.Table:
         """Rows [offset, offset + size) of the sorted, filtered result, with the result's names."""
         for what, n in (("offset", offset), ("page size", size)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -482,6 +478,8 @@ class ResultView:
             where = self._where(filters, params)
             order = "2 DESC, 1" if kind == "bar" else "1"
             limit = BAR_LIMIT if kind == "bar" else LINE_LIMIT
-            sql = f"SELECT c{x} AS x, {measure} AS y FROM {self._from()}{where} GROUP BY 1 ORDER BY {order} LIMIT {limit}"
+            sql = (
+                f"SELECT c{x} AS x, {measure} AS y FROM {self._from()}{where} GROUP BY 1 ORDER BY {order} LIMIT {limit}"
+            )
         table = self._run(sql, params)
         return table, self.sent[-1]

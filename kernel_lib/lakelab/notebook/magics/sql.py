@@ -21,6 +21,7 @@ from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident
 from lakelab.notebook.display import ProgressDisplay, write_html
 from lakelab.notebook.magics import UsageError, user_errors
+from lakelab.notebook.widgets.grid import with_grid
 
 DEFAULT_LIMIT = 1000
 PROGRESS_DELAY_S = 0.5  # the progress line appears once a query has run this long (no flicker)
@@ -138,6 +139,7 @@ class SqlMagics(Magics):
             result = engine.execute(sql, params, limit=limit, progress=progress, **session)
         finally:
             progress.close()
+        result = with_grid(result, engine, params, session, self.lh)  # the grid in JupyterLab
         if args.output:
             self.shell.user_ns[args.output] = convert(result, args.format)
             self._show(result)
