@@ -54,7 +54,7 @@ def vega_lite(kind: str, table: pa.Table, names: dict[str, Any], agg: str) -> di
     import altair as alt
 
     types = {f.name: _type(f.type) for f in table.schema}
-    spec = _chart(kind, alt.Data(values=_records(table)), types, names, agg).properties(width="container").to_dict()
+    spec = _chart(kind, alt.Data(values=_records(table)), types, names, agg).properties(width=480, height=240).to_dict()
     spec["$schema"] = VEGA_LITE_V5
     return spec
 

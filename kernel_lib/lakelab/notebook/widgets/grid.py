@@ -248,9 +248,9 @@ def summary(result: Result, view: ResultView) -> str:
     parts = [f"engine: {result.engine}"]
     if result.elapsed_s is not None:
         parts.append(f"{result.elapsed_s:.2f} s")
-    pinned = [p for p in view.pins if p.get("snapshot_id") is not None]
+    pinned = dict.fromkeys(f"{p['table']}@{p['snapshot_id']}" for p in view.pins if p.get("snapshot_id") is not None)
     if pinned:
-        parts.append("snapshots " + ", ".join(f"{p['table']}@{p['snapshot_id']}" for p in pinned))
+        parts.append("snapshot " + ", ".join(pinned))
     if result.query_id:
         parts.append(f"query {result.query_id}")
     return " · ".join(parts)
