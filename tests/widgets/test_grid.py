@@ -41,7 +41,7 @@ def test_sort_runs_in_the_engine_over_the_whole_result(flights, engine):
     assert [r[2] for r in grid.rows[:3]] == [16.0, 16.0, 16.0]
     assert ids(grid)[:3] == [16, 33, 67]  # 50 is a null delay: nulls sort last
     last = grid.view.sent[-1]
-    assert "ORDER BY c2 DESC NULLS LAST, c0 ASC NULLS LAST, c1" in last.sql and "LIMIT 50" in last.sql
+    assert "ORDER BY c2 DESC NULLS LAST, c0 ASC NULLS LAST, c1 ASC NULLS LAST" in last.sql and "LIMIT 50" in last.sql
 
 
 def test_paging_to_the_last_page(flights, engine):
@@ -50,6 +50,16 @@ def test_paging_to_the_last_page(flights, engine):
     grid.wait()
     assert ids(grid) == list(range(950, 1000))
     assert "OFFSET 950 LIMIT 50" in grid.view.sent[-1].sql
+
+
+@pytest.mark.parametrize("sort", [[Sort(2, True)], [Sort(1), Sort(2)], [Sort(0, True)], [Sort(2)]])
+def test_every_page_of_a_sorted_result_matches_one_full_sort(flights, engine, sort):
+    view = ResultView.of(engine, engine.execute("SELECT * FROM demo.flights", limit=10), lh=flights)
+    everything = view.page(0, 1000, sort).to_pylist()  # the whole result as one page
+    pages = []
+    for offset in range(0, 1000, 70):  # the back half is read from the other end, reversed
+        pages += view.page(offset, 70, sort, total=1000).to_pylist()
+    assert pages == everything
 
 
 def test_filter_values_are_bound_never_spliced(flights, engine):

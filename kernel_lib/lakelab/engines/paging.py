@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from lakelab.catalog.access import load_table
 from lakelab.engines.base import Engine, Result
-from lakelab.engines.templating import as_templates, render
+from lakelab.engines.templating import as_templates, check_value, render
 from lakelab.errors import InvalidInput, LakelabError, Unsupported
 
 FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "contains", "is null", "is not null")
@@ -317,20 +317,31 @@ class ResultView:
             terms.append(f"{ref} {op} {{{{ {name} }}}}")
         return (" WHERE " + " AND ".join(terms)) if terms else ""
 
-    def _order(self, sorts: Sequence[Sort]) -> str:
-        keys = []
-        seen = set()
+    def _keys(self, sorts: Sequence[Sort]) -> list[tuple[int, bool]]:
+        """(column, descending) for the ORDER BY: the user's sort, then every other orderable
+        column as a tie-breaker so a row's page never changes; [] = the engine's scan order
+        (DuckDB keeps it; Trino has none, so it always gets the tie-breakers)."""
+        keys: list[tuple[int, bool]] = []
         for s in sorts:
             col = self.column(s.column)
             if col.kind == "nested":
                 raise InvalidInput(f"cannot sort by {col.name!r}: {col.type} values have no order")
-            keys.append(f"c{s.column} {'DESC' if s.descending else 'ASC'} NULLS LAST")
-            seen.add(s.column)
+            if all(k[0] != s.column for k in keys):
+                keys.append((s.column, s.descending))
         if not keys and self.engine.name == "duckdb":
-            return ""  # DuckDB keeps the scan's order: pages are stable without sorting
-        # ties broken by every other orderable column, so a row's page never changes
-        keys += [f"c{i}" for i, c in enumerate(self.columns) if i not in seen and c.kind != "nested"]
-        return (" ORDER BY " + ", ".join(keys)) if keys else ""
+            return []
+        seen = {k[0] for k in keys}
+        return keys + [(i, False) for i, c in enumerate(self.columns) if i not in seen and c.kind != "nested"]
+
+    @staticmethod
+    def _order(keys: Sequence[tuple[int, bool]], flipped: bool = False) -> str:
+        """ORDER BY text; nulls sort last (first when `flipped`, so a flipped order is the exact reverse)."""
+        if not keys:
+            return ""
+        nulls = "FIRST" if flipped else "LAST"
+        return " ORDER BY " + ", ".join(
+            f"c{i} {'DESC' if desc != flipped else 'ASC'} NULLS {nulls}" for i, desc in keys
+        )
 
     def _run(self, sql: str, params: dict[str, Any]) -> pa.Table:
         query = Query(sql, {**self.params, **params})
@@ -339,17 +350,65 @@ class ResultView:
         return self.engine.execute(query.sql, query.params, **self.session).table
 
     # -- reads -------------------------------------------------------------------------------
-    def page(self, offset: int, size: int, sorts: Sequence[Sort] = (), filters: Sequence[Filter] = ()) -> pa.Table:
-        """Rows [offset, offset + size) of the sorted, filtered result, with the result's names."""
+    def page(
+        self,
+        offset: int,
+        size: int,
+        sorts: Sequence[Sort] = (),
+        filters: Sequence[Filter] = (),
+        total: int | None = None,
+    ) -> pa.Table:
+        """Rows [offset, offset + size) of the sorted, filtered result, with the result's names.
+        `total` (the filtered row count, when known) lets pages past the middle of a sorted
+        result be read from the other end: the last page costs what the first one does."""
         for what, n in (("offset", offset), ("page size", size)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
                 raise InvalidInput(f"{what} must be a non-negative integer, got {n!r}")
         size = min(size, MAX_PAGE)
+        keys = self._keys(sorts)
+        flipped = bool(keys) and total is not None and offset + size / 2 > total / 2 and offset < total
+        if flipped:
+            assert total is not None
+            size = min(size, total - offset)
+            offset = total - offset - size
         params: dict[str, Any] = {}
-        sql = f"SELECT * FROM {self._from()}{self._where(filters, params)}{self._order(sorts)}"
+        where = self._where(filters, params)
+        extra = self._threshold(keys, flipped, where, params, offset + size - 1) if sorts else None
+        if extra:
+            where = (where + " AND " if where else " WHERE ") + extra
+        sql = f"SELECT * FROM {self._from()}{where}{self._order(keys, flipped)}"
         sql += f" OFFSET {int(offset)} LIMIT {int(size)}" if offset else f" LIMIT {int(size)}"
         table = self._run(sql, params)
+        if flipped:
+            table = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
         return table.rename_columns([c.name for c in self.columns])
+
+    def _threshold(
+        self, keys: Sequence[tuple[int, bool]], flipped: bool, where: str, params: dict[str, Any], last: int
+    ) -> str | None:
+        """On DuckDB, a condition on the first sort column that keeps every row up to position
+        `last` (and few others): found by sorting that one column alone, it spares the full
+        query from sorting every column of every row. None when it cannot help."""
+        if self.engine.name != "duckdb" or not keys:
+            return None
+        col, desc = keys[0]
+        descending = desc != flipped
+        nulls = "FIRST" if flipped else "LAST"
+        order = f"c{col} {'DESC' if descending else 'ASC'} NULLS {nulls}"
+        offset = f" OFFSET {int(last)}" if last else ""
+        found = self._run(f"SELECT c{col} AS k FROM {self._from()}{where} ORDER BY {order}{offset} LIMIT 1", params)
+        if found.num_rows == 0:
+            return None
+        value = found.column(0)[0].as_py()
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return None  # the page reaches the nulls (or NaN): no simple bound
+        try:
+            check_value(value, "bound")
+        except InvalidInput:
+            return None
+        params["_lk_t"] = value
+        bound = f"c{col} {'>=' if descending else '<='} {{{{ _lk_t }}}}"
+        return f"({bound} OR c{col} IS NULL)" if flipped else bound
 
     def count(self, filters: Sequence[Filter] = ()) -> int:
         key = tuple(filters)

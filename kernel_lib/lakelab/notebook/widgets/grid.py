@@ -147,11 +147,11 @@ class ResultGrid(anywidget.AnyWidget):
         except LakelabError as e:
             self._fail(e)
             return
-        count = self.total < 0
+        known = self.total if self.total >= 0 else None
 
         def job() -> tuple[list[list[Any]], int | None]:
-            rows = page_rows(self.view.page(offset, size, sorts, filters))
-            return rows, (self.view.count(filters) if count else None)
+            total = self.view.count(filters) if known is None else known
+            return page_rows(self.view.page(offset, size, sorts, filters, total=total)), total
 
         def done(value: Any, error: BaseException | None) -> None:
             if error is not None:
@@ -160,8 +160,7 @@ class ResultGrid(anywidget.AnyWidget):
             rows, total = value
             with self.hold_sync():
                 self.rows = rows
-                if total is not None:
-                    self.total = total
+                self.total = total
                 self.error = ""
                 self.loading = False
 
