@@ -105,7 +105,7 @@ def main() -> None:
     nexts = [timed(lambda: view.page(rnd.randrange(0, args.rows - 50), 50))[0] for _ in range(args.runs)]
     sorts_spec = [Sort(1), Sort(1, True), Sort(3), Sort(3, True), Sort(2), Sort(0, True)]
     sorts = [timed(lambda s=s: view.page(0, 50, [s]))[0] for s in sorts_spec * max(1, args.runs // len(sorts_spec))]
-    last = [timed(lambda: view.page(args.rows - 50, 50, [Sort(1)]))[0] for _ in range(3)]
+    last = [timed(lambda: view.page(args.rows - 50, 50, [Sort(1)], total=args.rows))[0] for _ in range(3)]
     page = view.page(rnd.randrange(0, args.rows - 50), 50)
     page_bytes = len(json.dumps(page_rows(page)).encode())
     state_bytes = len(json.dumps({k: v for k, v in grids[-1].get_state().items() if k in ("rows", "columns")}).encode())

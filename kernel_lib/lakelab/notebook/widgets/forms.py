@@ -35,7 +35,7 @@ def _lh(lh: Any) -> Any:
 
 def check_target(namespace: str, name: str) -> str:
     """`ns.name` validated part by part (names.ident), or InvalidInput saying which part is wrong."""
-    parts = [p for p in (namespace or "").split(".")]
+    parts = (namespace or "").split(".")
     if not namespace or not namespace.strip():
         raise InvalidInput("namespace is empty")
     ns = [ident(p, "namespace") for p in parts]
