@@ -100,7 +100,8 @@ class InteractiveQuery(w.VBox):
         self.params = dict(params)
         interrupt = getattr(engine, "interrupt", None)
         if interrupt is None and engine.name == "duckdb":
-            interrupt = lambda: engine.con.interrupt()  # noqa: E731 - the running statement's connection
+            duck: Any = engine
+            interrupt = lambda: duck.con.interrupt()  # the connection running the statement
         self.runner = Runner("lakelab-interact", interrupt)
         self.result: Any = None
         self.runs = 0  # queries started (tests)
