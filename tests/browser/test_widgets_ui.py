@@ -114,3 +114,74 @@ def test_after_a_kernel_restart_the_grid_says_to_rerun_the_cell(page: Page, lab:
     grid.locator(".jp-lakelab-grid-next").click()
     expect(grid.locator(".jp-lakelab-grid-banner")).to_contain_text("re-run the cell")
     shot(page, "widgets-grid-kernel-restarted")
+
+
+def field(panel, label: str):
+    return panel.locator(f".widget-inline-hbox:has(label:text-is('{label}'))").first
+
+
+def test_ingest_and_publish_through_the_forms(page: Page, lab: Lab):
+    lines = ["id,region,amount"] + [f"{i},{['north', 'south'][i % 2]},{i * 1.5}" for i in range(300)]
+    (lab.root / "orders.csv").write_text("\n".join(lines) + "\n")
+    panel = open_notebook(
+        page,
+        lab,
+        "forms.ipynb",
+        "import lakelab\nlakelab.widgets.ingest()",
+        "import pandas as pd\nweekly = pd.DataFrame({'week': [1, 2], 'sales': [10.5, 12.0]})\nlakelab.widgets.publish()",
+    )
+    form = panel.locator(".jp-lakelab-form").first
+    form.wait_for(timeout=180_000)
+    field(form, "file").locator("input").fill("orders.csv")
+    form.locator("button", has_text="Preview schema").click()
+    expect(form.locator(".jp-lakelab-form-schema th")).to_have_count(3)
+    expect(form.locator(".jp-lakelab-form-schema")).to_contain_text("bigint")
+    field(form, "namespace").locator("input").fill("sales")
+    field(form, "name").locator("input").press_sequentially("Bad Name")
+    expect(form).to_contain_text("is not a valid name")
+    field(form, "name").locator("input").fill("orders")
+    expect(form).to_contain_text("→ sales.orders")
+    field(form, "partition by").locator("select").select_option("region")
+    shot(page, "widgets-ingest-form")
+    form.locator("button", has_text="Ingest").click()
+    expect(form).to_contain_text("wrote 300 rows to sales.orders", timeout=120_000)
+    shot(page, "widgets-ingest-done")
+
+    pub = panel.locator(".jp-lakelab-form").nth(1)
+    pub.wait_for(timeout=120_000)
+    pub.scroll_into_view_if_needed()
+    field(pub, "variable").locator("select").select_option("weekly")
+    field(pub, "namespace").locator("input").fill("reports")
+    field(pub, "description").locator("textarea").fill("Weekly sales")
+    field(pub, "owner").locator("input").fill("ana")
+    field(pub, "tags").locator("input").fill("finance,")
+    field(pub, "tags").locator("input").press("Enter")
+    expect(pub.locator(".jupyter-widget-tag, .jupyter-widgets-tag, .widget-tag").first).to_contain_text("finance")
+    pub.locator("button", has_text="Publish").click()
+    expect(pub).to_contain_text("published weekly as reports.weekly", timeout=120_000)
+    shot(page, "widgets-publish-done")
+    assert page.page_errors == []
+
+
+def test_moving_a_parameter_slider_reruns_the_query(page: Page, lab: Lab):
+    panel = open_notebook(
+        page,
+        lab,
+        "interact.ipynb",
+        "%load_ext lakelab\nlo = 100",
+        "%%trino --interact lo=0:2500:100\n"
+        "SELECT count(*) AS n, min(flight) AS first FROM demo.flights WHERE flight >= {{ lo }}",
+    )
+    box = panel.locator(".jp-lakelab-interact")
+    cell_n = box.locator(".jp-lakelab-grid tbody tr").first.locator("td").nth(1)
+    expect(cell_n).to_have_text("2,401".replace(",", ""), timeout=180_000)
+    shot(page, "widgets-interact-before")
+    readout = box.locator(".widget-readout").first
+    readout.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("2000")
+    page.keyboard.press("Enter")
+    expect(cell_n).to_have_text("501")
+    expect(box.locator(".jp-lakelab-interact-done")).to_have_text("lo=2000")
+    shot(page, "widgets-interact-after")
+    assert page.page_errors == []
