@@ -150,7 +150,7 @@ def test_ingest_and_publish_through_the_forms(page: Page, lab: Lab):
     pub = panel.locator(".jp-lakelab-form").nth(1)
     pub.wait_for(timeout=120_000)
     pub.scroll_into_view_if_needed()
-    field(pub, "variable").locator("select").select_option("weekly")
+    field(pub, "variable").locator("select").select_option(label="weekly (table)")
     field(pub, "namespace").locator("input").fill("reports")
     field(pub, "description").locator("textarea").fill("Weekly sales")
     field(pub, "owner").locator("input").fill("ana")
