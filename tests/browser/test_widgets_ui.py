@@ -185,3 +185,16 @@ def test_moving_a_parameter_slider_reruns_the_query(page: Page, lab: Lab):
     expect(box.locator(".jp-lakelab-interact-done")).to_have_text("lo=2000")
     shot(page, "widgets-interact-after")
     assert page.page_errors == []
+
+
+def test_a_dataset_shows_a_preview_grid_with_a_snapshot_slider(page: Page, lab: Lab):
+    panel = open_notebook(page, lab, "dataset.ipynb", "import lakelab\nlakelab.connect().dataset('demo.flights')")
+    preview = panel.locator(".jp-lakelab-dataset-preview")
+    position = preview.locator(".jp-lakelab-grid-position")
+    expect(position).to_have_text("rows 1–50 of 2,500", timeout=180_000)
+    expect(preview.locator(".widget-readout")).to_contain_text("(current)")
+    preview.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowLeft")  # the older snapshot: the first 1,500 rows
+    expect(position).to_have_text("rows 1–50 of 1,500")
+    shot(page, "widgets-dataset-preview-older-snapshot")
+    assert page.page_errors == []
