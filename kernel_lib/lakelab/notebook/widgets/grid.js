@@ -33,7 +33,6 @@ function render({ model, el }) {
 
   // a request: change state, bump the nonce; no echo of the nonce means no kernel behind us
   function request(changes) {
-    if (gone) return;
     for (const [k, v] of Object.entries(changes)) model.set(k, v);
     const nonce = (model.get("nonce") || 0) + 1;
     model.set("nonce", nonce);
@@ -44,12 +43,19 @@ function render({ model, el }) {
     }, ACK_TIMEOUT_MS);
   }
 
+  // no echo: the kernel restarted or stopped (or is busy with a long cell: a late echo undoes this)
   function markGone() {
     gone = true;
     el.classList.add(`${P}-gone`);
     banner.textContent =
-      "This grid lost its kernel (it restarted or stopped): re-run the cell to page, sort or filter again.";
+      "No answer from the kernel: if it restarted or stopped, re-run the cell to page, sort or filter again.";
     banner.hidden = false;
+  }
+  function markBack() {
+    if (!gone) return;
+    gone = false;
+    el.classList.remove(`${P}-gone`);
+    banner.hidden = true;
   }
 
   // -- toolbar: filters, paging, chart toggle ------------------------------------------
@@ -335,7 +341,10 @@ function render({ model, el }) {
     "change:profile": renderProfile,
     "change:profile_column": renderProfile,
     "change:info": renderFooter,
-    "change:ack": () => { if (model.get("ack") >= model.get("nonce")) clearTimeout(waiting); },
+    "change:ack": () => {
+      if (model.get("ack") >= model.get("nonce")) clearTimeout(waiting);
+      markBack();
+    },
   };
   for (const [ev, fn] of Object.entries(handlers)) model.on(ev, fn);
   renderAll();
