@@ -128,7 +128,9 @@ def test_ingest_and_publish_through_the_forms(page: Page, lab: Lab):
         lab,
         "forms.ipynb",
         "import lakelab\nlakelab.widgets.ingest()",
-        "import pandas as pd\nweekly = pd.DataFrame({'week': [1, 2], 'sales': [10.5, 12.0]})\nlakelab.widgets.publish()",
+        "import pandas as pd\n"
+        "weekly = pd.DataFrame({'week': [1, 2], 'sales': [10.5, 12.0]})\n"
+        "lakelab.widgets.publish()",
     )
     form = panel.locator(".jp-lakelab-form").first
     form.wait_for(timeout=180_000)
