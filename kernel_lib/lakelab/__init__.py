@@ -15,6 +15,14 @@ def workspace(name: str):
     return Workspace(name)
 
 
+def __getattr__(name: str):
+    if name == "widgets":  # lakelab.widgets.ingest() / .publish(): imported on first use (anywidget, altair)
+        import importlib
+
+        return importlib.import_module("lakelab.notebook.widgets")
+    raise AttributeError(f"module 'lakelab' has no attribute {name!r}")
+
+
 def load_ipython_extension(ipython) -> None:  # %load_ext lakelab
     from lakelab.notebook.magics import load_ipython_extension as _load
 

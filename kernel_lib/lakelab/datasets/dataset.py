@@ -374,6 +374,17 @@ class Dataset:
 
         return dataset_card_html(self)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """In JupyterLab: the card and a preview grid with a snapshot slider (notebook/widgets/live.py)."""
+        from lakelab.notebook.widgets import live
+
+        if not live.widget_frontend():
+            return None
+        import ipywidgets as w
+
+        card = self._repr_html_()
+        return live.bundle(w.VBox([w.HTML(card), live.DatasetPreview(self)]), card, repr(self))
+
 
 def _first_rows_direct(scan: Any, n: int) -> pa.Table | None:
     """The first `n` rows read straight from the first data file(s), touching only the first

@@ -140,3 +140,26 @@ def render(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, list
             raise InvalidInput(f"unbalanced template braces near {rest[:40]!r}")
         out.append(rest)
     return "".join(out), values
+
+
+def as_templates(text: str, values: list[Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """The inverse of `render`: each `?` placeholder (outside quotes) becomes `{{ prefixN }}`
+    with its value in the returned params, so rendered SQL can be wrapped and run again."""
+    out: list[str] = []
+    params: dict[str, Any] = {}
+    for kind, piece in _segments(text):
+        if kind == "quoted":
+            out.append(piece)
+            continue
+        parts = piece.split("?")
+        for i, part in enumerate(parts):
+            if i:
+                name = f"{prefix}{len(params)}"
+                if len(params) >= len(values):
+                    raise InvalidInput("more placeholders than values in rendered SQL")
+                params[name] = values[len(params)]
+                out.append("{{ " + name + " }}")
+            out.append(part)
+    if len(params) != len(values):
+        raise InvalidInput("fewer placeholders than values in rendered SQL")
+    return "".join(out), params

@@ -86,6 +86,14 @@ class Workspace:
     def _repr_html_(self) -> str:
         return self.status()._repr_html_()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """In JupyterLab: live status with scale and stop (notebook/widgets/live.py)."""
+        from lakelab.notebook.widgets import live
+
+        if not live.widget_frontend():
+            return None
+        return live.bundle(live.WorkspaceWidget(self), self._repr_html_(), repr(self))
+
     def up(self, cpus: int | None = None, workers: int = 0, exist_ok: bool = True) -> WorkspaceStatus:
         """Start the workspace and wait until it is ready; a running one is re-used when
         `exist_ok` (so `lakelab lab --workspace NAME` and re-running a cell are harmless)."""

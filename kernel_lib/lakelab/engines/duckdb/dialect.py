@@ -398,12 +398,27 @@ def to_duckdb(tree: exp.Expression, schema: dict[str, dict[str, str]], params: l
     return translate(tree, schema, params).sql("duckdb")
 
 
+def placeholders_in_text_order(tree: exp.Expression) -> list[exp.Placeholder]:
+    """`?` placeholders in the order they appear in the SQL text, the order `render` binds values
+    (tree walks differ: a WITH clause, or a subquery under an outer WHERE, comes later in both)."""
+    found = list(tree.find_all(exp.Placeholder))
+    if len(found) < 2:
+        return found
+    for i, ph in enumerate(found):
+        ph.set("this", f"lkph{i}x")
+    text = tree.sql("trino")
+    ordered = sorted(found, key=lambda ph: text.find(f":lkph{found.index(ph)}x"))
+    for ph in found:
+        ph.set("this", None)
+    return ordered
+
+
 def translate(
     tree: exp.Expression, schema: dict[str, dict[str, str]], params: list[Any] | None = None
 ) -> exp.Expression:
     """The qualified, rewritten tree (render it with .sql("duckdb"))."""
     params = params or []
-    for i, ph in enumerate(tree.find_all(exp.Placeholder)):
+    for i, ph in enumerate(placeholders_in_text_order(tree)):
         ph.meta["index"] = i
     typed_decimal_literals(tree)
     unify_values_decimals(tree)

@@ -21,6 +21,7 @@ from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident
 from lakelab.notebook.display import ProgressDisplay, write_html
 from lakelab.notebook.magics import UsageError, user_errors
+from lakelab.notebook.widgets.grid import with_grid
 
 DEFAULT_LIMIT = 1000
 PROGRESS_DELAY_S = 0.5  # the progress line appears once a query has run this long (no flicker)
@@ -105,6 +106,13 @@ class SqlMagics(Magics):
         "--with", dest="with_", action="append", default=[], metavar="NAME", help="prepend a saved query as a CTE"
     )
     @argument("--explain", action="store_true", help="show the plan instead of running")
+    @argument(
+        "--interact",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="controls for {{ NAME }} (NAME=MIN:MAX or ns.t.col)",
+    )
     @argument("--format", choices=("pandas", "polars", "arrow"), default="pandas", help="type of -o")
     @user_errors
     def trino(self, line: str, cell: str = "") -> Any:
@@ -136,11 +144,16 @@ class SqlMagics(Magics):
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
+        if args.interact:  # controls that re-run the query (notebook/widgets/interact.py)
+            from lakelab.notebook.widgets.interact import InteractiveQuery
+
+            return InteractiveQuery(self.lh, engine, sql, params, args.interact, limit, session)
         progress = ProgressDisplay(engine.name, PROGRESS_DELAY_S)
         try:
             result = engine.execute(sql, params, limit=limit, progress=progress, **session)
         finally:
             progress.close()
+        result = with_grid(result, engine, params, session, self.lh)  # the grid in JupyterLab
         if args.output:
             if self.shell is None:
                 raise UsageError("%%trino: -o needs an IPython shell")
