@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 
 import ipywidgets as w
 import pytest
@@ -48,12 +49,19 @@ def test_moving_a_slider_reruns_the_query_debounced(flights, engine):
 
 
 def test_a_newer_run_replaces_the_one_still_going(flights, engine):
-    slow = "SELECT count(*) AS n FROM demo.flights a, demo.flights b, demo.flights c WHERE a.id >= {{ lo }}"
+    # lo=0 counts 10^12 rows (it never ends unless cancelled); lo=999 counts 10^9
+    slow = (
+        "SELECT count(*) AS n FROM demo.flights a, demo.flights b, demo.flights c, demo.flights d "
+        "WHERE a.id >= {{ lo }}"
+    )
     q = InteractiveQuery(flights, engine, slow, {"lo": 0}, ["lo=0:1000"], None)
+    deadline = time.monotonic() + 60  # a guard against a hang, not a timing assertion
+    while q.runner._busy != "run" and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first run has left the queue: a change now must supersede it
     q.controls["lo"].value = 999  # while the first (1e9-row) run is still going
     q.wait()
     assert q.cancelled == 1 and q.runs == 2
-    assert q.result.table.column(0)[0].as_py() == 1 * 1000 * 1000
+    assert q.result.table.column(0)[0].as_py() == 1 * 1000 * 1000 * 1000
 
 
 def test_interact_needs_a_parameter_the_query_uses(flights, engine):

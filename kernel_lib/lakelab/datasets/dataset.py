@@ -378,12 +378,7 @@ class Dataset:
         """In JupyterLab: the card and a preview grid with a snapshot slider (notebook/widgets/live.py)."""
         from lakelab.notebook.widgets import live
 
-        if not live.widget_frontend():
-            return None
-        import ipywidgets as w
-
-        card = self._repr_html_()
-        return live.bundle(w.VBox([w.HTML(card), live.DatasetPreview(self)]), card, repr(self))
+        return live.dataset_bundle(self)
 
 
 def _first_rows_direct(scan: Any, n: int) -> pa.Table | None:

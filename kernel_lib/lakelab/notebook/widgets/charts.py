@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakelab.engines.paging import Query
+from lakelab.notebook.widgets.values import cell
 
 VEGA_LITE_V5 = "https://vega.github.io/schema/vega-lite/v5.json"
 
@@ -22,8 +23,6 @@ def _type(arrow_type: pa.DataType) -> str:
 
 
 def _records(table: pa.Table) -> list[dict[str, Any]]:
-    from lakelab.notebook.widgets.grid import cell
-
     return [{k: cell(v) for k, v in row.items()} for row in table.to_pylist()]
 
 

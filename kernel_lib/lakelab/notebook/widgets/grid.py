@@ -4,10 +4,6 @@ page; the browser gets one page."""
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -28,30 +24,10 @@ from lakelab.engines.paging import (
 from lakelab.errors import InvalidInput, LakelabError
 from lakelab.notebook.widgets.charts import chart_code, vega_lite
 from lakelab.notebook.widgets.runner import Runner, message
+from lakelab.notebook.widgets.values import cell
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
-MAX_CELL_CHARS = 1000  # a cell's text is cut here: one huge value must not make a page huge
-SAFE_INT = 2**53
-
-
-def cell(value: Any) -> Any:
-    """A value as JSON the grid shows: numbers stay numbers (within JavaScript's exact range)."""
-    if value is None or (isinstance(value, (bool, str)) and len(str(value)) <= MAX_CELL_CHARS):
-        return value
-    if isinstance(value, int):
-        return value if -SAFE_INT < value < SAFE_INT else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, str):
-        return value[:MAX_CELL_CHARS] + "…"
-    if isinstance(value, (decimal.Decimal, datetime.date, datetime.datetime, datetime.time)):
-        return value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if isinstance(value, bytes):
-        text = "0x" + value[:64].hex() + ("…" if len(value) > 64 else "")
-        return text
-    text = json.dumps(value, default=str)
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
 
 
 def page_rows(table: pa.Table) -> list[list[Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from lakelab.datasets.models import Snapshot
 from lakelab.notebook.widgets.grid import result_grid
 from lakelab.notebook.widgets.runner import Runner, message
 
@@ -29,6 +30,14 @@ def bundle(widget: w.Widget, fallback_html: str, text: str) -> dict[str, Any]:
     out = {"text/html": fallback_html, "text/plain": text}
     out.update({k: v for k, v in (widget._repr_mimebundle_() or {}).items() if k != "text/plain"})
     return out
+
+
+def dataset_bundle(ds: Any) -> dict[str, Any] | None:
+    """A dataset in JupyterLab: its card and a preview grid with a snapshot slider."""
+    if not widget_frontend():
+        return None
+    card = ds._repr_html_()
+    return bundle(w.VBox([w.HTML(card), DatasetPreview(ds)]), card, repr(ds))
 
 
 class WorkspaceWidget(w.VBox):
@@ -112,9 +121,9 @@ class WorkspaceWidget(w.VBox):
         return self.runner.wait(timeout)
 
 
-def _label(snap: dict[str, Any]) -> str:
-    when = datetime.datetime.fromtimestamp(snap["timestamp_ms"] / 1000, tz=datetime.timezone.utc)
-    return f"{when:%Y-%m-%d %H:%M:%S} · {snap['snapshot_id']}" + (" (current)" if snap.get("current") else "")
+def _label(snap: Snapshot) -> str:
+    when = datetime.datetime.fromtimestamp(snap.timestamp_ms / 1000, tz=datetime.timezone.utc)
+    return f"{when:%Y-%m-%d %H:%M:%S} · {snap.snapshot_id}" + (" (current)" if snap.current else "")
 
 
 class DatasetPreview(w.VBox):
@@ -125,16 +134,16 @@ class DatasetPreview(w.VBox):
         self.lh = dataset.lh
         self.engine = self.lh.engine(engine)
         self.runner = Runner("lakelab-preview")
-        snaps = sorted(dataset.snapshots(), key=lambda s: s["timestamp_ms"])
+        snaps = sorted(dataset.snapshots(), key=lambda s: s.timestamp_ms)
         self.snapshot = w.SelectionSlider(
-            options=[(_label(s), s["snapshot_id"]) for s in snaps] or [("no snapshots", None)],
+            options=[(_label(s), s.snapshot_id) for s in snaps] or [("no snapshots", None)],
             description="snapshot",
             continuous_update=False,
             layout=w.Layout(width="min(100%, 48em)"),
             style={"description_width": "initial"},
         )
         if snaps:
-            self.snapshot.value = snaps[-1]["snapshot_id"]
+            self.snapshot.value = snaps[-1].snapshot_id
         self.status = w.HTML()
         self.output = w.VBox()
         self.result: Any = None

@@ -4,6 +4,7 @@ replaces a queued one, and `cancel` interrupts the engine's running statement.""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ class Runner:
         self._cond = threading.Condition()
         self._queue: dict[str, tuple[Callable[[], Any], Callable[[Any, BaseException | None], None]]] = {}
         self._busy: str | None = None
+        self._job = 0  # which job runs now: a cancel keeps interrupting until that job has ended
         self._thread: threading.Thread | None = None
         self.generation = 0  # bumped by submit: a job can tell it has been superseded
 
@@ -34,14 +36,24 @@ class Runner:
             self.generation += 1
             self._queue[slot] = (job, done)
             if cancel_running and self._busy == slot and self._interrupt is not None:
-                try:
-                    self._interrupt()
-                except Exception:  # noqa: BLE001 - cancelling is best effort; the newer job still runs
-                    pass
+                threading.Thread(target=self._cancel, args=(slot, self._job), daemon=True).start()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+
+    def _cancel(self, slot: str, job: int) -> None:
+        """Interrupt job `job` until it ends: DuckDB forgets an interrupt that arrives before its
+        statement has begun (engines/duckdb/running.py), so one is not enough."""
+        while True:
+            with self._cond:  # held while interrupting, so the next job cannot start meanwhile
+                if self._busy != slot or self._job != job:
+                    return
+                try:
+                    self._interrupt()  # type: ignore[misc]
+                except Exception:  # noqa: BLE001 - cancelling is best effort; the newer job still runs
+                    return
+            time.sleep(0.1)
 
     def _loop(self) -> None:
         while True:
@@ -57,6 +69,7 @@ class Runner:
                 slot = next(iter(self._queue))
                 job, done = self._queue.pop(slot)
                 self._busy = slot
+                self._job += 1
             value: Any = None
             error: BaseException | None = None
             try:
