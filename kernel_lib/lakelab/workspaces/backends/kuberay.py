@@ -355,9 +355,8 @@ class KubeRayBackend(Backend):
             c.get("type") == "HeadPodReady" and c.get("status") == "True" for c in status.get("conditions") or []
         )
         if status.get("state") == "ready" or head_ready:
-            if figures["ready_workers"] == want and status.get("observedGeneration", 0) >= cr["metadata"].get(
-                "generation", 0
-            ):
+            seen = int(status.get("observedGeneration", cr["metadata"].get("generation", 0)))
+            if figures["ready_workers"] == want and seen >= int(cr["metadata"].get("generation", 0)):
                 workers = [p for p in self._pods(rec) if (p.metadata.labels or {}).get("ray.io/node-type") == "worker"]
                 live = [p for p in workers if not p.metadata.deletion_timestamp]
                 if len(live) == want:
@@ -367,7 +366,10 @@ class KubeRayBackend(Backend):
 
     def _explain(self, message: str) -> str:
         if "exceeded quota" in message:
-            return f"{message} (a ResourceQuota of namespace {self.namespace} refuses it: ask for fewer workers/CPUs or raise the quota)"
+            return (
+                f"{message} (a ResourceQuota of namespace {self.namespace} refuses it: "
+                "ask for fewer workers/CPUs or raise the quota)"
+            )
         if "forbidden" in message:
             return f"{message} (the KubeRay operator may not create pods here: check its RBAC)"
         return message
@@ -463,44 +465,55 @@ class KubeRayBackend(Backend):
         self._wait(rec, f"scaling to {workers} worker(s)", since)
 
     def stop(self, rec: WorkspaceRecord, quiet: bool = False) -> None:
-        """Delete the CR (its pods, Service and Secret go with it) and wait until the CR
-        and the Secret are gone; idempotent."""
-        ns, name = self._ns(rec), cluster_name(rec.name)
-        secret = f"{name}-ray-token"
+        """Delete the CR (its pods, Service and Secret go with it: ownerReferences) and wait
+        until the CR and the Secret are gone; idempotent. `quiet` (undoing a failed start)
+        never raises: the start's own error is the one to report."""
         from kubernetes import client
 
-        opts = client.V1DeleteOptions(propagation_policy="Background")
-        for what, fn, args in (
-            (
-                f"deleting RayCluster {name}",
-                self._custom().delete_namespaced_custom_object,
-                (GROUP, VERSION, ns, PLURAL, name),
-            ),
-        ):
+        ns, name = self._ns(rec), cluster_name(rec.name)
+        secret = f"{name}-ray-token"
+        core = self._core()
+
+        def attempt(what: str, fn: Any, *args: Any, **kw: Any) -> Any:
             try:
-                self._call(what, fn, *args, body=opts)
+                return self._call(what, fn, *args, **kw)
             except NotFound:
-                pass
-            except ClusterRefused:
+                return None
+            except LakelabError:
+                if quiet:
+                    return None
+                raise
+
+        opts = client.V1DeleteOptions(propagation_policy="Background")
+        attempt(
+            f"deleting RayCluster {name}",
+            self._custom().delete_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            ns,
+            PLURAL,
+            name,
+            body=opts,
+        )
+        deadline = time.monotonic() + float(getattr(self.settings, "stop_timeout_s", 15)) * 2
+        cr_gone = False
+        while True:
+            try:
+                cr_gone = self._get_cr(rec) is None
+            except LakelabError:
                 if not quiet:
                     raise
-        deadline = time.monotonic() + float(getattr(self.settings, "stop_timeout_s", 15)) * 2
-        core = self._core()
-        while time.monotonic() < deadline:
-            cr_gone = self._get_cr(rec) is None
-            try:
-                self._call("reading Secret", core.read_namespaced_secret, secret, ns)
-                secret_gone = False
-            except NotFound:
-                secret_gone = True
-            if cr_gone and secret_gone:
+                cr_gone = True
+            sec = attempt("reading the token Secret", core.read_namespaced_secret, secret, ns)
+            if cr_gone and sec is None:
                 return
+            if cr_gone and not (sec.metadata.owner_references or []):
+                break  # never linked to the CR (an interrupted start): no collector will take it
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.3)
-        try:  # the garbage collector is slow or absent: remove the token ourselves
-            self._call(f"deleting Secret {secret}", core.delete_namespaced_secret, secret, ns)
-        except NotFound:
-            pass
-        if self._get_cr(rec) is not None and not quiet:
+        attempt(f"deleting Secret {secret}", core.delete_namespaced_secret, secret, ns)
+        if not cr_gone and not quiet:
             raise Unavailable(f"workspace {rec.name!r}: RayCluster {name} is still being deleted")
 
     def alive(self, rec: WorkspaceRecord) -> bool:
