@@ -264,20 +264,24 @@ class KubeHarness:
         from kubernetes.client.exceptions import ApiException
 
         ext = client.ApiextensionsV1Api(self.api())
+        names = []
         for f in sorted((CACHE / "crds").glob("*.yaml")):
             body = yaml.safe_load(f.read_text())
+            names.append(body["metadata"]["name"])
             try:
                 ext.create_custom_resource_definition(body)
             except ApiException as e:
                 if e.status != 409:
                     raise
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            crd = ext.read_custom_resource_definition("rayclusters.ray.io")
+        deadline = time.monotonic() + 120
+        while names and time.monotonic() < deadline:
+            crd = ext.read_custom_resource_definition(names[0])
             if any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or []):
-                return
-            time.sleep(0.2)
-        raise RuntimeError("the RayCluster CRD was not established")
+                names.pop(0)
+            else:
+                time.sleep(0.2)
+        if names:
+            raise RuntimeError(f"CRDs not established: {names}")
 
     def namespace(self, name: str) -> str:
         from kubernetes import client
