@@ -233,6 +233,12 @@ class KubeHarness:
         self.operator = None
 
     # -- API helpers --------------------------------------------------------------------
+    def client(self, kind: str) -> Any:
+        """An API object of the kubernetes client (CoreV1Api, ...) with the admin kubeconfig."""
+        from kubernetes import client
+
+        return getattr(client, kind)(self.api())
+
     def api(self) -> Any:
         from kubernetes import client, config
 
@@ -241,7 +247,6 @@ class KubeHarness:
         return client.ApiClient(conf)
 
     def _add_node(self) -> None:
-        from kubernetes import client
 
         node = {
             "apiVersion": "v1",
@@ -257,13 +262,12 @@ class KubeHarness:
                 "capacity": {"cpu": "64", "memory": "256Gi", "pods": "110"},
             },
         }
-        client.CoreV1Api(self.api()).create_node(node)
+        self.client("CoreV1Api").create_node(node)
 
     def apply_crds(self) -> None:
-        from kubernetes import client
         from kubernetes.client.exceptions import ApiException
 
-        ext = client.ApiextensionsV1Api(self.api())
+        ext = self.client("ApiextensionsV1Api")
         names = []
         for f in sorted((CACHE / "crds").glob("*.yaml")):
             body = yaml.safe_load(f.read_text())
@@ -284,17 +288,14 @@ class KubeHarness:
             raise RuntimeError(f"CRDs not established: {names}")
 
     def namespace(self, name: str) -> str:
-        from kubernetes import client
 
-        client.CoreV1Api(self.api()).create_namespace({"metadata": {"name": name}})
+        self.client("CoreV1Api").create_namespace({"metadata": {"name": name}})
         return name
 
     def user_kubeconfig(self, namespace: str, user: str, rules: list[dict[str, Any]]) -> Path:
         """A kubeconfig for a ServiceAccount bound to a Role with exactly `rules`."""
-        from kubernetes import client
 
-        api = self.api()
-        core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+        core, rbac = self.client("CoreV1Api"), self.client("RbacAuthorizationV1Api")
         core.create_namespaced_service_account(namespace, {"metadata": {"name": user}})
         rbac.create_namespaced_role(namespace, {"metadata": {"name": user}, "rules": rules})
         rbac.create_namespaced_role_binding(

@@ -10,8 +10,7 @@ import yaml
 
 from lakelab.config import load_config
 from lakelab.errors import InvalidInput
-from lakelab.workspaces.backends import make_backend
-from lakelab.workspaces.backends.kuberay import cluster_name
+from lakelab.workspaces.backends.kuberay import KubeRayBackend, cluster_name
 from lakelab.workspaces.state import Store, WorkspaceRecord
 
 pytest.importorskip("kubernetes")
@@ -52,7 +51,7 @@ def test_config_keys_and_the_manifest_keep_the_token_out(tmp_path, kubeconfig, m
     )
     settings = load_config(cfg).workspaces
     store = Store(tmp_path / "ws")
-    backend = make_backend("kuberay", store, settings)
+    backend = KubeRayBackend(store, settings)
     assert backend.namespace == "team-a"  # the context's namespace
     monkeypatch.setenv("LAKELAB_WORKSPACE_NAMESPACE", "team-b")
     assert load_config(cfg).workspaces.namespace == "team-b"
@@ -78,8 +77,8 @@ def test_config_keys_and_the_manifest_keep_the_token_out(tmp_path, kubeconfig, m
 def test_a_missing_kubeconfig_says_what_to_set(tmp_path):
     from lakelab.config import WorkspaceConfig
 
-    backend = make_backend(
-        "kuberay", Store(tmp_path / "ws"), WorkspaceConfig(backend="kuberay", kubeconfig=str(tmp_path / "nope"))
+    backend = KubeRayBackend(
+        Store(tmp_path / "ws"), WorkspaceConfig(backend="kuberay", kubeconfig=str(tmp_path / "nope"))
     )
     with pytest.raises(InvalidInput, match="workspaces.kubeconfig"):
         backend.namespace  # noqa: B018

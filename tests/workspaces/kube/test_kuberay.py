@@ -16,6 +16,7 @@ import http.server
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 import yaml
@@ -29,10 +30,7 @@ pytestmark = [pytest.mark.kube, pytest.mark.slow]
 
 
 def _api(kube):
-    from kubernetes import client
-
-    api = kube.api()
-    return client.CoreV1Api(api), client.CustomObjectsApi(api)
+    return kube.client("CoreV1Api"), kube.client("CustomObjectsApi")
 
 
 def _cr(kube, ns, name):
@@ -131,6 +129,7 @@ class _Dashboard(http.server.BaseHTTPRequestHandler):
             self.send_response(401)
             self.end_headers()
             return
+        body: Any
         if "/api/v0/nodes" in self.path:
             body = {
                 "data": {
@@ -211,13 +210,12 @@ def test_rbac_refused_says_what_to_grant(kube, ns, make_manager):
 
 
 def test_quota_exceeded_fails_with_the_quota(kube, ns, make_manager):
-    from kubernetes import client
 
-    client.CoreV1Api(kube.api()).create_namespaced_resource_quota(
+    kube.client("CoreV1Api").create_namespaced_resource_quota(
         ns, {"metadata": {"name": "small"}, "spec": {"hard": {"pods": "1"}}}
     )
     # the controller manager computes the quota's usage; admission judges from it
-    while not client.CoreV1Api(kube.api()).read_namespaced_resource_quota("small", ns).status.hard:
+    while not kube.client("CoreV1Api").read_namespaced_resource_quota("small", ns).status.hard:
         time.sleep(0.2)
     m = make_manager()
     with pytest.raises(ClusterRefused, match="exceeded quota") as e:
@@ -266,7 +264,7 @@ def test_missing_crd_says_to_install_kuberay(kube, ns, make_manager):
     """Last: it removes the CRD (and puts it back for anything after it)."""
     from kubernetes import client
 
-    ext = client.ApiextensionsV1Api(kube.api())
+    ext = kube.client("ApiextensionsV1Api")
     ext.delete_custom_resource_definition("rayclusters.ray.io")
     while True:
         try:
