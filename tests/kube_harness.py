@@ -169,13 +169,17 @@ class KubeHarness:
             str(BIN / "kube-apiserver"),
             "--kube-scheduler-binary",
             str(BIN / "kube-scheduler"),
-            "--kube-controller-manager-binary",
-            str(BIN / "kube-controller-manager"),
+            *(
+                ["--kube-controller-manager-binary", str(BIN / "kube-controller-manager")]
+                if (BIN / "kube-controller-manager").exists()
+                else []
+            ),
             "--kwok-controller-binary",
             str(BIN / "kwok"),
             "--etcd-binary",
             ETCD,
             "--kube-authorization",
+            *(["--disable", os.environ["LAKELAB_KUBE_DISABLE"]] if os.environ.get("LAKELAB_KUBE_DISABLE") else []),
             "--wait",
             "120s",
         ]
@@ -289,7 +293,15 @@ class KubeHarness:
 
     def namespace(self, name: str) -> str:
 
-        self.client("CoreV1Api").create_namespace({"metadata": {"name": name}})
+        from kubernetes.client.exceptions import ApiException
+
+        core = self.client("CoreV1Api")
+        core.create_namespace({"metadata": {"name": name}})
+        try:  # the controller manager's service account controller makes it too, a moment later
+            core.create_namespaced_service_account(name, {"metadata": {"name": "default"}})
+        except ApiException as e:
+            if e.status != 409:
+                raise
         return name
 
     def user_kubeconfig(self, namespace: str, user: str, rules: list[dict[str, Any]]) -> Path:

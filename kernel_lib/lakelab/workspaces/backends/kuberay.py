@@ -370,6 +370,8 @@ class KubeRayBackend(Backend):
                 f"{message} (a ResourceQuota of namespace {self.namespace} refuses it: "
                 "ask for fewer workers/CPUs or raise the quota)"
             )
+        if "serviceaccount" in message and "not found" in message:
+            return f"{message} (create that service account in {self.namespace} or set workspaces.service_account)"
         if "forbidden" in message:
             return f"{message} (the KubeRay operator may not create pods here: check its RBAC)"
         return message
