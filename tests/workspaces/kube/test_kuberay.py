@@ -249,8 +249,9 @@ def test_operator_restart_in_the_middle_of_a_scale_converges(kube, ns, make_mana
     t = threading.Thread(target=scale)
     t.start()
     try:
-        while _cr(kube, ns, "steady")["spec"]["workerGroupSpecs"][0]["replicas"] != 3:
+        while t.is_alive() and _cr(kube, ns, "steady")["spec"]["workerGroupSpecs"][0]["replicas"] != 3:
             time.sleep(0.2)
+        assert not errors, errors
         assert len(_workers(kube, ns, "steady")) == 1  # nobody acts on it while the operator is down
     finally:
         kube.start_operator()

@@ -160,9 +160,11 @@ class KubeRayBackend(Backend):
         except (TypeError, ValueError, AttributeError):
             detail = e.reason
         ns = self._setting("namespace", self._default_ns)
-        if e.status == 404 and "the server could not find the requested resource" in str(detail):
+        missing = e.status == 404 and "the server could not find the requested resource" in str(detail)
+        if missing or "custom resource definition is terminating" in str(detail):
             return ClusterRefused(
-                f"{what}: the RayCluster API (ray.io/v1) is not installed in this cluster",
+                f"{what}: the RayCluster API (ray.io/v1) is not installed in this cluster"
+                + ("" if missing else " (its CRD is being deleted)"),
                 hint="the platform team must install the KubeRay operator v1.5.0 and its CRDs (see docs/kuberay.md)",
             )
         if e.status == 404:
@@ -447,23 +449,33 @@ class KubeRayBackend(Backend):
             raise
 
     def scale(self, rec: WorkspaceRecord, workers: int) -> None:
+        """Set the worker group's replicas (a read-modify-write guarded by resourceVersion:
+        the operator writes the same object) and wait until that many workers are ready."""
         since = time.time()
-        patch = [{"op": "replace", "path": "/spec/workerGroupSpecs/0/replicas", "value": workers}]
-        cr = self._get_cr(rec)
-        if cr is None:
-            raise Conflict(f"workspace {rec.name!r}: its RayCluster no longer exists")
-        if int(cr["spec"]["workerGroupSpecs"][0].get("maxReplicas") or 0) < workers:
-            patch.append({"op": "replace", "path": "/spec/workerGroupSpecs/0/maxReplicas", "value": workers})
-        self._call(
-            f"scaling RayCluster {cluster_name(rec.name)}",
-            self._custom().patch_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            self._ns(rec),
-            PLURAL,
-            cluster_name(rec.name),
-            patch,
-        )
+        name = cluster_name(rec.name)
+        for attempt in range(5):
+            cr = self._get_cr(rec)
+            if cr is None:
+                raise Conflict(f"workspace {rec.name!r}: its RayCluster no longer exists")
+            group = cr["spec"]["workerGroupSpecs"][0]
+            group["replicas"] = workers
+            group["maxReplicas"] = max(int(group.get("maxReplicas") or 0), workers)
+            cr.pop("status", None)
+            try:
+                self._call(
+                    f"scaling RayCluster {name}",
+                    self._custom().replace_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    self._ns(rec),
+                    PLURAL,
+                    name,
+                    cr,
+                )
+                break
+            except Conflict:
+                if attempt == 4:
+                    raise
         self._wait(rec, f"scaling to {workers} worker(s)", since)
 
     def stop(self, rec: WorkspaceRecord, quiet: bool = False) -> None:
