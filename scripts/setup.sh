@@ -13,6 +13,7 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v mvn >/dev/null 2>&1 || need_apt+=(maven)  # Trino, s3proxy, Nessie, Iceberg's REST server jars
   command -v go >/dev/null 2>&1 || need_apt+=(golang-go)  # builds versitygw and fake-gcs-server
+  command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)  # the kube tier's control plane (tests/kube_harness.py)
   # Iceberg's REST server needs a JDK 17-22 (Hadoop 3.4 fails on Java 23+); javac compiles its launcher
   ls /usr/lib/jvm/java-17-openjdk-*/bin/javac >/dev/null 2>&1 || ls /usr/lib/jvm/java-21-openjdk-*/bin/javac >/dev/null 2>&1 \
     || need_apt+=(openjdk-17-jdk-headless)
@@ -34,4 +35,7 @@ if [ "$what" = test ]; then
   # first): Trino (~300 MB, Maven), versitygw and fake-gcs-server (`GOBIN=$CACHE/bin go install`, from
   # the Go module proxy), s3proxy, Nessie and Iceberg's REST server classpath (Maven Central)
   "$PY" -m lakelab.services fetch all
+  # the kube tier: kube-apiserver/scheduler/controller-manager v1.36.3, kwok v0.8.0 and the KubeRay
+  # operator v1.5.0 built once into ${LAKELAB_CACHE:-~/.cache/lakelab}/kube (~15 min cold, needs Go >= 1.26)
+  PATH="/usr/local/go/bin:$PATH" bash scripts/kube-build.sh
 fi

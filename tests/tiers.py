@@ -1,6 +1,6 @@
 """Test tiers: every collected test gets one, at collection, from the rules below.
 
-A test is in the heavy tiers it needs - `trino`, `postgres`, `ray`, `browser`, `slow`, any
+A test is in the heavy tiers it needs - `trino`, `postgres`, `ray`, `browser`, `kube`, `slow`, any
 number of them - or, needing none, in `fast` (`make test-fast` runs `pytest -m fast`).
 `make test` runs everything. The heavy markers come from, in this order:
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-HEAVY = ("trino", "postgres", "ray", "browser", "slow")
+HEAVY = ("trino", "postgres", "ray", "browser", "kube", "slow")
 FAST_BUDGET_S = 20.0
 TESTS = Path(__file__).parent
 
@@ -39,6 +39,7 @@ FIXTURE_TIERS = {
     "main_ws": "ray",
     "reliability/test_auth_sweep.py::running": "ray",
     "browser": "browser",
+    "kube": "kube",  # tests/workspaces/kube: a kwok control plane + the KubeRay operator
 }
 PARAM_TIERS = {"postgres": "postgres"}  # a fixture parameter value that brings the part up
 

@@ -20,12 +20,15 @@ Where it is looked for, first found wins:
       schema: default
       session_properties: {query_max_run_time: 1h}
     workspaces:
-      backend: local         # local | attach
+      backend: local         # local | attach | kuberay
       address: null          # for attach: ray://host:10001 or host:6379
+      namespace: lakelab     # kuberay (docs/kuberay.md): kubeconfig, kube_context, image,
+                             # head_resources, worker_resources, service_account, dashboard_url
 
 Environment variables override the file: LAKELAB_TRINO_HOST, _PORT, _USER, _PASSWORD,
 _JWT, _HTTP_SCHEME, _CATALOG, _SCHEMA; LAKELAB_ENGINE (duckdb|trino);
-LAKELAB_WORKSPACE_BACKEND, LAKELAB_WORKSPACE_ADDRESS (or RAY_ADDRESS).
+LAKELAB_WORKSPACE_BACKEND, LAKELAB_WORKSPACE_ADDRESS (or RAY_ADDRESS), LAKELAB_WORKSPACE_NAMESPACE;
+KUBECONFIG as kubectl reads it.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class TrinoConfig:
 class WorkspaceConfig:
     backend: str = "local"  # local | attach
     address: str | None = None  # attach: the cluster's address
-    dashboard_url: str | None = None  # attach: its dashboard, if any
+    dashboard_url: str | None = None  # attach: its dashboard; kuberay: a template ({service}, {namespace}, ...)
     max_workers: int = 4  # worker nodes per workspace
     max_cpus_per_node: int = 2
     max_workspaces_per_user: int = 4
@@ -109,6 +112,15 @@ class WorkspaceConfig:
     stop_timeout_s: float = 15.0  # SIGTERM, then SIGKILL after this
     drain_timeout_s: float = 3.0
     object_store_mb: int = 256
+    # kuberay: one RayCluster per workspace (docs/kuberay.md)
+    namespace: str | None = None  # default: the kubeconfig context's namespace, or the pod's own
+    kubeconfig: str | None = None  # a path, or "in-cluster"; default $KUBECONFIG / ~/.kube/config
+    kube_context: str | None = None  # a context of that kubeconfig; default its current-context
+    image: str = "rayproject/ray:2.60.0"
+    ray_version: str = "2.60.0"
+    head_resources: dict[str, Any] | None = None  # {cpu, memory} or {requests: {...}, limits: {...}}
+    worker_resources: dict[str, Any] | None = None  # default: cpu = cpus per node, memory 2Gi
+    service_account: str | None = None  # the Ray pods' service account
 
 
 @dataclass
@@ -201,6 +213,8 @@ def load_config(path: str | Path | None = None) -> Config:
     ws_raw = dict(raw.get("workspaces") or {})
     if env.get("LAKELAB_WORKSPACE_BACKEND"):
         ws_raw["backend"] = env["LAKELAB_WORKSPACE_BACKEND"]
+    if env.get("LAKELAB_WORKSPACE_NAMESPACE"):
+        ws_raw["namespace"] = env["LAKELAB_WORKSPACE_NAMESPACE"]
     if env.get("LAKELAB_WORKSPACE_ADDRESS"):
         ws_raw["address"] = env["LAKELAB_WORKSPACE_ADDRESS"]
     try:

@@ -83,8 +83,13 @@ class WorkspaceManager:
         """The record's public view plus live cluster figures (nodes, CPUs, memory, tasks)."""
         rec = self.get(name)
         out = rec.public()
-        url = self.backend(rec.backend).dashboard_url(rec)
+        impl = self.backend(rec.backend)
+        url = impl.dashboard_url(rec)
         out["cluster"] = None
+        if rec.state == RUNNING:
+            detail = impl.detail(rec)
+            if detail is not None:
+                out["detail"] = detail
         if rec.state == RUNNING and url:
             try:
                 out["cluster"] = cluster_status(url, self._token(rec))

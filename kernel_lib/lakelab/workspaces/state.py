@@ -67,6 +67,9 @@ class WorkspaceRecord:
     message: str | None = None  # why it failed / was stopped
     head: NodeProc | None = None
     nodes: list[NodeProc] = field(default_factory=list)  # worker nodes
+    ref: dict[str, Any] = field(
+        default_factory=dict
+    )  # where a remote backend keeps it (kuberay: namespace, cluster, uid)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,7 +16,11 @@ def make_backend(kind: str, store: Store, settings: object) -> Backend:
         from lakelab.workspaces.backends.attach import AttachBackend
 
         return AttachBackend(store, settings)
-    raise InvalidInput(f"unknown workspace backend {kind!r}", hint="use local or attach")
+    if kind == "kuberay":
+        from lakelab.workspaces.backends.kuberay import KubeRayBackend
+
+        return KubeRayBackend(store, settings)
+    raise InvalidInput(f"unknown workspace backend {kind!r}", hint="use local, attach or kuberay")
 
 
 __all__ = ["Backend", "make_backend"]

@@ -17,6 +17,7 @@ Contract, method by method:
 - `alive(rec)`: whether the cluster still exists (used to reconcile after a restart).
 - `dashboard_url(rec)`: base URL of the Ray dashboard reachable from the server, or None.
 - `logs(rec, lines)`: the last lines of the workspace's own logs.
+- `detail(rec)`: optional live status of the backend's own (a phase and its reason).
 - `lifecycle`: False when the backend cannot create/scale/stop (attach); the manager then
   answers those requests with `Unsupported`.
 """
@@ -24,6 +25,7 @@ Contract, method by method:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from lakelab.workspaces.state import Store, WorkspaceRecord
 
@@ -53,6 +55,11 @@ class Backend(ABC):
 
     def logs(self, rec: WorkspaceRecord, lines: int = 200) -> list[str]:
         return []
+
+    def detail(self, rec: WorkspaceRecord) -> dict[str, Any] | None:
+        """Backend-specific live status shown next to the record (kuberay: the phase read
+        from the RayCluster's status and events), or None."""
+        return None
 
     def processes(self, rec: WorkspaceRecord) -> list[int]:
         """Pids this workspace runs on this machine (for memory figures and leak checks)."""
