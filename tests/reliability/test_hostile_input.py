@@ -140,9 +140,9 @@ def h(tmp_path_factory, pytestconfig) -> Any:
 # -- the checks ---------------------------------------------------------------------------
 def listing(h: Hostile) -> dict[str, tuple]:
     """(size, mtime_ns) of every file and directory under the module's root, warehouse
-    included; only the search index and logs (rewritten by reads) and the SQLite catalog
-    file (its content is what `fingerprint` compares) are left out."""
-    skip = {h.home / "index", h.home / "catalog.db"}
+    included; only the search index, the query result cache and logs (written by reads) and
+    the SQLite catalog file (its content is what `fingerprint` compares) are left out."""
+    skip = {h.home / "index", h.home / "catalog.db", h.home / "cache"}
     out = {}
     for dirpath, dirnames, filenames in os.walk(h.root):
         d = Path(dirpath)

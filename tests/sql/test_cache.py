@@ -32,6 +32,13 @@ def test_rerunning_an_unchanged_query_returns_the_stored_result_and_says_so(lh, 
     assert again.table.equals(first.table)
 
 
+def test_a_transform_whose_query_comes_from_the_cache_still_writes_its_rows(lh, flights):
+    lh.sql(QUERY, engine="duckdb")  # now cached
+    report = lh.transform("demo.by_origin", sql=QUERY)
+    assert report.rows == 2
+    assert lh.sql("SELECT count(*) AS n FROM demo.by_origin", engine="duckdb").table.column(0)[0].as_py() == 2
+
+
 def test_a_new_snapshot_of_an_input_misses(lh, flights):
     lh.sql(QUERY, engine="duckdb")
     flights.append(pa.table({"id": pa.array([99], pa.int64()), "origin": ["EWR"]}))
