@@ -120,7 +120,7 @@ def test_every_user_path_works_on_the_profile(profile, lakehouse_profile, tmp_pa
     lh.publish(model, f"{ns}.tiny_model", kind="model", description="a model on the store")
     ds = lh.dataset(f"{ns}.tiny_model")
     assert ds.load() == model
-    uri = ds.versions()[-1]["uri"]
+    uri = ds.versions()[-1].uri
     if remote:
         assert uri.startswith(bucket_url(run) + "/"), uri
 
@@ -134,8 +134,8 @@ def test_every_user_path_works_on_the_profile(profile, lakehouse_profile, tmp_pa
     found = lh.datasets(query="report_rows")
     assert any(f"{ns}.report_rows" in str(d) for d in (found.items if hasattr(found, "items") else found)), found
     up = lh.dataset(f"{ns}.by_city").lineage()
-    assert any(str(e["source"]).endswith(f"{ns}.sales") for e in up["edges"]), up
-    assert any(url in str(e["source"]) for e in sales.lineage()["edges"])
+    assert any(str(e.source).endswith(f"{ns}.sales") for e in up.edges), up
+    assert any(url in str(e.source) for e in sales.lineage().edges)
 
     # -- orphans after a simulated crash: a data file a killed writer left ------------------
     loc_fs, _ = store_fs(run)

@@ -25,7 +25,7 @@ def test_ingest_creates_appends_and_a_failed_create_leaves_no_table_on_nessie(la
     assert lh.sql(sql, engine="trino").to_pandas().to_dict("records") == expect
     # Nessie keeps the history in its own commits: a table's metadata holds only the current
     # snapshot, so lakelab's time travel on Nessie reaches only that one
-    assert [s["current"] for s in lh.dataset("nes.cities").snapshots()] == [True]
+    assert [s.current for s in lh.dataset("nes.cities").snapshots()] == [True]
 
     def broken():
         yield pa.record_batch({"id": pa.array([1, 2], pa.int64())})
