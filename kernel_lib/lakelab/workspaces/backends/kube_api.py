@@ -112,7 +112,12 @@ class KubeAccess:
         except (TypeError, ValueError, AttributeError):
             detail = e.reason
         ns = self._setting("namespace", self._default_ns)
-        missing = e.status == 404 and "the server could not find the requested resource" in str(detail)
+        # a 404 naming no object is the API itself missing: the CRD is gone, or is being removed
+        # (then the body can be a bare "Not Found" or Go's "404 page not found")
+        missing = e.status == 404 and (
+            "the server could not find the requested resource" in str(detail)
+            or str(detail).strip().lower() in ("not found", "404 page not found")
+        )
         if missing or "custom resource definition is terminating" in str(detail):
             return ClusterRefused(
                 f"{what}: the RayCluster API (ray.io/v1) is not installed in this cluster"
