@@ -26,37 +26,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import synthetic_batches  # noqa: E402
 
 
 # -- data -------------------------------------------------------------------------------
 def make_parquet(path: Path, rows: int) -> None:
-    import numpy as np
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     if path.exists() and pq.ParquetFile(path).metadata.num_rows == rows:
         return
-    rng = np.random.default_rng(0)
-    cats = np.array(["north", "south", "east", "west", "central"])
-    step = 1_000_000
-    schema = None
-    with pq.ParquetWriter(
-        path.with_suffix(".tmp"),
-        schema=pa.schema([("id", pa.int64()), ("x", pa.float64()), ("cat", pa.string()), ("k", pa.int64())]),
-    ) as w:
-        for start in range(0, rows, step):
-            n = min(step, rows - start)
-            w.write_table(
-                pa.table(
-                    {
-                        "id": np.arange(start, start + n),
-                        "x": rng.random(n),
-                        "cat": pa.array(cats[rng.integers(0, len(cats), n)]),
-                        "k": rng.integers(0, 100_000, n),
-                    },
-                    schema=schema,
-                )
-            )
+    writer = None
+    for batch in synthetic_batches(rows, 1_000_000):
+        writer = writer or pq.ParquetWriter(path.with_suffix(".tmp"), schema=batch.schema)
+        writer.write_table(batch)
+    if writer is not None:
+        writer.close()
     path.with_suffix(".tmp").rename(path)
 
 

@@ -29,35 +29,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import pct  # noqa: E402
+from common import pct, synthetic_batches  # noqa: E402
 
 
 def build(lh, rows: int) -> None:
-    import numpy as np
-    import pyarrow as pa
-
     from lakelab.catalog.access import WRITE_PROPERTIES, ensure_namespace
 
     ensure_namespace(lh.catalog, ("bench",))
-    rng = np.random.default_rng(0)
-    cats = np.array(["north", "south", "east", "west", "central"])
-    schema = pa.schema([("id", pa.int64()), ("x", pa.float64()), ("cat", pa.string()), ("k", pa.int64())])
-    table = lh.catalog.create_table(("bench", "t"), schema=schema, properties=WRITE_PROPERTIES)
-    step = 2_000_000
+    batches = synthetic_batches(rows, 2_000_000)
+    first = next(batches)
+    table = lh.catalog.create_table(("bench", "t"), schema=first.schema, properties=WRITE_PROPERTIES)
     with table.transaction() as tx:
-        for start in range(0, rows, step):
-            n = min(step, rows - start)
-            tx.append(
-                pa.table(
-                    {
-                        "id": np.arange(start, start + n),
-                        "x": rng.random(n),
-                        "cat": pa.array(cats[rng.integers(0, len(cats), n)]),
-                        "k": rng.integers(0, 100_000, n),
-                    },
-                    schema=schema,
-                )
-            )
+        tx.append(first)
+        for batch in batches:
+            tx.append(batch)
 
 
 def timed(fn) -> tuple[float, object]:
