@@ -194,9 +194,9 @@ def test_a_dataset_shows_a_preview_grid_with_a_snapshot_slider(page: Page, lab: 
     preview = panel.locator(".jp-lakelab-dataset-preview")
     position = preview.locator(".jp-lakelab-grid-position")
     expect(position).to_have_text("rows 1–50 of 2,500", timeout=180_000)
-    expect(preview.locator(".widget-readout")).to_contain_text("(current)")
+    expect(preview.locator(".widget-readout")).to_contain_text("(current)", timeout=60_000)
     preview.locator(".noUi-handle").first.focus()
     page.keyboard.press("ArrowLeft")  # the older snapshot: the first 1,500 rows
-    expect(position).to_have_text("rows 1–50 of 1,500")
+    expect(position).to_have_text("rows 1–50 of 1,500", timeout=60_000)  # a loaded machine re-queries slowly
     shot(page, "widgets-dataset-preview-older-snapshot")
     assert page.page_errors == []
