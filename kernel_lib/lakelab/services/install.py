@@ -31,7 +31,8 @@ def go_binary(name: str, module: str, version: str) -> Path:
     if binary.exists() and not marker.exists():  # installed by scripts/setup.sh or by hand: trust it
         marker.write_text(f"{module}@{version}\n")
         return binary
-    go = shutil.which("go")
+    # the machine's own Go (recent) before a distribution's older one
+    go = shutil.which("go", path=os.pathsep.join(["/usr/local/go/bin", os.environ.get("PATH", "")]))
     if not go:
         raise Unavailable(
             f"{name} is not in {bindir} and Go is not installed to build it",
