@@ -26,9 +26,10 @@ def flights(lh):
 def test_rerunning_an_unchanged_query_returns_the_stored_result_and_says_so(lh, flights):
     first = lh.sql(QUERY, engine="duckdb")
     again = lh.sql(QUERY, engine="duckdb")
-    assert first.stats["cache"] == "miss" and first.message is None
+    assert first.stats["cache"] == "miss" and first.note is None
     assert again.stats["cache"] == "hit"
-    assert "from the result cache" in again.message and str(flights.current_snapshot().snapshot_id) in again.message
+    assert "from the result cache" in again.note and str(flights.current_snapshot().snapshot_id) in again.note
+    assert again.message is None  # a query, not a statement
     assert again.table.equals(first.table)
 
 
@@ -113,7 +114,7 @@ def test_no_cache_flag_reruns_and_the_cell_says_when_it_came_from_the_cache(lh, 
             third = ip.run_cell(f"%%trino --engine duckdb --no-cache\n{QUERY}")
         assert second.result.stats["cache"] == "hit"
         assert "from the result cache" in "".join(o.data.get("text/html", "") for o in out.outputs) + str(
-            second.result.message
+            second.result.note
         )
         assert third.result.stats["cache"] == "off"
     finally:

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         tail = f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
         tail += ", more exist beyond -l" if result.has_more else ""
         print(f"{tail}; engine: {result.engine})", file=sys.stderr)
-    if result.message:
-        print(result.message, file=sys.stderr)
+    for line in (result.message, result.note):
+        if line:
+            print(line, file=sys.stderr)
     return 0

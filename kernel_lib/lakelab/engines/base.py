@@ -29,6 +29,7 @@ class Result:
     info_url: str | None = None  # e.g. the query's page in Trino's UI
     stats: dict[str, Any] = field(default_factory=dict)
     message: str | None = None  # e.g. "CREATE TABLE: 25 rows" for statements
+    note: str | None = None  # shown above a query's rows, e.g. that it came from the result cache
 
     @property
     def num_rows(self) -> int:

@@ -36,7 +36,7 @@ def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
             if result.info_url
             else f" · query {qid}"
         )
-    msg = f"<div>{html.escape(result.message)}</div>" if result.message else ""
+    msg = "".join(f"<div>{html.escape(m)}</div>" for m in (result.message, result.note) if m)
     return (
         f'<div class="lakelab-result">{msg}<table class="dataframe"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"

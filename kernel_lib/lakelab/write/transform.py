@@ -54,7 +54,7 @@ def transform(
         if (engine or lh.config.engine) == "trino":
             return _trino_sql(lh, name, sql, mode, params, session)
         result = lh.engine("duckdb").execute(sql, params, **session)
-        if result.message and result.stats.get("cache") != "hit":  # a statement (a cache hit is a query)
+        if result.message:  # a statement, not a query
             raise InvalidInput("transform sql= must be a query (SELECT / WITH)")
         upstream = [{"table": s["table"], "snapshot_id": s["snapshot_id"]} for s in result.stats.get("scans", [])]
         return write_result(lh.catalog, name, result.table, mode, Lineage("transform", upstream=upstream, sql=sql))

@@ -148,7 +148,7 @@ class DuckDBEngine:
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
                     stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
-                    message=_cache_message(self.last_scans) if hit == "hit" else None,
+                    note=_cache_message(self.last_scans) if hit == "hit" else None,
                 )
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)

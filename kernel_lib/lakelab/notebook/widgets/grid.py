@@ -4,6 +4,7 @@ page; the browser gets one page."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +253,8 @@ def result_grid(result: Result, engine: Engine, params: dict[str, Any] | None, s
         )
 
     grid._chart_listeners.append(draw)
-    box = widgets.VBox([grid, out])
+    note = [widgets.HTML(f"<div>{html.escape(result.note)}</div>")] if result.note else []  # e.g. a cache hit
+    box = widgets.VBox([*note, grid, out])
     box.add_class("jp-lakelab-grid-box")
     box.grid = grid
     return box
