@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import kubernetes  # noqa: F401 - in the test extra: a missing client fails, never skips
 import pytest
 import yaml
 
@@ -12,8 +13,6 @@ from lakelab.config import load_config
 from lakelab.errors import InvalidInput
 from lakelab.workspaces.backends.kuberay import KubeRayBackend, cluster_name
 from lakelab.workspaces.state import Store, WorkspaceRecord
-
-pytest.importorskip("kubernetes")
 
 
 @pytest.fixture
