@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from lakelab.engines.observers import Read, ReadEvent, notify
+
 
 @dataclass
 class Result:
@@ -30,6 +32,7 @@ class Result:
     stats: dict[str, Any] = field(default_factory=dict)
     message: str | None = None  # e.g. "CREATE TABLE: 25 rows" for statements
     note: str | None = None  # shown above a query's rows, e.g. that it came from the result cache
+    reads: tuple[Read, ...] = ()  # the tables the statement read, at their snapshots, where known
 
     @property
     def num_rows(self) -> int:
@@ -45,6 +48,20 @@ class Result:
         import polars as pl
 
         return pl.from_arrow(self.table)
+
+    def announce(self) -> Result:
+        """Tell the read listeners (engines/observers.py) about this result; returns it."""
+        notify(
+            ReadEvent(
+                engine=self.engine,
+                reads=self.reads,
+                sql=self.sql,
+                rows=self.num_rows,
+                elapsed_s=self.elapsed_s,
+                query_id=self.query_id,
+            )
+        )
+        return self
 
     def _repr_html_(self) -> str:
         from lakelab.notebook.display import result_html

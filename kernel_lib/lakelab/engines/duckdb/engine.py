@@ -50,6 +50,7 @@ from lakelab.engines.duckdb.snapshots import (
     remote_dataset,
 )
 from lakelab.engines.duckdb.statements import parse, write_target
+from lakelab.engines.observers import Read
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filesystems import is_local, storage_properties
@@ -149,7 +150,8 @@ class DuckDBEngine:
                     elapsed_s=time.monotonic() - started,
                     stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
                     note=_cache_message(self.last_scans) if hit == "hit" else None,
-                )
+                    reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
+                ).announce()
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Insert):
@@ -503,7 +505,8 @@ class DuckDBEngine:
         out = self.lh.table_name(".".join(parts[-2:] if len(parts) > 1 else [default_schema, parts[0]]))
         try:
             duck_sql = self._prepare(query, values, default_schema)
-            upstream = [{"table": s.table, "snapshot_id": s.snapshot_id} for s in self.last_scans]
+            reads = tuple(Read(s.table, s.snapshot_id) for s in self.last_scans)
+            upstream = [{"table": r.table, "snapshot_id": r.snapshot_id} for r in reads]
             data = self._run(duck_sql, values, progress)
         finally:
             self._drop_views()
@@ -524,4 +527,5 @@ class DuckDBEngine:
             elapsed_s=time.monotonic() - started,
             message=f"{verb} {out}: {report.rows:,} rows",
             stats=report.to_dict(),
-        )
+            reads=reads,
+        ).announce()

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from lakelab.config import TrinoConfig, redact
 from lakelab.engines.base import Result, ctrl_c
+from lakelab.engines.observers import Read
 from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 
@@ -298,7 +299,9 @@ class TrinoEngine:
             info_url=cur.info_uri,
             stats=stats,
             message=message,
-        )
+            # a write's upstream is known from its plan; what a plain query reads is not resolved
+            reads=tuple(Read(u["table"], u.get("snapshot_id")) for u in write.upstream) if write else (),
+        ).announce()
 
     @staticmethod
     def _start(cur, statement: str, values: list[Any]) -> None:
