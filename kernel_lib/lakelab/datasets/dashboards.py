@@ -245,7 +245,7 @@ def notebook_path(ds: Dataset, version: int | str | None = None) -> Path:
 @dataclass(frozen=True)
 class InputState:
     table: str
-    pinned_snapshot_id: int | None
+    snapshot_id: int | None
     current_snapshot_id: int | None
     stale: bool
 
