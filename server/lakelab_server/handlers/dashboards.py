@@ -134,6 +134,9 @@ class DashboardLiveHandler(_voila_handler()):  # type: ignore[misc]
 
         conf = VoilaConfiguration(parent=self.settings.get("serverapp"))
         paths = collect_template_paths(["voila", "nbconvert"], conf.template)
+        # Voilà's own templates first: an nbconvert template of the same name in the user's data
+        # dir would otherwise win and render the page without running the kernel
+        paths = sorted(paths, key=lambda p: "/voila/templates" not in p.replace(os.sep, "/"))
         super().initialize(config=self.settings.get("config"), template_paths=paths, voila_configuration=conf)
 
     @property
