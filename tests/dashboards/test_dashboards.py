@@ -12,6 +12,7 @@ import pytest
 from tests.dashboards.notebooks import orders_notebook, write_notebook
 
 import lakelab
+from lakelab.cli import main
 from lakelab.datasets import dashboards
 from lakelab.datasets.artifacts import fetch_verified
 from lakelab.errors import Conflict, InvalidInput, NotFound
@@ -37,7 +38,7 @@ def stored_files(lh: lakelab.Lakehouse, name: str) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def test_publish_runs_the_notebook_and_pins_what_it_read_then_refresh_makes_v2(shop, tmp_path):
+def test_publish_runs_the_notebook_and_pins_what_it_read_then_refresh_makes_v2(shop, tmp_path, capsys):
     nb = orders_notebook(tmp_path)
     ds = shop.publish(str(nb), "dash.orders", kind="dashboard", description="orders at a glance", tags="sales")
 
@@ -58,6 +59,8 @@ def test_publish_runs_the_notebook_and_pins_what_it_read_then_refresh_makes_v2(s
     assert [d["name"] for d in shop.datasets(kind="dashboard")] == ["dash.orders"]
     assert [d["name"] for d in shop.datasets("sales", kind="dashboard")] == ["dash.orders"]
     assert not dashboards.freshness(ds).stale
+    assert ds.url() == "/lakelab/api/v1/dashboards/dash.orders/versions/1/page"
+    assert ds.url(live=True, inputs="latest") == "/lakelab/api/v1/dashboards/dash.orders/live?version=1&inputs=latest"
     assert refresh(shop) == [RefreshResult("dash.orders", "current", 1)]
 
     old = current(shop, "shop.orders")
@@ -66,7 +69,10 @@ def test_publish_runs_the_notebook_and_pins_what_it_read_then_refresh_makes_v2(s
     assert state.stale
     assert [(s.table, s.stale) for s in state.inputs] == [("shop.orders", True), ("shop.regions", False)]
 
-    assert refresh(shop, "dash.orders") == [RefreshResult("dash.orders", "refreshed", 2)]
+    assert main(["dashboards", "status"]) == 0
+    assert f"dash.orders v1: stale (shop.orders {old} -> {current(shop, 'shop.orders')})" in capsys.readouterr().out
+    assert main(["dashboards", "refresh"]) == 0  # what cron runs
+    assert capsys.readouterr().out.splitlines()[-1] == "dash.orders: refreshed (v2)"
     v2 = ds.versions()[-1]
     assert {i["table"]: i["snapshot_id"] for i in v2.metadata["inputs"]}["shop.orders"] == current(shop, "shop.orders")
     assert "orders=4 revenue=100.0" in dashboards.page_html(ds, 2)

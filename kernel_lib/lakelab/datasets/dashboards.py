@@ -284,3 +284,20 @@ def pins(ds: Dataset, version: int | str | None = None) -> dict[str, int]:
     _dashboard(ds)
     inputs = get_version(ds, version).metadata.get("inputs") or []
     return {i["table"]: int(i["snapshot_id"]) for i in inputs if i.get("snapshot_id") is not None}
+
+
+def url(ds: Dataset, version: int | None = None, *, live: bool = False, inputs: str = "pinned") -> str:
+    """The dashboard's address under the Jupyter server (so Jupyter's login applies): the
+    pinned view of `version` (default the latest), or the live view. Relative to the server's
+    base URL ($JUPYTERHUB_SERVICE_PREFIX under JupyterHub, else /)."""
+    from urllib.parse import quote
+
+    from lakelab.datasets.artifacts import get_version
+
+    _dashboard(ds)
+    if inputs not in ("pinned", "latest"):
+        raise InvalidInput(f"inputs must be pinned or latest, got {inputs!r}")
+    n = get_version(ds, version).version
+    base = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/")
+    root = f"{base}/lakelab/api/v1/dashboards/{quote(ds.name)}"
+    return f"{root}/live?version={n}&inputs={inputs}" if live else f"{root}/versions/{n}/page"

@@ -298,6 +298,13 @@ class Dataset:
 
         return list_versions(self)
 
+    def url(self, version: int | None = None, *, live: bool = False, inputs: str = "pinned") -> str:
+        """A dashboard's pinned view (or `live=True`: its live view, inputs "pinned" or
+        "latest") as a path under the Jupyter server."""
+        from lakelab.datasets.dashboards import url
+
+        return url(self, version, live=live, inputs=inputs)
+
     # -- lineage ------------------------------------------------------------------------
     def _upstream_edges(self) -> list[LineageEdge]:
         edges = []
