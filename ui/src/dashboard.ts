@@ -255,6 +255,12 @@ export const dashboardsPlugin: JupyterFrontEndPlugin<void> = {
       rank: -1
     });
 
+    // freshness is re-read whenever the sidebar is refreshed or a dashboard is opened or published
+    app.commands.commandExecuted.connect((_, { id }) => {
+      if (id === 'lakelab:refresh' || id === OPEN_DASHBOARD) {
+        void marks.poll();
+      }
+    });
     void app.restored.then(() => {
       const sidebar = document.getElementById('lakelab-sidebar');
       if (sidebar) {
