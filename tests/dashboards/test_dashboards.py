@@ -26,6 +26,7 @@ REGIONS = pa.table({"region": ["north", "south"]})
 def shop(lh: lakelab.Lakehouse) -> lakelab.Lakehouse:
     lh.ingest(ORDERS, "shop.orders", mode="create")
     lh.ingest(REGIONS, "shop.regions", mode="create")
+    lakelab.connect(reload=True)  # what the CLI and the magics use: this test's lakehouse
     return lh
 
 
@@ -122,3 +123,17 @@ def test_a_tampered_page_is_refused(shop, tmp_path):
     stored.write_text("<p>forged</p>")
     with pytest.raises(Conflict, match="checksum mismatch"):
         dashboards.page_html(ds)
+
+
+def test_the_publish_magic_publishes_a_dashboard_and_fails_in_one_line(shop, tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from lakelab.notebook.magics import MagicError
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "lakelab")
+    nb = orders_notebook(tmp_path)
+    ds = shell.run_line_magic("publish", f"{nb} --as dash.magic --kind dashboard --tags sales")
+    assert ds.name == "dash.magic" and ds.metadata["kind"] == "dashboard" and ds.metadata["tags"] == ["sales"]
+    with pytest.raises(MagicError, match="notebook .*nope.ipynb does not exist"):
+        shell.run_line_magic("publish", f"{tmp_path / 'nope.ipynb'} --as dash.magic --kind dashboard")
