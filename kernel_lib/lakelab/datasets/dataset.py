@@ -266,16 +266,15 @@ class Dataset:
 
     def _read_snapshot(self, sid: int | None) -> int | None:
         """The snapshot a direct read uses: the one asked for, else the one a live dashboard
-        pinned (engines/run_context.py), else the current one."""
-        if sid is None:
-            sid = pinned_snapshot(self.name)
-        if sid is None:
-            current = self.table.current_snapshot()
-            sid = current.snapshot_id if current else None
-        return sid
+        pinned (engines/run_context.py), else None: the current one, read with the table's
+        current schema (a snapshot id would read it with that snapshot's schema)."""
+        return sid if sid is not None else pinned_snapshot(self.name)
 
     def _announce(self, sid: int | None, rows: int, how: str) -> None:
         """Tell the read listeners (usage, a dashboard publish) about a direct read."""
+        if sid is None:
+            current = self.table.current_snapshot()
+            sid = current.snapshot_id if current else None
         notify(ReadEvent(engine="dataset", reads=(Read(self.name, sid),), rows=rows, extra={"call": how}))
 
     def load(self, version: int | str | None = None) -> Any:
