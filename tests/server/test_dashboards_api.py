@@ -98,6 +98,12 @@ async def test_publish_view_pinned_and_live_and_a_viewer_cannot_execute_code(
 
 
 async def test_bad_publish_requests_are_clear_4xx(house, jp_fetch, jp_root_dir):
+    for route in (("dashboards",), ("dashboards", "dash.x", "live"), ("dashboards", "dash.x", "versions", "1", "page")):
+        r = await jp_fetch(API, *route, headers={"Authorization": ""}, raise_error=False, follow_redirects=False)
+        assert r.code == 403 and json.loads(r.body)["error"]["code"] == "forbidden"  # Jupyter's login applies
+    r = await jp_fetch(API, "dashboards", "dash.x", "live", raise_error=False)
+    assert r.code == 404 and "dash.x" in json.loads(r.body)["error"]["message"]
+
     async def post(body: dict) -> tuple[int, str]:
         r = await jp_fetch(API, "dashboards", method="POST", body=json.dumps(body), raise_error=False)
         return r.code, json.loads(r.body)["error"]["message"]

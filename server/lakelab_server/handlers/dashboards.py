@@ -178,6 +178,10 @@ class DashboardLiveHandler(_voila_handler()):  # type: ignore[misc]
             self.write(html)
             self.flush()
 
+    def get_login_url(self) -> str:
+        # not logged in: 403 as every lakelab route answers, never a redirect to the login page
+        raise web.HTTPError(403)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         JSONErrors.write_error(self, status_code, **kwargs)
 
