@@ -46,6 +46,8 @@ PARAM_TIERS = {"postgres": "postgres"}  # a fixture parameter value that brings 
 # node id prefixes (relative to tests/) -> why they are slow; a file prefix covers its tests.
 # Seconds measured in one `pytest -m fast --durations` run on the shared, loaded 2-core machine.
 SLOW: dict[str, str] = {
+    "dashboards/test_dashboards.py::test_publish_runs_the_notebook_and_pins_what_it_read_then_refresh_makes_v2": "two "
+    "notebook runs in fresh kernels: 27 s",
     "reliability/test_crashes.py": "20 kill -9s per write kind, each writer a fresh interpreter on a 600k-row CSV",
     "reliability/test_load.py": "builds 10,000 datasets, then 20 REST clients for 15 s",
     "reliability/test_concurrent_upserts.py": "16 upserting processes racing on one table: 86 s",

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 class Lakehouse:
     def __init__(self, config: Config | None = None):
         self.config = config or load_config()
+        from lakelab.engines.run_context import apply_environment
+
+        apply_environment()  # a dashboard's kernel: record reads / pin inputs (no-op elsewhere)
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
 

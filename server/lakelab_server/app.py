@@ -38,7 +38,7 @@ class LakelabSettings(Configurable):
 def routes() -> list[tuple[Any, ...]]:
     """Every route of the API as (path under the API prefix, handler[, kwargs]), in the
     order they are matched; openapi.yaml documents exactly these (tests/server/test_openapi.py)."""
-    from .handlers import catalog, info, workspaces
+    from .handlers import catalog, dashboards, info, workspaces
 
     return [
         (r"info", info.InfoHandler),
@@ -53,6 +53,7 @@ def routes() -> list[tuple[Any, ...]]:
         (r"datasets/(?P<name>[^/]+)/versions", catalog.VersionsHandler),
         (r"datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/report", catalog.ReportHandler),
         *workspaces.ROUTES,
+        *dashboards.ROUTES,
     ]
 
 
@@ -80,6 +81,12 @@ class LakelabExtension(ExtensionApp):
             self.log.error("lakelab: cannot open the lakehouse: %s", e)
             self.settings["lakelab_error"] = e
         self.settings["workspace_manager"] = build_manager(settings, self.log)
+        from .handlers.dashboards import view_only_connection
+
+        # a live dashboard's kernel refuses code sent over any websocket (handlers/dashboards.py)
+        base = self.serverapp.kernel_websocket_connection_class if self.serverapp else None
+        if base is not None:
+            self.settings["kernel_websocket_connection_class"] = view_only_connection(base)
 
     def initialize_handlers(self) -> None:
         from .handlers.base import UnknownRouteHandler

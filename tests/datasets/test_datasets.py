@@ -79,7 +79,7 @@ def test_search_matches_every_word_across_name_description_and_columns(chain):
     assert len(chain.datasets("id")) == 3  # a column every dataset has
     assert chain.datasets("100%_match") == []  # LIKE wildcards are literal text
     with pytest.raises(InvalidInput):
-        chain.datasets(kind="dashboard")
+        chain.datasets(kind="notebook")
 
 
 def test_search_sees_changes_made_by_another_process_view(chain, lakelab_home):

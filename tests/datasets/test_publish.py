@@ -47,7 +47,7 @@ def test_overwrite_replaces_rows_and_append_adds_them(lh):
     "kwargs, error, message",
     [
         ({"kind": "model", "mode": "upsert"}, InvalidInput, "mode must be one of"),
-        ({"kind": "dashboard"}, InvalidInput, "kind must be one of"),
+        ({"kind": "notebook"}, InvalidInput, "kind must be one of"),
         ({"mode": "upsert"}, InvalidInput, "mode must be one of"),
         ({"tags": ["a,b"]}, InvalidInput, "is not valid"),
     ],

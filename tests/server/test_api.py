@@ -166,7 +166,7 @@ BAD = [
     ("/datasets/{name}/preview", {"name": "demo.flights"}, {"columns": "carrier,nope"}, 400, "no column nope"),
     ("/datasets/{name}/lineage", {"name": "demo.flights"}, {"depth": "99"}, 400, "depth must be from 1 to 10"),
     ("/datasets/{name}/snapshots", {"name": "demo.missing"}, {}, 404, "does not exist"),
-    ("/search", {}, {"kind": "dashboard"}, 400, "kind must be one of"),
+    ("/search", {}, {"kind": "notebook"}, 400, "kind must be one of"),
     ("/search", {}, {"limit": "-1"}, 400, "limit must be from 1"),
 ]
 

@@ -10,6 +10,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { LakelabClient } from './api';
 import { DatasetView } from './datasetView';
 import { lakehouseIcon } from './icons';
+import { OPEN_DASHBOARD } from './dashboard';
 import { OPEN_REPORT, registerReports } from './report';
 import { selectSql, trinoCell } from './text';
 import { LakehouseSidebar } from './sidebar';
@@ -70,12 +71,14 @@ export async function openDataset(ctx: ICommandContext, name: string): Promise<M
       open: CommandIDs.open,
       query: CommandIDs.query,
       'copy-select': CommandIDs.copySelect,
-      'open-report': OPEN_REPORT
+      'open-report': OPEN_REPORT,
+      'open-dashboard': OPEN_DASHBOARD
     }[req.action];
-    void ctx.app.commands.execute(
-      command,
-      req.version === undefined ? { name: req.name } : { name: req.name, version: req.version }
-    );
+    void ctx.app.commands.execute(command, {
+      name: req.name,
+      ...(req.version === undefined ? {} : { version: req.version }),
+      ...(req.mode === undefined ? {} : { mode: req.mode })
+    });
   });
   void ctx.tracker.add(widget);
   ctx.app.shell.add(widget, 'main');

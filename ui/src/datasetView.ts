@@ -3,6 +3,7 @@
  * (pick one to preview it: time travel), versions of a model or report, the lineage graph
  * (several hops up and down, each node opens its dataset) and a paged preview grid.
  */
+import { dashboardSection, DashboardMode } from './dashboard';
 import { BasicKeyHandler, BasicMouseHandler, DataGrid, TextRenderer } from '@lumino/datagrid';
 import { ISignal, Signal } from '@lumino/signaling';
 import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
@@ -25,9 +26,10 @@ export interface IDatasetViewOptions {
 
 /** What the view asks its host to do (open another dataset, insert a query…). */
 export type DatasetAction = {
-  action: 'open' | 'query' | 'copy-select' | 'open-report';
+  action: 'open' | 'query' | 'copy-select' | 'open-report' | 'open-dashboard';
   name: string;
   version?: number;
+  mode?: DashboardMode;
 };
 
 /** Hops of lineage drawn up and down (the depth selector's choices). */
@@ -237,6 +239,10 @@ export class DatasetView extends SplitPanel {
     root.append(head);
 
     root.append(this._aboutSection(d));
+    if (d.kind === 'dashboard') {
+      const open = (mode: DashboardMode) => this._action.emit({ action: 'open-dashboard', name: d.name, mode });
+      root.append(this._section('Dashboard', dashboardSection(d.name, open), 'jp-lakelab-dashboard-section'));
+    }
 
     const stats = el('div', 'jp-lakelab-stats');
     const stat = (label: string, value: string) => {
@@ -258,7 +264,13 @@ export class DatasetView extends SplitPanel {
       root.append(
         this._section(
           'Versions',
-          versionsTable(d, v => this._action.emit({ action: 'open-report', name: d.name, version: v })),
+          versionsTable(d, v =>
+            this._action.emit({
+              action: d.kind === 'dashboard' ? 'open-dashboard' : 'open-report',
+              name: d.name,
+              version: v
+            })
+          ),
           'jp-lakelab-versions'
         )
       );

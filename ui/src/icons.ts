@@ -4,6 +4,7 @@ import columnSvg from '../style/icons/column.svg';
 import lakehouseSvg from '../style/icons/lakehouse.svg';
 import modelSvg from '../style/icons/model.svg';
 import namespaceSvg from '../style/icons/namespace.svg';
+import dashboardSvg from '../style/icons/dashboard.svg';
 import reportSvg from '../style/icons/report.svg';
 import tableSvg from '../style/icons/table.svg';
 import { DatasetKind } from './api';
@@ -15,7 +16,8 @@ export const columnIcon = new LabIcon({ name: 'lakelab:column', svgstr: columnSv
 const kindIcons: Record<DatasetKind, LabIcon> = {
   table: new LabIcon({ name: 'lakelab:kind-table', svgstr: tableSvg }),
   model: new LabIcon({ name: 'lakelab:kind-model', svgstr: modelSvg }),
-  report: new LabIcon({ name: 'lakelab:kind-report', svgstr: reportSvg })
+  report: new LabIcon({ name: 'lakelab:kind-report', svgstr: reportSvg }),
+  dashboard: new LabIcon({ name: 'lakelab:kind-dashboard', svgstr: dashboardSvg })
 };
 
 export function kindIcon(kind: DatasetKind): LabIcon {

@@ -17,6 +17,7 @@ import { handshake } from './handshake';
 import { LakehouseSidebar } from './sidebar';
 import { TreeModel } from './tree';
 import { trinoSqlExtension } from './trino';
+import { dashboardsPlugin } from './dashboard';
 import { workspacesPlugin } from './workspaces/plugin';
 
 export const PLUGIN_ID = 'lakelab:plugin';
@@ -142,5 +143,5 @@ const trinoPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export const plugins: JupyterFrontEndPlugin<any>[] = [catalogPlugin, trinoPlugin, workspacesPlugin];
+export const plugins: JupyterFrontEndPlugin<any>[] = [catalogPlugin, trinoPlugin, workspacesPlugin, dashboardsPlugin];
 export default plugins;

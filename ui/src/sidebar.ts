@@ -91,7 +91,7 @@ export class LakehouseSidebar extends Widget {
     this._search.placeholder = 'Search datasets, columns, tags, owners…';
     this._search.setAttribute('aria-label', 'Search datasets');
     this._search.title =
-      'Every word must match a name, description, tag, owner or column.\nFilters: kind:model, kind:report, owner:NAME, tag:TAG';
+      'Every word must match a name, description, tag, owner or column.\nFilters: kind:model, kind:report, kind:dashboard, owner:NAME, tag:TAG';
     this._search.addEventListener('input', () => this._scheduleSearch());
     this._search.addEventListener('keydown', e => {
       if (e.key === 'Enter') {

@@ -58,7 +58,7 @@ function message(e: unknown): string {
   return e instanceof ApiError ? e.display : String(e);
 }
 
-const KINDS: DatasetKind[] = ['table', 'model', 'report'];
+const KINDS: DatasetKind[] = ['table', 'model', 'report', 'dashboard'];
 
 function isKind(word: string): word is DatasetKind {
   return (KINDS as string[]).includes(word);

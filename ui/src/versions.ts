@@ -40,7 +40,7 @@ export function versionsTable(d: DatasetDetail, openReport: (version: number) =>
       .map(([k, x]) => `${k} ${x}`)
       .join(', ');
     const last = el('td');
-    if (d.kind === 'report') {
+    if (d.kind === 'report' || d.kind === 'dashboard') {
       const open = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-open-version', 'Open');
       open.title = `Open version ${v.version} of the report in a sandboxed tab`;
       open.addEventListener('click', () => openReport(v.version));

@@ -20,7 +20,7 @@ KIND = "lakelab.kind"
 OWNER = "lakelab.owner"
 DESCRIPTION = "lakelab.description"
 TAGS = "lakelab.tags"
-KINDS = ("table", "model", "report")
+KINDS = ("table", "model", "report", "dashboard")
 MAX_TAGS = 100
 
 # snapshot-summary keys; values are strings (Iceberg summaries are string maps)

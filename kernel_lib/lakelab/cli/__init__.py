@@ -11,7 +11,7 @@ from lakelab.errors import LakelabError
 
 # modules under lakelab.cli, each with register(subparsers) adding parsers whose
 # `func(args) -> int` does the work
-COMMANDS = ["lab", "sql", "ingest", "demo", "doctor", "services", "workspace", "datasets", "orphans"]
+COMMANDS = ["lab", "sql", "ingest", "demo", "doctor", "services", "workspace", "datasets", "orphans", "dashboards"]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
     from lakelab.lakehouse import Lakehouse
 
-ARTIFACT_KINDS = ("model", "report")
+ARTIFACT_KINDS = ("model", "report", "dashboard")
 ARTIFACTS_DIR = "artifacts"
 NO_RETRY = ("commit.retry.num-retries", "0")
 CHUNK = 1 << 20
@@ -413,7 +413,7 @@ def load_version(ds: Dataset, version: int | str | None = None) -> Any:
     v = get_version(ds, version)
     path = fetch_verified(ds, v)
     fmt = v.metadata.get("format")
-    if ds.metadata["kind"] == "report":
+    if ds.metadata["kind"] in ("report", "dashboard"):  # a page of HTML
         return path.read_text(encoding="utf-8")
     if fmt == "joblib":
         import joblib

@@ -33,6 +33,8 @@ from lakelab.datasets.models import (
     SortField,
     Versions,
 )
+from lakelab.engines.observers import Read, ReadEvent, notify
+from lakelab.engines.run_context import pinned_snapshot
 from lakelab.errors import Conflict, InvalidInput, NotFound
 from lakelab.names import TableName, column_list
 
@@ -255,10 +257,25 @@ class Dataset:
         """The first `n` rows (bounded memory: the scan stops after `n` rows)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_PREVIEW_ROWS:
             raise InvalidInput(f"preview size must be a whole number from 0 to {MAX_PREVIEW_ROWS:,}, got {n!r}")
-        sid = self._snapshot_id(snapshot_id, as_of)
+        sid = self._read_snapshot(self._snapshot_id(snapshot_id, as_of))
         scan = self.table.scan(selected_fields=self._columns(columns), snapshot_id=sid, limit=n)
         fast = _first_rows_direct(scan, n)
-        return fast if fast is not None else scan.to_arrow()
+        out = fast if fast is not None else scan.to_arrow()
+        self._announce(sid, out.num_rows, "preview")
+        return out
+
+    def _read_snapshot(self, sid: int | None) -> int | None:
+        """The snapshot a direct read uses: the one asked for, else the one a live dashboard
+        pinned (engines/run_context.py), else None: the current one, read with the table's
+        current schema (a snapshot id would read it with that snapshot's schema)."""
+        return sid if sid is not None else pinned_snapshot(self.name)
+
+    def _announce(self, sid: int | None, rows: int, how: str) -> None:
+        """Tell the read listeners (usage, a dashboard publish) about a direct read."""
+        if sid is None:
+            current = self.table.current_snapshot()
+            sid = current.snapshot_id if current else None
+        notify(ReadEvent(engine="dataset", reads=(Read(self.name, sid),), rows=rows, extra={"call": how}))
 
     def load(self, version: int | str | None = None) -> Any:
         """A table: all rows (at snapshot `version`, default the current one) as Arrow.
@@ -268,7 +285,10 @@ class Dataset:
             from lakelab.datasets.artifacts import load_version
 
             return load_version(self, version)
-        return self.table.scan(snapshot_id=self._snapshot_id(version, None)).to_arrow()
+        sid = self._read_snapshot(self._snapshot_id(version, None))
+        out = self.table.scan(snapshot_id=sid).to_arrow()
+        self._announce(sid, out.num_rows, "load")
+        return out
 
     def versions(self) -> Versions:
         """A model's or report's versions, oldest first (version, uri, sha256, bytes, created_at,
@@ -276,6 +296,13 @@ class Dataset:
         from lakelab.datasets.artifacts import list_versions
 
         return list_versions(self)
+
+    def url(self, version: int | None = None, *, live: bool = False, inputs: str = "pinned") -> str:
+        """A dashboard's pinned view (or `live=True`: its live view, inputs "pinned" or
+        "latest") as a path under the Jupyter server."""
+        from lakelab.datasets.dashboards import url
+
+        return url(self, version, live=live, inputs=inputs)
 
     # -- lineage ------------------------------------------------------------------------
     def _upstream_edges(self) -> list[LineageEdge]:

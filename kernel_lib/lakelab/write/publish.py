@@ -94,11 +94,33 @@ def _remove_empty_folders(location: str, warehouse: Path) -> None:
             return
 
 
+def _dashboard_run(obj: Any, timeout: int | None) -> Any:
+    """Run a dashboard's notebook (before anything is written: a failing cell publishes nothing)."""
+    from lakelab.datasets import dashboards
+
+    if isinstance(obj, dashboards.NotebookSource):  # a refresh re-running a stored notebook
+        src = obj
+    elif isinstance(obj, (str, os.PathLike)):
+        src = dashboards.open_notebook(obj)
+    else:
+        raise InvalidInput(f"a dashboard is published from a notebook path, got a {type(obj).__name__}")
+    return dashboards.run_notebook(src, timeout=timeout or dashboards.DEFAULT_TIMEOUT_S)
+
+
 def _publish_artifact(
-    lh: Lakehouse, obj: Any, target: TableName, kind: str, props: dict[str, str], *, mode: str, inputs: Any
+    lh: Lakehouse,
+    obj: Any,
+    target: TableName,
+    kind: str,
+    props: dict[str, str],
+    *,
+    mode: str,
+    inputs: Any,
+    timeout: int | None = None,
 ) -> None:
-    """One new version of a model/report dataset: the artifact file first, then ONE commit
-    adding its version row, metadata and lineage; the file is deleted if the commit fails."""
+    """One new version of a model/report/dashboard dataset: the artifact file(s) first, then
+    ONE commit adding its version row, metadata and lineage; the files are deleted if the
+    commit fails."""
     from lakelab.datasets import artifacts as art
     from lakelab.datasets.dataset import Dataset
 
@@ -109,7 +131,17 @@ def _publish_artifact(
     if exists and mode == "create":
         raise Conflict(f"dataset {target} already exists", hint="leave mode out to add a version")
     lineage = md.Lineage(operation="publish", upstream=art.input_lineage(lh, inputs))
-    artifact = art.model_artifact(obj) if kind == "model" else art.report_artifact(obj, target.dotted)
+    extra = None  # a dashboard's notebook, stored next to its page
+    if kind == "dashboard":
+        from lakelab.datasets.dashboards import artifacts as dashboard_artifacts
+
+        run = _dashboard_run(obj, timeout)
+        # the inputs are what the run read, at the snapshots it read them
+        lineage.upstream += [u for u in run.inputs if u not in lineage.upstream]
+        artifact, extra = dashboard_artifacts(run)
+        lineage.notebook = run.source.uri
+    else:
+        artifact = art.model_artifact(obj) if kind == "model" else art.report_artifact(obj, target.dotted)
     if artifact.meta.get("source"):
         lineage.sources = [artifact.meta["source"]]
     if artifact.meta.get("format") == "notebook":
@@ -129,9 +161,14 @@ def _publish_artifact(
     # version numbers come from the state read above: a commit that lost a race must fail,
     # not be retried blindly by pyiceberg (it would add a second row with the same number)
     props[art.NO_RETRY[0]] = art.NO_RETRY[1]
+    written: dict[str, Any] = {}
     try:
         written = art.write_artifact(fileio, location, version, artifact)
+        if extra is not None:
+            meta["notebook"] = art.write_artifact(fileio, location, version, extra)
     except BaseException:
+        if written:
+            art.delete_artifact(fileio, written["uri"])
         if not exists:
             _remove_empty_folders(location, lh.config.warehouse)
         drop_namespaces(lh.catalog, created_ns)
@@ -152,6 +189,8 @@ def _publish_artifact(
         )
     except BaseException:
         art.delete_artifact(fileio, written["uri"])
+        if "notebook" in meta:
+            art.delete_artifact(fileio, meta["notebook"]["uri"])
         if not exists:
             _remove_empty_folders(location, lh.config.warehouse)
             drop_namespaces(lh.catalog, created_ns)
@@ -183,10 +222,13 @@ def publish(
     tags: Any = None,
     mode: str = "overwrite",
     inputs: Any = None,
+    timeout: int | None = None,
 ) -> Dataset:
     """Write `obj` as dataset `name` with its metadata and lineage in one commit; returns the Dataset.
     Models and reports (kind="model"/"report") add one version per publish (see artifacts.py);
-    `inputs` names the datasets they were made from, recorded as lineage with their snapshots."""
+    `inputs` names the datasets they were made from, recorded as lineage with their snapshots.
+    Dashboards (kind="dashboard", a notebook path) run the notebook in a fresh kernel first
+    (`timeout` seconds per cell) and record the datasets it read (datasets/dashboards.py)."""
     from lakelab.catalog.index import index_for
     from lakelab.datasets.dataset import Dataset
 
@@ -196,7 +238,7 @@ def publish(
     props = md.metadata_properties(kind=kind, description=description, tags=tags, owner=owner)
     target = lh.table_name(name)
     if kind != "table":
-        _publish_artifact(lh, obj, target, kind, props, mode=mode, inputs=inputs)
+        _publish_artifact(lh, obj, target, kind, props, mode=mode, inputs=inputs, timeout=timeout)
         index_for(lh).refresh(force=True)
         return Dataset(lh, target)
     from lakelab.datasets.artifacts import input_lineage

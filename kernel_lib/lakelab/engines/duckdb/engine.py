@@ -51,6 +51,7 @@ from lakelab.engines.duckdb.snapshots import (
 )
 from lakelab.engines.duckdb.statements import parse, write_target
 from lakelab.engines.observers import Read
+from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filesystems import is_local, storage_properties
@@ -219,7 +220,9 @@ class DuckDBEngine:
         if name not in loaded:  # one catalog round trip per table per statement
             loaded[name] = load_table(self.lh.catalog, name)
         table = loaded[name]
-        snapshot = table.current_snapshot()
+        pin = pinned_snapshot(name.dotted)  # a live dashboard reading its version's inputs
+        snapshot = table.snapshot_by_id(pin) if pin is not None else None
+        snapshot = snapshot or table.current_snapshot()
         version = node.args.get("version")
         if version is not None:
             snapshot = self._travel(table, name, version)

@@ -1,4 +1,4 @@
-"""%publish NAME --as TABLE [--kind table|model|report] [--inputs a.b,c.d] [--description TEXT] [--owner WHO]
+"""%publish NAME --as TABLE [--kind table|model|report|dashboard] [--inputs a.b,c.d] [--description TEXT] [--owner WHO]
 [--tags a,b]"""
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class PublishMagics(Magics):
         choices=KINDS,
         default="table",
         help="table (default); model (a picklable object, file or directory) or report (notebook path, "
-        "figure, DataFrame, .html file): each publish adds a version",
+        "figure, DataFrame, .html file) or dashboard (a notebook path: run in a fresh kernel, pinned to the data it "
+        "read): each publish adds a version",
     )
     @argument("--inputs", metavar="a.b,c.d", help="datasets it was made from (recorded as lineage)")
     @argument("--description", help="what the dataset holds (quote it)")
