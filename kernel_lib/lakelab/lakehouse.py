@@ -30,6 +30,9 @@ class Lakehouse:
         self.config = config or load_config()
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
+        from lakelab.lineage import openlineage
+
+        openlineage.check()  # a malformed OpenLineage config warns now, not at the first write
 
     def __repr__(self) -> str:
         return f"<Lakehouse catalog={self.config.catalog_name!r} engine={self.config.engine!r} home={self.config.home}>"
