@@ -208,19 +208,20 @@ def _job(run: WriteRun) -> Job:
     return Job(namespace=job_namespace(), name=f"{run.lineage.operation}.{run.name.dotted}", facets=facets)
 
 
-def _client_version() -> str:
-    from importlib.metadata import version
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    return version("openlineage-python")
+    try:
+        return version(dist)
+    except PackageNotFoundError:  # a source checkout on PYTHONPATH
+        return "unknown"
 
 
 def _run_facets(run: WriteRun, session: Session) -> dict[str, Any]:
-    from lakelab import __version__
-
     facets: dict[str, Any] = {
         "parent": session.facet(),
         "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
-            version=__version__, name="lakelab", openlineageAdapterVersion=_client_version()
+            version=_version("lakelab"), name="lakelab", openlineageAdapterVersion=_version("openlineage-python")
         ),
     }
     if run.query_id:

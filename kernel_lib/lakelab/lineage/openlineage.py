@@ -37,6 +37,7 @@ from lakelab.catalog.metadata import Lineage
 from lakelab.config import redact
 from lakelab.errors import InvalidInput
 from lakelab.names import TableName
+from lakelab.usage.table import is_system
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def emits_runs(write: Callable[P, R]) -> Callable[P, R]:
         catalog, name, lineage = args[0], args[1], kwargs.get("lineage")
         run = (
             begin(catalog, name, lineage)  # type: ignore[arg-type]
-            if isinstance(lineage, Lineage) and isinstance(name, TableName)
+            if isinstance(lineage, Lineage) and isinstance(name, TableName) and not is_system(name.dotted)
             else None
         )
         if run is None:
