@@ -15,8 +15,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
@@ -201,7 +202,7 @@ def _job(run: WriteRun) -> Job:
         facets["sql"] = sql_job.SQLJobFacet(query=run.lineage.sql, dialect="trino")
     nb = run.lineage.notebook or notebook_path()
     if nb:
-        url = "file://" + os.path.abspath(nb) + (f"#cell={run.cell}" if run.cell else "")
+        url = Path(nb).absolute().as_uri() + (f"#cell={quote(run.cell, safe='')}" if run.cell else "")
         facets["sourceCodeLocation"] = source_code_location_job.SourceCodeLocationJobFacet(
             type="notebook", url=url, path=nb
         )

@@ -41,7 +41,7 @@ from lakelab.usage.table import is_system
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = int(os.environ.get("LAKELAB_OPENLINEAGE_QUEUE", "1000"))
+QUEUE_SIZE = 1000  # events waiting to be sent; LAKELAB_OPENLINEAGE_QUEUE changes it
 EXIT_FLUSH_S = 5.0  # at interpreter exit, wait this long for queued events (a down receiver must not hang exit)
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -104,7 +104,8 @@ def make_client() -> Any | None:
 class Emitter:
     """Sends run events from a bounded queue on one daemon thread."""
 
-    def __init__(self, client: Any, size: int = QUEUE_SIZE):
+    def __init__(self, client: Any, size: int | None = None):
+        size = size or int(os.environ.get("LAKELAB_OPENLINEAGE_QUEUE") or QUEUE_SIZE)
         self.client = client
         self.queue: queue.Queue[Callable[[], list[Any]] | threading.Event] = queue.Queue(maxsize=size)
         self.sent = self.dropped = 0
