@@ -90,7 +90,7 @@ def test_usage_can_be_switched_off_and_a_user_can_opt_out(lakelab_home, monkeypa
 
 def test_retention_compacts_the_table_and_drops_rows_past_it(house, monkeypatch):
     monkeypatch.setattr(retention, "COMPACT_FILES", 3)
-    for i in range(5):  # five batches, five small files: the fifth batch compacts
+    for _ in range(5):  # five batches, five small files: the fifth batch compacts
         house.sql("SELECT * FROM sales.orders")
         recorder.flush()
     assert retention.file_count(house) <= 2
