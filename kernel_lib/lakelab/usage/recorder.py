@@ -17,6 +17,7 @@ One row per table a query read (a query that read no table: one row with no tabl
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -156,6 +157,7 @@ def attach(lh: Lakehouse) -> Recorder | None:
         old, _current = _current, Recorder(lh)
         if _unsubscribe is None:
             _unsubscribe = observers.subscribe(_listen)
+            _at_exit(_flush_quietly)  # the last seconds of a kernel's usage, all of a CLI's
     if old is not None:
         old.close()
     return _current
@@ -170,6 +172,20 @@ def detach(lh: Lakehouse) -> None:
             _current = None
     if rec is not None:
         rec.close()
+
+
+def _at_exit(fn: Any) -> None:
+    """Run `fn` when the interpreter exits, while thread pools still take work (the write path
+    writes files on a pool, which refuses new work once `atexit` handlers run)."""
+    register = getattr(threading, "_register_atexit", None)
+    (register or atexit.register)(fn)
+
+
+def _flush_quietly() -> None:
+    try:
+        flush()
+    except Exception:  # noqa: BLE001 - at exit, never a traceback for usage
+        pass
 
 
 def recorder() -> Recorder | None:
