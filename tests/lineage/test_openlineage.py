@@ -22,9 +22,13 @@ def _chain(lh, tmp_path) -> None:
     lh.ingest(str(csv), "sales.orders")
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "lakelab")
-    ip.magics_manager.registry["SqlMagics"]._lh = lh
-    with capture_output():
-        res = ip.run_cell("%%trino --into sales.doubled\nSELECT id, amount * 2 AS dbl, customer FROM sales.orders")
+    magics = ip.magics_manager.registry["SqlMagics"]
+    magics._lh, previous = lh, magics._lh
+    try:
+        with capture_output():
+            res = ip.run_cell("%%trino --into sales.doubled\nSELECT id, amount * 2 AS dbl, customer FROM sales.orders")
+    finally:
+        magics._lh = previous
     assert res.success
     lh.publish({"weights": [0.5, 1.5]}, "ml.scorer", kind="model", inputs=["sales.doubled"])
 
