@@ -93,6 +93,7 @@ class WriteRun:
     cell: str | None
     query_id: str | None = None  # a Trino-committed write: the query that made the snapshot
     trino: str | None = None  # trino://host:port, for that write's symlink and query facet
+    upstream_info: dict[str, TableInfo | None] | None = None  # loaded for START, reused for COMPLETE
 
 
 def current_cell() -> str | None:
@@ -235,9 +236,16 @@ def _run_facets(run: WriteRun, session: Session) -> dict[str, Any]:
 def _inputs(run: WriteRun, trino_catalog: str | None) -> tuple[list[InputDataset], dict[str, TableInfo]]:
     out: list[InputDataset] = []
     infos: dict[str, TableInfo] = {}
+    if run.upstream_info is None:  # the upstream tables at their snapshots: the same for START and COMPLETE
+        run.upstream_info = {
+            str(up.get("table", "")): table_info(
+                run.catalog, str(up.get("table", "")), up.get("snapshot_id"), run.trino, trino_catalog
+            )
+            for up in run.lineage.upstream
+        }
     for up in run.lineage.upstream:
         dotted = str(up.get("table", ""))
-        info = table_info(run.catalog, dotted, up.get("snapshot_id"), run.trino, trino_catalog)
+        info = run.upstream_info.get(dotted)
         if info is None:  # another Trino catalog (tpch, a JDBC source): as Trino names it
             out.append(InputDataset(namespace=run.trino or "trino", name=dotted))
             continue
