@@ -13,7 +13,7 @@
    thread parked: what they cost without waiting for the GIL.
 2. Search p50 over HTTP at --datasets datasets (the catalog bench_server.py builds, the same
    queries) with usage ranking (a usage table naming a fifth of the datasets) and without
-   (LAKELAB_USAGE=off), each on its own freshly started server.
+   (LAKELAB_USAGE=off): two servers, asked the same searches alternately.
 """
 
 from __future__ import annotations
@@ -226,31 +226,44 @@ def seed_usage(home: Path, n_datasets: int, n_namespaces: int) -> int:
     return len(rows)
 
 
-def search_p50(home: Path, usage_on: bool, requests: int) -> dict:
-    os.environ["LAKELAB_USAGE"] = "on" if usage_on else "off"
-    shutil.rmtree(home / "index", ignore_errors=True)
-    server, api = start_server(home)
+def search_p50(home: Path, requests: int) -> list[dict]:
+    """Search p50 on two servers over the same catalog, one ranking by usage and one with
+    usage off (a copy of the home: each server builds its own index), asked the same queries
+    alternately so the machine's load drifts over both alike."""
+    other = home.parent / "usage-off"
+    shutil.copytree(home, other, ignore=shutil.ignore_patterns("index"))
+    servers = {}
     try:
-        get(f"{api}/search?q=warmup")  # the index build, not timed
+        for usage_on, h in ((True, home), (False, other)):
+            os.environ["LAKELAB_USAGE"] = "on" if usage_on else "off"
+            servers[usage_on] = start_server(h)
+            get(f"{servers[usage_on][1]}/search?q=warmup")  # the index build, not timed
         rng = random.Random(11)
-        times = []
-        for _ in range(requests):
-            q = urllib.parse.urlencode({"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"})
-            ms, _ = get(f"{api}/search?{q}")
-            times.append(ms)
-        for _ in range(requests):
-            ms, _ = get(f"{api}/search?q={rng.choice(WORDS)}")
-            times.append(ms)
-        _, top = get(f"{api}/search?q=sales&limit=5")
-        return {
-            "usage_ranking": usage_on,
-            "search_p50_ms": statistics.median(times),
-            "search_p90_ms": pct(times, 90),
-            "top_for_sales": [d["name"] for d in top["datasets"]],
-        }
+        queries = [
+            urllib.parse.urlencode({"q": f"{rng.choice(WORDS)} region {rng.randrange(37)}"}) for _ in range(requests)
+        ] + [urllib.parse.urlencode({"q": rng.choice(WORDS)}) for _ in range(requests)]
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for i, q in enumerate(queries):
+            for usage_on in (True, False) if i % 2 else (False, True):
+                ms, _ = get(f"{servers[usage_on][1]}/search?{q}")
+                times[usage_on].append(ms)
+        out = []
+        for usage_on in (False, True):
+            _, top = get(f"{servers[usage_on][1]}/search?q=sales&limit=5")
+            out.append(
+                {
+                    "usage_ranking": usage_on,
+                    "search_p50_ms": statistics.median(times[usage_on]),
+                    "search_p90_ms": pct(times[usage_on], 90),
+                    "top_for_sales": [d["name"] for d in top["datasets"]],
+                }
+            )
+        return out
     finally:
-        server.terminate()
-        server.wait(30)
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(30)
+        shutil.rmtree(other, ignore_errors=True)
 
 
 def main() -> int:
@@ -295,7 +308,7 @@ def main() -> int:
         os.environ["LAKELAB_USAGE"] = "off"
         build_catalog(home, args.datasets, args.namespaces, 1000)
         usage_rows = seed_usage(home, args.datasets, args.namespaces)
-        searches = [search_p50(home, False, args.requests), search_p50(home, True, args.requests)]
+        searches = search_p50(home, args.requests)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(f"\nSearch over HTTP at {args.datasets:,} datasets ({usage_rows:,} usage rows), {2 * args.requests} searches")
