@@ -23,6 +23,11 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 # tiers gives every test its tier (fast, or trino/postgres/ray/browser/slow) at collection
 pytest_plugins = ["secret_scan", "tiers"]
 
+# usage recording (usage/recorder.py) writes lakelab_system.usage in the background; the tests
+# that are about it (tests/usage) switch it on, elsewhere it would add a table to catalogs that
+# tests count. Subprocesses (kernels, servers) inherit this.
+os.environ.setdefault("LAKELAB_USAGE", "off")
+
 
 def free_port() -> int:
     with socket.socket() as s:

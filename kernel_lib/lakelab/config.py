@@ -124,6 +124,19 @@ class WorkspaceConfig:
 
 
 @dataclass
+class UsageConfig:
+    """Usage recording (usage/recorder.py); docs/usage.md. LAKELAB_USAGE=off turns it off,
+    LAKELAB_USAGE_OPT_OUT=1 opts the current user out."""
+
+    enabled: bool = True
+    opt_out: list[str] = field(default_factory=list)  # users whose queries are never kept
+    retention_days: int = 90  # older rows are removed when the table is compacted
+    flush_s: float = 5.0  # a batch is written at least this often while queries run
+    batch_rows: int = 500  # ... or as soon as this many rows wait
+    max_pending: int = 10_000  # beyond this, new rows are dropped (counted) until a batch is written
+
+
+@dataclass
 class Config:
     home: Path
     catalog: dict[str, Any]
@@ -131,6 +144,7 @@ class Config:
     workspaces: WorkspaceConfig
     engine: str  # default engine for sql(): "trino" when configured, else "duckdb"
     source: Path | None = None  # the file it came from, if any
+    usage: UsageConfig = field(default_factory=UsageConfig)
 
     @property
     def catalog_name(self) -> str:
@@ -182,11 +196,11 @@ def load_config(path: str | Path | None = None) -> Config:
         if not isinstance(raw, dict):
             raise InvalidInput(f"config file {path} must hold a mapping with catalog/trino/workspaces keys")
         source = path
-    unknown = set(raw) - {"catalog", "trino", "workspaces", "engine"}
+    unknown = set(raw) - {"catalog", "trino", "workspaces", "engine", "usage"}
     if unknown:
         raise InvalidInput(
             f"config file {path}: unknown section(s) {sorted(unknown)}",
-            hint="allowed: catalog, trino, workspaces, engine",
+            hint="allowed: catalog, trino, workspaces, engine, usage",
         )
 
     catalog = dict(raw.get("catalog") or default_catalog(home))
@@ -230,7 +244,32 @@ def load_config(path: str | Path | None = None) -> Config:
             "engine is trino but no trino host is configured",
             hint="add a trino section to the config or run `lakelab services up`",
         )
-    return Config(home=home, catalog=catalog, trino=trino, workspaces=workspaces, engine=engine, source=source)
+    return Config(
+        home=home,
+        catalog=catalog,
+        trino=trino,
+        workspaces=workspaces,
+        engine=engine,
+        source=source,
+        usage=_usage_config(raw.get("usage")),
+    )
+
+
+def _usage_config(raw: Any) -> UsageConfig:
+    if raw is not None and not isinstance(raw, dict):
+        raise InvalidInput("usage config must be a mapping", hint="e.g. usage: {enabled: false}")
+    try:
+        usage = UsageConfig(**(raw or {}))
+    except TypeError:
+        raise InvalidInput(
+            f"usage config: unknown key(s) {sorted(set(raw or {}) - set(UsageConfig.__dataclass_fields__))}",
+            hint=f"allowed: {sorted(UsageConfig.__dataclass_fields__)}",
+        ) from None
+    if os.environ.get("LAKELAB_USAGE", "").strip().lower() in ("0", "off", "false", "no"):
+        usage.enabled = False
+    if not isinstance(usage.retention_days, int) or usage.retention_days < 1:
+        raise InvalidInput(f"usage.retention_days must be a whole number of days >= 1, got {usage.retention_days!r}")
+    return usage
 
 
 def save_config(data: dict[str, Any], path: str | Path | None = None) -> Path:

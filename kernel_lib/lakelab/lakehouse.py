@@ -33,6 +33,12 @@ class Lakehouse:
         apply_environment()  # a dashboard's kernel: record reads / pin inputs (no-op elsewhere)
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
+        from lakelab.lineage import openlineage
+
+        openlineage.check()  # a malformed OpenLineage config warns now, not at the first write
+        from lakelab.usage import recorder
+
+        recorder.attach(self)  # this process's queries are recorded here (usage/recorder.py)
 
     def __repr__(self) -> str:
         return f"<Lakehouse catalog={self.config.catalog_name!r} engine={self.config.engine!r} home={self.config.home}>"
@@ -190,6 +196,9 @@ class Lakehouse:
         return Dataset(self, self.table_name(name))
 
     def close(self) -> None:
+        from lakelab.usage import recorder
+
+        recorder.detach(self)
         for e in self._engines.values():
             e.close()
         self._engines.clear()

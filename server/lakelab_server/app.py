@@ -49,6 +49,7 @@ def routes() -> list[tuple[Any, ...]]:
         (r"datasets/(?P<name>[^/]+)/preview", catalog.PreviewHandler),
         (r"datasets/(?P<name>[^/]+)/snapshots", catalog.SnapshotsHandler),
         (r"datasets/(?P<name>[^/]+)/lineage", catalog.LineageHandler),
+        (r"datasets/(?P<name>[^/]+)/usage", catalog.UsageHandler),
         (r"datasets/(?P<name>[^/]+)/metadata", catalog.MetadataHandler),
         (r"datasets/(?P<name>[^/]+)/versions", catalog.VersionsHandler),
         (r"datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/report", catalog.ReportHandler),

@@ -23,6 +23,7 @@ export type Field = Schemas['Field'];
 export type Version = Schemas['Version'];
 export type Snapshot = Schemas['Snapshot'];
 export type LineageGraph = Schemas['LineageGraph'];
+export type Usage = Schemas['Usage'];
 export type LineageNode = LineageGraph['nodes'][number];
 /** `source` was an input of `target`. */
 export type LineageEdge = LineageGraph['edges'][number];
@@ -75,6 +76,11 @@ export class LakelabClient {
 
   async snapshots(name: string): Promise<Snapshot[]> {
     return (await request(this.send, 'get', '/datasets/{name}/snapshots', { path: { name } })).snapshots;
+  }
+
+  /** Who queried the dataset and how over the last `days` days (the Insights section). */
+  usage(name: string, days: number): Promise<Usage> {
+    return request(this.send, 'get', '/datasets/{name}/usage', { path: { name }, query: { days } });
   }
 
   /** The lineage graph `depth` hops up and down from the dataset. */

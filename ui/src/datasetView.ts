@@ -10,6 +10,7 @@ import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
 
 import { ApiError, DatasetDetail, DatasetKind, Field, LakelabClient, LineageGraph, Snapshot } from './api';
 import { el } from './dom';
+import { insightsSection } from './insights';
 import { kindIcon } from './icons';
 import { drawLineage } from './lineageGraph';
 import { layoutLineage } from './lineageLayout';
@@ -303,6 +304,7 @@ export class DatasetView extends SplitPanel {
     depth.addEventListener('change', () => void this.loadLineage(Number(depth.value)));
     lineage.firstElementChild!.append(depth);
     root.append(lineage);
+    root.append(insightsSection(this.options.client, d.name));
   }
 
   private _section(title: string, body: HTMLElement, cls = ''): HTMLElement {

@@ -40,6 +40,7 @@ from lakelab.names import TableName, column_list
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
+    from lakelab.usage.report import Usage
 
 MAX_PREVIEW_ROWS = 10_000
 MAX_LINEAGE_DEPTH = 10
@@ -329,6 +330,16 @@ class Dataset:
                     )
                 )
         return edges
+
+    def usage(self, days: int = 30) -> Usage:
+        """Who queries this dataset and how, over the last `days` days (usage/report.py):
+        top users, frequent queries, datasets it is joined with, queries per day."""
+        from lakelab.usage.report import usage
+
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+            raise InvalidInput(f"days must be a whole number from 1 to 3660, got {days!r}")
+        self.table  # noqa: B018 - NotFound for an unknown dataset
+        return usage(self.lh, self.name, days)
 
     def lineage(self, depth: int = 1) -> LineageGraph:
         """Upstream (from snapshot summaries) and downstream (datasets naming this one as

@@ -15,6 +15,7 @@ from lakelab.catalog import metadata as md
 from lakelab.catalog.index import index_for
 from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident, namespace_name
+from lakelab.usage.table import is_system
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -56,7 +57,29 @@ def search(
     if query is not None and len(query) > 500:
         raise InvalidInput("search text is longer than 500 characters")
     ns = ".".join(namespace_name(namespace)) if namespace else None
-    return DatasetList(index_for(lh).search(query, kind=kind, owner=owner, tag=tag, namespace=ns, limit=limit))
+    popular = _popularity(lh)
+    fetch = MAX_PAGE_SIZE if popular else limit  # ties are ordered over every match, not one page
+    rows = index_for(lh).search(query, kind=kind, owner=owner, tag=tag, namespace=ns, limit=fetch)
+    return DatasetList(_by_usage(rows, query, popular, system=ns is not None and is_system(ns))[:limit])
+
+
+# -- usage ranking: among equally relevant matches, the most queried first -------------------
+def _popularity(lh: Lakehouse) -> dict[str, int]:
+    from lakelab.usage.report import popularity
+
+    return popularity(lh) if lh.config.usage.enabled else {}
+
+
+def _by_usage(rows: list[dict[str, Any]], query: str | None, popular: dict[str, int], system: bool) -> list:
+    """The index's order, with each relevance tier (the name holds the first word, or not)
+    ordered by queries in the usage table; the system namespace only when asked for."""
+    rows = [r for r in rows if system or not is_system(str(r.get("name", "")))]
+    if not popular:
+        return rows
+    first = (query or "").lower().split()[:1]
+    tier = [0 if not first or first[0] in str(r.get("name", "")).lower() else 1 for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: (tier[i], -popular.get(str(rows[i].get("name")), 0)))
+    return [rows[i] for i in order]
 
 
 # -- namespaces and paged listing ---------------------------------------------------------
@@ -105,6 +128,7 @@ def list_namespaces(lh: Lakehouse, parent: str | None = None) -> list[dict[str, 
             raise NotFound(f"namespace {'.'.join(par)} does not exist") from None
     counts = index_for(lh).counts()
     out = []
+    children = [c for c in children if par or not is_system(c[0])]  # lakelab_system: by name only
     for child in children:
         dotted = ".".join(child)
         if every is not None:

@@ -48,6 +48,7 @@ from lakelab.io.filesystems import is_local
 from lakelab.io.objects import Source
 from lakelab.io.progress import progress_bar
 from lakelab.io.sources import open_source
+from lakelab.lineage.openlineage import emits_runs
 from lakelab.names import TableName, ident
 from lakelab.write import upsert
 from lakelab.write.files import _remove_written, _write
@@ -59,6 +60,7 @@ TRANSFORMS = {"identity": IdentityTransform, "day": DayTransform, "month": Month
 COMMIT_RETRIES = 3
 
 
+@emits_runs  # OpenLineage START, then COMPLETE or FAIL (lineage/openlineage.py)
 def write(
     catalog: Catalog,
     name: TableName,

@@ -89,6 +89,14 @@ class LineageHandler(DatasetResource):
         self.reply(graph)
 
 
+class UsageHandler(DatasetResource):
+    @web.authenticated
+    async def get(self, name: str) -> None:
+        days = self.int_arg("days", 30, 1, 3660)
+        usage = await self.run(lambda: self.dataset(name).usage(days=days))
+        self.reply(usage)
+
+
 class MetadataHandler(DatasetResource):
     @web.authenticated
     async def patch(self, name: str) -> None:

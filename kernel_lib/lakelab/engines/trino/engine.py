@@ -25,6 +25,7 @@ from lakelab.engines.base import Result, ctrl_c
 from lakelab.engines.observers import Read
 from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
+from lakelab.lineage.openlineage import client_tags
 
 if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
@@ -210,6 +211,7 @@ class TrinoEngine:
             "catalog": catalog or c.catalog,
             "schema": schema or c.schema,
             "source": "lakelab",
+            "client_tags": client_tags(),  # Trino's OpenLineage listener events join the notebook's run
             "session_properties": dict(c.session_properties or {}),
             "verify": c.verify,
             "legacy_primitive_types": True,
@@ -274,7 +276,10 @@ class TrinoEngine:
         except LakelabError:
             raise
         except Exception as e:  # noqa: BLE001 - every client failure becomes a domain error
-            raise self._error(e, cur, write.target.dotted if write is not None else None) from None
+            err = self._error(e, cur, write.target.dotted if write is not None else None)
+            if write is not None and write.run is not None:
+                write.run.fail(err)
+            raise err from None
         finally:
             if conn is not getattr(self._local, "conn", None):
                 conn.close()

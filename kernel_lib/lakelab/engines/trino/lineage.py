@@ -54,6 +54,7 @@ class PlannedWrite:
     target: TableName
     upstream: list[dict[str, Any]]
     kept: dict[str, str] = field(default_factory=dict)  # the target's lakelab.* properties before
+    run: Any = None  # its OpenLineage run (lineage/openlineage.py), None when lineage is off
 
 
 def _parts(node: exp.Table) -> list[str]:
@@ -115,7 +116,16 @@ def plan_write(lh: Lakehouse, statement: str, catalog: str | None, schema: str |
     kept: dict[str, str] = {}
     if table_exists(lh.catalog, name):
         kept = {k: v for k, v in load_table(lh.catalog, name).properties.items() if k.startswith("lakelab.")}
-    return PlannedWrite(name, upstream, kept)
+    return PlannedWrite(name, upstream, kept, _begin_run(lh, name, upstream, statement))
+
+
+def _begin_run(lh: Lakehouse, name: TableName, upstream: list[dict[str, Any]], sql: str) -> Any:
+    from lakelab.lineage import openlineage
+
+    t = lh.config.trino
+    trino = f"trino://{t.host}:{t.port}" if t is not None else None
+    lineage = md.Lineage(operation="transform", upstream=upstream, sql=sql)
+    return openlineage.begin(lh.catalog, name, lineage, trino=trino, trino_catalog=t.catalog if t else None)
 
 
 def _upstream(lh: Lakehouse, cat: str, parts: list[str], ours: str, version: Any) -> dict[str, Any] | None:
@@ -160,6 +170,8 @@ def record(lh: Lakehouse, plan: PlannedWrite, query_id: str | None, sql: str) ->
                 None,
             )
             if mine is None:
+                if plan.run is not None:
+                    plan.run.complete(None, {}, query_id)
                 return None  # e.g. an INSERT of zero rows commits no snapshot
             props = dict(table.properties)
             updates = {k: v for k, v in plan.kept.items() if k not in props and not k.startswith(md.L_PROPERTY)}
@@ -172,14 +184,25 @@ def record(lh: Lakehouse, plan: PlannedWrite, query_id: str | None, sql: str) ->
                 present = [k for k in drop if k in props]
                 if present:
                     tx.remove_properties(*present)
+            if plan.run is not None:
+                plan.run.complete(mine.snapshot_id, _stats(mine.summary), query_id)
             return mine.snapshot_id
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 break
             time.sleep(min(RETRY_WAIT_S[0] * 2**attempt, RETRY_WAIT_S[1]) * random.uniform(0.5, 1.5))
+    if plan.run is not None:
+        plan.run.complete(None, {}, query_id)
     warnings.warn(
         f"lakelab: the write to {plan.target} committed, but its lineage could not be recorded "
         "(the table kept changing)",
         stacklevel=3,
     )
     return None
+
+
+def _stats(summary: Any) -> dict[str, int]:
+    """Rows, files and bytes a Trino snapshot added, from its summary."""
+    props = summary.additional_properties if summary is not None else {}
+    keys = {"rows": "added-records", "files": "added-data-files", "bytes": "added-files-size"}
+    return {k: int(props[v]) for k, v in keys.items() if str(props.get(v, "")).isdigit()}
