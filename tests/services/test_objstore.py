@@ -96,6 +96,12 @@ def test_every_user_path_works_on_the_profile(profile, lakehouse_profile, tmp_pa
     assert [r["id"] for r in _records(lim)] == [0, 4, 8]
     scans = lh.engine("duckdb").last_scans
     assert [s.path for s in scans] == ["parquet"], scans
+    if remote:  # that read asked for local copies of the files; the next one reads them
+        embedded = lh.engine("duckdb")
+        assert embedded.file_copies.wait(120)
+        again = embedded.execute(f"SELECT id FROM {ns}.sales WHERE city = 'Oslo' ORDER BY id LIMIT 3", cache=False)
+        assert [r["id"] for r in _records(again)] == [0, 4, 8]
+        assert embedded.last_scans[0].reason.endswith("local copies of the store's files"), embedded.last_scans
 
     # Trino runs queries as the notebook's user (the one lakelab records as owner)
     if not run.embedded:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyiceberg.catalog import Catalog, load_catalog
@@ -42,6 +44,15 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
         raise NotFound(
             f"dataset {name} does not exist", hint="list datasets with lh.datasets() or create it with %ingest"
         ) from None
+
+
+def load_tables(catalog: Catalog, names: Iterable[TableName]) -> dict[TableName, Table]:
+    """Several tables at once: concurrently, since each is a round trip to a remote catalog."""
+    todo = sorted(set(names), key=str)
+    if len(todo) <= 1:
+        return {n: load_table(catalog, n) for n in todo}
+    with ThreadPoolExecutor(max_workers=min(8, len(todo)), thread_name_prefix="lakelab-load") as pool:
+        return dict(zip(todo, pool.map(lambda n: load_table(catalog, n), todo), strict=True))
 
 
 def table_exists(catalog: Catalog, name: TableName) -> bool:
