@@ -7,12 +7,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyiceberg.catalog import Catalog, load_catalog
-from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.exceptions import (
+    ForbiddenError,
+    NoSuchNamespaceError,
+    NoSuchTableError,
+    OAuthError,
+    UnauthorizedError,
+)
 from pyiceberg.table import Table
 
 from lakelab.config import Config, redact
 from lakelab.errors import NotFound, Unavailable
 from lakelab.names import TableName
+
+AUTH_ERRORS = (UnauthorizedError, ForbiddenError, OAuthError)
 
 # Writer settings measured to read fastest from DuckDB and Trino (FIELD-NOTES: snappy and
 # 128k-row groups read at 0.95x of the generator's own files; ZSTD at 1.27x).
@@ -29,6 +37,8 @@ def open_catalog(config: Config) -> Catalog:
         config.warehouse.mkdir(parents=True, exist_ok=True)
     try:
         return load_catalog(config.catalog_name, **props)
+    except AUTH_ERRORS as e:
+        raise refused(e, config.catalog_name) from None
     except Exception as e:  # noqa: BLE001 - any driver error means "cannot open"
         raise Unavailable(
             f"cannot open catalog {config.catalog_name!r} ({redact(props.get('uri', props.get('type', '?')))}): "
@@ -44,6 +54,18 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
         raise NotFound(
             f"dataset {name} does not exist", hint="list datasets with lh.datasets() or create it with %ingest"
         ) from None
+    except AUTH_ERRORS as e:
+        raise refused(e, catalog.name) from None
+
+
+def refused(e: Exception, catalog: str) -> Unavailable:
+    """A REST catalog (or its OAuth2 server) refused lakelab's credentials: say so, and which
+    settings to look at, never their values (the server's own text is redacted as well)."""
+    return Unavailable(
+        f"the catalog {catalog!r} refused the credentials in the lakelab config ({type(e).__name__}: {redact(str(e))})",
+        hint="check `token` (a bearer token), or `credential` (client_id:client_secret) with `oauth2-server-uri`, "
+        "in the catalog section of the lakelab config; an expired token must be replaced",
+    )
 
 
 def load_tables(catalog: Catalog, names: Iterable[TableName]) -> dict[TableName, Table]:
