@@ -34,6 +34,7 @@ def test_copies_are_made_once_and_served_only_when_all_are_complete(tmp_path):
     for uri, path in zip(uris, local, strict=True):
         assert open(path, "rb").read() == open(uri[len("file://") :], "rb").read()
     assert pq.read_table(local[2]).column("id")[0].as_py() == 2000
+    assert (tmp_path / "cache").stat().st_mode & 0o777 == 0o700  # as private as the store
     # a size the manifest does not match is never served, and nothing is kept for it
     wrong = [sizes[0] + 1]
     assert fc.copies(uris[:1], wrong, {}) is None

@@ -18,6 +18,7 @@ from pyiceberg.table import Table
 
 from lakelab.config import Config, redact
 from lakelab.errors import NotFound, Unavailable
+from lakelab.io import fileio
 from lakelab.names import TableName
 
 AUTH_ERRORS = (UnauthorizedError, ForbiddenError, OAuthError)
@@ -32,6 +33,7 @@ WRITE_PROPERTIES = {
 
 def open_catalog(config: Config) -> Catalog:
     props: dict[str, Any] = {k: v for k, v in config.catalog.items() if k != "name"}
+    props.setdefault("py-io-impl", fileio.NAME)  # PyArrowFileIO with a bound on GCS retries
     if config.catalog.get("type", "sql") == "sql" and str(props.get("uri", "")).startswith("sqlite:///"):
         config.home.mkdir(parents=True, exist_ok=True)
         config.warehouse.mkdir(parents=True, exist_ok=True)

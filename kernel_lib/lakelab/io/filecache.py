@@ -13,8 +13,8 @@ reader), instead of through pyarrow's dataset scanner over the network.
 - When: the first query on a snapshot reads the store directly (with pushdown) and asks for
   copies in the background; a later query finds them and reads locally. A copy appears only
   once complete (written beside it, then renamed), so readers never see half a file, and
-  several kernels may share the folder. A failed copy is dropped silently: the store stays
-  the source of truth and the next query asks again.
+  several kernels may share the folder (readable by its owner only). A failed copy is
+  dropped silently: the store stays the source of truth and the next query asks again.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ class FileCache:
     def _copy(self, uri: str, dest: Path, size: int, storage: dict[str, Any]) -> None:
         if dest.exists():
             return
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        # the copies are as private as the store they came from: only this user may enter
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        dest.parent.mkdir(exist_ok=True)
         if shutil.disk_usage(dest.parent).free < size + MIN_FREE:
             return
         self._evict(size)
