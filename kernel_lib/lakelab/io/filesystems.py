@@ -11,7 +11,8 @@ vends per table).
 
 Two things are added to pyiceberg's defaults, each only when the properties leave it open:
 a bound on how long an unreachable store is retried (pyarrow's GCS client otherwise retries
-for 15 minutes, during which Ctrl-C is not seen), and connect/request timeouts for S3.
+for 15 minutes, during which Ctrl-C is not seen; tables' own FileIO gets it from io/fileio.py),
+and connect/request timeouts for S3.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def filesystem(uri: str, properties: Mapping[str, Any] | None = None) -> tuple[p
 
 def _build(scheme: str, netloc: str, props: dict[str, str]) -> pafs.FileSystem:
     if scheme in ("gs", "gcs"):
-        return _gcs(props)
+        return gcs_filesystem(props)
     from pyiceberg.io.pyarrow import PyArrowFileIO
 
     if scheme in ("s3", "s3a", "s3n"):
@@ -75,7 +76,7 @@ def _build(scheme: str, netloc: str, props: dict[str, str]) -> pafs.FileSystem:
     return PyArrowFileIO(props).fs_by_scheme(scheme, netloc)
 
 
-def _gcs(props: dict[str, str]) -> pafs.FileSystem:
+def gcs_filesystem(props: dict[str, str]) -> pafs.FileSystem:
     """pyiceberg's GCS settings (PyArrowFileIO._initialize_gcs_fs) plus a retry bound."""
     from pyiceberg.io import GCS_DEFAULT_LOCATION, GCS_SERVICE_HOST, GCS_TOKEN, GCS_TOKEN_EXPIRES_AT_MS
     from pyiceberg.utils.datetime import millis_to_datetime

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,10 @@ def start(
     store: dict,
     secrets: dict[str, str],
     timeout: float = 120,
+    nessie_properties: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Start the REST catalog; `nessie_properties` are more lines for Nessie's
+    application.properties (the auth test turns on bearer-token checks with them)."""
     program = install_rest(impl)
     part = sdir / "rest"
     part.mkdir(parents=True, exist_ok=True)
@@ -183,14 +187,15 @@ def start(
         from lakelab.services.process import free_port
 
         mgmt_port = free_port()
-        _write_nessie_config(part, port, mgmt_port, storage, warehouse, store, secrets)
+        _write_nessie_config(part, port, mgmt_port, storage, warehouse, store, secrets, nessie_properties)
         env = dict(os.environ)
         cmd = [str(java), "-Xmx512m", "-jar", str(program)]
         ready = f"http://127.0.0.1:{port}/iceberg/v1/config"
         uri = f"http://127.0.0.1:{port}/iceberg"
     t0 = time.monotonic()
     proc = start_detached(cmd, log, env=env, cwd=part)
-    wait_until(lambda: http_status(ready) == 200, proc.pid, f"the {impl} REST catalog", log, timeout)
+    # 401: serving, and asking for credentials (auth turned on)
+    wait_until(lambda: http_status(ready) in (200, 401), proc.pid, f"the {impl} REST catalog", log, timeout)
     return {
         "pid": proc.pid,
         "create_time": create_time(proc.pid),
@@ -205,7 +210,14 @@ def start(
 
 
 def _write_nessie_config(
-    part: Path, port: int, mgmt_port: int, storage: str, warehouse: str, store: dict, secrets: dict[str, str]
+    part: Path,
+    port: int,
+    mgmt_port: int,
+    storage: str,
+    warehouse: str,
+    store: dict,
+    secrets: dict[str, str],
+    extra: Sequence[str] = (),
 ) -> None:
     """Quarkus reads ./config/application.properties: secrets stay off the command line."""
     lines = [
@@ -236,6 +248,7 @@ def _write_nessie_config(
         opts = "nessie.catalog.service.gcs.default-options"
         lines += [f"{opts}.host={store['endpoint']}", f"{opts}.project-id={objectstore.GCS_PROJECT}"]
         lines += [f"{opts}.auth-type=NONE"]
+    lines += extra
     conf = part / "config" / "application.properties"
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.touch(mode=0o600)

@@ -177,10 +177,12 @@ def write(
         conform = Conformer(target, _fit(src.schema, target, positional, columns), where, same_family)
         if mode == "upsert" and existing is not None:
             rows_table = upsert.gather(src, conform, keys or [], bar)
-            snapshot_id, files, updated = _commit_upsert(
-                tx, rows_table, keys or [], summary, write_uuid, reopen, catalog, name, retries
-            )
             rows = rows_table.num_rows
+            # `files` holds the staged files while the commit is sent: if its answer is lost,
+            # they are what tells whether it landed (below)
+            snapshot_id, updated = _commit_upsert(
+                tx, rows_table, keys or [], summary, write_uuid, reopen, catalog, name, retries, files
+            )
         else:
             files, rows = _write(tx, src, conform, write_uuid, bar)
             replace = mode == "overwrite" and existing is not None
@@ -411,18 +413,21 @@ def _commit_upsert(
     catalog: Catalog,
     name: TableName,
     retries: int,
-) -> tuple[int | None, list[DataFile], int]:
-    """Stage and commit the upsert; when another writer committed first, pyiceberg refuses (its
-    files may hold our keys), so the merge is redone on the fresh table: what a serial run does."""
+    files: list[DataFile],
+) -> tuple[int | None, int]:
+    """Stage and commit the upsert, leaving the files of the attempt sent in `files`; when
+    another writer committed first, pyiceberg refuses (its files may hold our keys), so the
+    merge is redone on the fresh table: what a serial run does."""
     for attempt in range(max(1, retries)):
-        files, updated = upsert.stage(tx, data, keys, summary, write_uuid)
+        files[:], updated = upsert.stage(tx, data, keys, summary, write_uuid)
         try:
             snap = tx.commit_transaction().current_snapshot()
-            return (snap.snapshot_id if snap else None), files, updated
+            return (snap.snapshot_id if snap else None), updated
         except (CommitFailedException, ValidationException):
             if attempt >= retries - 1:
                 raise
             _remove_written(tx.table_metadata.location, write_uuid, storage=dict(tx._table.io.properties))
+            files.clear()
             tx = reopen(catalog.load_table(name.identifier))
     raise AssertionError("unreachable")
 
@@ -440,7 +445,7 @@ def _outcome_unknown(e: BaseException) -> bool:
 def _find_commit(catalog: Catalog, name: TableName, files: list[DataFile], wait_s: float = 30.0) -> Any:
     """The snapshot that added `files` to `name`; None when none did; `_UNKNOWN` when that
     cannot be told: the catalog stays away for `wait_s` (it may be restarting), or the
-    write's files are not known here (an upsert)."""
+    write added no file to look for."""
     paths = {f.file_path for f in files}
     deadline = time.monotonic() + wait_s
     while True:

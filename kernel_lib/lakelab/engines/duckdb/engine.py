@@ -26,7 +26,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 from sqlglot import exp
 
-from lakelab.catalog.access import load_table
+from lakelab.catalog.access import load_table, load_tables
 from lakelab.engines.base import CtrlC, Result, ctrl_c
 from lakelab.engines.cache import ResultCache, default_user, deterministic
 from lakelab.engines.duckdb.dialect import (
@@ -54,6 +54,7 @@ from lakelab.engines.observers import Read
 from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
+from lakelab.io.filecache import file_cache
 from lakelab.io.filesystems import is_local, storage_properties
 from lakelab.names import TableName, ident
 
@@ -82,6 +83,7 @@ class DuckDBEngine:
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results = ResultCache(lh.config.home / "cache" / "results" / default_user())
+        self.file_copies = file_cache(lh.config.home)  # object-store files copied locally
 
     # -- connection ------------------------------------------------------------------------
     @property
@@ -207,7 +209,7 @@ class DuckDBEngine:
                 hint=f"use {' or '.join(sorted(self.lh.catalog_names))}",
             )
 
-    def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
+    def _name(self, node: exp.Table, default_schema: str) -> TableName:
         parts = [p.name for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
         if len(parts) == 3 and parts[0].lower() not in self.lh.catalog_names:
             raise NotFound(
@@ -216,7 +218,10 @@ class DuckDBEngine:
             )
         if len(parts) == 1:
             parts = [default_schema, parts[0]]
-        name = self.lh.table_name(".".join(parts[-2:]))
+        return self.lh.table_name(".".join(parts[-2:]))
+
+    def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
+        name = self._name(node, default_schema)
         if name not in loaded:  # one catalog round trip per table per statement
             loaded[name] = load_table(self.lh.catalog, name)
         table = loaded[name]
@@ -268,10 +273,11 @@ class DuckDBEngine:
         key_text = tree.sql("trino")  # before views replace the names: the cache key
         schema: dict[str, dict[str, str]] = {}
         refs: dict[str, Resolved] = {}
-        loaded: dict[TableName, Table] = {}
-        for node in list(tree.find_all(exp.Table)):
-            if not node.name or (not node.args.get("db") and node.name.lower() in ctes):
-                continue
+        nodes = [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
+        # the tables of a join in one go: a REST catalog answers each in a round trip
+        plain = [n for n in nodes if not isinstance(n.this, exp.Func) and not isinstance(n.parent, exp.Unnest)]
+        loaded = load_tables(self.lh.catalog, {self._name(n, default_schema) for n in plain})
+        for node in nodes:
             if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
                 raise Unsupported(f"table functions are {HINT}")
             res = self._resolve(node, default_schema, loaded)
@@ -324,8 +330,14 @@ class DuckDBEngine:
     def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
         plan = self._plan(res)
         quoted = '"' + view + '"'
-        files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
         remote = bool(plan.files) and not is_local(plan.files[0])
+        paths, copied = plan.files, ""
+        if plan.blocker is None and remote:
+            # every file copied to local disk already (io/filecache.py): read them as local files
+            copies = self.file_copies.copies(plan.files, plan.sizes, storage_properties(res.table))
+            if copies is not None:
+                paths, remote, copied = copies, False, "; local copies of the store's files"
+        files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
         if plan.blocker is None and remote and plan.mapping == "names":
             # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
             # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
@@ -343,7 +355,8 @@ class DuckDBEngine:
                 self.con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
                 )
-            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
+            reason = "no delete files; one schema" + copied
+            return Scan(str(res.name), res.snapshot_id, "parquet", reason, len(plan.files))
         if plan.blocker is None and not remote:
             # renamed or added columns: resolve file columns by Iceberg field id
             entries = ", ".join(
@@ -360,7 +373,7 @@ class DuckDBEngine:
                 str(res.name),
                 res.snapshot_id,
                 "parquet",
-                "no delete files; columns mapped by field id",
+                "no delete files; columns mapped by field id" + copied,
                 len(plan.files),
             )
         used = columns_of(tree, view)
