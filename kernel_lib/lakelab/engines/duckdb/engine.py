@@ -109,6 +109,11 @@ class DuckDBEngine:
             finally:
                 self._guard = CtrlC()
 
+    def warm(self) -> None:
+        """Open the connection and run the translator once (the notebook's warm-up thread):
+        the first real query then pays for neither."""
+        self.to_duckdb_sql("SELECT 1")
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -193,6 +198,7 @@ class DuckDBEngine:
         """The DuckDB SQL a Trino query becomes (table references left as view names)."""
         text, values = render(sql, params)
         with self._statement():
+            self.con  # noqa: B018 - statements assume an open connection (views are dropped on it)
             try:
                 return self._prepare(parse(text), values, self.default_schema)
             finally:

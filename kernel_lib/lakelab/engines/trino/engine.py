@@ -224,6 +224,11 @@ class TrinoEngine:
             self._all.append(conn)
         return conn
 
+    def warm(self) -> None:
+        """Import the client (the notebook's warm-up thread); connections are per thread."""
+        import trino.dbapi
+        import trino.mapper  # noqa: F401
+
     def close(self) -> None:
         for conn in self._all:
             conn.close()

@@ -21,7 +21,6 @@ from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident
 from lakelab.notebook.display import ProgressDisplay, write_html
 from lakelab.notebook.magics import UsageError, user_errors
-from lakelab.notebook.widgets.grid import with_grid
 
 DEFAULT_LIMIT = 1000
 PROGRESS_DELAY_S = 0.5  # the progress line appears once a query has run this long (no flicker)
@@ -77,9 +76,9 @@ class SqlMagics(Magics):
     @property
     def lh(self):
         if self._lh is None:
-            import lakelab
+            from lakelab.notebook.warmup import lakehouse
 
-            self._lh = lakelab.connect()
+            self._lh = lakehouse()
         return self._lh
 
     @no_var_expand
@@ -153,6 +152,8 @@ class SqlMagics(Magics):
             result = engine.execute(sql, params, limit=limit, progress=progress, **session)
         finally:
             progress.close()
+        from lakelab.notebook.widgets.grid import with_grid  # anywidget: loaded by the warm-up
+
         result = with_grid(result, engine, params, session, self.lh)  # the grid in JupyterLab
         if args.output:
             if self.shell is None:
