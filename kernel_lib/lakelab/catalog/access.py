@@ -44,6 +44,48 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
         ) from None
 
 
+class TableCache:
+    """Loaded tables, reused while the catalog still points at the same metadata file.
+
+    Loading a table reads and parses its metadata JSON, which is most of what a repeated query
+    spends before it runs. A SQL catalog says where the metadata is now with one indexed row,
+    so a table whose metadata location has not moved is answered from here; other catalogs are
+    asked every time (a REST catalog's answer already carries the metadata)."""
+
+    def __init__(self, catalog: Catalog, size: int = 256):
+        self.catalog = catalog
+        self.size = size
+        self._tables: dict[TableName, Table] = {}
+
+    def load(self, name: TableName) -> Table:
+        location = self._location(name)
+        cached = self._tables.get(name)
+        if location is not None and cached is not None and cached.metadata_location == location:
+            return cached
+        table = load_table(self.catalog, name)
+        if len(self._tables) >= self.size:
+            self._tables.clear()
+        self._tables[name] = table
+        return table
+
+    def _location(self, name: TableName) -> str | None:
+        from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
+        from sqlalchemy import select
+
+        if not isinstance(self.catalog, SqlCatalog):
+            return None
+        query = select(IcebergTables.metadata_location).where(
+            IcebergTables.catalog_name == self.catalog.name,
+            IcebergTables.table_namespace == self.catalog.namespace_to_string(name.namespace),
+            IcebergTables.table_name == name.name,
+        )
+        try:
+            with self.catalog.engine.connect() as conn:
+                return conn.execute(query).scalar()
+        except Exception:  # noqa: BLE001 - load_table asks again and reports the problem
+            return None
+
+
 def table_exists(catalog: Catalog, name: TableName) -> bool:
     try:
         return catalog.table_exists(name.identifier)

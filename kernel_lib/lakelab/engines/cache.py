@@ -25,7 +25,7 @@ import pyarrow.ipc as ipc
 from sqlglot import exp
 
 # bump when the engine's translation changes what a cached SQL text means
-FORMAT = 1
+FORMAT = 2
 MEMORY_BYTES = 256 * 2**20
 DISK_BYTES = 2 * 2**30
 # the largest single result worth storing (bigger ones are cheaper to recompute than to hold)
@@ -101,7 +101,8 @@ class ResultCache:
         limit: int | None,
         scope: str = "",
     ) -> str:
-        """The SQL the engine runs, its bound values, each input's table and snapshot id, the limit."""
+        """The statement (as the engine normalised it), its bound values, each input's table and
+        snapshot id, the limit; `scope` names the catalog and the default schema."""
         text = json.dumps(
             [FORMAT, scope, sql, [repr(v) for v in values], sorted((t, s) for t, s in inputs), limit],
             default=str,

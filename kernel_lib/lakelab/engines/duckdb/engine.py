@@ -26,7 +26,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 from sqlglot import exp
 
-from lakelab.catalog.access import load_table
+from lakelab.catalog.access import TableCache, load_table
 from lakelab.engines.base import CtrlC, Result, ctrl_c
 from lakelab.engines.cache import ResultCache, default_user, deterministic
 from lakelab.engines.duckdb.dialect import (
@@ -75,12 +75,14 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
+        self._trees: dict[str, tuple[exp.Expression, str, bool]] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results = ResultCache(lh.config.home / "cache" / "results" / default_user())
+        self._tables: TableCache | None = None  # opened with the catalog, on the first query
 
     # -- connection ------------------------------------------------------------------------
     @property
@@ -143,9 +145,11 @@ class DuckDBEngine:
             shown = self._show(text, default_schema)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
-            tree = parse(text)
+            tree, normal, fixed = self._parsed(text)
             if isinstance(tree, exp.Query):
-                table, has_more, hit = self._query(tree, values, default_schema, limit, progress, cache)
+                table, has_more, hit = self._query(
+                    tree, normal, values, default_schema, limit, progress, cache and fixed
+                )
                 return Result(
                     table,
                     engine=self.name,
@@ -157,6 +161,7 @@ class DuckDBEngine:
                     note=_cache_message(self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
+            tree = tree.copy()  # the parsed tree is shared between runs of the same text
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Insert):
@@ -223,7 +228,9 @@ class DuckDBEngine:
             parts = [default_schema, parts[0]]
         name = self.lh.table_name(".".join(parts[-2:]))
         if name not in loaded:  # one catalog round trip per table per statement
-            loaded[name] = load_table(self.lh.catalog, name)
+            if self._tables is None:
+                self._tables = TableCache(self.lh.catalog)
+            loaded[name] = self._tables.load(name)
         table = loaded[name]
         snapshot = table.current_snapshot()
         version = node.args.get("version")
@@ -265,19 +272,48 @@ class DuckDBEngine:
             return snap
         raise Unsupported(f"FOR {kind} AS OF is {HINT}")
 
-    def _prepare(self, tree: exp.Expr, values: list[Any], default_schema: str) -> str:
-        """Register a view per table reference and return the DuckDB SQL over them."""
+    def _parsed(self, text: str) -> tuple[exp.Expression, str, bool]:
+        """The statement's tree (shared between runs: copy it before changing it), its text as
+        sqlglot normalises it (the result cache's key) and whether it is deterministic."""
+        parsed = self._trees.get(text)
+        if parsed is None:
+            tree = parse(text)
+            parsed = (tree, tree.sql("trino"), deterministic(tree))
+            if len(self._trees) > 128:
+                self._trees.clear()
+            self._trees[text] = parsed
+        return parsed
+
+    def _references(
+        self, tree: exp.Expr, default_schema: str, loaded: dict[TableName, Table] | None = None
+    ) -> list[tuple[exp.Table, Resolved]]:
+        """Every table the statement reads, resolved to the snapshot it will read (`loaded`:
+        tables already loaded for this statement, so a second walk sees the same snapshots)."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-        key_text = tree.sql("trino")  # before views replace the names: the cache key
-        schema: dict[str, dict[str, str]] = {}
-        refs: dict[str, Resolved] = {}
-        loaded: dict[TableName, Table] = {}
+        loaded = {} if loaded is None else loaded
+        refs = []
         for node in list(tree.find_all(exp.Table)):
             if not node.name or (not node.args.get("db") and node.name.lower() in ctes):
                 continue
             if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
                 raise Unsupported(f"table functions are {HINT}")
-            res = self._resolve(node, default_schema, loaded)
+            refs.append((node, self._resolve(node, default_schema, loaded)))
+        return refs
+
+    def _prepare(
+        self,
+        tree: exp.Expr,
+        values: list[Any],
+        default_schema: str,
+        resolved: list[tuple[exp.Table, Resolved]] | None = None,
+    ) -> str:
+        """Register a view per table reference and return the DuckDB SQL over them."""
+        if resolved is None:
+            resolved = self._references(tree, default_schema)
+        key_text = tree.sql("trino")  # before views replace the names: the translation's key
+        schema: dict[str, dict[str, str]] = {}
+        refs: dict[str, Resolved] = {}
+        for node, res in resolved:
             view = f"__lk_{len(refs) + 1}"  # views live for one statement (under the lock)
             refs[view] = res
             cols = {}
@@ -407,32 +443,39 @@ class DuckDBEngine:
     def _query(
         self,
         tree: exp.Expression,
+        normal: str,
         values: list[Any],
         default_schema: str,
         limit: int | None,
         progress: Callable | None,
         cache: bool = True,
     ) -> tuple[pa.Table, bool, str]:
-        hit, key = "off", None
-        use_cache = cache and deterministic(tree)
-        try:
-            duck_sql = self._prepare(tree, values, default_schema)
-            if limit is not None:
-                duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
-            if use_cache:  # keyed after _prepare: every input is pinned to a snapshot by now
-                inputs = [(s.table, s.snapshot_id) for s in self.last_scans]
-                scope = f"{self.lh.config.catalog.get('uri')}|{self.lh.config.catalog.get('warehouse')}"
-                key = self.results.key(duck_sql, values, inputs, limit, scope)
-            cached = self.results.get(key) if key else None
-            if cached is not None:
-                table, hit = cached, "hit"
-            else:
+        hit, key, cached = "off", None, None
+        loaded: dict[TableName, Table] = {}
+        refs = self._references(tree, default_schema, loaded)
+        if cache:
+            # keyed on the statement and its inputs pinned to snapshots, before any view or
+            # translation: a hit costs the catalog look-ups and nothing else
+            inputs = [(str(r.name), r.snapshot_id) for _, r in refs]
+            catalog = self.lh.config.catalog
+            scope = f"{catalog.get('uri')}|{catalog.get('warehouse')}|{default_schema}"
+            key = self.results.key(normal, values, inputs, limit, scope)
+            cached = self.results.get(key)
+        if cached is not None:
+            table, hit = cached, "hit"
+            self.last_scans = [Scan(str(r.name), r.snapshot_id, "cache", "inputs unchanged", 0) for _, r in refs]
+        else:
+            work = tree.copy()  # views replace its table names
+            try:
+                duck_sql = self._prepare(work, values, default_schema, self._references(work, default_schema, loaded))
+                if limit is not None:
+                    duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
                 table = self._run(duck_sql, values, progress)
-                if key:
-                    self.results.put(key, table)
-                    hit = "miss"
-        finally:
-            self._drop_views()
+            finally:
+                self._drop_views()
+            if key:
+                self.results.put(key, table)
+                hit = "miss"
         if limit is not None and table.num_rows > limit:
             return table.slice(0, limit), True, hit
         return table, False, hit
