@@ -83,10 +83,12 @@ class Engine(Protocol):
         *,
         limit: int | None = None,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        cache: bool = True,
     ) -> Result:
         """Run one Trino-dialect statement. `params` are bound (never spliced); `limit` bounds
         the rows fetched and sets `has_more`; `progress` is called with stats dicts
-        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs.
+        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs;
+        `cache=False` runs a query the result cache (engines/cache.py) could answer.
         Ctrl-C cancels the query on the engine and raises KeyboardInterrupt once it has
         stopped (see `ctrl_c`)."""
         ...

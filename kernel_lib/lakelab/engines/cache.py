@@ -67,6 +67,12 @@ def deterministic(tree: exp.Expression) -> bool:
     return True
 
 
+def hit_note(inputs: Iterable[tuple[str, int | None]]) -> str:
+    """What a cell answered from the cache says above its rows."""
+    pinned = ", ".join(f"{t}@{s}" for t, s in inputs) or "no tables"
+    return f"from the result cache (inputs unchanged: {pinned}); --no-cache reruns it"
+
+
 def default_user() -> str:
     try:
         return getpass.getuser()
@@ -144,13 +150,17 @@ class ResultCache:
         except OSError:
             pass  # a full or read-only disk only costs the next run its speed
 
-    def clear(self) -> None:
+    def clear(self) -> int:
+        """Forget every stored result, in memory and on disk; returns how many there were."""
         with self._lock:
+            keys = set(self._memory)
             self._memory.clear()
             self._held = 0
         if self.root is not None and self.root.exists():
             for f in self.root.glob("*.arrow"):
+                keys.add(f.stem)
                 f.unlink(missing_ok=True)
+        return len(keys)
 
     # -- internals -----------------------------------------------------------------------
     def _path(self, key: str) -> Path | None:

@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from lakelab.catalog.access import TableCache, load_table
 from lakelab.engines.base import CtrlC, Result, ctrl_c
-from lakelab.engines.cache import ResultCache, default_user, deterministic
+from lakelab.engines.cache import ResultCache, deterministic, hit_note
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -61,11 +61,6 @@ _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
 
 
-def _cache_message(scans: list[Scan]) -> str:
-    pinned = ", ".join(f"{s.table}@{s.snapshot_id}" for s in scans) or "no tables"
-    return f"from the result cache (inputs unchanged: {pinned}); --no-cache reruns it"
-
-
 class DuckDBEngine:
     name = "duckdb"
 
@@ -81,7 +76,7 @@ class DuckDBEngine:
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
-        self.results = ResultCache(lh.config.home / "cache" / "results" / default_user())
+        self.results: ResultCache = lh.result_cache
         self._tables: TableCache | None = None  # opened with the catalog, on the first query
 
     # -- connection ------------------------------------------------------------------------
@@ -158,7 +153,7 @@ class DuckDBEngine:
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
                     stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
-                    note=_cache_message(self.last_scans) if hit == "hit" else None,
+                    note=hit_note((s.table, s.snapshot_id) for s in self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
             tree = tree.copy()  # the parsed tree is shared between runs of the same text

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
-from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from lakelab.engines.templating import template_names
@@ -138,8 +138,8 @@ class SqlMagics(Magics):
             return self._into(args, sql, params, engine_name)
         engine = self.lh.engine(engine_name)
         session = self._session(engine, args)
-        if args.no_cache and "cache" in inspect.signature(engine.execute).parameters:
-            session["cache"] = False  # only the embedded engine keeps a result cache
+        if args.no_cache:
+            session["cache"] = False
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
@@ -162,6 +162,15 @@ class SqlMagics(Magics):
             self._show(result)
             return None
         return result
+
+    @line_magic
+    @user_errors
+    def sql_cache(self, line: str) -> None:
+        """%sql_cache clear: forget every stored query result (this kernel's and on disk)."""
+        if line.strip() != "clear":
+            raise UsageError("usage: %sql_cache clear", hint="it forgets every result the cache holds")
+        n = self.lh.clear_result_cache()
+        print(f"lakelab: result cache cleared ({n} result{'s' if n != 1 else ''})")
 
     # -- pieces ------------------------------------------------------------------------------
     def _params(self, sql: str, given: list[str]) -> dict[str, Any]:
