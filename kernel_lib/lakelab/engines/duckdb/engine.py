@@ -42,18 +42,15 @@ from lakelab.engines.duckdb.snapshots import (
     Plan,
     Resolved,
     Scan,
-    columns_of,
-    duck_type,
     fast_path_blocker,
     local_path,
     needs_field_ids,
-    remote_dataset,
+    register_view,
 )
 from lakelab.engines.duckdb.statements import parse, write_target
 from lakelab.engines.observers import Read
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
-from lakelab.io.filesystems import is_local, storage_properties
 from lakelab.names import TableName, ident
 
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
@@ -356,61 +353,7 @@ class DuckDBEngine:
         return plan
 
     def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
-        plan = self._plan(res)
-        quoted = '"' + view + '"'
-        files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
-        remote = bool(plan.files) and not is_local(plan.files[0])
-        if plan.blocker is None and remote and plan.mapping == "names":
-            # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
-            # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
-            # filters into its scanner and stops reading at a LIMIT
-            if plan.dataset is None:
-                plan.dataset = remote_dataset(plan, storage_properties(res.table))
-            with self._guard.native():
-                self.con.register(view, plan.dataset)
-            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
-        if plan.blocker is None and not remote and plan.mapping == "names":
-            # every data file has exactly these columns by name: the plain reader is fastest
-            cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
-            union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-            with self._guard.native():
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
-                )
-            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
-        if plan.blocker is None and not remote:
-            # renamed or added columns: resolve file columns by Iceberg field id
-            entries = ", ".join(
-                f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
-                for f in plan.schema.fields
-            )
-            with self._guard.native():
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                    f"schema=MAP {{{entries}}})"
-                )
-            return Scan(
-                str(res.name),
-                res.snapshot_id,
-                "parquet",
-                "no delete files; columns mapped by field id",
-                len(plan.files),
-            )
-        used = columns_of(tree, view)
-        schema = plan.schema
-        wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
-        data: Any = schema.select(*wanted).as_arrow().empty_table()
-        if res.snapshot_id is not None:
-            # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
-            # so a view the statement scans more than once gets the whole table
-            scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
-            once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
-            data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
-        with self._guard.native():
-            self.con.register(view, data)
-        reason = plan.blocker or "files on object storage with columns mapped by field id"
-        return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
+        return register_view(self.con, self._guard.native, view, res, self._plan(res), tree)
 
     def _drop_views(self) -> None:
         if self._con is None:
