@@ -93,6 +93,12 @@ class Engine(Protocol):
         stopped (see `ctrl_c`)."""
         ...
 
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the statement running on `thread` (a `threading.get_ident()`; None: any),
+        from another thread: that `execute` raises KeyboardInterrupt once the engine has
+        stopped it. With nothing running it does nothing, so callers may repeat it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -120,6 +126,11 @@ class CtrlC:
                 self._previous(signum, frame)  # default_int_handler: KeyboardInterrupt here
                 return
             raise KeyboardInterrupt
+        self.request()
+
+    def request(self) -> None:
+        """A Ctrl-C without the signal: from another thread (`Engine.interrupt`), or the
+        handler's own. Recorded, handed to `cancel`, raised when the native block ends."""
         self.pending += 1
         if self.first_at is None:
             self.first_at = time.monotonic()

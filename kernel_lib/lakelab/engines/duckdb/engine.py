@@ -71,6 +71,7 @@ class DuckDBEngine:
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
+        self._owner: int | None = None  # the thread running a statement
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results: ResultCache = lh.result_cache
@@ -97,11 +98,18 @@ class DuckDBEngine:
         DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
         KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
         with self._lock, ctrl_c() as guard:
-            self._guard = guard
+            self._guard, self._owner = guard, threading.get_ident()
             try:
                 yield guard
             finally:
-                self._guard = CtrlC()
+                self._guard, self._owner = CtrlC(), None
+
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the running statement as Ctrl-C does (running.py keeps interrupting DuckDB
+        until it stops), if it runs on `thread` (None: whichever runs)."""
+        guard, owner = self._guard, self._owner
+        if owner is not None and (thread is None or thread == owner):
+            guard.request()
 
     def warm(self) -> None:
         """Open the connection and run the translator once (the notebook's warm-up thread):

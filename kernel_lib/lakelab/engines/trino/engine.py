@@ -182,6 +182,8 @@ class TrinoEngine:
         self.config: TrinoConfig = config
         self._local = threading.local()  # one client connection per thread: requests sessions are not shared
         self._all: list[Any] = []
+        self._running: dict[int, Any] = {}  # thread ident -> the cursor of the query it runs
+        self._interrupted: dict[int, bool] = {}  # threads whose query interrupt() cancelled
         self._secrets = [s for s in (self.config.password, self.config.jwt) if s]
 
     def __repr__(self) -> str:
@@ -227,6 +229,13 @@ class TrinoEngine:
             self._all.append(conn)
         return conn
 
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the query running on `thread` (None: every running query) on the server."""
+        for ident, cur in list(self._running.items()):
+            if thread is None or thread == ident:
+                self._interrupted[ident] = True
+                self._cancel(cur)
+
     def warm(self) -> None:
         """Import the client (the notebook's warm-up thread); connections are per thread."""
         import trino.dbapi
@@ -268,6 +277,8 @@ class TrinoEngine:
         conn = self._connection(catalog, schema)
         cur = conn.cursor(stats_callback=self._reporter(progress) if progress else None)
         t0 = time.perf_counter()
+        me = threading.get_ident()
+        self._running[me] = cur
         try:
             self._start(cur, statement, values)
             it = getattr(cur, "_iterator", None) or iter(cur.fetchone, None)
@@ -289,12 +300,18 @@ class TrinoEngine:
         except LakelabError:
             raise
         except Exception as e:  # noqa: BLE001 - every client failure becomes a domain error
+            if me in self._interrupted:  # interrupt() cancelled it: as Ctrl-C would have
+                raise KeyboardInterrupt from None
             raise self._error(e, cur, write.target.dotted if write is not None else None) from None
         finally:
+            self._running.pop(me, None)
+            cancelled = self._interrupted.pop(me, None)
             if conn is not getattr(self._local, "conn", None):
                 conn.close()
-        stats = dict(cur.stats or {})
         update = getattr(cur, "update_type", None)
+        if cancelled and not update:  # interrupted as the query finished: still a cancelled run
+            raise KeyboardInterrupt
+        stats = dict(cur.stats or {})
         message = None
         if update:
             n = table.column(0)[0].as_py() if table.num_rows == 1 and table.num_columns == 1 else None
