@@ -56,6 +56,7 @@ class TableCache:
         self.catalog = catalog
         self.size = size
         self._tables: dict[TableName, Table] = {}
+        self._query: Any = None
 
     def load(self, name: TableName) -> Table:
         location = self._location(name)
@@ -69,19 +70,20 @@ class TableCache:
         return table
 
     def _location(self, name: TableName) -> str | None:
-        from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
-        from sqlalchemy import select
+        from pyiceberg.catalog.sql import SqlCatalog
+        from sqlalchemy import text
 
         if not isinstance(self.catalog, SqlCatalog):
             return None
-        query = select(IcebergTables.metadata_location).where(
-            IcebergTables.catalog_name == self.catalog.name,
-            IcebergTables.table_namespace == self.catalog.namespace_to_string(name.namespace),
-            IcebergTables.table_name == name.name,
-        )
+        if self._query is None:  # one text statement, compiled once (an ORM select costs ms)
+            self._query = text(
+                "SELECT metadata_location FROM iceberg_tables "
+                "WHERE catalog_name = :c AND table_namespace = :n AND table_name = :t"
+            )
+        binds = {"c": self.catalog.name, "n": self.catalog.namespace_to_string(name.namespace), "t": name.name}
         try:
             with self.catalog.engine.connect() as conn:
-                return conn.execute(query).scalar()
+                return conn.execute(self._query, binds).scalar()
         except Exception:  # noqa: BLE001 - load_table asks again and reports the problem
             return None
 
