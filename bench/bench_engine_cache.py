@@ -6,6 +6,7 @@ against DuckDB on the same Parquet files into pandas, in one process (issue 18's
             (after --pause seconds, as when a user writes the first cell; the warm-up runs then)
   warm      the same cells again (best of --runs)
   hit       the same cells without --no-cache once stored: answered from the result cache
+            (also timed as the engine call alone: the cell adds pandas and display)
   overhead  a small query (SELECT * FROM tpch.region): lakelab cell time minus DuckDB's time
 
 Goals: cold within 1.1x of direct, warm within 1.0x, a cache hit under 5 ms, per-cell overhead
@@ -68,6 +69,7 @@ def main() -> int:
 
     sh.run_line_magic("load_ext", "lakelab")
     time.sleep(args.pause)
+    engine = sh.magics_manager.registry["SqlMagics"].lh.engine("duckdb")
     rows = []
     for n in names:  # cold: each query's first run in this process
         t = time.perf_counter()
@@ -79,6 +81,7 @@ def main() -> int:
         r["direct_s"] = best(lambda sql=sql: direct.sql(sql).df(), args.runs)
         cell(sql, flags="")  # stores it
         r["hit_s"] = best(lambda sql=sql: cell(sql, flags=""), max(args.runs, 5))
+        r["hit_engine_s"] = best(lambda sql=sql: engine.execute(sql), max(args.runs, 5))
         print(
             f"{r['query']}: cold {r['cold_s']:.3f} warm {r['warm_s']:.3f} hit {r['hit_s'] * 1000:.1f} ms "
             f"direct {r['direct_s']:.3f}",
@@ -90,6 +93,7 @@ def main() -> int:
 
     totals = {k: sum(r[k] for r in rows) for k in ("cold_s", "warm_s", "hit_s", "direct_s")}
     hit_p50 = statistics.median(r["hit_s"] for r in rows)
+    hit_engine_p50 = statistics.median(r["hit_engine_s"] for r in rows)
     cold_ratio, warm_ratio = totals["cold_s"] / totals["direct_s"], totals["warm_s"] / totals["direct_s"]
     print(f"\nTPC-H sf={args.sf:g} through %%trino -o df (pandas) vs DuckDB .df() on the same files, one process")
     print(f"{'query':6} {'cold':>8} {'warm':>8} {'hit ms':>8} {'direct':>8} {'cold/d':>7} {'warm/d':>7}")
@@ -108,7 +112,10 @@ def main() -> int:
 
     print(f"goal cold within 1.1x of direct: {cold_ratio:.2f}x {verdict(cold_ratio <= 1.1)}")
     print(f"goal warm within 1.0x of direct: {warm_ratio:.2f}x {verdict(warm_ratio <= 1.0)}")
-    print(f"goal cache hit under 5 ms: p50 {hit_p50 * 1000:.1f} ms {verdict(hit_p50 < 0.005)}")
+    print(
+        f"goal cache hit under 5 ms: engine p50 {hit_engine_p50 * 1000:.1f} ms {verdict(hit_engine_p50 < 0.005)}; "
+        f"whole cell with -o df p50 {hit_p50 * 1000:.1f} ms {verdict(hit_p50 < 0.005)}"
+    )
     print(f"goal per-cell overhead under 5 ms: {overhead * 1000:.1f} ms {verdict(overhead < 0.005)}")
     out = ROOT / "bench" / "results" / "engine_cache.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +131,7 @@ def main() -> int:
                 "cold_over_direct": cold_ratio,
                 "warm_over_direct": warm_ratio,
                 "hit_p50_s": hit_p50,
+                "hit_engine_p50_s": hit_engine_p50,
                 "small_cell_p50_s": statistics.median(small_cell),
                 "small_direct_p50_s": statistics.median(small_direct),
                 "overhead_s": overhead,
