@@ -72,6 +72,7 @@ class DuckDBEngine:
         self.last_scans: list[Scan] = []
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         self._owner: int | None = None  # the thread running a statement
+        self._views: dict[str, str | None] = {}  # the connection's __lk_ views (snapshots.register_view)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results: ResultCache = lh.result_cache
@@ -89,7 +90,7 @@ class DuckDBEngine:
                 con.execute("SET enable_progress_bar_print = false")
                 con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
                 register_functions(con)  # Trino's formatting, JSON and URL functions (functions_text.py)
-            self._con = con
+            self._con, self._views = con, {}
         return self._con
 
     @contextlib.contextmanager
@@ -261,9 +262,11 @@ class DuckDBEngine:
                 )
             try:
                 with self._guard.native():
-                    row = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()
+                    # fetchall: a result left unfinished blocks the connection's next statement
+                    rows = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchall()
             except duckdb.Error as e:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
+            row = rows[0] if rows else None
             if row is None or row[0] is None:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
             snap = table.snapshot_as_of_timestamp(int(row[0]))
@@ -361,19 +364,19 @@ class DuckDBEngine:
         return plan
 
     def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
-        return register_view(self.con, self._guard.native, view, res, self._plan(res), tree)
+        return register_view(self.con, self._guard.native, self._views, view, res, self._plan(res), tree)
 
     def _drop_views(self) -> None:
+        """Let go of the Arrow data registered for this statement. Views over Parquet files stay
+        (a few hundred bytes each): the next statement over the same snapshots reuses them."""
         if self._con is None:
             return
         try:
             with self._guard.native():
-                rows = self._con.execute(
-                    "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
-                ).fetchall()
-                views = [r[0] for r in rows]
-                for view in views:
-                    self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                for view, ddl in list(self._views.items()):
+                    if ddl is None:
+                        self._con.unregister(view)
+                        del self._views[view]
         except duckdb.Error:
             self._reset()  # the connection is in a state we do not know: start afresh
 

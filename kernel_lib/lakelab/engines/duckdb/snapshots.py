@@ -113,10 +113,32 @@ def needs_field_ids(table: Table, schema: Any) -> str:
 
 
 def register_view(
-    con: Any, native: Callable[[], Any], view: str, res: Resolved, plan: Plan, tree: exp.Expression
+    con: Any,
+    native: Callable[[], Any],
+    views: dict[str, str | None],
+    view: str,
+    res: Resolved,
+    plan: Plan,
+    tree: exp.Expression,
 ) -> Scan:
     """Make `view` read one table snapshot on `con`, by the fastest path that is correct for
-    its files (`native`: the engine's Ctrl-C guard around DuckDB calls)."""
+    its files (`native`: the engine's Ctrl-C guard around DuckDB calls). `views` records what
+    each view name is on this connection (its DDL, or None for a registered Arrow object): a
+    view whose DDL is unchanged since an earlier statement is kept, not created again."""
+
+    def define(ddl: str) -> None:
+        if views.get(view) != ddl:
+            with native():
+                con.execute(ddl)
+            views[view] = ddl
+
+    def attach(data: Any) -> None:
+        with native():
+            if views.get(view) is not None:  # a view kept from an earlier statement
+                con.execute(f"DROP VIEW IF EXISTS {quoted}")
+            con.register(view, data)
+        views[view] = None
+
     quoted = '"' + view + '"'
     files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in plan.files)
     remote = bool(plan.files) and not is_local(plan.files[0])
@@ -126,15 +148,13 @@ def register_view(
         # filters into its scanner and stops reading at a LIMIT
         if plan.dataset is None:
             plan.dataset = remote_dataset(plan, storage_properties(res.table))
-        with native():
-            con.register(view, plan.dataset)
+        attach(plan.dataset)
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
     if plan.blocker is None and not remote and plan.mapping == "names":
         # every data file has exactly these columns by name: the plain reader is fastest
         cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
         union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-        with native():
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
+        define(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
     if plan.blocker is None and not remote:
         # renamed or added columns: resolve file columns by Iceberg field id
@@ -143,11 +163,9 @@ def register_view(
             f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
             for f in plan.schema.fields
         )
-        with native():
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                f"schema=MAP {{{entries}}})"
-            )
+        define(
+            f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], schema=MAP {{{entries}}})"
+        )
         return Scan(
             str(res.name),
             res.snapshot_id,
@@ -165,7 +183,6 @@ def register_view(
         scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
         once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
         data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
-    with native():
-        con.register(view, data)
+    attach(data)
     reason = plan.blocker or "files on object storage with columns mapped by field id"
     return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
