@@ -22,6 +22,7 @@ from lakelab.names import TableName, table_name
 if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
     from lakelab.engines.base import Engine, Result
+    from lakelab.engines.cache import ResultCache
     from lakelab.write.report import WriteReport
 
 
@@ -47,6 +48,18 @@ class Lakehouse:
     def catalog(self) -> Catalog:
         """The pyiceberg Catalog itself."""
         return open_catalog(self.config)
+
+    @cached_property
+    def result_cache(self) -> ResultCache:
+        """Query results pinned to their inputs' snapshots, shared by both engines
+        (engines/cache.py): in memory, and on disk under <home>/cache/results/<user>/."""
+        from lakelab.engines.cache import ResultCache, default_user
+
+        return ResultCache(self.config.home / "cache" / "results" / default_user())
+
+    def clear_result_cache(self) -> int:
+        """Forget every stored query result, in this process and on disk; returns how many."""
+        return self.result_cache.clear()
 
     @property
     def catalog_names(self) -> frozenset[str]:
@@ -89,9 +102,12 @@ class Lakehouse:
         params: dict[str, Any] | None = None,
         limit: int | None = None,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        cache: bool = True,
     ) -> Result:
-        """Run Trino-dialect SQL. `{{ name }}` placeholders bind `params`; see templating.py."""
-        return self.engine(engine).execute(sql, params, limit=limit, progress=progress)
+        """Run Trino-dialect SQL. `{{ name }}` placeholders bind `params`; see templating.py.
+        A query whose inputs are unchanged since it last ran is answered from the result cache
+        unless `cache=False`."""
+        return self.engine(engine).execute(sql, params, limit=limit, progress=progress, cache=cache)
 
     # -- the three primitives ----------------------------------------------------------
     def ingest(

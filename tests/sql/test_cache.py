@@ -119,3 +119,41 @@ def test_no_cache_flag_reruns_and_the_cell_says_when_it_came_from_the_cache(lh, 
         assert third.result.stats["cache"] == "off"
     finally:
         magics._lh = previous
+
+
+def test_a_commit_through_another_catalog_connection_misses(lh, flights):
+    """The engine reuses loaded tables while the catalog points at the same metadata file; a
+    commit by another process moves that pointer."""
+    assert lh.sql(QUERY, engine="duckdb").stats["cache"] == "miss"
+    assert lh.sql(QUERY, engine="duckdb").stats["cache"] == "hit"
+    other = lakelab.Lakehouse(load_config())
+    other.catalog.load_table("demo.flights").append(pa.table({"id": pa.array([7], pa.int64()), "origin": ["SFO"]}))
+    other.close()
+    after = lh.sql(QUERY, engine="duckdb")
+    assert after.stats["cache"] == "miss"
+    assert after.table.column("origin").to_pylist() == ["JFK", "LGA", "SFO"]
+
+
+def test_lh_sql_with_cache_false_runs_the_query(lh, flights):
+    lh.sql(QUERY, engine="duckdb")
+    again = lh.sql(QUERY, engine="duckdb", cache=False)
+    assert again.stats["cache"] == "off" and again.note is None
+
+
+def test_sql_cache_clear_forgets_every_stored_result(lh, flights):
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "lakelab")
+    magics = ip.magics_manager.registry["SqlMagics"]
+    magics._lh, previous = lh, magics._lh
+    try:
+        lh.sql(QUERY, engine="duckdb")
+        with capture_output() as out:
+            ip.run_line_magic("sql_cache", "clear")
+        assert "result cache cleared (1 result)" in out.stdout
+        assert not list((lh.config.home / "cache" / "results").rglob("*.arrow"))
+        assert lh.sql(QUERY, engine="duckdb").stats["cache"] == "miss"
+        with capture_output() as out:
+            res = ip.run_cell("%sql_cache everything")
+        assert not res.success and "usage: %sql_cache clear" in str(res.error_in_exec)
+    finally:
+        magics._lh = previous

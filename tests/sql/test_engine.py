@@ -245,3 +245,20 @@ def test_an_empty_table_answers_with_no_rows(lh):
     lh.catalog.create_table("demo.empty", schema=pa.schema([("a", pa.int64())]))
     assert lh.sql("SELECT count(*) AS n FROM demo.empty", engine="duckdb").table.to_pylist() == [{"n": 0}]
     assert lh.sql("SELECT a FROM demo.empty", engine="duckdb").num_rows == 0
+
+
+def test_views_kept_between_statements_follow_each_new_snapshot_and_read_path(lh):
+    """A view over unchanged Parquet files is kept for the next statement; a new snapshot, or
+    one that must be read through pyiceberg (delete files), replaces it."""
+    table = make_table(lh, rows=10)
+    sql = "SELECT count(*) AS n FROM demo.items"
+    assert lh.sql(sql, engine="duckdb", cache=False).table.to_pylist() == [{"n": 10}]
+    again = lh.sql(sql, engine="duckdb", cache=False)
+    assert again.table.to_pylist() == [{"n": 10}] and scans(again) == [("demo.items", "parquet")]
+    delete_positions(table, next(iter(table.scan().plan_files())).file.file_path, [0, 1])
+    after = lh.sql(sql, engine="duckdb", cache=False)
+    assert after.table.to_pylist() == [{"n": 8}] and scans(after) == [("demo.items", "arrow")]
+    fresh = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["a", "b", "c"]})
+    lh.catalog.load_table("demo.items").overwrite(fresh)
+    back = lh.sql("SELECT sum(id) AS s FROM demo.items", engine="duckdb", cache=False)
+    assert back.table.to_pylist() == [{"s": 6}] and scans(back) == [("demo.items", "parquet")]

@@ -101,3 +101,34 @@ def test_a_statement_that_ignores_the_interrupt_is_left_behind_and_the_engine_go
     assert engine.last_interrupt["abandoned"] is True
     assert engine._con is not con
     assert lh.sql("SELECT count(*) AS n FROM demo.items", engine="duckdb").table.to_pylist() == [{"n": 3000}]
+
+
+def run_on_a_thread(fn) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+
+    def work() -> None:
+        box["ident"] = threading.get_ident()
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            box["error"] = e
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_interrupt_from_another_thread_cancels_the_statement_that_thread_runs(lh):
+    engine = lh.engine("duckdb")
+    thread, box = run_on_a_thread(lambda: engine.execute(ENDLESS, cache=False))
+    while engine._owner is None:  # the statement has begun (no timing: it runs until cancelled)
+        thread.join(0.01)
+    engine.interrupt(thread=box["ident"] + 1)  # another thread's statement: this one keeps running
+    assert engine._guard.pending == 0 and thread.is_alive()
+    while thread.is_alive():  # repeated, as the widgets' runner does
+        engine.interrupt(thread=box["ident"])
+        thread.join(0.1)
+    assert isinstance(box.get("error"), KeyboardInterrupt)
+    assert engine.execute("SELECT count(*) AS n FROM demo.items").table.to_pylist() == [{"n": 3000}]
+    engine.interrupt()  # nothing running: nothing happens
+    assert engine.execute("SELECT 1 AS one", cache=False).table.to_pylist() == [{"one": 1}]

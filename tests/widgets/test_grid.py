@@ -193,3 +193,18 @@ def test_sorting_a_result_of_show_is_not_offered(flights, engine):
         view.page(0, 1, [Sort(0)])
     with pytest.raises(InvalidInput, match="can only be tested for null"):
         view.page(0, 1, [], [Filter(0, "=", "1")])
+
+
+def test_a_newer_request_interrupts_the_page_query_still_running(flights, engine):
+    """Sorting a billion-row result never ends here; going back to no sort interrupts it (the
+    engine's interrupt, aimed at the grid's worker) and the grid shows the unsorted page."""
+    sql = "SELECT a.id, b.carrier, c.delay FROM demo.flights a, demo.flights b, demo.flights c"
+    result = engine.execute(sql, limit=100, cache=False)
+    grid = ResultGrid(ResultView.of(engine, result, None, None, flights), first=result.table, total=10**9)
+    grid.sort = [[0, "desc"]]  # a full sort of 10^9 rows
+    while engine._owner is None:  # that query has begun
+        grid.runner.wait(0.01)
+    grid.sort = []
+    assert grid.wait()  # within its timeout: the sort would have run for hours
+    assert grid.error == "" and len(grid.rows) == 50 and not grid.loading
+    assert any("ORDER BY c0 DESC" in q.sql for q in grid.view.sent)  # the sort began, and was stopped

@@ -79,6 +79,57 @@ def load_tables(catalog: Catalog, names: Iterable[TableName]) -> dict[TableName,
         return dict(zip(todo, pool.map(lambda n: load_table(catalog, n), todo), strict=True))
 
 
+class TableCache:
+    """Loaded tables, reused while the catalog still points at the same metadata file.
+
+    Loading a table reads and parses its metadata JSON, which is most of what a repeated query
+    spends before it runs. A SQL catalog says where the metadata is now with one indexed row,
+    so a table whose metadata location has not moved is answered from here; other catalogs are
+    asked every time (a REST catalog's answer already carries the metadata)."""
+
+    def __init__(self, catalog: Catalog, size: int = 256):
+        self.catalog = catalog
+        self.size = size
+        self._tables: dict[TableName, Table] = {}
+        self._query: Any = None
+
+    @property
+    def reuses(self) -> bool:
+        """Whether tables are answered from here (a SQL catalog) or asked for every time."""
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        return isinstance(self.catalog, SqlCatalog)
+
+    def load(self, name: TableName) -> Table:
+        location = self._location(name)
+        cached = self._tables.get(name)
+        if location is not None and cached is not None and cached.metadata_location == location:
+            return cached
+        table = load_table(self.catalog, name)
+        if len(self._tables) >= self.size:
+            self._tables.clear()
+        self._tables[name] = table
+        return table
+
+    def _location(self, name: TableName) -> str | None:
+        from pyiceberg.catalog.sql import SqlCatalog
+        from sqlalchemy import text
+
+        if not isinstance(self.catalog, SqlCatalog):
+            return None
+        if self._query is None:  # one text statement, compiled once (an ORM select costs ms)
+            self._query = text(
+                "SELECT metadata_location FROM iceberg_tables "
+                "WHERE catalog_name = :c AND table_namespace = :n AND table_name = :t"
+            )
+        binds = {"c": self.catalog.name, "n": self.catalog.namespace_to_string(name.namespace), "t": name.name}
+        try:
+            with self.catalog.engine.connect() as conn:
+                return conn.execute(self._query, binds).scalar()
+        except Exception:  # noqa: BLE001 - load_table asks again and reports the problem
+            return None
+
+
 def table_exists(catalog: Catalog, name: TableName) -> bool:
     try:
         return catalog.table_exists(name.identifier)

@@ -83,12 +83,20 @@ class Engine(Protocol):
         *,
         limit: int | None = None,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        cache: bool = True,
     ) -> Result:
         """Run one Trino-dialect statement. `params` are bound (never spliced); `limit` bounds
         the rows fetched and sets `has_more`; `progress` is called with stats dicts
-        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs.
+        (state, progress %, rows, bytes, elapsed_s, query_id, info_url) while it runs;
+        `cache=False` runs a query the result cache (engines/cache.py) could answer.
         Ctrl-C cancels the query on the engine and raises KeyboardInterrupt once it has
         stopped (see `ctrl_c`)."""
+        ...
+
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the statement running on `thread` (a `threading.get_ident()`; None: any),
+        from another thread: that `execute` raises KeyboardInterrupt once the engine has
+        stopped it. With nothing running it does nothing, so callers may repeat it."""
         ...
 
     def close(self) -> None: ...
@@ -118,6 +126,11 @@ class CtrlC:
                 self._previous(signum, frame)  # default_int_handler: KeyboardInterrupt here
                 return
             raise KeyboardInterrupt
+        self.request()
+
+    def request(self) -> None:
+        """A Ctrl-C without the signal: from another thread (`Engine.interrupt`), or the
+        handler's own. Recorded, handed to `cancel`, raised when the native block ends."""
         self.pending += 1
         if self.first_at is None:
             self.first_at = time.monotonic()

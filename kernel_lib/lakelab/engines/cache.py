@@ -25,7 +25,7 @@ import pyarrow.ipc as ipc
 from sqlglot import exp
 
 # bump when the engine's translation changes what a cached SQL text means
-FORMAT = 1
+FORMAT = 2
 MEMORY_BYTES = 256 * 2**20
 DISK_BYTES = 2 * 2**30
 # the largest single result worth storing (bigger ones are cheaper to recompute than to hold)
@@ -67,6 +67,12 @@ def deterministic(tree: exp.Expression) -> bool:
     return True
 
 
+def hit_note(inputs: Iterable[tuple[str, int | None]]) -> str:
+    """What a cell answered from the cache says above its rows."""
+    pinned = ", ".join(f"{t}@{s}" for t, s in inputs) or "no tables"
+    return f"from the result cache (inputs unchanged: {pinned}); --no-cache reruns it"
+
+
 def default_user() -> str:
     try:
         return getpass.getuser()
@@ -101,7 +107,8 @@ class ResultCache:
         limit: int | None,
         scope: str = "",
     ) -> str:
-        """The SQL the engine runs, its bound values, each input's table and snapshot id, the limit."""
+        """The statement (as the engine normalised it), its bound values, each input's table and
+        snapshot id, the limit; `scope` names the catalog and the default schema."""
         text = json.dumps(
             [FORMAT, scope, sql, [repr(v) for v in values], sorted((t, s) for t, s in inputs), limit],
             default=str,
@@ -143,13 +150,17 @@ class ResultCache:
         except OSError:
             pass  # a full or read-only disk only costs the next run its speed
 
-    def clear(self) -> None:
+    def clear(self) -> int:
+        """Forget every stored result, in memory and on disk; returns how many there were."""
         with self._lock:
+            keys = set(self._memory)
             self._memory.clear()
             self._held = 0
         if self.root is not None and self.root.exists():
             for f in self.root.glob("*.arrow"):
+                keys.add(f.stem)
                 f.unlink(missing_ok=True)
+        return len(keys)
 
     # -- internals -----------------------------------------------------------------------
     def _path(self, key: str) -> Path | None:

@@ -26,9 +26,9 @@ import pyarrow as pa
 from pyiceberg.table import Table
 from sqlglot import exp
 
-from lakelab.catalog.access import load_table, load_tables
+from lakelab.catalog.access import TableCache, load_table, load_tables
 from lakelab.engines.base import CtrlC, Result, ctrl_c
-from lakelab.engines.cache import ResultCache, default_user, deterministic
+from lakelab.engines.cache import ResultCache, deterministic, hit_note
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -42,12 +42,10 @@ from lakelab.engines.duckdb.snapshots import (
     Plan,
     Resolved,
     Scan,
-    columns_of,
-    duck_type,
     fast_path_blocker,
     local_path,
     needs_field_ids,
-    remote_dataset,
+    register_view,
 )
 from lakelab.engines.duckdb.statements import parse, write_target
 from lakelab.engines.observers import Read
@@ -55,17 +53,11 @@ from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filecache import file_cache
-from lakelab.io.filesystems import is_local, storage_properties
 from lakelab.names import TableName, ident
 
 _SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
 _SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
 _DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
-
-
-def _cache_message(scans: list[Scan]) -> str:
-    pinned = ", ".join(f"{s.table}@{s.snapshot_id}" for s in scans) or "no tables"
-    return f"from the result cache (inputs unchanged: {pinned}); --no-cache reruns it"
 
 
 class DuckDBEngine:
@@ -77,12 +69,16 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
+        self._trees: dict[str, tuple[exp.Expression, str, bool]] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
+        self._owner: int | None = None  # the thread running a statement
+        self._views: dict[str, str | None] = {}  # the connection's __lk_ views (snapshots.register_view)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
-        self.results = ResultCache(lh.config.home / "cache" / "results" / default_user())
+        self.results: ResultCache = lh.result_cache
+        self._tables: TableCache | None = None  # opened with the catalog, on the first query
         self.file_copies = file_cache(lh.config.home)  # object-store files copied locally
 
     # -- connection ------------------------------------------------------------------------
@@ -97,7 +93,7 @@ class DuckDBEngine:
                 con.execute("SET enable_progress_bar_print = false")
                 con.execute("SET parquet_metadata_cache = true")  # footers are immutable in Iceberg
                 register_functions(con)  # Trino's formatting, JSON and URL functions (functions_text.py)
-            self._con = con
+            self._con, self._views = con, {}
         return self._con
 
     @contextlib.contextmanager
@@ -106,11 +102,23 @@ class DuckDBEngine:
         DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
         KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
         with self._lock, ctrl_c() as guard:
-            self._guard = guard
+            self._guard, self._owner = guard, threading.get_ident()
             try:
                 yield guard
             finally:
-                self._guard = CtrlC()
+                self._guard, self._owner = CtrlC(), None
+
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the running statement as Ctrl-C does (running.py keeps interrupting DuckDB
+        until it stops), if it runs on `thread` (None: whichever runs)."""
+        guard, owner = self._guard, self._owner
+        if owner is not None and (thread is None or thread == owner):
+            guard.request()
+
+    def warm(self) -> None:
+        """Open the connection and run the translator once (the notebook's warm-up thread):
+        the first real query then pays for neither."""
+        self.to_duckdb_sql("SELECT 1")
 
     def close(self) -> None:
         if self._con is not None:
@@ -141,9 +149,11 @@ class DuckDBEngine:
             shown = self._show(text, default_schema)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
-            tree = parse(text)
+            tree, normal, fixed = self._parsed(text)
             if isinstance(tree, exp.Query):
-                table, has_more, hit = self._query(tree, values, default_schema, limit, progress, cache)
+                table, has_more, hit = self._query(
+                    tree, normal, values, default_schema, limit, progress, cache and fixed
+                )
                 return Result(
                     table,
                     engine=self.name,
@@ -152,9 +162,10 @@ class DuckDBEngine:
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
                     stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
-                    note=_cache_message(self.last_scans) if hit == "hit" else None,
+                    note=hit_note((s.table, s.snapshot_id) for s in self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
+            tree = tree.copy()  # the parsed tree is shared between runs of the same text
             if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Insert):
@@ -196,6 +207,7 @@ class DuckDBEngine:
         """The DuckDB SQL a Trino query becomes (table references left as view names)."""
         text, values = render(sql, params)
         with self._statement():
+            self.con  # noqa: B018 - statements assume an open connection (views are dropped on it)
             try:
                 return self._prepare(parse(text), values, self.default_schema)
             finally:
@@ -223,7 +235,7 @@ class DuckDBEngine:
     def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
         name = self._name(node, default_schema)
         if name not in loaded:  # one catalog round trip per table per statement
-            loaded[name] = load_table(self.lh.catalog, name)
+            loaded[name] = self._table_cache().load(name)
         table = loaded[name]
         pin = pinned_snapshot(name.dotted)  # a live dashboard reading its version's inputs
         snapshot = table.snapshot_by_id(pin) if pin is not None else None
@@ -256,9 +268,11 @@ class DuckDBEngine:
                 )
             try:
                 with self._guard.native():
-                    row = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchone()
+                    # fetchall: a result left unfinished blocks the connection's next statement
+                    rows = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchall()
             except duckdb.Error as e:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
+            row = rows[0] if rows else None
             if row is None or row[0] is None:
                 raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
             snap = table.snapshot_as_of_timestamp(int(row[0]))
@@ -267,20 +281,57 @@ class DuckDBEngine:
             return snap
         raise Unsupported(f"FOR {kind} AS OF is {HINT}")
 
-    def _prepare(self, tree: exp.Expr, values: list[Any], default_schema: str) -> str:
-        """Register a view per table reference and return the DuckDB SQL over them."""
+    def _table_cache(self) -> TableCache:
+        if self._tables is None:
+            self._tables = TableCache(self.lh.catalog)
+        return self._tables
+
+    def _parsed(self, text: str) -> tuple[exp.Expression, str, bool]:
+        """The statement's tree (shared between runs: copy it before changing it), its text as
+        sqlglot normalises it (the result cache's key) and whether it is deterministic."""
+        parsed = self._trees.get(text)
+        if parsed is None:
+            tree = parse(text)
+            parsed = (tree, tree.sql("trino"), deterministic(tree))
+            if len(self._trees) > 128:
+                self._trees.clear()
+            self._trees[text] = parsed
+        return parsed
+
+    def _references(
+        self, tree: exp.Expr, default_schema: str, loaded: dict[TableName, Table] | None = None
+    ) -> list[tuple[exp.Table, Resolved]]:
+        """Every table the statement reads, resolved to the snapshot it will read (`loaded`:
+        tables already loaded for this statement, so a second walk sees the same snapshots)."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-        key_text = tree.sql("trino")  # before views replace the names: the cache key
-        schema: dict[str, dict[str, str]] = {}
-        refs: dict[str, Resolved] = {}
+        loaded = {} if loaded is None else loaded
         nodes = [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
-        # the tables of a join in one go: a REST catalog answers each in a round trip
+        # a remote catalog answers each table in a round trip: ask for a join's tables together
         plain = [n for n in nodes if not isinstance(n.this, exp.Func) and not isinstance(n.parent, exp.Unnest)]
-        loaded = load_tables(self.lh.catalog, {self._name(n, default_schema) for n in plain})
+        todo = {self._name(n, default_schema) for n in plain} - set(loaded)
+        if len(todo) > 1 and not self._table_cache().reuses:
+            loaded.update(load_tables(self.lh.catalog, todo))
+        refs = []
         for node in nodes:
             if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
                 raise Unsupported(f"table functions are {HINT}")
-            res = self._resolve(node, default_schema, loaded)
+            refs.append((node, self._resolve(node, default_schema, loaded)))
+        return refs
+
+    def _prepare(
+        self,
+        tree: exp.Expr,
+        values: list[Any],
+        default_schema: str,
+        resolved: list[tuple[exp.Table, Resolved]] | None = None,
+    ) -> str:
+        """Register a view per table reference and return the DuckDB SQL over them."""
+        if resolved is None:
+            resolved = self._references(tree, default_schema)
+        key_text = tree.sql("trino")  # before views replace the names: the translation's key
+        schema: dict[str, dict[str, str]] = {}
+        refs: dict[str, Resolved] = {}
+        for node, res in resolved:
             view = f"__lk_{len(refs) + 1}"  # views live for one statement (under the lock)
             refs[view] = res
             cols = {}
@@ -328,80 +379,21 @@ class DuckDBEngine:
         return plan
 
     def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
-        plan = self._plan(res)
-        quoted = '"' + view + '"'
-        remote = bool(plan.files) and not is_local(plan.files[0])
-        paths, copied = plan.files, ""
-        if plan.blocker is None and remote:
-            # every file copied to local disk already (io/filecache.py): read them as local files
-            copies = self.file_copies.copies(plan.files, plan.sizes, storage_properties(res.table))
-            if copies is not None:
-                paths, remote, copied = copies, False, "; local copies of the store's files"
-        files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
-        if plan.blocker is None and remote and plan.mapping == "names":
-            # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
-            # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
-            # filters into its scanner and stops reading at a LIMIT
-            if plan.dataset is None:
-                plan.dataset = remote_dataset(plan, storage_properties(res.table))
-            with self._guard.native():
-                self.con.register(view, plan.dataset)
-            return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
-        if plan.blocker is None and not remote and plan.mapping == "names":
-            # every data file has exactly these columns by name: the plain reader is fastest
-            cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
-            union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
-            with self._guard.native():
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})"
-                )
-            reason = "no delete files; one schema" + copied
-            return Scan(str(res.name), res.snapshot_id, "parquet", reason, len(plan.files))
-        if plan.blocker is None and not remote:
-            # renamed or added columns: resolve file columns by Iceberg field id
-            entries = ", ".join(
-                f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-                f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
-                for f in plan.schema.fields
-            )
-            with self._guard.native():
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], "
-                    f"schema=MAP {{{entries}}})"
-                )
-            return Scan(
-                str(res.name),
-                res.snapshot_id,
-                "parquet",
-                "no delete files; columns mapped by field id" + copied,
-                len(plan.files),
-            )
-        used = columns_of(tree, view)
-        schema = plan.schema
-        wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
-        data: Any = schema.select(*wanted).as_arrow().empty_table()
-        if res.snapshot_id is not None:
-            # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
-            # so a view the statement scans more than once gets the whole table
-            scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
-            once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
-            data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
-        with self._guard.native():
-            self.con.register(view, data)
-        reason = plan.blocker or "files on object storage with columns mapped by field id"
-        return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
+        return register_view(
+            self.con, self._guard.native, self._views, view, res, self._plan(res), tree, self.file_copies
+        )
 
     def _drop_views(self) -> None:
+        """Let go of the Arrow data registered for this statement. Views over Parquet files stay
+        (a few hundred bytes each): the next statement over the same snapshots reuses them."""
         if self._con is None:
             return
         try:
             with self._guard.native():
-                rows = self._con.execute(
-                    "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_\\_lk\\_%' ESCAPE '\\'"
-                ).fetchall()
-                views = [r[0] for r in rows]
-                for view in views:
-                    self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                for view, ddl in list(self._views.items()):
+                    if ddl is None:
+                        self._con.unregister(view)
+                        del self._views[view]
         except duckdb.Error:
             self._reset()  # the connection is in a state we do not know: start afresh
 
@@ -417,32 +409,39 @@ class DuckDBEngine:
     def _query(
         self,
         tree: exp.Expression,
+        normal: str,
         values: list[Any],
         default_schema: str,
         limit: int | None,
         progress: Callable | None,
         cache: bool = True,
     ) -> tuple[pa.Table, bool, str]:
-        hit, key = "off", None
-        use_cache = cache and deterministic(tree)
-        try:
-            duck_sql = self._prepare(tree, values, default_schema)
-            if limit is not None:
-                duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
-            if use_cache:  # keyed after _prepare: every input is pinned to a snapshot by now
-                inputs = [(s.table, s.snapshot_id) for s in self.last_scans]
-                scope = f"{self.lh.config.catalog.get('uri')}|{self.lh.config.catalog.get('warehouse')}"
-                key = self.results.key(duck_sql, values, inputs, limit, scope)
-            cached = self.results.get(key) if key else None
-            if cached is not None:
-                table, hit = cached, "hit"
-            else:
+        hit, key, cached = "off", None, None
+        loaded: dict[TableName, Table] = {}
+        refs = self._references(tree, default_schema, loaded)
+        if cache:
+            # keyed on the statement and its inputs pinned to snapshots, before any view or
+            # translation: a hit costs the catalog look-ups and nothing else
+            inputs = [(str(r.name), r.snapshot_id) for _, r in refs]
+            catalog = self.lh.config.catalog
+            scope = f"{catalog.get('uri')}|{catalog.get('warehouse')}|{default_schema}"
+            key = self.results.key(normal, values, inputs, limit, scope)
+            cached = self.results.get(key)
+        if cached is not None:
+            table, hit = cached, "hit"
+            self.last_scans = [Scan(str(r.name), r.snapshot_id, "cache", "inputs unchanged", 0) for _, r in refs]
+        else:
+            work = tree.copy()  # views replace its table names
+            try:
+                duck_sql = self._prepare(work, values, default_schema, self._references(work, default_schema, loaded))
+                if limit is not None:
+                    duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
                 table = self._run(duck_sql, values, progress)
-                if key:
-                    self.results.put(key, table)
-                    hit = "miss"
-        finally:
-            self._drop_views()
+            finally:
+                self._drop_views()
+            if key:
+                self.results.put(key, table)
+                hit = "miss"
         if limit is not None and table.num_rows > limit:
             return table.slice(0, limit), True, hit
         return table, False, hit

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,8 @@ from sqlglot import exp
 
 from lakelab.engines.duckdb.dialect import HINT, column_types
 from lakelab.errors import Unsupported
-from lakelab.io.filesystems import filesystem, split
+from lakelab.io.filecache import FileCache
+from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
 from lakelab.names import TableName
 
 
@@ -109,3 +111,87 @@ def needs_field_ids(table: Table, schema: Any) -> str:
         if any(names.get(f.name, f.field_id) != f.field_id for f in other.fields):
             return "ids"
     return "names"
+
+
+def register_view(
+    con: Any,
+    native: Callable[[], Any],
+    views: dict[str, str | None],
+    view: str,
+    res: Resolved,
+    plan: Plan,
+    tree: exp.Expression,
+    copies: FileCache | None = None,
+) -> Scan:
+    """Make `view` read one table snapshot on `con`, by the fastest path that is correct for
+    its files (`native`: the engine's Ctrl-C guard around DuckDB calls). `views` records what
+    each view name is on this connection (its DDL, or None for a registered Arrow object): a
+    view whose DDL is unchanged since an earlier statement is kept, not created again.
+    `copies`: local copies of object-store files (io/filecache.py); once every file of the
+    snapshot is copied, the view reads the copies as local files."""
+
+    def define(ddl: str) -> None:
+        if views.get(view) != ddl:
+            with native():
+                con.execute(ddl)
+            views[view] = ddl
+
+    def attach(data: Any) -> None:
+        with native():
+            if views.get(view) is not None:  # a view kept from an earlier statement
+                con.execute(f"DROP VIEW IF EXISTS {quoted}")
+            con.register(view, data)
+        views[view] = None
+
+    quoted = '"' + view + '"'
+    remote = bool(plan.files) and not is_local(plan.files[0])
+    paths, copied = plan.files, ""
+    if plan.blocker is None and remote and copies is not None:
+        local = copies.copies(plan.files, plan.sizes, storage_properties(res.table))
+        if local is not None:
+            paths, remote, copied = local, False, "; local copies of the store's files"
+    files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
+    if plan.blocker is None and remote and plan.mapping == "names":
+        # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
+        # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
+        # filters into its scanner and stops reading at a LIMIT
+        if plan.dataset is None:
+            plan.dataset = remote_dataset(plan, storage_properties(res.table))
+        attach(plan.dataset)
+        return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
+    if plan.blocker is None and not remote and plan.mapping == "names":
+        # every data file has exactly these columns by name: the plain reader is fastest
+        cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
+        union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
+        define(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
+        return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema" + copied, len(plan.files))
+    if plan.blocker is None and not remote:
+        # renamed or added columns: resolve file columns by Iceberg field id
+        entries = ", ".join(
+            f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
+            f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
+            for f in plan.schema.fields
+        )
+        define(
+            f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], schema=MAP {{{entries}}})"
+        )
+        return Scan(
+            str(res.name),
+            res.snapshot_id,
+            "parquet",
+            "no delete files; columns mapped by field id" + copied,
+            len(plan.files),
+        )
+    used = columns_of(tree, view)
+    schema = plan.schema
+    wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
+    data: Any = schema.select(*wanted).as_arrow().empty_table()
+    if res.snapshot_id is not None:
+        # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
+        # so a view the statement scans more than once gets the whole table
+        scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
+        once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
+        data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
+    attach(data)
+    reason = plan.blocker or "files on object storage with columns mapped by field id"
+    return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))

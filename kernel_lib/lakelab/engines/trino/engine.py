@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -22,7 +23,9 @@ import pyarrow as pa
 
 from lakelab.config import TrinoConfig, redact
 from lakelab.engines.base import Result, ctrl_c
+from lakelab.engines.cache import hit_note
 from lakelab.engines.observers import Read
+from lakelab.engines.trino import inputs as trino_inputs
 from lakelab.engines.trino import lineage as trino_lineage
 from lakelab.errors import Conflict, EngineError, InvalidInput, LakelabError, Unavailable
 from lakelab.lineage.openlineage import client_tags
@@ -180,6 +183,8 @@ class TrinoEngine:
         self.config: TrinoConfig = config
         self._local = threading.local()  # one client connection per thread: requests sessions are not shared
         self._all: list[Any] = []
+        self._running: dict[int, Any] = {}  # thread ident -> the cursor of the query it runs
+        self._interrupted: dict[int, bool] = {}  # threads whose query interrupt() cancelled
         self._secrets = [s for s in (self.config.password, self.config.jwt) if s]
 
     def __repr__(self) -> str:
@@ -226,6 +231,18 @@ class TrinoEngine:
             self._all.append(conn)
         return conn
 
+    def interrupt(self, thread: int | None = None) -> None:
+        """Cancel the query running on `thread` (None: every running query) on the server."""
+        for ident, cur in list(self._running.items()):
+            if thread is None or thread == ident:
+                self._interrupted[ident] = True
+                self._cancel(cur)
+
+    def warm(self) -> None:
+        """Import the client (the notebook's warm-up thread); connections are per thread."""
+        import trino.dbapi
+        import trino.mapper  # noqa: F401
+
     def close(self) -> None:
         for conn in self._all:
             conn.close()
@@ -243,8 +260,11 @@ class TrinoEngine:
         catalog: str | None = None,
         schema: str | None = None,
         lineage_sql: str | None = None,
+        cache: bool = True,
     ) -> Result:
-        """`lineage_sql`: the text lineage records for a CTAS/INSERT (default `sql`)."""
+        """`lineage_sql`: the text lineage records for a CTAS/INSERT (default `sql`). A query
+        reading only our catalog's tables is answered from the result cache while their
+        snapshots, the SQL, parameters and limit are unchanged (`cache=False`: run it)."""
         if limit is not None and limit < 0:
             raise InvalidInput(f"limit must be >= 0, got {limit}")
         statement, values = _bind(sql.strip().rstrip(";"), params)
@@ -252,9 +272,15 @@ class TrinoEngine:
             raise InvalidInput("the SQL text is empty")
         # upstream snapshots are resolved BEFORE the write runs: what the query is about to read
         write = trino_lineage.plan_write(self.lh, statement, catalog, schema) if self.lh is not None else None
+        key, pinned = self._cache_key(statement, values, limit, catalog, schema) if cache else (None, [])
+        stored = self.lh.result_cache.get(key) if key else None
+        if stored is not None:
+            return self._from_cache(sql, stored, limit, pinned)
         conn = self._connection(catalog, schema)
         cur = conn.cursor(stats_callback=self._reporter(progress) if progress else None)
         t0 = time.perf_counter()
+        me = threading.get_ident()
+        self._running[me] = cur
         try:
             self._start(cur, statement, values)
             it = getattr(cur, "_iterator", None) or iter(cur.fetchone, None)
@@ -262,12 +288,12 @@ class TrinoEngine:
                 rows = list(it)
                 has_more = False
             else:
-                rows = list(islice(it, limit + 1))
+                rows = list(islice(it, limit + 1))  # stored whole: a cached answer knows has_more
                 has_more = len(rows) > limit
-                rows = rows[:limit]
                 if has_more:  # stop the server producing rows nobody will read
                     self._cancel(cur)
-            table = to_arrow(rows, cur.description, self._columns(cur))
+            fetched = to_arrow(rows, cur.description, self._columns(cur))
+            table = fetched.slice(0, limit) if has_more else fetched
         except KeyboardInterrupt:
             # a second Ctrl-C must not cut the cancel request short: it is raised after it
             with ctrl_c() as guard, guard.native():
@@ -276,15 +302,23 @@ class TrinoEngine:
         except LakelabError:
             raise
         except Exception as e:  # noqa: BLE001 - every client failure becomes a domain error
+            if me in self._interrupted:  # interrupt() cancelled it: as Ctrl-C would have
+                if write is not None and write.run is not None:
+                    write.run.fail(KeyboardInterrupt("cancelled"))
+                raise KeyboardInterrupt from None
             err = self._error(e, cur, write.target.dotted if write is not None else None)
             if write is not None and write.run is not None:
                 write.run.fail(err)
             raise err from None
         finally:
+            self._running.pop(me, None)
+            cancelled = self._interrupted.pop(me, None)
             if conn is not getattr(self._local, "conn", None):
                 conn.close()
-        stats = dict(cur.stats or {})
         update = getattr(cur, "update_type", None)
+        if cancelled and not update:  # interrupted as the query finished: still a cancelled run
+            raise KeyboardInterrupt
+        stats = dict(cur.stats or {})
         message = None
         if update:
             n = table.column(0)[0].as_py() if table.num_rows == 1 and table.num_columns == 1 else None
@@ -293,6 +327,9 @@ class TrinoEngine:
             stats["lineage_snapshot_id"] = trino_lineage.record(self.lh, write, cur.query_id, lineage_sql or sql)
         if progress:
             progress(self._stats(stats, cur, final=True))
+        if key and not update:
+            self.lh.result_cache.put(key, fetched)
+        stats["cache"] = "miss" if key and not update else "off"
         return Result(
             table=table,
             engine=self.name,
@@ -304,8 +341,46 @@ class TrinoEngine:
             info_url=cur.info_uri,
             stats=stats,
             message=message,
-            # a write's upstream is known from its plan; what a plain query reads is not resolved
-            reads=tuple(Read(u["table"], u.get("snapshot_id")) for u in write.upstream) if write else (),
+            # a write's upstream is known from its plan, a cacheable query's from its key
+            reads=tuple(Read(u["table"], u.get("snapshot_id")) for u in write.upstream)
+            if write
+            else tuple(Read(t, s) for t, s in pinned),
+        ).announce()
+
+    def _cache_key(
+        self, statement: str, values: list[Any], limit: int | None, catalog: str | None, schema: str | None
+    ) -> tuple[str | None, list[tuple[str, int | None]]]:
+        """The result cache's key for a query over our catalog's tables at their current
+        snapshots, or None (a write, another catalog, a non-deterministic function...)."""
+        if self.lh is None:
+            return None, []
+        resolved = trino_inputs.pinned_inputs(self.lh, statement, catalog, schema)
+        if resolved is None:
+            return None, []
+        normal, pinned = resolved
+        c = self.config
+        session = sorted((c.session_properties or {}).items())
+        # what else decides the answer: the server, who asks (access rules), the session
+        scope = json.dumps(
+            [self.name, c.url, c.user, catalog or c.catalog, schema or c.schema, session],
+            default=str,
+        )
+        return self.lh.result_cache.key(normal, values, pinned, limit, scope), pinned
+
+    def _from_cache(
+        self, sql: str, stored: pa.Table, limit: int | None, pinned: list[tuple[str, int | None]]
+    ) -> Result:
+        has_more = limit is not None and stored.num_rows > limit
+        return Result(
+            table=stored.slice(0, limit) if has_more else stored,
+            engine=self.name,
+            sql=sql,
+            limit=limit,
+            has_more=has_more,
+            elapsed_s=0.0,
+            stats={"cache": "hit"},
+            note=hit_note(pinned),
+            reads=tuple(Read(t, s) for t, s in pinned),
         ).announce()
 
     @staticmethod

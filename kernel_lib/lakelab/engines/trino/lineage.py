@@ -32,6 +32,7 @@ from sqlglot import exp
 
 from lakelab.catalog import metadata as md
 from lakelab.catalog.access import load_table, table_exists
+from lakelab.engines.trino import inputs
 from lakelab.errors import LakelabError
 from lakelab.names import TableName
 
@@ -57,10 +58,6 @@ class PlannedWrite:
     run: Any = None  # its OpenLineage run (lineage/openlineage.py), None when lineage is off
 
 
-def _parts(node: exp.Table) -> list[str]:
-    return [p.name.lower() for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p is not None]
-
-
 def plan_write(lh: Lakehouse, statement: str, catalog: str | None, schema: str | None) -> PlannedWrite | None:
     """The target and upstream snapshots of a CTAS/INSERT into the lakelab catalog, or None
     (not a write, another catalog, or SQL sqlglot cannot read: Trino still runs it)."""
@@ -80,37 +77,16 @@ def plan_write(lh: Lakehouse, statement: str, catalog: str | None, schema: str |
         target = target.this
     if not isinstance(target, exp.Table) or query is None:
         return None
-    ours = lh.config.trino.catalog.lower()
-    default_catalog = (catalog or ours).lower()
-    default_schema = (schema or lh.config.trino.schema or "default").lower()
-
-    def resolve(node: exp.Table) -> tuple[str, list[str]]:
-        parts = _parts(node)
-        if len(parts) == 1:
-            parts = [default_schema, *parts]
-        if len(parts) == 2:
-            parts = [default_catalog, *parts]
-        return parts[0], parts[1:]
-
-    cat, parts = resolve(target)
-    if cat != ours:
+    cat, parts = inputs.qualify(lh, target, catalog, schema)
+    if cat != lh.config.trino.catalog.lower():
         return None
     try:
         name = lh.table_name(".".join(parts))
     except LakelabError:
         return None
-    ctes = {c.alias_or_name.lower() for c in query.find_all(exp.CTE)}
     upstream: list[dict[str, Any]] = []
-    for node in query.find_all(exp.Table):
-        if (
-            not node.name
-            or isinstance(node.this, exp.Func)
-            or isinstance(node.parent, exp.Unnest)
-            or (not node.args.get("db") and node.name.lower() in ctes)
-        ):
-            continue
-        cat, parts = resolve(node)
-        entry = _upstream(lh, cat, parts, ours, node.args.get("version"))
+    for node in inputs.references(query):
+        entry = inputs.upstream(lh, node, catalog, schema)
         if entry is not None and entry not in upstream:
             upstream.append(entry)
     kept: dict[str, str] = {}
@@ -126,31 +102,6 @@ def _begin_run(lh: Lakehouse, name: TableName, upstream: list[dict[str, Any]], s
     trino = f"trino://{t.host}:{t.port}" if t is not None else None
     lineage = md.Lineage(operation="transform", upstream=upstream, sql=sql)
     return openlineage.begin(lh.catalog, name, lineage, trino=trino, trino_catalog=t.catalog if t else None)
-
-
-def _upstream(lh: Lakehouse, cat: str, parts: list[str], ours: str, version: Any) -> dict[str, Any] | None:
-    if cat != ours:  # another Trino catalog (tpch, a JDBC source): named, no snapshot
-        return {"table": ".".join([cat, *parts]), "snapshot_id": None}
-    try:
-        name = lh.table_name(".".join(parts))
-        table = load_table(lh.catalog, name)
-    except LakelabError:  # a view, or a table Trino will report missing
-        return None
-    snap_id = None
-    value = version.args.get("expression") if version is not None else None
-    if (
-        version is not None
-        and str(version.this).upper() == "VERSION"
-        and isinstance(value, exp.Literal)
-        and value.is_int
-    ):
-        snap_id = int(value.this)
-    elif version is None:
-        snap = table.current_snapshot()
-        snap_id = snap.snapshot_id if snap else None
-    else:  # FOR TIMESTAMP AS OF: the snapshot at that time
-        snap_id = None
-    return {"table": name.dotted, "snapshot_id": snap_id}
 
 
 def record(lh: Lakehouse, plan: PlannedWrite, query_id: str | None, sql: str) -> int | None:

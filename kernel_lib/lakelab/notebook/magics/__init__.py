@@ -98,6 +98,9 @@ def load_ipython_extension(ipython) -> None:
         hook = getattr(mod, "on_load", None)
         if hook:
             hook(ipython)
+    from lakelab.notebook import warmup
+
+    warmup.start()  # imports, the catalog and the engine, while the user writes the next cell
 
 
 def unload_ipython_extension(ipython) -> None:

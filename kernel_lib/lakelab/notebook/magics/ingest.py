@@ -46,9 +46,9 @@ class IngestMagics(Magics):
             args = parse_argstring(self.ingest, line)
         except (IPythonUsageError, ValueError) as e:  # bad/unknown options, an unclosed quote: one line
             raise UsageError(f"%ingest: {e}", hint="see %ingest? for the options") from None
-        from lakelab import connect
+        from lakelab.notebook.warmup import lakehouse
 
-        return connect().ingest(
+        return lakehouse().ingest(
             self._resolve(args.source),
             _unquote(args.into) or "",
             mode=args.mode,

@@ -56,13 +56,13 @@ class PublishMagics(Magics):
             args = parse_argstring(self.publish, line)
         except (IPythonUsageError, ValueError) as e:  # unknown/malformed options, an unclosed quote: one line
             raise UsageError(f"%publish: {e}", hint="see %publish? for the options") from None
-        from lakelab import connect
+        from lakelab.notebook.warmup import lakehouse
         from lakelab.write.publish import publish
 
         inputs = [i.strip() for i in (_unquote(args.inputs) or "").split(",") if i.strip()] or None
         # publish() directly: it takes `inputs` (Lakehouse.publish will forward it too)
         return publish(
-            connect(),
+            lakehouse(),
             self._resolve(args.name),
             args.target,
             kind=args.kind,

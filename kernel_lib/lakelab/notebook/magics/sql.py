@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
-from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from lakelab.engines.templating import template_names
@@ -21,7 +21,6 @@ from lakelab.errors import InvalidInput, NotFound
 from lakelab.names import ident
 from lakelab.notebook.display import ProgressDisplay, write_html
 from lakelab.notebook.magics import UsageError, user_errors
-from lakelab.notebook.widgets.grid import with_grid
 
 DEFAULT_LIMIT = 1000
 PROGRESS_DELAY_S = 0.5  # the progress line appears once a query has run this long (no flicker)
@@ -77,9 +76,9 @@ class SqlMagics(Magics):
     @property
     def lh(self):
         if self._lh is None:
-            import lakelab
+            from lakelab.notebook.warmup import lakehouse
 
-            self._lh = lakelab.connect()
+            self._lh = lakehouse()
         return self._lh
 
     @no_var_expand
@@ -139,8 +138,8 @@ class SqlMagics(Magics):
             return self._into(args, sql, params, engine_name)
         engine = self.lh.engine(engine_name)
         session = self._session(engine, args)
-        if args.no_cache and "cache" in inspect.signature(engine.execute).parameters:
-            session["cache"] = False  # only the embedded engine keeps a result cache
+        if args.no_cache:
+            session["cache"] = False
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
@@ -153,6 +152,8 @@ class SqlMagics(Magics):
             result = engine.execute(sql, params, limit=limit, progress=progress, **session)
         finally:
             progress.close()
+        from lakelab.notebook.widgets.grid import with_grid  # anywidget: loaded by the warm-up
+
         result = with_grid(result, engine, params, session, self.lh)  # the grid in JupyterLab
         if args.output:
             if self.shell is None:
@@ -161,6 +162,15 @@ class SqlMagics(Magics):
             self._show(result)
             return None
         return result
+
+    @line_magic
+    @user_errors
+    def sql_cache(self, line: str) -> None:
+        """%sql_cache clear: forget every stored query result (this kernel's and on disk)."""
+        if line.strip() != "clear":
+            raise UsageError("usage: %sql_cache clear", hint="it forgets every result the cache holds")
+        n = self.lh.clear_result_cache()
+        print(f"lakelab: result cache cleared ({n} result{'s' if n != 1 else ''})")
 
     # -- pieces ------------------------------------------------------------------------------
     def _params(self, sql: str, given: list[str]) -> dict[str, Any]:

@@ -44,13 +44,22 @@ function render({ model, el }) {
   }
 
   // no echo: the kernel restarted or stopped (or is busy with a long cell: a late echo undoes this)
-  function markGone() {
+  function markGone(
+    text = "No answer from the kernel: if it restarted or stopped, re-run the cell to page, sort or filter again.",
+  ) {
     gone = true;
     el.classList.add(`${P}-gone`);
-    banner.textContent =
-      "No answer from the kernel: if it restarted or stopped, re-run the cell to page, sort or filter again.";
+    banner.textContent = text;
     banner.hidden = false;
   }
+  // ipywidgets marks the views of models whose kernel restarted or died (on an element around
+  // ours, which need not exist yet when we render): look once a second, so the banner shows
+  // without waiting for a click
+  const watch = setInterval(() => {
+    if (!gone && el.closest(".jupyter-widgets-disconnected")) {
+      markGone("The kernel restarted or stopped: re-run the cell to page, sort or filter again.");
+    }
+  }, 1000);
   function markBack() {
     if (!gone) return;
     gone = false;
@@ -349,6 +358,7 @@ function render({ model, el }) {
   for (const [ev, fn] of Object.entries(handlers)) model.on(ev, fn);
   renderAll();
   return () => {
+    clearInterval(watch);
     clearTimeout(waiting);
     for (const [ev, fn] of Object.entries(handlers)) model.off(ev, fn);
   };

@@ -66,8 +66,7 @@ class ResultGrid(anywidget.AnyWidget):
     def __init__(self, view: ResultView, first: pa.Table | None = None, total: int | None = None, info: str = ""):
         super().__init__()
         self.view = view
-        interrupt = getattr(view.engine, "interrupt", None)
-        self.runner = Runner("lakelab-grid", interrupt if callable(interrupt) else None)
+        self.runner = Runner("lakelab-grid", view.engine.interrupt)
         self._chart_listeners: list[Any] = []
         with self.hold_sync():
             self.columns = [{"name": c.name, "type": c.type, "kind": c.kind} for c in view.columns]
@@ -130,7 +129,11 @@ class ResultGrid(anywidget.AnyWidget):
             total = self.view.count(filters) if known is None else known
             return page_rows(self.view.page(offset, size, sorts, filters, total=total)), total
 
+        generation = self.runner.generation + 1  # what submit makes it
+
         def done(value: Any, error: BaseException | None) -> None:
+            if isinstance(error, KeyboardInterrupt) and self.runner.generation != generation:
+                return  # interrupted for a newer request, which answers instead
             if error is not None:
                 self._fail(error)
                 return

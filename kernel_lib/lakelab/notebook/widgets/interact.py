@@ -98,11 +98,7 @@ class InteractiveQuery(w.VBox):
         self.lh, self.engine, self.sql, self.limit = lh, engine, sql, limit
         self.session = dict(session or {})
         self.params = dict(params)
-        interrupt = getattr(engine, "interrupt", None)
-        if interrupt is None and engine.name == "duckdb":
-            duck: Any = engine
-            interrupt = lambda: duck.con.interrupt()  # the connection running the statement
-        self.runner = Runner("lakelab-interact", interrupt)
+        self.runner = Runner("lakelab-interact", engine.interrupt)
         self.result: Any = None
         self.runs = 0  # queries started (tests)
         self.cancelled = 0  # runs superseded before they finished

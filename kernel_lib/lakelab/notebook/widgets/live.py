@@ -133,7 +133,7 @@ class DatasetPreview(w.VBox):
         self.dataset = dataset
         self.lh = dataset.lh
         self.engine = self.lh.engine(engine)
-        self.runner = Runner("lakelab-preview")
+        self.runner = Runner("lakelab-preview", self.engine.interrupt)
         snaps = sorted(dataset.snapshots(), key=lambda s: s.timestamp_ms)
         self.snapshot = w.SelectionSlider(
             options=[(_label(s), s.snapshot_id) for s in snaps] or [("no snapshots", None)],
@@ -160,7 +160,11 @@ class DatasetPreview(w.VBox):
         version = f" FOR VERSION AS OF {int(snapshot_id)}"
         sql = f"SELECT * FROM {self.dataset.table_name.sql()}{version}"
 
+        generation = self.runner.generation + 1  # what submit makes it
+
         def done(result: Any, error: BaseException | None) -> None:
+            if isinstance(error, KeyboardInterrupt) and self.runner.generation != generation:
+                return  # the slider moved on: the newer snapshot answers
             if error is not None:
                 self.status.value = f"<span style='color:var(--jp-error-color1)'>{html.escape(message(error))}</span>"
                 return
@@ -169,7 +173,7 @@ class DatasetPreview(w.VBox):
             box = result_grid(result, self.engine, None, None, self.lh)
             self.output.children = [box] if box is not None else [w.HTML(result._repr_html_())]
 
-        self.runner.submit("show", lambda: self.engine.execute(sql, limit=PREVIEW_ROWS), done, cancel_running=False)
+        self.runner.submit("show", lambda: self.engine.execute(sql, limit=PREVIEW_ROWS), done, cancel_running=True)
 
     def wait(self, timeout: float | None = 120) -> bool:
         ok = self.runner.wait(timeout)

@@ -1,5 +1,6 @@
 """One worker thread per widget: queries run off the kernel's message loop, a newer request
-replaces a queued one, and `cancel` interrupts the engine's running statement."""
+replaces a queued one, and a newer request can interrupt the statement the worker runs (through
+the engine's `interrupt`, aimed at the worker thread: the notebook's own cells keep running)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from lakelab.errors import LakelabError
 
 
 class Runner:
-    def __init__(self, name: str = "lakelab-widget", interrupt: Callable[[], None] | None = None):
+    def __init__(self, name: str = "lakelab-widget", interrupt: Callable[[int | None], None] | None = None):
+        """`interrupt(thread)`: the engine's `interrupt`, told the worker thread's ident."""
         self._name = name
         self._interrupt = interrupt
         self._cond = threading.Condition()
@@ -20,6 +22,7 @@ class Runner:
         self._busy: str | None = None
         self._job = 0  # which job runs now: a cancel keeps interrupting until that job has ended
         self._thread: threading.Thread | None = None
+        self._worker: int | None = None  # the worker thread's ident, once it runs
         self.generation = 0  # bumped by submit: a job can tell it has been superseded
 
     def submit(
@@ -50,12 +53,13 @@ class Runner:
                 if self._busy != slot or self._job != job:
                     return
                 try:
-                    self._interrupt()  # type: ignore[misc]
+                    self._interrupt(self._worker)  # type: ignore[misc]
                 except Exception:  # noqa: BLE001 - cancelling is best effort; the newer job still runs
                     return
             time.sleep(0.1)
 
     def _loop(self) -> None:
+        self._worker = threading.get_ident()
         while True:
             with self._cond:
                 if not self._queue:

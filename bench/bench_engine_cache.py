@@ -1,0 +1,154 @@
+"""The embedded engine through `%%trino -o df` (into pandas): cold, warm and result-cache hits,
+against DuckDB on the same Parquet files into pandas, in one process (issue 18's goals).
+
+  direct    DuckDB over the tables' data files, `.df()` (the baseline; best of --runs, and its
+            own first run of each query, for the cold comparison)
+  cold      the first `%%trino --no-cache -o df` of each query after `%load_ext lakelab`
+            (after --pause seconds, as when a user writes the first cell; the warm-up runs then)
+  warm      the same cells again (best of --runs)
+  hit       the same cells without --no-cache once stored: answered from the result cache
+            (also timed as the engine call alone: the cell adds pandas and display)
+  overhead  a small query (SELECT * FROM tpch.region): lakelab cell time minus DuckDB's time
+
+Goals: cold within 1.1x of direct, warm within 1.0x, a cache hit under 5 ms, per-cell overhead
+under 5 ms. Writes bench/results/engine_cache.json.
+
+    python bench/bench_engine_cache.py --sf 1            # the issue's size
+    python bench/bench_engine_cache.py --sf 0.1 --runs 2   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from bench_tpch import QUERIES, ROOT, TABLES, data_files, prepare  # bench/ is on sys.path
+from common import best
+
+SMALL = "SELECT * FROM tpch.region"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sf", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--pause", type=float, default=2.0, help="seconds between %%load_ext and the first cell")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/lakelab-bench"))
+    args = ap.parse_args()
+
+    lh = prepare(args.sf, args.cache)
+    home = lh.config.home
+    direct = duckdb.connect()
+    direct.execute("CREATE SCHEMA tpch")
+    for name in TABLES:
+        files = ", ".join(f"'{f}'" for f in data_files(lh, name))
+        direct.execute(f"CREATE VIEW tpch.{name} AS SELECT * FROM read_parquet([{files}])")
+    lh.close()
+    os.environ.update(LAKELAB_HOME=str(home), LAKELAB_ENGINE="duckdb")
+    os.environ.pop("LAKELAB_CONFIG", None)
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    sh = InteractiveShell.instance()
+    names = sorted(p.stem for p in QUERIES.glob("q*.sql"))
+    sqls = {n: (QUERIES / f"{n}.sql").read_text().strip().rstrip(";") for n in names}
+
+    def cell(sql: str, flags: str = "--no-cache") -> None:
+        with capture_output():
+            sh.run_cell_magic("trino", f"{flags} --no-limit -o df", sql)
+        if "df" not in sh.user_ns:
+            raise SystemExit("the cell failed")
+        sh.user_ns.pop("df")
+
+    sh.run_line_magic("load_ext", "lakelab")
+    time.sleep(args.pause)
+    engine = sh.magics_manager.registry["SqlMagics"].lh.engine("duckdb")
+    rows = []
+    for n in names:  # cold: each query's first run in this process (DuckDB's first run too)
+        direct_cold = best(lambda n=n: direct.sql(sqls[n]).df(), 1)
+        t = time.perf_counter()
+        cell(sqls[n])
+        rows.append({"query": n, "cold_s": time.perf_counter() - t, "direct_cold_s": direct_cold})
+    for r in rows:
+        sql = sqls[r["query"]]
+        r["warm_s"] = best(lambda sql=sql: cell(sql), args.runs)
+        r["direct_s"] = best(lambda sql=sql: direct.sql(sql).df(), args.runs)
+        cell(sql, flags="")  # stores it
+        r["hit_s"] = best(lambda sql=sql: cell(sql, flags=""), max(args.runs, 5))
+        r["hit_engine_s"] = best(lambda sql=sql: engine.execute(sql), max(args.runs, 5))
+        print(
+            f"{r['query']}: cold {r['cold_s']:.3f} warm {r['warm_s']:.3f} hit {r['hit_s'] * 1000:.1f} ms "
+            f"direct {r['direct_s']:.3f}",
+            file=sys.stderr,
+        )
+    small_cell = [best(lambda: cell(SMALL), 1) for _ in range(20)]
+    small_direct = [best(lambda: direct.sql(SMALL).df(), 1) for _ in range(20)]
+    overhead = statistics.median(small_cell) - statistics.median(small_direct)
+
+    totals = {k: sum(r[k] for r in rows) for k in ("cold_s", "warm_s", "hit_s", "direct_s", "direct_cold_s")}
+    hit_p50 = statistics.median(r["hit_s"] for r in rows)
+    hit_engine_p50 = statistics.median(r["hit_engine_s"] for r in rows)
+    cold_ratio, warm_ratio = totals["cold_s"] / totals["direct_s"], totals["warm_s"] / totals["direct_s"]
+    print(f"\nTPC-H sf={args.sf:g} through %%trino -o df (pandas) vs DuckDB .df() on the same files, one process")
+    print(f"{'query':6} {'cold':>8} {'warm':>8} {'hit ms':>8} {'direct':>8} {'cold/d':>7} {'warm/d':>7}")
+    for r in rows:
+        print(
+            f"{r['query']:6} {r['cold_s']:8.3f} {r['warm_s']:8.3f} {r['hit_s'] * 1000:8.1f} {r['direct_s']:8.3f} "
+            f"{r['cold_s'] / r['direct_s']:7.2f} {r['warm_s'] / r['direct_s']:7.2f}"
+        )
+    print(
+        f"{'total':6} {totals['cold_s']:8.3f} {totals['warm_s']:8.3f} {totals['hit_s'] * 1000:8.1f} "
+        f"{totals['direct_s']:8.3f} {cold_ratio:7.2f} {warm_ratio:7.2f}"
+    )
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    cold_vs_cold = totals["cold_s"] / totals["direct_cold_s"]
+    print(
+        f"goal cold within 1.1x of direct: {cold_ratio:.2f}x of DuckDB's best {verdict(cold_ratio <= 1.1)}; "
+        f"{cold_vs_cold:.2f}x of DuckDB's own first runs ({totals['direct_cold_s']:.3f} s)"
+    )
+    print(f"goal warm within 1.0x of direct: {warm_ratio:.2f}x {verdict(warm_ratio <= 1.0)}")
+    print(
+        f"goal cache hit under 5 ms: engine p50 {hit_engine_p50 * 1000:.1f} ms {verdict(hit_engine_p50 < 0.005)}; "
+        f"whole cell with -o df p50 {hit_p50 * 1000:.1f} ms {verdict(hit_p50 < 0.005)}"
+    )
+    print(f"goal per-cell overhead under 5 ms: {overhead * 1000:.1f} ms {verdict(overhead < 0.005)}")
+    out = ROOT / "bench" / "results" / "engine_cache.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "engine_cache",
+                "sf": args.sf,
+                "runs": args.runs,
+                "pause_s": args.pause,
+                "queries": rows,
+                "totals": totals,
+                "cold_over_direct": cold_ratio,
+                "cold_over_direct_cold": cold_vs_cold,
+                "warm_over_direct": warm_ratio,
+                "hit_p50_s": hit_p50,
+                "hit_engine_p50_s": hit_engine_p50,
+                "small_cell_p50_s": statistics.median(small_cell),
+                "small_direct_p50_s": statistics.median(small_direct),
+                "overhead_s": overhead,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
