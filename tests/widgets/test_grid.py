@@ -193,3 +193,13 @@ def test_sorting_a_result_of_show_is_not_offered(flights, engine):
         view.page(0, 1, [Sort(0)])
     with pytest.raises(InvalidInput, match="can only be tested for null"):
         view.page(0, 1, [], [Filter(0, "=", "1")])
+
+
+def test_the_second_page_of_a_query_with_its_own_order_by_reads(flights, engine):
+    # the walk: `ORDER BY id LIMIT 100` showed rows 1-50 and page 2 failed ("column 'id'
+    # does not exist") once the result's columns were renamed c0, c1, ... around it
+    grid = make_grid(flights, engine, "SELECT id, carrier FROM demo.flights ORDER BY id DESC LIMIT 100")
+    grid.offset = 50
+    grid.wait()
+    assert grid.error == "" and ids(grid) == list(range(949, 899, -1))
+    assert "ORDER BY 1 DESC LIMIT 100" in grid.view.sent[-1].sql

@@ -34,6 +34,28 @@ function iconAt(kind: DatasetKind, x: number, y: number, size: number): SVGEleme
   return icon;
 }
 
+let measurer: CanvasRenderingContext2D | null | undefined;
+
+/** The label cut at the end to fit `px` in the theme's UI font (bold for the dataset itself). */
+function fitText(text: string, px: number, bold: boolean): string {
+  if (measurer === undefined) {
+    measurer = document.createElement('canvas').getContext('2d');
+  }
+  const ctx = measurer;
+  if (!ctx) {
+    return shorten(text, Math.floor(px / 7.5));
+  }
+  const css = getComputedStyle(document.body);
+  const size = css.getPropertyValue('--jp-ui-font-size1').trim() || '13px';
+  const family = css.getPropertyValue('--jp-ui-font-family').trim() || 'sans-serif';
+  ctx.font = `${bold ? '600 ' : ''}${size} ${family}`;
+  let n = text.length;
+  while (n > 1 && ctx.measureText(shorten(text, n)).width > px) {
+    n--;
+  }
+  return shorten(text, n);
+}
+
 export interface ILineageDrawOptions {
   self: string;
   /** Kinds of the datasets known so far (others draw as tables). */
@@ -139,7 +161,7 @@ function nodeGroup(n: IPlacedNode, opts: ILineageDrawOptions): SVGGElement {
   // the server's label: a dataset's name, a file's name, an in-kernel object's type
   const expandable = opts.onExpand && n.type === 'dataset' && n.exists && !self && !opts.expanded?.has(n.id);
   const room = n.width - textX - pad - (expandable ? 18 : 0);
-  label.textContent = shorten(n.label, Math.floor(room / 6.6));
+  label.textContent = fitText(n.label, room, self);
   g.append(label);
   if (expandable) {
     const button = svg('g', {

@@ -24,9 +24,11 @@ MAX_PAGE_SIZE = 1000
 
 class DatasetList(list):
     """Search results: a list of summary dicts that renders as a table in a notebook.
-    `corrected` is the text searched instead when the words as typed matched nothing."""
+    `corrected` is the text searched instead when the words as typed matched nothing, and
+    `searched` that whole query (the corrected words with the query's filters)."""
 
     corrected: str | None = None
+    searched: str | None = None
 
     def _repr_html_(self) -> str:
         from lakelab.notebook.cards import dataset_list_html
@@ -105,6 +107,8 @@ def search(
         if fixed and fixed != text.lower():
             found = DatasetList(index.search(fixed, limit=limit, **filters))
             found.corrected = fixed
+            tokens = parse_query(query)[1]
+            found.searched = " ".join([fixed, *(f"{k}:{v}" for k, v in tokens.items())])
     return found
 
 

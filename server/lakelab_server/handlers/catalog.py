@@ -46,8 +46,8 @@ class SearchHandler(LakelabHandler):
             body: dict[str, Any] = {"query": query, "datasets": list(found)}
             if found.corrected:
                 body["corrected"] = found.corrected
-            if want_facets:
-                body["facets"] = search.facets(self.lakehouse, query, **args)
+            if want_facets:  # counted over what was searched: the corrected words, the same filters
+                body["facets"] = search.facets(self.lakehouse, found.searched or query, **args)
             return body
 
         self.reply(await self.run(work))
