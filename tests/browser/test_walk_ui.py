@@ -66,7 +66,8 @@ def test_a_notebook_walk_results_reprs_errors_and_what_made_each_snapshot(page: 
     error = cells.nth(7).locator(".jp-OutputArea-output")
     expect(error).to_have_text(
         re.compile(
-            r"lakelab error: SQL syntax error at line 1, column 1: 'SELEC' does not start a statement; did you mean SELECT\?"
+            r"lakelab error: SQL syntax error at line 1, column 1: "
+            r"'SELEC' does not start a statement; did you mean SELECT\?"
         )
     )
     # 7: 100 rows: a bounded page, and a way to the rest

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 
-def order_by_position(tree: exp.Expression) -> None:
+def order_by_position(tree: Any) -> None:
     """The query's own ORDER BY keys that are output columns, as positions (`ORDER BY flight`
     -> `ORDER BY 1`): inside the view's `AS _lk_q (c0, …)` subquery a key by name no longer
     resolves once the columns are renamed, so every page past the first would fail."""
