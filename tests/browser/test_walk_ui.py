@@ -189,7 +189,8 @@ def test_the_preview_grid_sorts_pages_by_offset_resizes_and_counts_nulls_on_the_
     x, y = view_call(
         page,
         """(() => { const g = v._grid; const r = g.node.getBoundingClientRect();
-            return [r.left + g.headerWidth + g.columnSize('body', 0) + g.columnSize('body', 1) - 1, r.top + 10]; })()""",
+            const edge = g.headerWidth + g.columnSize('body', 0) + g.columnSize('body', 1) - 1;
+            return [r.left + edge, r.top + 10]; })()""",
     )
     page.mouse.move(x, y)
     page.mouse.down()

@@ -91,7 +91,7 @@ def test_preview_shows_rows_and_its_snapshot_not_an_arrow_dump(house):
 
 def test_search_forgives_typos_counts_facets_and_reads_the_sidebar_syntax(house):
     found = search(house, "fligths")
-    assert [d["name"] for d in found][0] == "demo.flights" and found.corrected == "flights"
+    assert found[0]["name"] == "demo.flights" and found.corrected == "flights"
     assert search(house, "zzqqxx") == [] and search(house, "zzqqxx").corrected is None
     assert parse_query("delays tag:nyc owner:demo kind:table") == (
         "delays",
