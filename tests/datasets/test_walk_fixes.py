@@ -114,3 +114,16 @@ def test_errors_point_at_the_word_and_suggest_the_closest_name(house):
         house.sql("SELECT * FROM demo.fligths")
     with pytest.raises(EngineError, match=r"column 'carier' does not exist \(line 1, column 8\); did you mean carrier"):
         house.sql("SELECT carier FROM demo.flights")
+
+
+def test_the_cli_takes_the_sidebar_syntax_and_says_when_it_corrected_a_typo(house, capsys):
+    from lakelab.cli import main
+
+    assert main(["datasets", "tag:nyc owner:demo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["DATASET", "KIND", "OWNER"] and [ln.split()[0] for ln in lines[1:]] == [
+        "demo.flights"
+    ]
+    assert main(["datasets", "fligths"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no dataset matched 'fligths'; showing matches for 'flights'\nDATASET")

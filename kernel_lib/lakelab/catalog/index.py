@@ -367,8 +367,12 @@ class DatasetIndex:
         self.refresh()
         vocab = self._vocabulary()
         out, changed = [], False
-        for w in query.lower().split():
-            if self._query("SELECT 1 FROM datasets WHERE search_text LIKE ? ESCAPE '\\' LIMIT 1", [_like(w)]):
+        words = query.lower().split()
+        for w in words:
+            # one word that matched nothing needs no second look; of several, keep those found
+            if len(words) > 1 and self._query(
+                "SELECT 1 FROM datasets WHERE search_text LIKE ? ESCAPE '\\' LIMIT 1", [_like(w)]
+            ):
                 out.append(w)
                 continue
             close = difflib.get_close_matches(w, vocab, n=1, cutoff=0.75)
