@@ -116,8 +116,10 @@ def test_errors_point_at_the_word_and_suggest_the_closest_name(house):
         house.sql("SELECT carier FROM demo.flights")
 
 
-def test_the_cli_takes_the_sidebar_syntax_and_says_when_it_corrected_a_typo(house, capsys):
+def test_the_cli_takes_the_sidebar_syntax_and_says_when_it_corrected_a_typo(house, capsys, monkeypatch):
     from lakelab.cli import main
+
+    monkeypatch.setattr("lakelab.lakehouse._default", house)  # the CLI's lakelab.connect(), this lakehouse
 
     assert main(["datasets", "tag:nyc owner:demo"]) == 0
     lines = capsys.readouterr().out.splitlines()
