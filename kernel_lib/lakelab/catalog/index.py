@@ -172,7 +172,7 @@ class DatasetIndex:
         self._fresh_as_of = 0  # monotonic_ns when the newest completed refresh began
         self._pg_fingerprint = "hash"
         self._watch: sqlite3.Connection | None = None
-        self._vocab: list[str] | None = None
+        self._vocab: dict[int, list[str]] | None = None
 
     # -- refresh -----------------------------------------------------------------------
     def _listing(self) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -348,15 +348,18 @@ class DatasetIndex:
             for key, c in counts.items()
         }
 
-    def _vocabulary(self) -> list[str]:
-        """Every word of every dataset's searchable text (names split at dots and underscores),
-        rebuilt after the index changes: what a misspelt word is matched against."""
+    def _vocabulary(self) -> dict[int, list[str]]:
+        """Every word of every dataset's searchable text (names split at dots and underscores)
+        by length, rebuilt after the index changes: what a misspelt word is matched against."""
         with self._lock:
             if self._vocab is None:
                 words: set[str] = set()
                 for (text,) in self._db.execute("SELECT search_text FROM datasets"):
                     words.update(w for w in _WORD.findall(text) if len(w) > 2)
-                self._vocab = sorted(words)
+                by_length: dict[int, list[str]] = {}
+                for w in sorted(words):
+                    by_length.setdefault(len(w), []).append(w)
+                self._vocab = by_length
             return self._vocab
 
     def correct(self, query: str) -> str | None:
@@ -375,7 +378,9 @@ class DatasetIndex:
             ):
                 out.append(w)
                 continue
-            close = difflib.get_close_matches(w, vocab, n=1, cutoff=0.75)
+            # a typo changes the length by a letter or two: only those words can be close enough
+            near = [v for n in range(len(w) - 2, len(w) + 3) for v in vocab.get(n, ())]
+            close = difflib.get_close_matches(w, near, n=1, cutoff=0.75)
             if not close:
                 return None
             out.append(close[0])
