@@ -13,7 +13,9 @@ templates' data files. One extra table holds --rows rows for the preview timing.
 Measured (round trip on localhost, so an upper bound of server time): listing one page of
 a namespace, search, and preview of the first 100 rows of the big and of a small table.
 The first search after start builds the index from scratch ("index build, cold").
-Goals: list/search p50 < 150 ms, preview p50 < 100 ms.
+Also: a search with a typo (corrected), a search with facets, and preview pages read at a
+random offset, plain and sorted by a column (the dataset view's grid).
+Goals: list/search p50 < 150 ms, preview p50 < 100 ms, page at an offset < 300 ms, sorted page < 1 s.
 """
 
 from __future__ import annotations
@@ -187,6 +189,12 @@ def get(url: str) -> tuple[float, dict]:
     return (time.perf_counter() - t0) * 1000, body
 
 
+def typo(word: str, rng: random.Random) -> str:
+    """`word` with two neighbouring letters swapped ("flights" -> "fligths")."""
+    i = rng.randrange(1, len(word) - 2)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", type=int, default=10_000)
@@ -216,8 +224,19 @@ def main() -> int:
                 f"{api}/search?" + urllib.parse.urlencode({"tag": rng.choice(TAGS), "owner": rng.choice(OWNERS)})
             ),
             "search column name": lambda: f"{api}/search?q={rng.choice(WORDS)}_3",
+            # a misspelt word: nothing matches, so the closest indexed word is searched instead
+            "search typo (corrected)": lambda: f"{api}/search?q={typo(rng.choice(WORDS), rng)}",
+            "search text + facets": lambda: (
+                f"{api}/search?" + urllib.parse.urlencode({"q": rng.choice(WORDS), "facets": "true"})
+            ),
             f"preview 100 rows of {args.rows:,}-row table": lambda: f"{api}/datasets/bench.big/preview?limit=100",
             "preview 100 rows of 10-row table": lambda: f"{api}/datasets/templates.t00/preview?limit=100",
+            f"page at a random offset of {args.rows:,}": lambda: (
+                f"{api}/datasets/bench.big/preview?limit=100&offset={rng.randrange(args.rows - 100)}"
+            ),
+            f"sorted page at a random offset of {args.rows:,}": lambda: (
+                f"{api}/datasets/bench.big/preview?limit=100&sort=x&order=desc&offset={rng.randrange(args.rows - 100)}"
+            ),
         }
         results = {}
         for name, make_url in ops.items():
@@ -232,7 +251,8 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
 
-    goals = {"list": 150, "search": 150, "preview": 100}
+    # a sorted page sorts the whole snapshot in the engine (the grid's paging): a second, not 100 ms
+    goals = {"list": 150, "search": 150, "preview": 100, "page": 300, "sorted page": 1000}
     print(
         f"\nlakelab REST API, {args.datasets:,} datasets in {args.namespaces} namespaces "
         f"(setup: templates {build['templates_s']:.1f} s, register {build['register_s']:.1f} s, "
@@ -240,7 +260,7 @@ def main() -> int:
     )
     print(f"{'operation':<42} {'p50 ms':>8} {'p95 ms':>8}  goal")
     for name, r in results.items():
-        goal = next((g for k, g in goals.items() if name.startswith(k)), None)
+        goal = max(((len(k), g) for k, g in goals.items() if name.startswith(k)), default=(0, None))[1]
         verdict = "" if goal is None else f"p50 < {goal} ms: {'yes' if r['p50_ms'] < goal else 'NO'}"
         print(f"{name:<42} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}  {verdict}")
     print(f"(search 'sales' matched {len(found['datasets'])} datasets, capped at 1,000)")

@@ -169,7 +169,9 @@ def test_snapshots_lineage_and_details_are_typed_values_with_notebook_views(chai
 
     graph = chain.dataset("mid.events").lineage()
     assert graph.upstream == ["raw.events"] and graph.downstream == ["gold.events"]
-    assert "upstream=['raw.events']" in repr(graph)
+    assert repr(graph).splitlines()[1].startswith("  raw.events@") and "-> mid.events  (publish, snapshot " in repr(
+        graph
+    )
     assert {(e.source, e.target) for e in graph.edges} == {("raw.events", "mid.events"), ("mid.events", "gold.events")}
     assert set(graph.to_pandas()["source"]) == {"raw.events", "mid.events"}
 

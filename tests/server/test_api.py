@@ -89,7 +89,7 @@ async def test_snapshots_and_lineage_show_history_upstream_and_downstream(house,
     assert {n["id"]: n["direction"] for n in g["nodes"]} == {
         "demo.flights": "self",
         "demo.flights_clean": "downstream",
-        "python:arrow.Table": "upstream",
+        "python:arrow.Table#demo.flights": "upstream",
     }
 
 

@@ -173,3 +173,28 @@ def test_schema_and_catalog_options_set_the_defaults(shell):
     assert res.result.table.to_pylist() == [{"n": 2500}]
     _, out = run(shell, "%%trino --catalog hive\nSELECT 1")
     assert "lakelab error: catalog 'hive' is not known to the embedded engine" in out
+
+
+def test_column_names_complete_after_a_table_name(shell):
+    text = "%%trino\nSELECT * FROM demo.flights WHERE or"
+    with provisionalcompleter():
+        completions = [(c.text, c.type) for c in shell.Completer.completions(text, len(text))]
+    assert ("origin", "column") in completions
+
+
+def test_save_is_quiet_unless_asked_and_a_broken_query_is_not_saved(shell):
+    res, out = run(shell, "%%trino --save jfk\nSELECT id, origin FROM demo.flights WHERE origin = 'JFK'")
+    assert res.success and res.result is None
+    assert out.strip() == "saved query jfk (id, origin): use it with %%trino --with jfk; add --show to see its rows"
+    res, out = run(shell, "%%trino --save jfk2 --show\nSELECT id FROM demo.flights")
+    assert res.result.num_rows == 1000
+    res, out = run(shell, "%%trino --save bad\nSELECT nope FROM demo.flights")
+    assert not res.success and "column 'nope' does not exist" in out
+    _, out = run(shell, "%%trino --with bad\nSELECT 1")
+    assert "no saved query named 'bad'" in out
+
+
+def test_a_result_past_one_page_says_where_the_rest_is(shell):
+    res, _ = run(shell, "%%trino\nSELECT id FROM demo.flights ORDER BY id LIMIT 100")
+    html = res.result._repr_html_()
+    assert "showing rows 1–50; all 100 are in the result: <code>_.to_pandas()</code>" in html

@@ -121,6 +121,12 @@ def test_sql_mistake_in_a_cell_shows_line_column_and_query_id_in_one_line(shell)
     assert "Traceback" not in text and text.startswith("lakelab error: ") and text.count("\n") == 1
 
 
+def test_an_unknown_table_on_trino_names_the_closest_one(shell, tlh, ns):
+    tlh.sql(f"CREATE TABLE {ns}.flights AS SELECT 1 AS id", engine="trino")
+    _, _, text = run(shell, f"%%trino\nSELECT * FROM {ns}.fligths")
+    assert f"does not exist; did you mean {ns}.flights?" in text and text.count("\n") == 1
+
+
 def test_credentials_never_appear_in_cell_output(shell, tlh):
     secret = "S3cret-pass-word-in-cell"
     saved = tlh.config.trino

@@ -208,3 +208,13 @@ def test_a_newer_request_interrupts_the_page_query_still_running(flights, engine
     assert grid.wait()  # within its timeout: the sort would have run for hours
     assert grid.error == "" and len(grid.rows) == 50 and not grid.loading
     assert any("ORDER BY c0 DESC" in q.sql for q in grid.view.sent)  # the sort began, and was stopped
+
+
+def test_the_second_page_of_a_query_with_its_own_order_by_reads(flights, engine):
+    # the walk: `ORDER BY id LIMIT 100` showed rows 1-50 and page 2 failed ("column 'id'
+    # does not exist") once the result's columns were renamed c0, c1, ... around it
+    grid = make_grid(flights, engine, "SELECT id, carrier FROM demo.flights ORDER BY id DESC LIMIT 100")
+    grid.offset = 50
+    grid.wait()
+    assert grid.error == "" and ids(grid) == list(range(949, 899, -1))
+    assert "ORDER BY 1 DESC LIMIT 100" in grid.view.sent[-1].sql

@@ -37,7 +37,14 @@ export interface IPreviewOptions {
   offset?: number;
   columns?: string[];
   snapshotId?: string | null;
+  /** Order by this column on the server (other columns break ties, nulls last). */
+  sort?: { column: string; descending: boolean } | null;
+  /** Ask for each column's null count (from the data files' statistics). */
+  nullCounts?: boolean;
 }
+
+export type SearchResult = Schemas['SearchResult'];
+export type FacetCount = Schemas['FacetCount'];
 
 /** The search box's filters (query parameters of GET search besides `q`). */
 export interface ISearchFilters {
@@ -89,25 +96,31 @@ export class LakelabClient {
   }
 
   /**
-   * Rows [offset, offset + limit) of a dataset. The API serves the first N rows of a
-   * snapshot (a bounded scan), so a later page asks for offset + limit rows and keeps
-   * its tail; the server's preview_max_rows bounds how deep a preview can go.
+   * Rows [offset, offset + limit) of a dataset, read from that offset on the server (sorted
+   * there when `sort` is given), so a deep page never re-reads the rows before it.
    */
-  async preview(name: string, opts: IPreviewOptions): Promise<Preview> {
-    const offset = opts.offset ?? 0;
-    const page = await request(this.send, 'get', '/datasets/{name}/preview', {
+  preview(name: string, opts: IPreviewOptions): Promise<Preview> {
+    return request(this.send, 'get', '/datasets/{name}/preview', {
       path: { name },
       query: {
-        limit: offset + opts.limit,
+        limit: opts.limit,
+        offset: opts.offset || undefined,
         columns: opts.columns?.length ? opts.columns.join(',') : undefined,
-        snapshot_id: opts.snapshotId ?? undefined
+        snapshot_id: opts.snapshotId ?? undefined,
+        sort: opts.sort?.column,
+        order: opts.sort ? (opts.sort.descending ? 'desc' : 'asc') : undefined,
+        null_counts: opts.nullCounts || undefined
       }
     });
-    return offset ? { ...page, rows: page.rows.slice(offset) } : page;
   }
 
   async search(q: string, filters: ISearchFilters = {}): Promise<DatasetSummary[]> {
     return (await request(this.send, 'get', '/search', { query: { q, ...filters } })).datasets;
+  }
+
+  /** A search with its kind/owner/tag facet counts, and the corrected text if q was misspelt. */
+  searchWithFacets(q: string, limit = 50): Promise<SearchResult> {
+    return request(this.send, 'get', '/search', { query: { q, facets: true, limit } });
   }
 
   updateMetadata(name: string, patch: MetadataPatch): Promise<DatasetDetail> {

@@ -4,7 +4,7 @@
  * (several hops up and down, each node opens its dataset) and a paged preview grid.
  */
 import { dashboardSection, DashboardMode } from './dashboard';
-import { BasicKeyHandler, BasicMouseHandler, DataGrid, TextRenderer } from '@lumino/datagrid';
+import { DataGrid, TextRenderer } from '@lumino/datagrid';
 import { ISignal, Signal } from '@lumino/signaling';
 import { BoxPanel, SplitPanel, Widget } from '@lumino/widgets';
 
@@ -15,6 +15,8 @@ import { kindIcon } from './icons';
 import { drawLineage } from './lineageGraph';
 import { layoutLineage } from './lineageLayout';
 import { PagingDataModel } from './paging';
+import { GridSort, gridRenderers, nextSort, previewGrid } from './previewGrid';
+import { madeBy, provenanceDetails } from './provenance';
 import { versionsTable } from './versions';
 import { formatBytes } from './text';
 
@@ -84,12 +86,7 @@ export class DatasetView extends SplitPanel {
     this._previewPanel = new BoxPanel({ direction: 'top-to-bottom', spacing: 0 });
     this._previewPanel.addClass('jp-lakelab-preview');
     this._previewHeader = new Widget({ node: el('div', 'jp-lakelab-preview-header') });
-    this._grid = new DataGrid({
-      defaultSizes: { rowHeight: 22, columnWidth: 120, rowHeaderWidth: 56, columnHeaderHeight: 24 }
-    });
-    this._grid.addClass('jp-lakelab-grid');
-    this._grid.keyHandler = new BasicKeyHandler();
-    this._grid.mouseHandler = new BasicMouseHandler();
+    this._grid = previewGrid(column => this._sortBy(column));
     this._previewPanel.addWidget(this._previewHeader);
     this._previewPanel.addWidget(this._grid);
     BoxPanel.setStretch(this._previewHeader, 0);
@@ -121,12 +118,27 @@ export class DatasetView extends SplitPanel {
   applyTheme(): void {
     const { style, text, header } = themedGridStyle();
     this._grid.style = style;
+    const r = gridRenderers(text.textColor as string, header.textColor as string, text.font as string);
     this._grid.cellRenderers.update({
-      body: text,
-      'column-header': header,
-      'row-header': header,
-      'corner-header': header
+      body: r.body,
+      'column-header': r.columnHeader,
+      'row-header': r.header,
+      'corner-header': r.header
     });
+  }
+
+  /** The server-side sort of the preview (null: the table's own order). */
+  get sort(): GridSort {
+    return this._sort;
+  }
+
+  /** A header click: sort by that column on the server (again: descending; a third time: unsorted). */
+  private _sortBy(column: number): void {
+    const name = this._model?.columns[column]?.name;
+    if (name !== undefined) {
+      this._sort = nextSort(this._sort, name);
+      void this.preview(this._snapshotId);
+    }
   }
 
   /** Load everything; each part fails on its own and says so where it would be. */
@@ -155,14 +167,22 @@ export class DatasetView extends SplitPanel {
   /** Preview the current snapshot (null) or an older one (time travel). */
   async preview(snapshotId: string | null): Promise<void> {
     const { client, name, pageSize, maxRows } = this.options;
+    if (snapshotId !== this._snapshotId) {
+      this._sort = null; // another snapshot starts in its own order
+    }
     this._snapshotId = snapshotId;
     const current = snapshotId === null || snapshotId === this._detail?.stats.current_snapshot_id;
     const snap = this._snapshots.find(s => s.snapshot_id === snapshotId);
     const total = current ? this._detail?.stats.row_count : snap ? Number(snap.summary['total-records'] ?? NaN) : null;
-    const model = new PagingDataModel((offset, limit) => client.preview(name, { limit, offset, snapshotId }), {
+    const sort = this._sort;
+    // every page is read at its offset on the server (sorted there); the first brings null counts
+    const fetch = (offset: number, limit: number) =>
+      client.preview(name, { limit, offset, snapshotId, sort, nullCounts: offset === 0 });
+    const model = new PagingDataModel(fetch, {
       pageSize,
       maxRows,
-      totalRows: Number.isFinite(total) ? total : null
+      totalRows: Number.isFinite(total) ? total : null,
+      sort
     });
     this._model = model;
     this._setPreviewHeader(
@@ -174,7 +194,13 @@ export class DatasetView extends SplitPanel {
     if (this._model !== model) {
       return;
     }
+    const widths = this._grid.dataModel === null ? null : this._columnWidths();
     this._grid.dataModel = model;
+    if (widths) {
+      widths.forEach((w, i) => this._grid.resizeColumn('body', i, w)); // a re-sort keeps the user's widths
+    } else {
+      this._grid.fitColumnNames('body', 24);
+    }
     const rows = model.rowCount('body');
     const more =
       this._detail && total !== null && total !== undefined && total > rows ? ` of ${total.toLocaleString()}` : '';
@@ -189,6 +215,11 @@ export class DatasetView extends SplitPanel {
         this._setPreviewHeader('', `Preview failed: ${model.error}`);
       }
     });
+  }
+
+  private _columnWidths(): number[] {
+    const n = this._grid.dataModel?.columnCount('body') ?? 0;
+    return Array.from({ length: n }, (_, i) => this._grid.columnSize('body', i));
   }
 
   private _setPreviewHeader(what: string, status: string): void {
@@ -410,7 +441,7 @@ export class DatasetView extends SplitPanel {
     }
     const table = el('table', 'jp-lakelab-table');
     const head = el('tr');
-    for (const h of ['', 'committed', 'snapshot id', 'operation', 'rows', '']) {
+    for (const h of ['', 'committed', 'snapshot id', 'operation', 'made by', 'rows', '']) {
       head.append(el('th', '', h));
     }
     table.append(el('thead'), el('tbody'));
@@ -421,16 +452,33 @@ export class DatasetView extends SplitPanel {
       const btn = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-preview-snapshot', 'Preview');
       btn.title = s.current ? 'Preview the current snapshot' : 'Preview the table as it was at this snapshot';
       btn.addEventListener('click', () => void this.preview(s.current ? null : s.snapshot_id));
+      const details = el('tr', 'jp-lakelab-snapshot-details');
+      details.hidden = true;
+      const cell = el('td');
+      cell.colSpan = 7;
+      cell.append(provenanceDetails(s, other => this._action.emit({ action: 'open', name: other })));
+      details.append(cell);
+      const toggle = el('button', 'jp-mod-styled jp-lakelab-button jp-lakelab-snapshot-toggle', '▸');
+      toggle.title = 'What made this snapshot: SQL, notebook and cell, user, engine, upstream datasets';
+      toggle.setAttribute('aria-expanded', 'false');
+      toggle.addEventListener('click', () => {
+        details.hidden = !details.hidden;
+        toggle.textContent = details.hidden ? '▸' : '▾';
+        toggle.setAttribute('aria-expanded', String(!details.hidden));
+      });
+      const mark = el('td', 'jp-lakelab-snapshot-mark', s.current ? 'current' : '');
+      mark.prepend(toggle);
       tr.append(
-        el('td', 'jp-lakelab-snapshot-mark', s.current ? 'current' : ''),
+        mark,
         el('td', '', when(s.timestamp_ms)),
         el('td', 'jp-lakelab-mono', s.snapshot_id),
         el('td', '', s.operation ?? ''),
+        el('td', 'jp-lakelab-snapshot-made-by', madeBy(s)),
         el('td', '', s.summary['total-records'] ? Number(s.summary['total-records']).toLocaleString() : ''),
         el('td', '', '')
       );
       tr.lastElementChild!.append(btn);
-      table.tBodies[0].append(tr);
+      table.tBodies[0].append(tr, details);
     }
     box.append(table);
     this._highlightSnapshot();
@@ -468,8 +516,42 @@ export class DatasetView extends SplitPanel {
     const found = await Promise.allSettled(others.map(n => client.dataset(n.id)));
     found.forEach((r, i) => r.status === 'fulfilled' && kinds.set(others[i].id, r.value.kind));
     if (ticket === this._lineageTicket) {
+      this._graph = graph;
+      this._kinds = kinds;
+      this._expanded = new Set();
       this._renderLineage(graph, kinds);
     }
+  }
+
+  /** Grow the drawn graph by one hop around `other` (its ⊕ button), without leaving the view. */
+  async expandLineage(other: string): Promise<void> {
+    const ticket = this._lineageTicket;
+    const base = this._graph;
+    if (!base) {
+      return;
+    }
+    let more: LineageGraph;
+    try {
+      more = await this.options.client.lineageGraph(other, 1);
+    } catch (e) {
+      this._renderLineage(errText(e));
+      return;
+    }
+    if (ticket !== this._lineageTicket) {
+      return;
+    }
+    const nodes = new Map(base.nodes.map(n => [n.id, n]));
+    for (const n of more.nodes) {
+      if (!nodes.has(n.id)) {
+        nodes.set(n.id, { ...n, direction: n.direction === 'self' ? 'upstream' : n.direction });
+      }
+    }
+    const key = (e: LineageGraph['edges'][number]) => `${e.source}\u0000${e.target}`;
+    const edges = new Map(base.edges.map(e => [key(e), e]));
+    more.edges.forEach(e => edges.has(key(e)) || edges.set(key(e), e));
+    this._expanded.add(other);
+    this._graph = { ...base, nodes: [...nodes.values()], edges: [...edges.values()] };
+    this._renderLineage(this._graph, this._kinds);
   }
 
   private _renderLineage(graph: LineageGraph | string, kinds = new Map<string, DatasetKind>()): void {
@@ -496,7 +578,13 @@ export class DatasetView extends SplitPanel {
     const layout = layoutLineage(name, graph.nodes, graph.edges);
     const scroller = el('div', 'jp-lakelab-lineage-scroll');
     scroller.append(
-      drawLineage(layout, { self: name, kinds, onOpen: other => this._action.emit({ action: 'open', name: other }) })
+      drawLineage(layout, {
+        self: name,
+        kinds,
+        onOpen: other => this._action.emit({ action: 'open', name: other }),
+        onExpand: other => void this.expandLineage(other),
+        expanded: this._expanded
+      })
     );
     box.append(scroller);
   }
@@ -513,5 +601,9 @@ export class DatasetView extends SplitPanel {
   private _lineageBox: HTMLElement | null = null;
   private _lineageDepth = DEFAULT_LINEAGE_DEPTH;
   private _lineageTicket = 0;
+  private _graph: LineageGraph | null = null;
+  private _kinds = new Map<string, DatasetKind>();
+  private _expanded = new Set<string>();
+  private _sort: GridSort = null;
   private _action = new Signal<this, DatasetAction>(this);
 }

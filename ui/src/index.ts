@@ -12,8 +12,10 @@ import { LanguageSupport } from '@codemirror/language';
 
 import { CommandIDs, ICommandContext, openDataset, registerCommands } from './commands';
 import { serverClient } from './connection';
+import { pickDataset } from './datasetPicker';
 import { DatasetView } from './datasetView';
 import { handshake } from './handshake';
+import { attachSearchSuggestions } from './searchSuggest';
 import { LakehouseSidebar } from './sidebar';
 import { TreeModel } from './tree';
 import { trinoSqlExtension } from './trino';
@@ -21,6 +23,7 @@ import { dashboardsPlugin } from './dashboard';
 import { workspacesPlugin } from './workspaces/plugin';
 
 export const PLUGIN_ID = 'lakelab:plugin';
+export const GO_TO_DATASET = 'lakelab:go-to-dataset';
 
 interface ISettings {
   previewRows: number;
@@ -29,7 +32,7 @@ interface ISettings {
   pageSize: number;
 }
 
-const DEFAULTS: ISettings = { previewRows: 100, maxPreviewRows: 10000, hiddenNamespaces: [], pageSize: 200 };
+const DEFAULTS: ISettings = { previewRows: 100, maxPreviewRows: 1000000, hiddenNamespaces: [], pageSize: 200 };
 
 const catalogPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -60,11 +63,24 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
       docManager,
       palette,
       settings: () => ({
+        // a page is one request (bounded by the server); pages are read at server offsets, so
+        // the grid reaches as deep as the setting allows
         pageSize: Math.min(settings.previewRows, serverMaxRows),
-        maxRows: Math.min(settings.maxPreviewRows, serverMaxRows)
+        maxRows: settings.maxPreviewRows
       })
     };
     registerCommands(ctx, restorer);
+    app.commands.addCommand(GO_TO_DATASET, {
+      label: 'Go to Dataset…',
+      caption: 'Find a dataset by name (typos forgiven), kind, owner or tag, and open it',
+      execute: async () => {
+        const name = await pickDataset(client);
+        if (name) {
+          await openDataset(ctx, name);
+        }
+      }
+    });
+    palette?.addItem({ command: GO_TO_DATASET, category: 'Lakehouse' });
     sidebar.openRequested.connect((_, name) => void openDataset(ctx, name));
     const check = async () => {
       const result = await handshake(client);
@@ -74,6 +90,10 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
       return result;
     };
     sidebar.recheck = check;
+    const searchBox = sidebar.node.querySelector<HTMLInputElement>('input.jp-lakelab-search');
+    if (searchBox) {
+      attachSearchSuggestions(searchBox, client);
+    }
     app.shell.add(sidebar, 'left', { rank: 450 });
     if (restorer) {
       restorer.add(sidebar, sidebar.id);

@@ -34,11 +34,37 @@ function iconAt(kind: DatasetKind, x: number, y: number, size: number): SVGEleme
   return icon;
 }
 
+let measurer: CanvasRenderingContext2D | null | undefined;
+
+/** The label cut at the end to fit `px` in the theme's UI font (bold for the dataset itself). */
+function fitText(text: string, px: number, bold: boolean): string {
+  if (measurer === undefined) {
+    measurer = document.createElement('canvas').getContext('2d');
+  }
+  const ctx = measurer;
+  if (!ctx) {
+    return shorten(text, Math.floor(px / 7.5));
+  }
+  const css = getComputedStyle(document.body);
+  const size = css.getPropertyValue('--jp-ui-font-size1').trim() || '13px';
+  const family = css.getPropertyValue('--jp-ui-font-family').trim() || 'sans-serif';
+  ctx.font = `${bold ? '600 ' : ''}${size} ${family}`;
+  let n = text.length;
+  while (n > 1 && ctx.measureText(shorten(text, n)).width > px) {
+    n--;
+  }
+  return shorten(text, n);
+}
+
 export interface ILineageDrawOptions {
   self: string;
   /** Kinds of the datasets known so far (others draw as tables). */
   kinds: Map<string, DatasetKind>;
   onOpen: (name: string) => void;
+  /** Grow the graph one hop around this dataset, in place (its ⊕ button); none: no buttons. */
+  onExpand?: (name: string) => void;
+  /** Datasets already expanded (their button is gone). */
+  expanded?: Set<string>;
 }
 
 export function drawLineage(layout: ILineageLayout, opts: ILineageDrawOptions): SVGSVGElement {
@@ -106,9 +132,10 @@ function nodeGroup(n: IPlacedNode, opts: ILineageDrawOptions): SVGGElement {
     g.dataset.datasetKind = kind;
   }
   const title = svg('title');
+  const full = n.type === 'source' ? n.label : n.id;
   title.textContent =
     n.type === 'source'
-      ? `source: ${n.id}`
+      ? `source: ${n.id.startsWith('python:') ? full : n.id}`
       : !n.exists
         ? `${n.id} (no longer exists)`
         : openable
@@ -131,10 +158,30 @@ function nodeGroup(n: IPlacedNode, opts: ILineageDrawOptions): SVGGElement {
     'dominant-baseline': 'central',
     class: 'jp-lakelab-lineage-label'
   });
-  // a source is a URI: its file name says most
-  const text = n.type === 'source' ? n.id.replace(/\/+$/, '').split('/').pop() || n.id : n.id;
-  label.textContent = shorten(text, Math.floor((n.width - textX - pad) / 7));
+  // the server's label: a dataset's name, a file's name, an in-kernel object's type
+  const expandable = opts.onExpand && n.type === 'dataset' && n.exists && !self && !opts.expanded?.has(n.id);
+  const room = n.width - textX - pad - (expandable ? 18 : 0);
+  label.textContent = fitText(n.label, room, self);
   g.append(label);
+  if (expandable) {
+    const button = svg('g', {
+      class: 'jp-lakelab-lineage-expand',
+      transform: `translate(${n.width - 20}, ${n.height / 2 - 8})`
+    });
+    const tip = svg('title');
+    tip.textContent = `Show the lineage of ${n.id} here`;
+    button.append(tip, svg('rect', { width: 16, height: 16, rx: 3, ry: 3 }));
+    const plus = svg('text', { x: 8, y: 8.5, 'dominant-baseline': 'central', 'text-anchor': 'middle' });
+    plus.textContent = '+';
+    button.append(plus);
+    button.setAttribute('role', 'button');
+    button.setAttribute('aria-label', `Expand ${n.id}`);
+    button.addEventListener('click', e => {
+      e.stopPropagation();
+      opts.onExpand!(n.id);
+    });
+    g.append(button);
+  }
   if (openable) {
     g.setAttribute('tabindex', '0');
     g.setAttribute('role', 'link');

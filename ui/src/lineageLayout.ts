@@ -13,6 +13,8 @@ export const MARGIN = 12;
 
 export interface IPlacedNode {
   id: string;
+  /** What the box shows (a dataset's name, a file's name, an in-kernel object's type). */
+  label: string;
   type: string;
   exists: boolean;
   /** Hops from the dataset: negative upstream, 0 the dataset, positive downstream. */
@@ -72,13 +74,9 @@ export function levels(self: string, nodes: LineageNode[], edges: LineageEdge[])
   return level;
 }
 
-/** Cuts a long name in the middle, keeping its end (the table name) readable. */
+/** Cuts a long name at the end (the box's title holds the full name, shown on hover). */
 export function shorten(label: string, max: number): string {
-  if (label.length <= max) {
-    return label;
-  }
-  const tail = Math.ceil((max - 1) * 0.6);
-  return `${label.slice(0, max - 1 - tail)}…${label.slice(label.length - tail)}`;
+  return label.length <= max ? label : `${label.slice(0, Math.max(1, max - 1))}…`;
 }
 
 export function layoutLineage(self: string, nodes: LineageNode[], edges: LineageEdge[]): ILineageLayout {
@@ -119,6 +117,7 @@ export function layoutLineage(self: string, nodes: LineageNode[], edges: Lineage
     members.forEach((n, i) => {
       placed.set(n.id, {
         id: n.id,
+        label: n.label || n.id,
         type: n.type,
         exists: n.exists,
         level: l,

@@ -17,6 +17,8 @@ export interface IPagingOptions {
   totalRows?: number | null;
   /** Pages kept in memory at once. */
   cachePages?: number;
+  /** The server's sort, shown as an arrow in its column's header. */
+  sort?: { column: string; descending: boolean } | null;
 }
 
 export const LOADING = '…';
@@ -30,12 +32,19 @@ export class PagingDataModel extends DataModel {
     this.pageSize = Math.max(1, options.pageSize);
     this.maxRows = Math.max(0, options.maxRows);
     this._cachePages = Math.max(2, options.cachePages ?? 20);
+    this.sort = options.sort ?? null;
     const total = options.totalRows;
     this._rowCount = total === null || total === undefined ? this.pageSize : Math.min(total, this.maxRows);
   }
 
   readonly pageSize: number;
   readonly maxRows: number;
+  readonly sort: { column: string; descending: boolean } | null;
+
+  /** Nulls per column (from the first page's answer), null until known. */
+  get nullCounts(): Record<string, number | null> | null {
+    return this._nulls;
+  }
 
   get columns(): readonly PreviewColumn[] {
     return this._columns;
@@ -57,7 +66,8 @@ export class PagingDataModel extends DataModel {
   }
 
   rowCount(region: DataModel.RowRegion): number {
-    return region === 'body' ? this._rowCount : 1;
+    // two header rows: the column's name (and sort arrow), then its null count
+    return region === 'body' ? this._rowCount : 2;
   }
 
   columnCount(region: DataModel.ColumnRegion): number {
@@ -66,7 +76,13 @@ export class PagingDataModel extends DataModel {
 
   data(region: DataModel.CellRegion, row: number, column: number): unknown {
     if (region === 'column-header') {
-      return this._columns[column]?.name ?? '';
+      const name = this._columns[column]?.name ?? '';
+      if (row === 1) {
+        const n = this._nulls?.[name];
+        return n === undefined || n === null ? '' : `${n.toLocaleString()} null${n === 1 ? '' : 's'}`;
+      }
+      const arrow = this.sort?.column === name ? (this.sort.descending ? ' ▼' : ' ▲') : '';
+      return name + arrow;
     }
     if (region === 'row-header') {
       return String(row + 1);
@@ -85,7 +101,11 @@ export class PagingDataModel extends DataModel {
     }
     this._touch(page);
     const value = rows[row - page * this.pageSize]?.[column];
-    return formatCell(value);
+    return formatCell(value, this._columns[column]?.type);
+  }
+
+  metadata(region: DataModel.CellRegion, row: number, column: number): DataModel.Metadata {
+    return region === 'body' || region === 'column-header' ? { type: this._columns[column]?.type ?? '' } : {};
   }
 
   /** Resolves when every page requested so far has arrived (tests and screenshots). */
@@ -122,6 +142,10 @@ export class PagingDataModel extends DataModel {
     const reset = this._columns.length === 0 && result.columns.length > 0;
     if (reset) {
       this._columns = result.columns;
+    }
+    if (result.null_counts && !this._nulls) {
+      this._nulls = result.null_counts;
+      this.emitChanged({ type: 'model-reset' });
     }
     this._pages.set(page, result.rows);
     this._touch(page);
@@ -171,12 +195,32 @@ export class PagingDataModel extends DataModel {
   private _failed = new Set<number>();
   private _cachePages: number;
   private _error = '';
+  private _nulls: Record<string, number | null> | null = null;
 }
 
-/** Cell text: null shown as NULL, nested values as compact JSON. */
-export function formatCell(value: unknown): string {
+const NUMERIC = /^(u?int|float|double|halffloat|decimal)/;
+
+/** Whether an Arrow type (as the preview names it) holds numbers: shown right-aligned. */
+export function isNumericType(type: string | undefined): boolean {
+  return NUMERIC.test(type ?? '');
+}
+
+/**
+ * Cell text: null shown as NULL, nested values as compact JSON, numbers readable: thousands
+ * grouped from five digits on (a year stays 2013), fractions to at most 6 places.
+ */
+export function formatCell(value: unknown, type?: string): string {
   if (value === null || value === undefined) {
     return 'NULL';
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    const grouping = Math.abs(value) >= 10000;
+    return value.toLocaleString('en-US', { maximumFractionDigits: 6, useGrouping: grouping });
+  }
+  if (typeof value === 'string' && type?.startsWith('decimal') && /^-?\d+(\.\d+)?$/.test(value)) {
+    const [whole, frac] = value.split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return Math.abs(Number(whole)) >= 10000 ? (frac ? `${grouped}.${frac}` : grouped) : value;
   }
   if (typeof value === 'object') {
     return JSON.stringify(value);

@@ -234,22 +234,34 @@ describe('LakelabClient', () => {
     expect(lineage.nodes[3]).toEqual({ id: 'demo.report', type: 'dataset', exists: true, direction: 'downstream' });
   });
 
-  it('fetches a later preview page as the first offset+limit rows and keeps the tail', async () => {
+  it('reads a later preview page at its offset on the server, sorted there when asked', async () => {
     const server = new FakeServer(path => {
-      const limit = Number(new URLSearchParams(path.split('?')[1]).get('limit'));
+      const q = new URLSearchParams(path.split('?')[1]);
+      const limit = Number(q.get('limit'));
+      const offset = Number(q.get('offset') ?? 0);
       return {
         dataset: 'demo.t',
         snapshot_id: '1',
         limit,
+        offset,
         columns: [{ name: 'n', type: 'int64' }],
-        rows: Array.from({ length: limit }, (_, i) => [i]),
+        rows: Array.from({ length: limit }, (_, i) => [offset + i]),
         row_count: limit
       };
     });
     const page = await server.client().preview('demo.t', { offset: 200, limit: 100, snapshotId: '77', columns: ['n'] });
-    expect(server.calls).toEqual(['GET datasets/demo.t/preview?limit=300&columns=n&snapshot_id=77']);
     expect(page.rows.length).toBe(100);
     expect(page.rows[0]).toEqual([200]);
+    await server.client().preview('demo.t', {
+      offset: 0,
+      limit: 50,
+      sort: { column: 'n', descending: true },
+      nullCounts: true
+    });
+    expect(server.calls).toEqual([
+      'GET datasets/demo.t/preview?limit=100&offset=200&columns=n&snapshot_id=77',
+      'GET datasets/demo.t/preview?limit=50&sort=n&order=desc&null_counts=true'
+    ]);
   });
 
   it('sends metadata edits as PATCH datasets/{name}/metadata', async () => {

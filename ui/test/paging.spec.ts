@@ -1,5 +1,5 @@
 import { Preview } from '../src/api';
-import { LOADING, PagingDataModel, formatCell } from '../src/paging';
+import { LOADING, PagingDataModel, formatCell, isNumericType } from '../src/paging';
 
 /** A table of `n` rows (id, label) served page by page; records what was asked. */
 function table(n: number) {
@@ -14,6 +14,7 @@ function table(n: number) {
       dataset: 'demo.t',
       snapshot_id: '1',
       limit,
+      offset,
       columns: [
         { name: 'id', type: 'int64' },
         { name: 'label', type: 'string' }
@@ -98,6 +99,7 @@ describe('PagingDataModel', () => {
           dataset: 't',
           snapshot_id: null,
           limit: 10,
+          offset,
           columns: [{ name: 'id', type: 'int64' }],
           rows,
           row_count: 10
@@ -112,9 +114,31 @@ describe('PagingDataModel', () => {
     expect(model.error).toBe('Error: boom');
   });
 
-  it('formats NULLs and nested values readably', () => {
+  it('formats NULLs, nested values and numbers readably', () => {
     expect(formatCell(null)).toBe('NULL');
     expect(formatCell({ a: [1, 2] })).toBe('{"a":[1,2]}');
     expect(formatCell(1.5)).toBe('1.5');
+    expect(formatCell(2013)).toBe('2013');
+    expect(formatCell(336776)).toBe('336,776');
+    expect(formatCell(0.1 + 0.2)).toBe('0.3');
+    expect(formatCell('1234567.50', 'decimal128(12, 2)')).toBe('1,234,567.50');
+    expect(isNumericType('double') && isNumericType('int64') && !isNumericType('string')).toBe(true);
+  });
+
+  it('shows the sort arrow and each column null count in a second header row', async () => {
+    const t = table(10);
+    const fetch = async (offset: number, limit: number): Promise<Preview> => ({
+      ...(await t.fetch(offset, limit)),
+      null_counts: { id: 0, label: 1234 }
+    });
+    const model = new PagingDataModel(fetch, {
+      pageSize: 10,
+      maxRows: 100,
+      sort: { column: 'label', descending: true }
+    });
+    await model.init();
+    expect(model.rowCount('column-header')).toBe(2);
+    expect([model.data('column-header', 0, 0), model.data('column-header', 0, 1)]).toEqual(['id', 'label ▼']);
+    expect([model.data('column-header', 1, 0), model.data('column-header', 1, 1)]).toEqual(['0 nulls', '1,234 nulls']);
   });
 });

@@ -53,8 +53,10 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
     try:
         return catalog.load_table(name.identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
+        near = closest_tables(catalog, name.identifier)
         raise NotFound(
-            f"dataset {name} does not exist", hint="list datasets with lh.datasets() or create it with %ingest"
+            f"dataset {name} does not exist" + (f"; did you mean {' or '.join(near)}?" if near else ""),
+            hint="list datasets with lh.datasets() or create it with %ingest",
         ) from None
     except AUTH_ERRORS as e:
         raise refused(e, catalog.name) from None
@@ -128,6 +130,33 @@ class TableCache:
                 return conn.execute(self._query, binds).scalar()
         except Exception:  # noqa: BLE001 - load_table asks again and reports the problem
             return None
+
+
+def closest(word: str, candidates: Iterable[str], n: int = 2) -> list[str]:
+    """The candidates closest to a misspelt `word` (edit similarity), best first."""
+    import difflib
+
+    by_lower: dict[str, str] = {}
+    for c in candidates:
+        by_lower.setdefault(c.lower(), c)
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
+    score = [difflib.SequenceMatcher(None, word.lower(), f).ratio() for f in found]
+    # only near-ties of the best: "demo.fligths" suggests demo.flights, not demo.airports too
+    return [by_lower[f] for f, r in zip(found, score) if r >= score[0] - 0.05]
+
+
+def closest_tables(catalog: Catalog, identifier: tuple[str, ...], n: int = 2) -> list[str]:
+    """Existing tables whose dotted names are closest to `identifier`: the tables of its
+    namespace, or of every namespace when that namespace does not exist (a typo in it)."""
+    ns = tuple(identifier[:-1])
+    try:
+        try:
+            tables = catalog.list_tables(ns)
+        except NoSuchNamespaceError:
+            tables = [t for other in catalog.list_namespaces() for t in catalog.list_tables(other)]
+    except Exception:  # noqa: BLE001 - a suggestion must never replace the real error
+        return []
+    return closest(".".join(identifier), (".".join(t) for t in tables), n)
 
 
 def table_exists(catalog: Catalog, name: TableName) -> bool:

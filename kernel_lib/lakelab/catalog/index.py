@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from lakelab.lakehouse import Lakehouse
 
 SCHEMA_VERSION = "1"
+_WORD = re.compile(r"[a-z0-9]+")
 GENERIC_REFRESH_S = 30.0  # non-SQL catalogs: a listing means loading every table, so throttle it
 
 # the PostgreSQL fingerprint: a sum of 64-bit row hashes is order-free, so no sort and no
@@ -170,6 +172,7 @@ class DatasetIndex:
         self._fresh_as_of = 0  # monotonic_ns when the newest completed refresh began
         self._pg_fingerprint = "hash"
         self._watch: sqlite3.Connection | None = None
+        self._vocab: dict[int, list[str]] | None = None
 
     # -- refresh -----------------------------------------------------------------------
     def _listing(self) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -269,6 +272,7 @@ class DatasetIndex:
                     f"INSERT OR REPLACE INTO datasets ({','.join(_COLUMNS)}) VALUES ({marks})",
                     [tuple(e[c] for c in _COLUMNS) for e in entries],
                 )
+            self._vocab = None
             for k in gone:
                 self._known.pop(k, None)
             self._known.update({e["ident"]: e["metadata_location"] for e in entries})
@@ -279,18 +283,10 @@ class DatasetIndex:
             return self._db.execute(sql, tuple(args)).fetchall()
 
     # -- queries -----------------------------------------------------------------------
-    def search(
-        self,
-        query: str | None = None,
-        kind: str | None = None,
-        owner: str | None = None,
-        tag: str | None = None,
-        namespace: str | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        self.refresh()
+    def _where(
+        self, words: list[str], kind: str | None, owner: str | None, tag: str | None, namespace: str | None
+    ) -> tuple[str, list[Any]]:
         where, args = [], []
-        words = (query or "").lower().split()
         for w in words:
             where.append("search_text LIKE ? ESCAPE '\\'")
             args.append(_like(w))
@@ -306,15 +302,90 @@ class DatasetIndex:
         if namespace:
             where.append("(namespace = ? OR namespace LIKE ? ESCAPE '\\')")
             args += [namespace, _like(namespace + ".")[1:]]  # itself or any namespace below it
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+    def search(
+        self,
+        query: str | None = None,
+        kind: str | None = None,
+        owner: str | None = None,
+        tag: str | None = None,
+        namespace: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        self.refresh()
+        words = (query or "").lower().split()
+        where, args = self._where(words, kind, owner, tag, namespace)
         order = "ident"
         if words:
             # names that match the query first, then matches in description/tags/columns
             order = "(instr(ident, ?) = 0), ident"
-        sql = (
-            "SELECT * FROM datasets" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?"
-        )
+        sql = f"SELECT * FROM datasets{where} ORDER BY {order} LIMIT ?"
         tail = [words[0]] if words else []
         return [summary_from_row(r) for r in self._query(sql, [*args, *tail, limit])]
+
+    def facets(
+        self,
+        query: str | None = None,
+        kind: str | None = None,
+        owner: str | None = None,
+        tag: str | None = None,
+        namespace: str | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """How many matching datasets have each kind, owner and tag."""
+        self.refresh()
+        where, args = self._where((query or "").lower().split(), kind, owner, tag, namespace)
+        counts: dict[str, dict[str, int]] = {"kind": {}, "owner": {}, "tag": {}}
+        for k, o, tags in self._query(f"SELECT kind, owner, tags FROM datasets{where}", args):
+            counts["kind"][k] = counts["kind"].get(k, 0) + 1
+            if o:
+                counts["owner"][o] = counts["owner"].get(o, 0) + 1
+            for t in (tags or "").split(","):
+                if t:
+                    counts["tag"][t] = counts["tag"].get(t, 0) + 1
+        return {
+            key: [{"value": v, "count": n} for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+            for key, c in counts.items()
+        }
+
+    def _vocabulary(self) -> dict[int, list[str]]:
+        """Every word of every dataset's searchable text (names split at dots and underscores)
+        by length, rebuilt after the index changes: what a misspelt word is matched against."""
+        with self._lock:
+            if self._vocab is None:
+                words: set[str] = set()
+                for (text,) in self._db.execute("SELECT search_text FROM datasets"):
+                    words.update(w for w in _WORD.findall(text) if len(w) > 2)
+                by_length: dict[int, list[str]] = {}
+                for w in sorted(words):
+                    by_length.setdefault(len(w), []).append(w)
+                self._vocab = by_length
+            return self._vocab
+
+    def correct(self, query: str) -> str | None:
+        """`query` with each word no dataset contains replaced by the closest known word
+        (edit similarity, so "fligths" reads as "flights"); None when nothing is close."""
+        import difflib
+
+        self.refresh()
+        vocab = self._vocabulary()
+        out, changed = [], False
+        words = query.lower().split()
+        for w in words:
+            # one word that matched nothing needs no second look; of several, keep those found
+            if len(words) > 1 and self._query(
+                "SELECT 1 FROM datasets WHERE search_text LIKE ? ESCAPE '\\' LIMIT 1", [_like(w)]
+            ):
+                out.append(w)
+                continue
+            # a typo changes the length by a letter or two: only those words can be close enough
+            near = [v for n in range(len(w) - 2, len(w) + 3) for v in vocab.get(n, ())]
+            close = difflib.get_close_matches(w, near, n=1, cutoff=0.75)
+            if not close:
+                return None
+            out.append(close[0])
+            changed = True
+        return " ".join(out) if changed else None
 
     def list_namespace(self, namespace: str, after: str | None, limit: int) -> list[dict[str, Any]]:
         self.refresh()
@@ -338,6 +409,12 @@ class DatasetIndex:
                 [_like("," + dotted + ",")],
             )
         ]
+
+    def columns_of(self, dotted: str) -> list[str]:
+        """A dataset's column paths (nested ones dotted), [] when unknown."""
+        self.refresh()
+        rows = self._query("SELECT columns FROM datasets WHERE ident = ?", [dotted])
+        return json.loads(rows[0][0]) if rows and rows[0][0] else []
 
     def get(self, dotted: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM datasets WHERE ident = ?", [dotted])

@@ -30,6 +30,8 @@ L_SQL = "lakelab.sql"  # SQL text
 L_CODE = "lakelab.code"  # python code identity (module.qualname@sha)
 L_NOTEBOOK = "lakelab.notebook"  # notebook path
 L_USER = "lakelab.user"
+L_ENGINE = "lakelab.engine"  # duckdb | trino | ray | python
+L_CELL = "lakelab.cell"  # the notebook cell that ran the write: "In [7]" or "In [7] (cell <id>)"
 L_OPERATION = "lakelab.operation"  # ingest | transform | publish | metadata | trino
 MAX_SUMMARY_TEXT = 16_000
 
@@ -51,6 +53,15 @@ def notebook_path() -> str | None:
     return os.environ.get("JPY_SESSION_NAME") or os.environ.get("LAKELAB_NOTEBOOK") or None
 
 
+# the notebook cell running now: the notebook extension sets it before each cell
+# (notebook/magics), so every writer records it without knowing about IPython
+_cell: list[str | None] = [None]
+
+
+def set_current_cell(cell: str | None) -> None:
+    _cell[0] = cell
+
+
 @dataclass
 class Lineage:
     operation: str
@@ -60,6 +71,8 @@ class Lineage:
     code: str | None = None
     notebook: str | None = None
     user: str | None = None
+    engine: str | None = None
+    cell: str | None = None
 
     def summary(self) -> dict[str, str]:
         """Snapshot summary properties for this write."""
@@ -67,6 +80,11 @@ class Lineage:
         nb = self.notebook or notebook_path()
         if nb:
             out[L_NOTEBOOK] = nb
+        cell = self.cell or _cell[0]
+        if cell:
+            out[L_CELL] = cell[:200]
+        if self.engine:
+            out[L_ENGINE] = self.engine
         if self.upstream:
             out[L_UPSTREAM] = json.dumps(self.upstream, separators=(",", ":"))
         if self.sources:
@@ -110,6 +128,8 @@ class Lineage:
             code=summary.get(L_CODE),
             notebook=summary.get(L_NOTEBOOK),
             user=summary.get(L_USER),
+            engine=summary.get(L_ENGINE),
+            cell=summary.get(L_CELL),
         )
 
 

@@ -1,4 +1,6 @@
-"""`lakelab datasets [QUERY] [--kind K] [--owner WHO] [--tag T] [--namespace NS] [--json]`"""
+"""`lakelab datasets [QUERY] [--kind K] [--owner WHO] [--tag T] [--namespace NS] [--json]`
+
+QUERY takes the sidebar's syntax too: `lakelab datasets "delays tag:nyc owner:demo"`."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "datasets",
         help="find datasets by text, kind, owner or tag",
-        description="Search datasets by name, description, tags, owner and column names.",
+        description="Search datasets by name, description, tags, owner and column names. The query may "
+        "hold filters as in the sidebar: 'delays tag:nyc owner:demo kind:table namespace:demo'.",
     )
-    p.add_argument("query", nargs="?", help="words that must all appear")
+    p.add_argument("query", nargs="?", help="words that must all appear, and kind:/owner:/tag:/namespace: filters")
     p.add_argument("--kind", choices=["table", "model", "report"])
     p.add_argument("--owner")
     p.add_argument("--tag")
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print("no datasets found")
         return 0
+    if found.corrected:
+        print(printable(f"no dataset matched {args.query!r}; showing matches for {found.corrected!r}"))
     rows = [
         (
             d["name"],

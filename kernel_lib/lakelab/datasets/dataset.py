@@ -27,6 +27,7 @@ from lakelab.datasets.models import (
     LineageGraph,
     LineageNode,
     PartitionField,
+    Preview,
     SchemaField,
     Snapshot,
     Snapshots,
@@ -91,6 +92,20 @@ def parse_timestamp(value: datetime | str | int | float) -> int:
         f"as_of {str(value)[:60]!r} is not a timestamp",
         hint="use ISO-8601 like 2026-01-31T12:00:00Z or epoch milliseconds",
     )
+
+
+def source_node_id(source: str, target: str) -> str:
+    """A source's node in a lineage graph. A file or URL is one node whoever read it; an
+    in-kernel object ("python:pandas.DataFrame") names only a type, so two tables' objects are
+    different sources: their nodes are told apart by the dataset they went into."""
+    return f"{source}#{target}" if source.startswith("python:") else source
+
+
+def source_label(node_id: str) -> str:
+    """What a source node shows: a file's name, or the object's type (in-kernel object)."""
+    if node_id.startswith("python:"):
+        return node_id[len("python:") :].split("#", 1)[0] + " (in-kernel object)"
+    return node_id.rstrip("/").rsplit("/", 1)[-1] or node_id
 
 
 class Dataset:
@@ -254,8 +269,9 @@ class Dataset:
 
     def preview(
         self, n: int = 100, columns: Any = None, snapshot_id: int | str | None = None, as_of: Any = None
-    ) -> pa.Table:
-        """The first `n` rows (bounded memory: the scan stops after `n` rows)."""
+    ) -> Preview:
+        """The first `n` rows (bounded memory: the scan stops after `n` rows), as a `Preview`:
+        the Arrow table, shown as rows with the snapshot they were read at."""
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_PREVIEW_ROWS:
             raise InvalidInput(f"preview size must be a whole number from 0 to {MAX_PREVIEW_ROWS:,}, got {n!r}")
         sid = self._read_snapshot(self._snapshot_id(snapshot_id, as_of))
@@ -263,7 +279,11 @@ class Dataset:
         fast = _first_rows_direct(scan, n)
         out = fast if fast is not None else scan.to_arrow()
         self._announce(sid, out.num_rows, "preview")
-        return out
+        shown = sid
+        if shown is None:
+            current = self.table.current_snapshot()
+            shown = current.snapshot_id if current else None
+        return Preview(out, self.name, shown)
 
     def _read_snapshot(self, sid: int | None) -> int | None:
         """The snapshot a direct read uses: the one asked for, else the one a live dashboard
@@ -326,7 +346,11 @@ class Dataset:
             for src in lin.sources:
                 edges.append(
                     LineageEdge(
-                        source=src, target=self.name, type="source", operation=lin.operation, snapshot_id=s.snapshot_id
+                        source=source_node_id(src, self.name),
+                        target=self.name,
+                        type="source",
+                        operation=lin.operation,
+                        snapshot_id=s.snapshot_id,
                     )
                 )
         return edges
@@ -348,7 +372,7 @@ class Dataset:
             raise InvalidInput(f"lineage depth must be from 1 to {MAX_LINEAGE_DEPTH}, got {depth!r}")
         self.table  # noqa: B018 - NotFound for an unknown dataset before walking
         index = index_for(self.lh)
-        nodes: dict[str, LineageNode] = {self.name: LineageNode(self.name, "dataset", True, "self")}
+        nodes: dict[str, LineageNode] = {self.name: LineageNode(self.name, "dataset", True, "self", label=self.name)}
         edges: dict[tuple[str, str, int | None], LineageEdge] = {}
         seen_up, queue = {self.name}, deque([(self, 0)])
         while queue:  # upstream
@@ -358,10 +382,10 @@ class Dataset:
                 if e.source in nodes:
                     continue
                 if e.type == "source":
-                    nodes[e.source] = LineageNode(e.source, "source", True, "upstream")
+                    nodes[e.source] = LineageNode(e.source, "source", True, "upstream", label=source_label(e.source))
                     continue
                 up = self._other(e.source)
-                nodes[e.source] = LineageNode(e.source, "dataset", up is not None, "upstream")
+                nodes[e.source] = LineageNode(e.source, "dataset", up is not None, "upstream", label=e.source)
                 if up is not None and level + 1 < depth and e.source not in seen_up:
                     seen_up.add(e.source)
                     queue.append((up, level + 1))
@@ -372,7 +396,7 @@ class Dataset:
                 for d in index.downstream(name):
                     edges.setdefault((name, d, None), LineageEdge(source=name, target=d, type="dataset"))
                     if d not in nodes:
-                        nodes[d] = LineageNode(d, "dataset", True, "downstream")
+                        nodes[d] = LineageNode(d, "dataset", True, "downstream", label=d)
                         nxt.append(d)
             frontier, level = nxt, level + 1
         # a downstream edge also seen with snapshot detail is kept once, with the detail

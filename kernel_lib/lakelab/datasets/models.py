@@ -29,6 +29,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "PartitionField",
+    "Preview",
     "SchemaField",
     "Snapshot",
     "Snapshots",
@@ -147,6 +148,7 @@ class LineageNode:
     type: str  # dataset | source
     exists: bool
     direction: str  # self | upstream | downstream
+    label: str = ""  # what to show: the dataset's name, a file's name, an object's type
 
 
 @dataclass(frozen=True)
@@ -186,16 +188,93 @@ class LineageGraph:
         names = [f.name for f in fields(LineageEdge)]
         return pd.DataFrame([{n: getattr(e, n) for n in names} for e in self.edges], columns=names)
 
+    def _label(self, node_id: str) -> str:
+        node = next((n for n in self.nodes if n.id == node_id), None)
+        return node.label if node is not None and node.label else node_id
+
+    def _edge_rows(self) -> list[tuple[str, str, str, str]]:
+        """(from, to, how, which snapshots) per edge, in the words a reader wants."""
+        rows = []
+        for e in self.edges:
+            at = f"@{e.upstream_snapshot_id}" if e.upstream_snapshot_id is not None else ""
+            made = f"snapshot {e.snapshot_id}" if e.snapshot_id is not None else ""
+            rows.append((self._label(e.source) + at, self._label(e.target), e.operation or e.type, made))
+        return rows
+
     def __repr__(self) -> str:
-        return (
-            f"<LineageGraph {self.dataset} depth={self.depth} upstream={self.upstream} "
-            f"downstream={self.downstream} edges={len(self.edges)}>"
-        )
+        hops = f"{self.depth} hop{'s' if self.depth != 1 else ''}"
+        lines = [
+            f"<LineageGraph {self.dataset} ({hops}): {len(self.upstream)} upstream, {len(self.downstream)} downstream>"
+        ]
+        lines += [f"  {a} -> {b}  ({how}{', ' + made if made else ''})" for a, b, how, made in self._edge_rows()]
+        return "\n".join(lines) if self.edges else lines[0] + "\n  (no lineage recorded)"
 
     def _repr_html_(self) -> str:
         head = f"<p>lineage of <b>{_e(self.dataset)}</b> (depth {self.depth})</p>"
-        rows = [(e.source, e.target, e.type, e.operation, e.snapshot_id) for e in self.edges]
-        return head + _html_table(("source", "target", "type", "operation", "snapshot_id"), rows)
+        return head + _html_table(("from", "to", "how", "made"), self._edge_rows())
+
+
+# -- previews -------------------------------------------------------------------------------
+PREVIEW_REPR_ROWS = 20
+
+
+class Preview:
+    """A dataset's first rows at a snapshot: the Arrow table (every pyarrow.Table attribute
+    works on it: num_rows, to_pandas, to_pylist, ...) that shows as a table of rows in a
+    notebook and as a short text table in a terminal, not as an Arrow dump."""
+
+    def __init__(self, table: Any, dataset: str, snapshot_id: int | None):
+        self._table = table
+        self.dataset = dataset
+        self.snapshot_id = snapshot_id
+
+    def to_arrow(self) -> Any:
+        return self._table
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._table, name)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._table[key]
+
+    def __eq__(self, other: object) -> bool:
+        other_table = other.to_arrow() if isinstance(other, Preview) else other
+        return bool(self._table == other_table)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _caption(self) -> str:
+        at = f"snapshot {self.snapshot_id}" if self.snapshot_id is not None else "no snapshot (empty)"
+        n = self._table.num_rows
+        more = f", first {PREVIEW_REPR_ROWS} shown" if n > PREVIEW_REPR_ROWS else ""
+        return f"{self.dataset} at {at}: {n:,} row{'s' if n != 1 else ''}{more}"
+
+    def __repr__(self) -> str:
+        t = self._table
+        names = t.column_names
+        rows = [[_short(v) for v in r.values()] for r in t.slice(0, PREVIEW_REPR_ROWS).to_pylist()]
+        widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "\n".join([f"<Preview {self._caption()}>", line(names), *(line(r) for r in rows)])
+
+    def _repr_html_(self) -> str:
+        t = self._table.slice(0, PREVIEW_REPR_ROWS)
+        return f"<p>{_e(self._caption())}</p>" + _html_table(
+            self._table.column_names, ([_short(v) for v in r.values()] for r in t.to_pylist())
+        )
+
+
+def _short(value: Any, width: int = 30) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- model and report versions --------------------------------------------------------------

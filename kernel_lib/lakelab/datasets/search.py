@@ -24,12 +24,64 @@ MAX_PAGE_SIZE = 1000
 
 
 class DatasetList(list):
-    """Search results: a list of summary dicts that renders as a table in a notebook."""
+    """Search results: a list of summary dicts that renders as a table in a notebook.
+    `corrected` is the text searched instead when the words as typed matched nothing, and
+    `searched` that whole query (the corrected words with the query's filters)."""
+
+    corrected: str | None = None
+    searched: str | None = None
 
     def _repr_html_(self) -> str:
         from lakelab.notebook.cards import dataset_list_html
 
         return dataset_list_html(self)
+
+
+FILTER_KEYS = ("kind", "owner", "tag", "namespace")
+
+
+def parse_query(text: str | None) -> tuple[str | None, dict[str, str]]:
+    """The sidebar's search syntax: `kind:model`, `owner:ana`, `tag:nyc` and `namespace:demo`
+    tokens are filters, the other words the text (`delays tag:nyc owner:demo`). A `kind:` that
+    names no kind, and a key with no value, stay in the text."""
+    words, filters = [], {}
+    for word in (text or "").split():
+        key, sep, value = word.partition(":")
+        key = key.lower()
+        if sep and value and key in FILTER_KEYS and (key != "kind" or value.lower() in md.KINDS):
+            filters[key] = value.lower() if key == "kind" else value
+        else:
+            words.append(word)
+    return (" ".join(words) or None), filters
+
+
+def _check(query: str | None, kind: str | None, owner: str | None, tag: str | None, namespace: str | None) -> None:
+    for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{key} holds invalid unicode (a lone surrogate)") from None
+    if kind is not None and kind not in md.KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
+    if query is not None and len(query) > 500:
+        raise InvalidInput("search text is longer than 500 characters")
+
+
+def _filters(
+    query: str | None, kind: str | None, owner: str | None, tag: str | None, namespace: str | None
+) -> tuple[str | None, dict[str, str | None]]:
+    """The free text and the filters: the query's own `key:value` tokens, and the arguments
+    (an argument wins over a token of the same key)."""
+    _check(query, kind, owner, tag, namespace)
+    text, tokens = parse_query(query)
+    given = {"kind": kind, "owner": owner, "tag": tag, "namespace": namespace}
+    merged: dict[str, str | None] = {k: given[k] if given[k] is not None else tokens.get(k) for k in FILTER_KEYS}
+    _check(text, merged["kind"], merged["owner"], merged["tag"], merged["namespace"])
+    if merged["namespace"]:
+        merged["namespace"] = ".".join(namespace_name(merged["namespace"]))
+    return text, merged
 
 
 def search(
@@ -42,25 +94,46 @@ def search(
     limit: int = 100,
 ) -> DatasetList:
     """Datasets whose name, description, tags, owner or column names contain every word of
-    `query`, filtered by kind, owner, tag and namespace (including nested namespaces)."""
-    for key, value in (("query", query), ("owner", owner), ("tag", tag), ("namespace", namespace)):
-        if value is not None and not isinstance(value, str):
-            raise InvalidInput(f"{key} must be text, got {type(value).__name__}")
-        try:
-            (value or "").encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(f"{key} holds invalid unicode (a lone surrogate)") from None
-    if kind is not None and kind not in md.KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(md.KINDS)}, got {kind!r}")
+    `query`, filtered by kind, owner, tag and namespace (including nested namespaces). The
+    query may carry the filters itself (`flights tag:nyc owner:demo`). When nothing matches,
+    a misspelt word is read as the closest word the index knows ("fligths" finds flights);
+    `corrected` then says what was searched."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"limit must be from 1 to {MAX_PAGE_SIZE}, got {limit!r}")
-    if query is not None and len(query) > 500:
-        raise InvalidInput("search text is longer than 500 characters")
-    ns = ".".join(namespace_name(namespace)) if namespace else None
+    text, filters = _filters(query, kind, owner, tag, namespace)
+    index = index_for(lh)
+    ns = filters.get("namespace")
     popular = _popularity(lh)
     fetch = MAX_PAGE_SIZE if popular else limit  # ties are ordered over every match, not one page
-    rows = index_for(lh).search(query, kind=kind, owner=owner, tag=tag, namespace=ns, limit=fetch)
-    return DatasetList(_by_usage(rows, query, popular, system=ns is not None and is_system(ns))[:limit])
+    system = ns is not None and is_system(ns)
+
+    def run(words: str | None) -> DatasetList:
+        rows = index.search(words, limit=fetch, **filters)
+        return DatasetList(_by_usage(rows, words, popular, system)[:limit])
+
+    found = run(text)
+    if not found and text:
+        fixed = index.correct(text)
+        if fixed and fixed != text.lower():
+            found = run(fixed)
+            found.corrected = fixed
+            tokens = parse_query(query)[1]
+            found.searched = " ".join([fixed, *(f"{k}:{v}" for k, v in tokens.items())])
+    return found
+
+
+def facets(
+    lh: Lakehouse,
+    query: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    namespace: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Counts of kind, owner and tag among every dataset the search matches (not just one
+    page): {"kind": [{"value", "count"}, ...], "owner": [...], "tag": [...]}, most first."""
+    text, filters = _filters(query, kind, owner, tag, namespace)
+    return index_for(lh).facets(text, **filters)
 
 
 # -- usage ranking: among equally relevant matches, the most queried first -------------------

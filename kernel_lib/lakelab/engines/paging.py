@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from lakelab.catalog.access import load_table
 from lakelab.engines.base import Engine, Result
+from lakelab.engines.ordering import order_by_position
 from lakelab.engines.templating import as_templates, check_value, render
 from lakelab.errors import InvalidInput, LakelabError, Unsupported
 
@@ -176,6 +177,7 @@ def pin(
         if snap is not None:
             node.set("version", _version(snap))
         pins.append({"table": name, "snapshot_id": snap})
+    order_by_position(tree)
     pinned, bound = as_templates(tree.sql("trino"), values, "_lk_p")
     return pinned, bound, pins
 

@@ -23,7 +23,11 @@ def result_html(result: Result, page_rows: int = PAGE_ROWS) -> str:
         rows.append(f"<tr>{cells}</tr>")
     parts = [f"{t.num_rows:,} row{'s' if t.num_rows != 1 else ''} fetched"]
     if t.num_rows > shown.num_rows:
-        parts.append(f"showing first {shown.num_rows:,}")
+        # the rest is in the Result: say how to reach it (the grid pages it in JupyterLab)
+        parts.append(
+            f"showing rows 1–{shown.num_rows:,}; all {t.num_rows:,} are in the result: "
+            "<code>_.to_pandas()</code>, or <code>-o NAME</code>"
+        )
     if result.has_more:
         parts.append(f"more rows exist beyond the limit of {result.limit:,} (use -l N or --no-limit)")
     engine = f"engine: <b>{html.escape(result.engine)}</b>"

@@ -119,6 +119,6 @@ def run(
         result = pa.concat_tables(parts, promote_options="permissive")
 
     upstream = [{"table": src_name.dotted, "snapshot_id": snapshot.snapshot_id if snapshot else None}]
-    lineage = Lineage("transform", upstream=upstream, code=code_identity(fn))
+    lineage = Lineage("transform", upstream=upstream, code=code_identity(fn), engine="ray")
     report = write_result(catalog, out_name, result, mode, lineage)
     return dataclasses.replace(report, engine="ray", workspace=ws.name, seconds=time.monotonic() - started)

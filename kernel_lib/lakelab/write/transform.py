@@ -57,7 +57,9 @@ def transform(
         if result.message:  # a statement, not a query
             raise InvalidInput("transform sql= must be a query (SELECT / WITH)")
         upstream = [{"table": s["table"], "snapshot_id": s["snapshot_id"]} for s in result.stats.get("scans", [])]
-        return write_result(lh.catalog, name, result.table, mode, Lineage("transform", upstream=upstream, sql=sql))
+        return write_result(
+            lh.catalog, name, result.table, mode, Lineage("transform", upstream=upstream, sql=sql, engine="duckdb")
+        )
     return _python(lh, name, cast(Callable, fn), list(inputs or []), mode)
 
 
@@ -198,4 +200,6 @@ def _python(lh: Lakehouse, name: TableName, fn: Callable, inputs: list[str], mod
     else:
         args = [t.scan(snapshot_id=sid).to_arrow().to_pandas() for t, sid in zip(tables, snapshots)]
         data = as_table(fn(*args), label)
-    return write_result(lh.catalog, name, data, mode, Lineage("transform", upstream=upstream, code=code_identity(fn)))
+    return write_result(
+        lh.catalog, name, data, mode, Lineage("transform", upstream=upstream, code=code_identity(fn), engine="python")
+    )

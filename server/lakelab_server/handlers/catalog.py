@@ -4,9 +4,11 @@ with the library's own value (serialised in one place: base.LakelabHandler.reply
 
 from __future__ import annotations
 
+from typing import Any
+
 from tornado import web
 
-from lakelab.datasets import search
+from lakelab.datasets import browse, search
 from lakelab.datasets.dataset import MAX_LINEAGE_DEPTH, Dataset
 from lakelab.errors import InvalidInput
 
@@ -37,8 +39,18 @@ class SearchHandler(LakelabHandler):
         limit = self.int_arg("limit", 100, 1, self.lakelab_settings.page_size_max)
         args = {k: self.str_arg(k) for k in ("kind", "owner", "tag", "namespace")}
         query = self.str_arg("q")
-        found = await self.run(search.search, self.lakehouse, query, limit=limit, **args)
-        self.reply({"query": query, "datasets": list(found)})
+        want_facets = self.str_arg("facets", 10) in ("1", "true")
+
+        def work():
+            found = search.search(self.lakehouse, query, limit=limit, **args)
+            body: dict[str, Any] = {"query": query, "datasets": list(found)}
+            if found.corrected:
+                body["corrected"] = found.corrected
+            if want_facets:  # counted over what was searched: the corrected words, the same filters
+                body["facets"] = search.facets(self.lakehouse, found.searched or query, **args)
+            return body
+
+        self.reply(await self.run(work))
 
 
 class DatasetResource(LakelabHandler):
@@ -54,24 +66,43 @@ class DatasetHandler(DatasetResource):
 
 
 class PreviewHandler(DatasetResource):
+    """Rows of a dataset: the first ones (a bounded scan), or any page sorted by a column and
+    read from an offset on the server (datasets/browse.py); null counts per column on request."""
+
     @web.authenticated
     async def get(self, name: str) -> None:
         s = self.lakelab_settings
         limit = self.int_arg("limit", min(s.preview_default_rows, s.preview_max_rows), 0, s.preview_max_rows)
+        offset = self.int_arg("offset", 0, 0, 2**62)
         columns = self.str_arg("columns", 2000)
+        sort, order = self.str_arg("sort", 500), self.str_arg("order", 10)
         snapshot_id, as_of = self.str_arg("snapshot_id", 40), self.str_arg("as_of", 60)
+        want_nulls = self.str_arg("null_counts", 10) in ("1", "true")
         if columns is not None and not columns.strip(","):
             raise InvalidInput("columns is empty", hint="give column names separated by commas")
+        if order not in (None, "asc", "desc"):
+            raise InvalidInput(f"order must be asc or desc, got {order[:20]!r}")
+        if (offset or sort) and (columns or as_of):
+            raise InvalidInput(
+                "offset and sort read whole rows of a snapshot", hint="use snapshot_id, not columns/as_of"
+            )
 
         def work():
             d = self.dataset(name)
-            table = d.preview(limit, columns=columns, snapshot_id=snapshot_id, as_of=as_of)
             sid = d._snapshot_id(snapshot_id, as_of)
+            if offset or sort:
+                table = browse.page(d, offset, limit, sort=sort, descending=order == "desc", snapshot_id=sid)
+            else:
+                table = d.preview(limit, columns=columns, snapshot_id=sid).to_arrow()
             current = d.table.current_snapshot()
-            return table, sid if sid is not None else (current.snapshot_id if current else None)
+            nulls = browse.null_counts(d, sid) if want_nulls else None
+            return table, sid if sid is not None else (current.snapshot_id if current else None), nulls
 
-        table, sid = await self.run(work)
-        self.reply({"dataset": name, "snapshot_id": sid, "limit": limit, **arrow_preview(table)})
+        table, sid, nulls = await self.run(work)
+        body = {"dataset": name, "snapshot_id": sid, "limit": limit, "offset": offset, **arrow_preview(table)}
+        if nulls is not None:
+            body["null_counts"] = nulls
+        self.reply(body)
 
 
 class SnapshotsHandler(DatasetResource):

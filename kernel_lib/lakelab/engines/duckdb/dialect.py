@@ -18,6 +18,7 @@ Trino's numeric typing and the exact decimal rewrites live in decimals.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -413,6 +414,37 @@ def placeholders_in_text_order(tree: exp.Expression) -> list[exp.Placeholder]:
     return ordered
 
 
+_UNRESOLVED = re.compile(
+    r"(?:Column '([^']+)' could not be resolved|Unknown column: ([A-Za-z0-9_]+))(?:\. Line: (\d+), Col: (\d+))?"
+)
+
+
+def _column_names(schema: dict[str, Any]) -> set[str]:
+    """Every column name in a (possibly nested: catalog, schema, table) sqlglot schema."""
+    out: set[str] = set()
+    for key, value in schema.items():
+        if isinstance(value, dict):
+            out |= _column_names(value)
+        else:
+            out.add(key)
+    return out
+
+
+def _unresolved(message: str, schema: dict[str, Any]) -> str:
+    """sqlglot's resolution error in the user's terms: an unknown column at the line and column
+    where its name starts (sqlglot gives where it ends), with the closest columns the query's
+    tables have ("did you mean carrier?")."""
+    from lakelab.catalog.access import closest
+
+    m = _UNRESOLVED.search(message)
+    if not m:
+        return message
+    name = m.group(1) or m.group(2)
+    where = f" (line {m.group(3)}, column {max(1, int(m.group(4)) - len(name) + 1)})" if m.group(3) else ""
+    near = closest(name, _column_names(schema))
+    return f"column {name!r} does not exist{where}" + (f"; did you mean {' or '.join(near)}?" if near else "")
+
+
 def translate(
     tree: exp.Expression, schema: dict[str, dict[str, str]], params: list[Any] | None = None
 ) -> exp.Expression:
@@ -431,7 +463,7 @@ def translate(
     except Unsupported:
         raise
     except Exception as e:  # noqa: BLE001 - sqlglot's resolution errors are the user's SQL
-        raise EngineError(f"cannot resolve the query: {e}") from None
+        raise EngineError(f"cannot resolve the query: {_unresolved(str(e), schema)}") from None
     tree = annotate_types(tree, schema=schema, expression_metadata=_metadata(params), dialect="trino")
     tree = rewrite(tree)
     # numbered placeholders: a rewrite may repeat an operand that holds one

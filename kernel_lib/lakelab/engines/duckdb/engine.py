@@ -530,7 +530,7 @@ class DuckDBEngine:
             out,
             data,
             mode,
-            Lineage("transform", upstream=upstream, sql=sql),
+            Lineage("transform", upstream=upstream, sql=sql, engine="duckdb"),
             columns=columns,
             by_position=isinstance(tree, exp.Insert),
         )

@@ -3,6 +3,7 @@ writes (its target's name parts, the query, the write mode and the INSERT column
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import sqlglot
@@ -12,12 +13,40 @@ from lakelab.engines.duckdb.dialect import HINT, typed_decimal_literals, unify_v
 from lakelab.errors import EngineError, InvalidInput, Unsupported
 from lakelab.names import ident
 
+# words a Trino statement can start with; any other first word is the syntax error, at its place
+STATEMENT_WORDS = (
+    "SELECT WITH VALUES TABLE INSERT CREATE DROP DELETE UPDATE MERGE ALTER EXPLAIN SHOW DESCRIBE DESC USE SET "
+    "RESET CALL COMMENT GRANT REVOKE ANALYZE PREPARE EXECUTE DEALLOCATE START COMMIT ROLLBACK TRUNCATE REFRESH"
+).split()
+_FIRST_WORD = re.compile(r"\A(?:\s|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*([A-Za-z_][A-Za-z0-9_]*)", re.S)
+
+
+def _first_word_error(text: str) -> EngineError | None:
+    """A statement that starts with an unknown word (`SELEC * FROM t`): reported at that word,
+    with the statement word it is closest to, rather than where the parser gave up."""
+    import difflib
+
+    m = _FIRST_WORD.match(text)
+    if not m or m.group(1).upper() in STATEMENT_WORDS:
+        return None
+    word, at = m.group(1), m.start(1)
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    near = difflib.get_close_matches(word.upper(), STATEMENT_WORDS, n=1, cutoff=0.6)
+    return EngineError(
+        f"SQL syntax error at line {line}, column {col}: {word!r} does not start a statement"
+        + (f"; did you mean {near[0]}?" if near else "")
+    )
+
 
 def parse(text: str) -> exp.Expression:
     """One Trino statement as a sqlglot tree, or a clear syntax error."""
     try:
         trees = [t for t in sqlglot.parse(text, read="trino") if t is not None]
     except sqlglot.errors.ParseError as e:
+        first = _first_word_error(text)
+        if first is not None:
+            raise first from None
         err = e.errors[0] if e.errors else {}
         where = f" at line {err.get('line')}, column {err.get('col')}" if err.get("line") else ""
         raise EngineError(f"SQL syntax error{where}: {err.get('description', str(e))}") from None

@@ -456,6 +456,8 @@ class TrinoEngine:
                 )
                 conflict.query_id = qid
                 return conflict
+            if e.error_name == "TABLE_NOT_FOUND" and self.lh is not None:
+                msg += _closest_table(self.lh, msg)
             loc = f" at line {where[0]}, column {where[1]}" if where else ""
             err: Any = EngineError(
                 f"Trino: {msg}{loc} [query {qid}]" if qid else f"Trino: {msg}{loc}",
@@ -479,3 +481,16 @@ class TrinoEngine:
                 hint="is it running? `lakelab services status` says",
             )
         return EngineError(self._clean(f"Trino client error: {type(e).__name__}: {e}"))
+
+
+_MISSING_TABLE = re.compile(r"Table '([^']+)' does not exist")
+
+
+def _closest_table(lh: Lakehouse, message: str) -> str:
+    """ "; did you mean demo.flights?" for Trino's unknown table, from our catalog's tables."""
+    from lakelab.catalog.access import closest_tables
+
+    m = _MISSING_TABLE.search(message)
+    parts = tuple(m.group(1).split(".")[-2:]) if m else ()
+    near = closest_tables(lh.catalog, parts) if len(parts) == 2 else []
+    return f"; did you mean {' or '.join(near)}?" if near else ""

@@ -107,7 +107,7 @@ def _begin_run(lh: Lakehouse, name: TableName, upstream: list[dict[str, Any]], s
 def record(lh: Lakehouse, plan: PlannedWrite, query_id: str | None, sql: str) -> int | None:
     """Store the lineage of the snapshot query `query_id` made; returns that snapshot id.
     The write itself has committed: a failure here warns instead of raising."""
-    lineage = md.Lineage(operation="transform", upstream=plan.upstream, sql=sql)
+    lineage = md.Lineage(operation="transform", upstream=plan.upstream, sql=sql, engine="trino")
     for attempt in range(COMMIT_ATTEMPTS):
         try:
             table = load_table(lh.catalog, plan.target)

@@ -87,7 +87,22 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def cell_noter(ipython: Any) -> Callable[[Any], None]:
+    """A pre_run_cell hook that tells the lineage writer which cell runs ("In [7] (cell <id>)")."""
+    from lakelab.catalog.metadata import set_current_cell
+
+    def lakelab_note_cell(info: Any) -> None:
+        where = f"In [{ipython.execution_count}]"
+        cell_id = getattr(info, "cell_id", None)  # JupyterLab sends the cell's id (IPython 8+)
+        set_current_cell(f"{where} (cell {cell_id})" if cell_id else where)
+
+    return lakelab_note_cell
+
+
 def load_ipython_extension(ipython) -> None:
+    hooks = ipython.events.callbacks["pre_run_cell"]
+    if not any(getattr(h, "__name__", "") == "lakelab_note_cell" for h in hooks):  # %reload_ext: once
+        ipython.events.register("pre_run_cell", cell_noter(ipython))
     for module, cls in MAGIC_CLASSES:
         try:
             mod = importlib.import_module(f"{__name__}.{module}")

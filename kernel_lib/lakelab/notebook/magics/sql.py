@@ -100,7 +100,10 @@ class SqlMagics(Magics):
     )
     @argument("--into", metavar="TABLE", default=None, help="write the result to a dataset")
     @argument("--mode", choices=("create", "append", "overwrite"), default=None, help="with --into")
-    @argument("--save", metavar="NAME", default=None, help="save this query for --with")
+    @argument(
+        "--save", metavar="NAME", default=None, help="save this query for --with (checked, not shown; add --show)"
+    )
+    @argument("--show", action="store_true", help="with --save: also run the query and show the result")
     @argument(
         "--with", dest="with_", action="append", default=[], metavar="NAME", help="prepend a saved query as a CTE"
     )
@@ -143,6 +146,8 @@ class SqlMagics(Magics):
         if args.explain:
             return self._explain(engine, sql, params, session)
         limit = None if args.no_limit else (DEFAULT_LIMIT if args.limit is None else args.limit)
+        if args.save and not (args.show or args.output or args.interact):
+            return self._saved(engine, args.save, sql, params, session)
         if args.interact:  # controls that re-run the query (notebook/widgets/interact.py)
             from lakelab.notebook.widgets.interact import InteractiveQuery
 
@@ -173,6 +178,19 @@ class SqlMagics(Magics):
         print(f"lakelab: result cache cleared ({n} result{'s' if n != 1 else ''})")
 
     # -- pieces ------------------------------------------------------------------------------
+    def _saved(self, engine: Any, name: str, sql: str, params: dict[str, Any], session: dict[str, Any]) -> None:
+        """--save without --show: the query runs for no rows (so a broken query fails now, not
+        in the cell that uses it) and one line says what was saved."""
+        try:
+            result = engine.execute(sql, params, limit=0, **session)
+        except BaseException:
+            self.saved.pop(ident(name, "saved query name"), None)
+            raise
+        cols = result.table.column_names
+        shown = ", ".join(cols[:8]) + (f", … ({len(cols)} columns)" if len(cols) > 8 else "")
+        print(f"saved query {name} ({shown}): use it with %%trino --with {name}; add --show to see its rows")
+        return None
+
     def _params(self, sql: str, given: list[str]) -> dict[str, Any]:
         ns = self.shell.user_ns if self.shell is not None else {}
         params = {n: ns[n] for n in template_names(sql) if n in ns}
@@ -243,6 +261,21 @@ def table_names(lh: Any) -> list[str]:
     return _CACHE["names"]
 
 
+_TABLE_REF = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+)", re.I)
+
+
+def column_names(lh: Any, sql: str) -> list[str]:
+    """The columns of every `namespace.table` the cell's SQL reads (FROM/JOIN), from the
+    search index: what completes after a table name is written."""
+    from lakelab.catalog.index import index_for
+
+    index = index_for(lh)
+    out: list[str] = []
+    for name in dict.fromkeys(m.group(1).lower() for m in _TABLE_REF.finditer(sql)):
+        out += [c for c in index.columns_of(name) if c not in out]
+    return out
+
+
 def make_matcher(get_lh: Any):
     from IPython.core.completer import SimpleCompletion, context_matcher
 
@@ -253,10 +286,14 @@ def make_matcher(get_lh: Any):
             return {"completions": [], "suppress": False}
         token = context.token.rsplit(" ", 1)[-1]
         try:
-            names = table_names(get_lh())
+            lh = get_lh()
+            names = table_names(lh)
+            columns = column_names(lh, context.full_text) if "." not in token else []
         except Exception:  # noqa: BLE001 - completion must never raise into the editor
-            names = []
-        matches = [SimpleCompletion(n, type="table") for n in names if n.startswith(token.lower())]
+            names, columns = [], []
+        low = token.lower()
+        matches = [SimpleCompletion(c, type="column") for c in columns if c.lower().startswith(low)]
+        matches += [SimpleCompletion(n, type="table") for n in names if n.startswith(low)]
         return {"completions": matches, "suppress": bool(matches)}
 
     return trino_tables
