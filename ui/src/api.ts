@@ -100,6 +100,11 @@ export class LakelabClient {
     return offset ? { ...page, rows: page.rows.slice(offset) } : page;
   }
 
+  /** Changes whenever the catalog's datasets change: polled to keep the sidebar current. */
+  async fingerprint(): Promise<string> {
+    return (await request(this.send, 'get', '/fingerprint', {})).fingerprint;
+  }
+
   async search(q: string, filters: ISearchFilters = {}): Promise<DatasetSummary[]> {
     return (await request(this.send, 'get', '/search', { query: { q, ...filters } })).datasets;
   }

@@ -171,5 +171,8 @@ class Workspace:
         os.environ["LAKELAB_WORKSPACE"] = self.name
         os.environ["LAKELAB_WORKSPACE_ADDRESS_CONNECTED"] = info["address"]
         drivers.register(self.manager.store, self.name)  # a stop disconnects this kernel cleanly
+        from lakelab.notebook.notices import show_at_next_cell
+
+        show_at_next_cell(drivers.take_notice)  # ...and the notebook says so
         self.connect_seconds = time.monotonic() - started
         return self

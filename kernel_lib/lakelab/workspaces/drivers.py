@@ -80,7 +80,6 @@ class _Watch:
     lock = threading.Lock()
     current: tuple[Store, str, threading.Event] | None = None
     notice: str | None = None
-    hooked = False
 
 
 def _unregister(store: Store, name: str) -> None:
@@ -99,7 +98,6 @@ def register(store: Store, name: str) -> None:
     done = threading.Event()
     with _Watch.lock:
         _Watch.current = (store, name, done)
-    _hook_notice()
     threading.Thread(target=_watch, args=(store, name, done), name=f"lakelab-watch-{name}", daemon=True).start()
 
 
@@ -148,24 +146,9 @@ def _disconnect(store: Store, name: str, done: threading.Event) -> None:
         )
 
 
-def _hook_notice() -> None:
-    """Print the disconnect line at the top of the next cell run (a line printed from the
-    watcher thread would go to a finished cell, which the notebook no longer shows)."""
-    if _Watch.hooked:
-        return
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    ip = get_ipython()
-    if ip is None:
-        return
-
-    def show(*_: Any) -> None:
-        notice, _Watch.notice = _Watch.notice, None
-        if notice:
-            print(notice)
-
-    ip.events.register("pre_run_cell", show)
-    _Watch.hooked = True
-
+def take_notice() -> str | None:
+    """The disconnect line not yet shown (once): the notebook prints it at its next cell
+    (lakelab.notebook.notices), since a line printed from the watcher thread would go to a
+    finished cell, which the notebook no longer shows."""
+    notice, _Watch.notice = _Watch.notice, None
+    return notice

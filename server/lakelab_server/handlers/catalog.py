@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tornado import web
 
+from lakelab.catalog.index import index_for
 from lakelab.datasets import search
 from lakelab.datasets.dataset import MAX_LINEAGE_DEPTH, Dataset
 from lakelab.errors import InvalidInput
@@ -39,6 +40,15 @@ class SearchHandler(LakelabHandler):
         query = self.str_arg("q")
         found = await self.run(search.search, self.lakehouse, query, limit=limit, **args)
         self.reply({"query": query, "datasets": list(found)})
+
+
+class FingerprintHandler(LakelabHandler):
+    """A value that changes when the catalog's datasets change: the sidebar polls it
+    and reloads only when it moved."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.reply({"fingerprint": await self.run(lambda: index_for(self.lakehouse).fingerprint())})
 
 
 class DatasetResource(LakelabHandler):
