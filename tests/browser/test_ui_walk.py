@@ -60,7 +60,8 @@ def test_the_url_lakelab_lab_prints_opens_the_tutorial_with_the_lakehouse_sideba
     env = {**os.environ, "LAKELAB_HOME": str(home), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp_path / "workspaces")
     log = (tmp_path / "lab.log").open("w+")
-    args = ["--no-browser", f"--port={port}", "--ip=127.0.0.1"]  # a generated token, printed in full
+    # a generated token, printed in full; the app exposed for the checks below
+    args = ["--no-browser", f"--port={port}", "--ip=127.0.0.1", "--LabApp.expose_app_in_browser=True"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "lakelab", "lab", "--no-demo", "--", *args],
         env=env,
@@ -111,13 +112,20 @@ def test_query_in_notebook_lands_in_the_notebook_in_view_and_runs_as_it_is(page:
     view = page.locator(".jp-lakelab-dataset:visible")
     view.locator(".jp-lakelab-schema").wait_for()
     view.locator(".jp-lakelab-query").click()
-    page.wait_for_function("(p) => window.jupyterapp.shell.currentWidget?.context?.path !== p", arg=first)
+    page.wait_for_function(
+        "(p) => { const path = window.jupyterapp.shell.currentWidget?.context?.path;"
+        " return !!path && path.endsWith('.ipynb') && path !== p; }",
+        arg=first,
+    )
     second = current_path(page)
     assert second and second.endswith(".ipynb") and second != first
     expect(page.locator(".jp-NotebookPanel:visible .jp-Cell")).to_have_count(2)
     assert sources(page, second) == ["%load_ext lakelab", "%%trino\nSELECT * FROM demo.flights LIMIT 100"]
     assert sources(page, first) == ["a = 1"] and not dirty(page, first)  # untouched
     # ready to run: the query cell alone, without running the %load_ext cell first
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+    )
     run_command(page, "notebook:run-cell")
     out = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(1).locator(".jp-OutputArea-output").first
     expect(out).to_contain_text("dep_delay", timeout=KERNEL_MS)
