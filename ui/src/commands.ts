@@ -165,9 +165,10 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     { app, client: ctx.client, palette: ctx.palette, target: args => target(ctx, args, 'Open Report', 'report') },
     restorer
   );
-  // with a name (a button, the context menu) the label names it; in the palette "…" says it asks
+  // with a name (a button) the label names it; in the palette "…" says it asks (the
+  // context menu passes `menu`: it acts on the row right-clicked)
   const label = (verb: string) => (args: Record<string, unknown>) =>
-    typeof args.name === 'string' && args.name ? `${verb} ${args.name}` : `${verb}…`;
+    typeof args.name === 'string' && args.name ? `${verb} ${args.name}` : args.menu ? verb : `${verb}…`;
   const copy = (text: string) => {
     Clipboard.copyToSystem(text);
     Notification.info(`Copied ${text}`, { autoClose: 2000 });
@@ -286,7 +287,7 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     CommandIDs.copyName,
     CommandIDs.copySelect
   ]) {
-    app.contextMenu.addItem({ command, selector: datasetRow, rank: rank++ });
+    app.contextMenu.addItem({ command, selector: datasetRow, rank: rank++, args: { menu: true } });
     ctx.palette?.addItem({ command, category: 'Lakehouse' });
   }
   for (const command of [CommandIDs.newDatasetHere, CommandIDs.copyNamespace]) {

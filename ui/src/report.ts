@@ -57,7 +57,9 @@ export function registerReports(
     label: args =>
       typeof args.name === 'string' && args.name
         ? `Open Report ${args.name}${typeof args.version === 'number' ? ` v${args.version}` : ''}`
-        : 'Open Report…',
+        : args.menu
+          ? 'Open Report'
+          : 'Open Report…',
     caption: 'Show a report dataset (latest version unless one is given) in a sandboxed tab',
     execute: async args => {
       const name = await ctx.target(args);
@@ -114,7 +116,12 @@ export function registerReports(
       return widget;
     }
   });
-  app.contextMenu.addItem({ command: OPEN_REPORT, selector: '.jp-lakelab-row[data-dataset-kind="report"]', rank: -1 });
+  app.contextMenu.addItem({
+    command: OPEN_REPORT,
+    selector: '.jp-lakelab-row[data-dataset-kind="report"]',
+    rank: -1,
+    args: { menu: true }
+  });
   ctx.palette?.addItem({ command: OPEN_REPORT, category: 'Lakehouse' });
   if (restorer) {
     void restorer.restore(tracker, {
