@@ -72,5 +72,9 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     assert all(c.execution_count is not None for c in code)
     lh = lakelab.Lakehouse(load_config())
     assert lh.dataset("scratch.flights_by_origin").metadata["owner"] == "tutorial"
-    assert lh.dataset("scratch.routes").preview(10).num_rows == 3
+    # time travel on a fresh run: two snapshots of scratch.routes, the older one without HPN
+    travel = next(i for i, c in enumerate(code) if "snaps = " in c.source)
+    assert "Snapshots(2):" in _outputs_text(code[travel])  # what the reader sees: two snapshots
+    assert "HPN" not in _outputs_text(code[travel + 1]) and "JFK" in _outputs_text(code[travel + 1])
+    assert lh.dataset("scratch.routes").preview(10).num_rows == 4
     shutil.rmtree(workdir)

@@ -111,6 +111,7 @@ class WorkspaceConfig:
     start_attempts: int = 2
     stop_timeout_s: float = 15.0  # SIGTERM, then SIGKILL after this
     drain_timeout_s: float = 3.0
+    disconnect_timeout_s: float = 30.0  # a stop waits this long for connected kernels to let go
     object_store_mb: int = 256
     # kuberay: one RayCluster per workspace (docs/kuberay.md)
     namespace: str | None = None  # default: the kubeconfig context's namespace, or the pod's own

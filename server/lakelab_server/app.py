@@ -45,6 +45,7 @@ def routes() -> list[tuple[Any, ...]]:
         (r"namespaces", catalog.NamespacesHandler),
         (r"namespaces/(?P<namespace>[^/]+)/datasets", catalog.NamespaceDatasetsHandler),
         (r"search", catalog.SearchHandler),
+        (r"fingerprint", catalog.FingerprintHandler),
         (r"datasets/(?P<name>[^/]+)", catalog.DatasetHandler),
         (r"datasets/(?P<name>[^/]+)/preview", catalog.PreviewHandler),
         (r"datasets/(?P<name>[^/]+)/snapshots", catalog.SnapshotsHandler),

@@ -389,11 +389,11 @@ def test_query_in_notebook_adds_to_the_active_notebook_after_its_active_cell(pag
     run_command(page, "lakelab:query-in-notebook", {"name": "demo.flights"})
     sources = nb.locator(".jp-Cell .cm-content")
     expect(sources).to_have_count(4)
-    # the extension is loaded once; each query lands after the cell that was active
+    # the extension is loaded once, at the top; each query lands after the cell that was active
     expect(sources).to_have_text(
         [
-            "x = 1",
             "%load_ext lakelab",
+            "x = 1",
             "%%trinoSELECT * FROM demo.airlines LIMIT 100",
             "%%trinoSELECT * FROM demo.flights LIMIT 100",
         ]

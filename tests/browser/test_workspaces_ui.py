@@ -229,11 +229,40 @@ def test_create_watch_connect_dashboard_and_stop_a_workspace(page: Page, ws_lab:
     responses.clear()
     dash.close()
 
+    x = "kept_value = 41"
+    page.evaluate(
+        """(src) => { const nb = window.jupyterapp.shell.currentWidget.content;
+           nb.model.sharedModel.insertCell(1, {cell_type: 'code', source: src}); nb.activeCellIndex = 1; }""",
+        x,
+    )
+    run_command(page, "notebook:run-cell")
+    expect(page.locator(".jp-NotebookPanel .jp-Cell").nth(1).locator(".jp-InputPrompt")).to_have_text("[2]:")
+
+    # Stop asks first and names the notebook whose kernel is connected
     card.get_by_role("button", name="Stop").click()
-    expect(card.locator(".lakelab-ws-state")).to_have_text("stopped", timeout=RAY_START_MS)
-    expect(card.get_by_role("button", name="Start")).to_be_visible()
-    expect(card.locator(".lakelab-ws-facts")).to_be_hidden()  # nothing live to show
-    shot(page, "workspaces-stopped")
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text(f"Stop workspace {WS}?")
+    expect(dialog).to_contain_text("Connected: Untitled.ipynb")
+    expect(dialog).to_contain_text("its kernel keeps running with its variables")
+    shot(page, "workspaces-stop-confirm")
+    dialog.get_by_role("button", name="Stop").click()
+    # the card goes with the record: the panel shows what `%workspace list` shows
+    expect(card).to_have_count(0, timeout=RAY_START_MS)
+    expect(panel.locator(".lakelab-ws-info")).to_have_text(
+        f"Stopped {WS}; disconnected Untitled.ipynb (kernels still running)."
+    )
+    assert ws_lab.store.names() == []
+    # the kernel is alive, kept its variables, and its next cell says what happened
+    page.evaluate(
+        """(src) => { const nb = window.jupyterapp.shell.currentWidget.content;
+           nb.model.sharedModel.insertCell(2, {cell_type: 'code', source: src}); nb.activeCellIndex = 2; }""",
+        "import ray\nprint(kept_value + 1, ray.is_initialized())",
+    )
+    run_command(page, "notebook:run-cell")
+    after = page.locator(".jp-NotebookPanel .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+    expect(after).to_contain_text(f"lakelab: workspace '{WS}' was stopped; this kernel disconnected from it")
+    expect(after).to_contain_text("42 False")
+    shot(page, "workspaces-stopped-kernel-alive")
     set_theme(page, dark=True)
     shot(page, "workspaces-stopped-dark")
     set_theme(page, dark=False)
@@ -258,5 +287,6 @@ def test_the_dashboard_opens_under_a_non_root_base_url(page: Page, ws_hub: Works
     expect(dash.locator("body")).to_contain_text(re.compile(r"/1\.0 CPU"), timeout=TIMEOUT)
     dash.close()
     card.get_by_role("button", name="Stop").click()
-    expect(card.locator(".lakelab-ws-state")).to_have_text("stopped", timeout=RAY_START_MS)
+    page.locator(".jp-Dialog").get_by_role("button", name="Stop").click()
+    expect(card).to_have_count(0, timeout=RAY_START_MS)
     assert ws_hub.leftovers() == []

@@ -224,3 +224,15 @@ async def test_the_server_stays_responsive_while_a_slow_call_runs(house, api):
     status, _ = await api("/info")
     results = await asyncio.gather(*slow)
     assert status == 200 and all(code == 200 for code, _ in results)
+
+
+async def test_the_fingerprint_moves_when_datasets_change_and_only_then(house, api):
+    status, first = await api("/fingerprint")
+    assert status == 200 and first["fingerprint"]
+    assert (await api("/fingerprint"))[1] == first  # nothing changed
+    house.publish(pa.table({"id": [1]}), "demo.fresh", description="made after the sidebar loaded")
+    _, second = await api("/fingerprint")
+    assert second != first
+    _, found = await api("/namespaces/{namespace}/datasets", namespace="demo")
+    assert "demo.fresh" in [d["name"] for d in found["datasets"]]
+    assert (await api("/fingerprint"))[1] == second

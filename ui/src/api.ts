@@ -114,6 +114,11 @@ export class LakelabClient {
     });
   }
 
+  /** Changes whenever the catalog's datasets change: polled to keep the sidebar current. */
+  async fingerprint(): Promise<string> {
+    return (await request(this.send, 'get', '/fingerprint', {})).fingerprint;
+  }
+
   async search(q: string, filters: ISearchFilters = {}): Promise<DatasetSummary[]> {
     return (await request(this.send, 'get', '/search', { query: { q, ...filters } })).datasets;
   }

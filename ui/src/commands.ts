@@ -7,12 +7,13 @@ import { Clipboard, ICommandPalette, MainAreaWidget, Notification, WidgetTracker
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { LakelabClient } from './api';
+import { DatasetKind, LakelabClient } from './api';
 import { DatasetView } from './datasetView';
 import { lakehouseIcon } from './icons';
 import { OPEN_DASHBOARD } from './dashboard';
 import { OPEN_REPORT, registerReports } from './report';
-import { selectSql, trinoCell } from './text';
+import { pickDataset } from './datasetPicker';
+import { columnCell, newDatasetCell, selectSql, trinoCell } from './text';
 import { LakehouseSidebar } from './sidebar';
 
 export const CommandIDs = {
@@ -21,6 +22,10 @@ export const CommandIDs = {
   query: 'lakelab:query-in-notebook',
   copyName: 'lakelab:copy-name',
   copySelect: 'lakelab:copy-select',
+  copyNamespace: 'lakelab:copy-namespace-name',
+  newDatasetHere: 'lakelab:new-dataset-here',
+  copyColumn: 'lakelab:copy-column-name',
+  queryColumn: 'lakelab:query-column',
   refresh: 'lakelab:refresh'
 } as const;
 
@@ -37,8 +42,14 @@ export interface ICommandContext {
   settings: () => { pageSize: number; maxRows: number };
 }
 
-/** The dataset a command acts on: its argument, the right-clicked row, the current view, the selection. */
-function target(ctx: ICommandContext, args: Record<string, unknown>): string | null {
+/** The dataset a command acts on: its argument, or the right-clicked row; otherwise (the
+ * palette) the user picks one, offered the dataset in view or selected first. */
+export async function target(
+  ctx: ICommandContext,
+  args: Record<string, unknown>,
+  title: string,
+  kind?: DatasetKind
+): Promise<string | null> {
   if (typeof args.name === 'string' && args.name) {
     return args.name;
   }
@@ -47,10 +58,14 @@ function target(ctx: ICommandContext, args: Record<string, unknown>): string | n
     return hit.dataset.lakelabDataset;
   }
   const current = ctx.tracker.currentWidget;
-  if (current && ctx.app.shell.currentWidget === current) {
-    return current.content.name;
-  }
-  return ctx.sidebar.selected?.name ?? null;
+  const inView = current && ctx.app.shell.currentWidget === current ? current.content.name : null;
+  const initial = inView ?? ctx.sidebar.selected?.name ?? null;
+  return pickDataset(ctx.client, { title, action: title.split(' ')[0], kind, initial });
+}
+
+/** The namespace or column a context-menu item was opened on. */
+function hitData(ctx: ICommandContext, key: 'lakelabNamespace' | 'lakelabColumn'): DOMStringMap | null {
+  return ctx.app.contextMenuHitTest(node => !!node.dataset?.[key])?.dataset ?? null;
 }
 
 export async function openDataset(ctx: ICommandContext, name: string): Promise<MainAreaWidget<DatasetView>> {
@@ -87,9 +102,25 @@ export async function openDataset(ctx: ICommandContext, name: string): Promise<M
   return widget;
 }
 
-/** Insert the %%trino cell after the active cell of the current notebook, or in a new one. */
-export async function queryInNotebook(ctx: ICommandContext, name: string): Promise<NotebookPanel> {
-  let panel = ctx.notebooks?.currentWidget ?? null;
+/** The notebook the user is in: the main area's current widget, when it is a notebook
+ * (not the notebook last active, which may be out of sight behind a dataset view). */
+function notebookInView(ctx: ICommandContext): NotebookPanel | null {
+  const current = ctx.app.shell.currentWidget;
+  return current && ctx.notebooks?.has(current) ? (current as NotebookPanel) : null;
+}
+
+/**
+ * Insert the %%trino cell below the active cell of the notebook the user is in, or into a
+ * new notebook; `%load_ext lakelab` is ensured at the top and loaded in the kernel, so the
+ * new cell runs as it is. No other notebook is touched.
+ */
+export function queryInNotebook(ctx: ICommandContext, name: string): Promise<NotebookPanel> {
+  return insertCell(ctx, trinoCell(name));
+}
+
+/** Insert `source` as a code cell the way queryInNotebook does. */
+export async function insertCell(ctx: ICommandContext, source: string): Promise<NotebookPanel> {
+  let panel = notebookInView(ctx);
   if (!panel) {
     if (!ctx.docManager) {
       throw new Error('no document manager to create a notebook with');
@@ -101,43 +132,63 @@ export async function queryInNotebook(ctx: ICommandContext, name: string): Promi
   }
   const notebook = panel.content;
   const shared = notebook.model!.sharedModel;
-  const cells = shared.cells;
-  // the magic needs the extension loaded once per kernel: add the line if no cell has it
-  const loaded = cells.some(c => c.getSource().includes(LOAD_EXT));
-  const fresh = [
-    ...(loaded ? [] : [{ cell_type: 'code', source: LOAD_EXT, metadata: {} }]),
-    { cell_type: 'code', source: trinoCell(name), metadata: {} }
-  ];
-  let index = notebook.activeCellIndex + 1;
-  if (cells.length === 1 && cells[0].getSource().trim() === '') {
-    // a new notebook's one empty cell is replaced rather than left above the query
-    shared.deleteCell(0);
-    index = 0;
+  const fresh = shared.cells.length === 1 && shared.cells[0].getSource().trim() === '';
+  let index = fresh ? 0 : notebook.activeCellIndex + 1;
+  if (fresh) {
+    shared.deleteCell(0); // a new notebook's one empty cell is replaced, not left above the query
   }
-  shared.insertCells(Math.min(index, shared.cells.length), fresh as never);
-  notebook.activeCellIndex = Math.min(index, shared.cells.length - 1) + fresh.length - 1;
+  // the magic needs the extension loaded once per kernel: at the top, if no cell loads it
+  if (!shared.cells.some(c => c.getSource().includes(LOAD_EXT))) {
+    shared.insertCell(0, { cell_type: 'code', source: LOAD_EXT });
+    index += 1;
+  }
+  index = Math.min(index, shared.cells.length);
+  shared.insertCell(index, { cell_type: 'code', source });
+  notebook.activeCellIndex = index;
+  notebook.mode = 'command';
   ctx.app.shell.activateById(panel.id);
+  void notebook.scrollToItem(index);
+  loadExtension(panel).catch(e => console.warn('lakelab: could not load the extension in the kernel', e));
   return panel;
+}
+
+/** Load the extension in the notebook's kernel (quietly) so the inserted cell runs first time. */
+async function loadExtension(panel: NotebookPanel): Promise<void> {
+  const session = panel.sessionContext;
+  await session.ready;
+  const kernel = session.session?.kernel;
+  if (kernel) {
+    await kernel.requestExecute({ code: LOAD_EXT, silent: true, store_history: false }).done;
+  }
 }
 
 export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer | null = null): void {
   const { app } = ctx;
-  registerReports({ app, client: ctx.client, palette: ctx.palette, target: args => target(ctx, args) }, restorer);
-  const need = (args: Record<string, unknown>) => {
-    const name = target(ctx, args);
-    if (!name) {
-      Notification.warning('Select a dataset in the Lakehouse sidebar first.', { autoClose: 4000 });
-    }
-    return name;
-  };
+  registerReports(
+    { app, client: ctx.client, palette: ctx.palette, target: args => target(ctx, args, 'Open Report', 'report') },
+    restorer
+  );
+  // with a name (a button) the label names it; in the palette "…" says it asks (the
+  // context menu passes `menu`: it acts on the row right-clicked)
   const label = (verb: string) => (args: Record<string, unknown>) =>
-    typeof args.name === 'string' && args.name ? `${verb} ${args.name}` : verb;
+    typeof args.name === 'string' && args.name ? `${verb} ${args.name}` : args.menu ? verb : `${verb}…`;
+  const copy = (text: string) => {
+    Clipboard.copyToSystem(text);
+    Notification.info(`Copied ${text}`, { autoClose: 2000 });
+  };
+  const insert = async (source: string) => {
+    try {
+      return await insertCell(ctx, source);
+    } catch (e) {
+      Notification.error(`Could not insert the cell: ${e}`);
+    }
+  };
 
   app.commands.addCommand(CommandIDs.open, {
     label: label('Open Dataset'),
     caption: 'Open the dataset view: metadata, schema, snapshots, lineage and a preview',
     execute: async args => {
-      const name = need(args);
+      const name = await target(ctx, args, 'Open Dataset');
       return name ? openDataset(ctx, name) : undefined;
     }
   });
@@ -145,7 +196,7 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     label: label('Open Preview'),
     caption: 'Open the dataset view scrolled to its preview',
     execute: async args => {
-      const name = need(args);
+      const name = await target(ctx, args, 'Open Preview');
       if (!name) {
         return;
       }
@@ -156,36 +207,27 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
   });
   app.commands.addCommand(CommandIDs.query, {
     label: label('Query in Notebook'),
-    caption: 'Insert a %%trino SELECT cell for the dataset into the active notebook (or a new one)',
+    caption: 'Insert a %%trino SELECT cell below the active cell of the notebook in view (or a new notebook)',
     execute: async args => {
-      const name = need(args);
-      if (!name) {
-        return;
-      }
-      try {
-        return await queryInNotebook(ctx, name);
-      } catch (e) {
-        Notification.error(`Could not insert the query: ${e}`);
-      }
+      const name = await target(ctx, args, 'Query in Notebook');
+      return name ? insert(trinoCell(name)) : undefined;
     }
   });
   app.commands.addCommand(CommandIDs.copyName, {
     label: label('Copy Dataset Name'),
-    execute: args => {
-      const name = need(args);
+    execute: async args => {
+      const name = await target(ctx, args, 'Copy Dataset Name');
       if (name) {
-        Clipboard.copyToSystem(name);
-        Notification.info(`Copied ${name}`, { autoClose: 2000 });
+        copy(name);
       }
     }
   });
   app.commands.addCommand(CommandIDs.copySelect, {
     label: label('Copy SELECT'),
-    execute: args => {
-      const name = need(args);
+    execute: async args => {
+      const name = await target(ctx, args, 'Copy SELECT');
       if (name) {
-        Clipboard.copyToSystem(selectSql(name));
-        Notification.info(`Copied ${selectSql(name)}`, { autoClose: 2000 });
+        copy(selectSql(name));
       }
     }
   });
@@ -194,7 +236,52 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     execute: () => ctx.sidebar.refresh()
   });
 
-  const selector = '.jp-lakelab-row[data-kind="dataset"]';
+  // namespaces and columns (context menu only: they act on the row right-clicked)
+  const namespaceOf = () => hitData(ctx, 'lakelabNamespace')?.lakelabNamespace ?? null;
+  const columnOf = () => {
+    const d = hitData(ctx, 'lakelabColumn');
+    return d?.lakelabColumn && d.lakelabDataset ? { column: d.lakelabColumn, dataset: d.lakelabDataset } : null;
+  };
+  app.commands.addCommand(CommandIDs.copyNamespace, {
+    label: 'Copy Namespace Name',
+    isEnabled: () => namespaceOf() !== null,
+    execute: () => {
+      const ns = namespaceOf();
+      if (ns) {
+        copy(ns);
+      }
+    }
+  });
+  app.commands.addCommand(CommandIDs.newDatasetHere, {
+    label: 'New Dataset Here',
+    caption: 'Insert a %%trino --into cell that writes a new dataset in this namespace',
+    isEnabled: () => namespaceOf() !== null,
+    execute: () => {
+      const ns = namespaceOf();
+      return ns ? insert(newDatasetCell(ns)) : undefined;
+    }
+  });
+  app.commands.addCommand(CommandIDs.copyColumn, {
+    label: 'Copy Column Name',
+    isEnabled: () => columnOf() !== null,
+    execute: () => {
+      const c = columnOf();
+      if (c) {
+        copy(c.column);
+      }
+    }
+  });
+  app.commands.addCommand(CommandIDs.queryColumn, {
+    label: 'Query Column in Notebook',
+    caption: "Insert a %%trino cell counting the column's values",
+    isEnabled: () => columnOf() !== null,
+    execute: () => {
+      const c = columnOf();
+      return c ? insert(columnCell(c.dataset, c.column)) : undefined;
+    }
+  });
+
+  const datasetRow = '.jp-lakelab-row[data-kind="dataset"]';
   let rank = 0;
   for (const command of [
     CommandIDs.open,
@@ -203,8 +290,14 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     CommandIDs.copyName,
     CommandIDs.copySelect
   ]) {
-    app.contextMenu.addItem({ command, selector, rank: rank++ });
+    app.contextMenu.addItem({ command, selector: datasetRow, rank: rank++, args: { menu: true } });
     ctx.palette?.addItem({ command, category: 'Lakehouse' });
+  }
+  for (const command of [CommandIDs.newDatasetHere, CommandIDs.copyNamespace]) {
+    app.contextMenu.addItem({ command, selector: '.jp-lakelab-row[data-kind="namespace"]', rank: rank++ });
+  }
+  for (const command of [CommandIDs.queryColumn, CommandIDs.copyColumn]) {
+    app.contextMenu.addItem({ command, selector: '.jp-lakelab-row[data-kind="column"]', rank: rank++ });
   }
   app.contextMenu.addItem({ command: CommandIDs.refresh, selector: '.jp-lakelab-sidebar', rank: 100 });
   ctx.palette?.addItem({ command: CommandIDs.refresh, category: 'Lakehouse' });

@@ -1,24 +1,51 @@
 /**
- * "Go to dataset…": a picker over the catalog's search. Type a name (typos are forgiven: the
- * server answers with what it searched instead), narrow it with the sidebar's `kind:`,
- * `owner:` and `tag:` words or the facet buttons (counts among every match), and `tag:` alone
- * lists the tags. Arrow keys move, Enter or a click opens.
+ * The one dataset picker ("Go to Dataset…", and every palette command that needs a dataset):
+ * a dialog over the catalog's search. Type a name (typos are forgiven: the server answers with
+ * what it searched instead), narrow it with the sidebar's `kind:`, `owner:` and `tag:` words or
+ * the facet buttons (counts among every match), and `tag:` alone lists the tags. With the box
+ * empty, the dataset in view is offered first. Arrow keys move, Enter or a click chooses.
  */
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { DatasetSummary, FacetCount, LakelabClient, SearchResult } from './api';
+import { DatasetKind, DatasetSummary, FacetCount, LakelabClient, SearchResult } from './api';
 import { el } from './dom';
 import { FacetKey, pendingFacet } from './searchSuggest';
 
 const DELAY_MS = 150;
 const FACETS_SHOWN = 6;
+const SHOWN = 50;
+
+export interface IPickOptions {
+  /** The dialog's title, e.g. "Open Dataset". */
+  title: string;
+  /** The accept button's label. */
+  action: string;
+  /** Only datasets of this kind (reports for "Open Report"). */
+  kind?: DatasetKind;
+  /** A dataset offered first (the one in view or selected), when the box is empty. */
+  initial?: string | null;
+}
+
+/** What the picker lists of a dataset. */
+export type PickItem = Pick<DatasetSummary, 'name' | 'kind' | 'owner' | 'tags'>;
+
+/** The order a picker lists datasets in: `initial` first (when it is among them), then as found. */
+export function pickOrder<T extends PickItem>(found: T[], initial: string | null | undefined): T[] {
+  const first = found.filter(d => d.name === initial);
+  return [...first, ...found.filter(d => d.name !== initial)].slice(0, SHOWN);
+}
 
 class PickerBody extends Widget {
-  constructor(private readonly client: LakelabClient) {
+  constructor(
+    private readonly client: LakelabClient,
+    private readonly options: IPickOptions
+  ) {
     super({ node: el('div', 'jp-lakelab-picker') });
     this.input = el('input', 'jp-mod-styled jp-lakelab-picker-input');
-    this.input.placeholder = 'Dataset name… (kind: owner: tag: narrow it)';
+    this.input.placeholder = options.kind
+      ? `${options.kind[0].toUpperCase()}${options.kind.slice(1)} name… (owner: tag: narrow it)`
+      : 'Dataset name… (kind: owner: tag: narrow it)';
     this.input.setAttribute('aria-label', 'Find a dataset');
     this._note = el('div', 'jp-lakelab-picker-note');
     this._facets = el('div', 'jp-lakelab-picker-facets');
@@ -55,9 +82,22 @@ class PickerBody extends Widget {
     const pending = pendingFacet(text);
     const ticket = ++this._ticket;
     let result: SearchResult;
+    let datasets: PickItem[];
     try {
       // `tag:` alone: the facets of everything else typed, as suggestions
-      result = await this.client.searchWithFacets(pending ? text.replace(/\S+:$/, '').trim() : text);
+      const words = pending ? text.replace(/\S+:$/, '').trim() : text;
+      const only = this.options.kind ? ` kind:${this.options.kind}` : '';
+      result = await this.client.searchWithFacets(`${words}${only}`.trim());
+      const initial = text.trim() ? null : this.options.initial;
+      datasets = result.datasets;
+      if (initial && !datasets.some(d => d.name === initial)) {
+        // the dataset in view may be past the first page of an empty search: fetch it
+        const d = await this.client.dataset(initial).catch(() => null);
+        if (d && (!this.options.kind || d.kind === this.options.kind)) {
+          datasets = [d, ...datasets];
+        }
+      }
+      datasets = pickOrder(datasets, initial);
     } catch (e) {
       if (ticket === this._ticket) {
         this._note.textContent = `Search failed: ${String((e as Error).message ?? e)}`;
@@ -76,8 +116,8 @@ class PickerBody extends Widget {
         this._note.textContent = `No ${pending}s among the matches.`;
       }
     } else {
-      this._items = result.datasets.map(d => ({ kind: 'dataset' as const, value: d.name, summary: d }));
-      if (!result.datasets.length) {
+      this._items = datasets.map(d => ({ kind: 'dataset' as const, value: d.name, summary: d }));
+      if (!datasets.length) {
         this._note.textContent = 'No dataset matches.';
       }
     }
@@ -178,19 +218,22 @@ class PickerBody extends Widget {
   private _note: HTMLElement;
   private _facets: HTMLElement;
   private _list: HTMLUListElement;
-  private _items: { kind: 'dataset' | 'facet'; value: string; summary?: DatasetSummary; count?: number }[] = [];
+  private _items: { kind: 'dataset' | 'facet'; value: string; summary?: PickItem; count?: number }[] = [];
   private _active = 0;
   private _timer = 0;
   private _ticket = 0;
 }
 
 /** Ask for a dataset; resolves to its name, or null when the user cancels. */
-export async function pickDataset(client: LakelabClient, title = 'Go to dataset'): Promise<string | null> {
-  const body = new PickerBody(client);
+export async function pickDataset(
+  client: LakelabClient,
+  options: IPickOptions = { title: 'Go to Dataset', action: 'Open' }
+): Promise<string | null> {
+  const body = new PickerBody(client, options);
   const dialog = new Dialog<string | null>({
-    title,
+    title: options.title,
     body,
-    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Open' })],
+    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: options.action })],
     focusNodeSelector: '.jp-lakelab-picker-input'
   });
   dialog.addClass('jp-lakelab-picker-dialog');

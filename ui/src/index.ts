@@ -103,6 +103,7 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
         name: w => w.content.name
       });
     }
+    void app.restored.then(() => showOnFirstStart(app, sidebar.id));
     themes?.themeChanged.connect(() => tracker.forEach(w => w.content.applyTheme()));
 
     // the handshake and the first listing run in the background: a slow or missing
@@ -127,10 +128,28 @@ const catalogPlugin: JupyterFrontEndPlugin<void> = {
       if (result.state === 'ok') {
         await model.refresh();
       }
+      sidebar.watch(() => client.fingerprint());
     };
     void start();
   }
 };
+
+const FIRST_START_KEY = 'lakelab:sidebar-shown';
+
+/** The first time lakelab's UI starts in a browser (`lakelab lab`'s URL opening the
+ * tutorial), the Lakehouse sidebar is the one showing; after that JupyterLab restores
+ * whatever the user left open. */
+function showOnFirstStart(app: JupyterFrontEnd, id: string): void {
+  try {
+    if (window.localStorage.getItem(FIRST_START_KEY)) {
+      return;
+    }
+    window.localStorage.setItem(FIRST_START_KEY, '1');
+  } catch {
+    return; // no storage (a locked-down browser): leave the layout as it is
+  }
+  app.shell.activateById(id);
+}
 
 /** `%%trino` cells highlighted as SQL. */
 const trinoPlugin: JupyterFrontEndPlugin<void> = {

@@ -40,8 +40,8 @@ export interface IReportContext {
   app: JupyterFrontEnd;
   client: LakelabClient;
   palette: ICommandPalette | null;
-  /** The dataset a command without a name acts on (right-clicked row, selection…). */
-  target: (args: Record<string, unknown>) => string | null;
+  /** The report a command acts on: its argument, the right-clicked row, or one the user picks. */
+  target: (args: Record<string, unknown>) => Promise<string | null>;
 }
 
 /** The "Open report" command, its tracker (restored on reload), palette and context-menu items. */
@@ -57,13 +57,14 @@ export function registerReports(
     label: args =>
       typeof args.name === 'string' && args.name
         ? `Open Report ${args.name}${typeof args.version === 'number' ? ` v${args.version}` : ''}`
-        : 'Open Report',
+        : args.menu
+          ? 'Open Report'
+          : 'Open Report…',
     caption: 'Show a report dataset (latest version unless one is given) in a sandboxed tab',
     execute: async args => {
-      const name = ctx.target(args);
+      const name = await ctx.target(args);
       if (!name) {
-        Notification.warning('Select a report dataset in the Lakehouse sidebar first.', { autoClose: 4000 });
-        return;
+        return; // the picker was cancelled
       }
       let version = typeof args.version === 'number' ? args.version : null;
       try {
@@ -115,7 +116,12 @@ export function registerReports(
       return widget;
     }
   });
-  app.contextMenu.addItem({ command: OPEN_REPORT, selector: '.jp-lakelab-row[data-dataset-kind="report"]', rank: -1 });
+  app.contextMenu.addItem({
+    command: OPEN_REPORT,
+    selector: '.jp-lakelab-row[data-dataset-kind="report"]',
+    rank: -1,
+    args: { menu: true }
+  });
   ctx.palette?.addItem({ command: OPEN_REPORT, category: 'Lakehouse' });
   if (restorer) {
     void restorer.restore(tracker, {

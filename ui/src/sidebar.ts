@@ -5,6 +5,7 @@
 import { caretDownIcon, caretRightIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { MimeData } from '@lumino/coreutils';
 import { Drag } from '@lumino/dragdrop';
+import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
@@ -20,6 +21,8 @@ export const CELLS_MIME = 'application/vnd.jupyter.cells';
 const OVERSCAN = 8;
 const SEARCH_DELAY_MS = 300;
 const DRAG_THRESHOLD = 5;
+/** How often a visible sidebar asks whether the catalog changed (one cheap request). */
+const WATCH_INTERVAL_MS = 3000;
 
 /** The notebook cells a dataset becomes when dropped on a notebook. */
 export function datasetCells(name: string): Record<string, unknown>[] {
@@ -165,6 +168,35 @@ export class LakehouseSidebar extends Widget {
     }
   }
 
+  /**
+   * Keep the tree current by itself: while the sidebar is on screen, ask for the catalog's
+   * fingerprint every `intervalMs` and reload (keeping expansion) only when it moved.
+   */
+  watch(fingerprint: () => Promise<string>, intervalMs = WATCH_INTERVAL_MS): void {
+    let last: string | null = null;
+    this._poll?.dispose();
+    this._poll = new Poll({
+      factory: async () => {
+        if (this._handshake?.state !== 'ok') {
+          return;
+        }
+        const now = await fingerprint();
+        if (last !== null && now !== last) {
+          await this.model.refresh();
+        }
+        last = now;
+      },
+      frequency: { interval: intervalMs, backoff: true, max: 60_000 },
+      standby: () => !this.isVisible || 'when-hidden',
+      name: 'lakelab:catalog-fingerprint'
+    });
+  }
+
+  dispose(): void {
+    this._poll?.dispose();
+    super.dispose();
+  }
+
   /** How the refresh button re-runs the handshake after a failed one. */
   set recheck(fn: () => Promise<Handshake>) {
     this._recheck = fn;
@@ -172,6 +204,7 @@ export class LakehouseSidebar extends Widget {
 
   protected onAfterShow(): void {
     this._render();
+    void this._poll?.refresh(); // shown again: catch up at once
   }
 
   protected onResize(): void {
@@ -363,6 +396,12 @@ export class LakehouseSidebar extends Widget {
     if (row.dataset) {
       el.dataset.lakelabDataset = row.dataset.name;
     }
+    if (row.namespace) {
+      el.dataset.lakelabNamespace = row.namespace.name; // the namespace's context menu acts on it
+    }
+    if (row.field) {
+      el.dataset.lakelabColumn = row.field.name;
+    }
     if (row.kind === 'dataset') {
       el.tabIndex = 0;
       el.dataset.datasetKind = row.dataset!.kind;
@@ -427,5 +466,6 @@ export class LakehouseSidebar extends Widget {
   private _handshake: Handshake | null = null;
   private _recheck: (() => Promise<Handshake>) | null = null;
   private _dragged = false;
+  private _poll: Poll | null = null;
   private _openRequested = new Signal<this, string>(this);
 }

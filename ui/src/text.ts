@@ -23,3 +23,19 @@ export function selectSql(name: string, limit = 100): string {
 export function trinoCell(name: string, limit = 100): string {
   return `%%trino\n${selectSql(name, limit)}`;
 }
+
+/** A column name as SQL: bare when it is a plain identifier, else double-quoted. */
+export function sqlIdent(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The cell "Query Column" inserts: the column's most common values. */
+export function columnCell(dataset: string, column: string, limit = 100): string {
+  const c = sqlIdent(column);
+  return `%%trino\nSELECT ${c}, count(*) AS n\nFROM ${dataset}\nGROUP BY ${c}\nORDER BY n DESC\nLIMIT ${limit}`;
+}
+
+/** The cell "New Dataset Here" inserts: a query whose result becomes a dataset in `namespace`. */
+export function newDatasetCell(namespace: string): string {
+  return `%%trino --into ${namespace}.new_dataset\n-- rename new_dataset, write the query; running the cell creates it\nSELECT 1 AS id`;
+}

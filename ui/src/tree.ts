@@ -128,26 +128,36 @@ export class TreeModel {
     this._emit();
   }
 
-  /** (Re)load the top level, dropping everything loaded below it. */
+  /**
+   * (Re)load what is shown. The namespaces and datasets that were expanded are reloaded
+   * expanded, and the new tree replaces the old one only when it is complete, so a refresh
+   * (the button, or the catalog changing) keeps the user's place without a "Loading…" flash.
+   */
   async refresh(): Promise<void> {
     const gen = ++this._generation;
-    this._loading = true;
+    const open = this._expandedNames();
+    const first = this._query ? false : this._roots === null;
     this._error = '';
-    this._emit();
+    if (first || this._loading) {
+      this._loading = true; // a first load or a new search: say so while it runs
+      this._emit();
+    }
     try {
       if (this._query) {
         const { text, filters } = parseSearch(this._query);
-        const found = await this.client.search(text, filters);
+        const found = (await this.client.search(text, filters)).map(s => new DatasetNode(s));
+        await this._reopen([], found, open);
         if (gen !== this._generation) {
           return;
         }
-        this._results = found.map(s => new DatasetNode(s));
+        this._results = found;
       } else {
-        const namespaces = await this.client.namespaces();
+        const roots = (await this.client.namespaces()).map(n => new NamespaceNode(n));
+        await this._reopen(roots, [], open);
         if (gen !== this._generation) {
           return;
         }
-        this._roots = namespaces.map(n => new NamespaceNode(n));
+        this._roots = roots;
       }
     } catch (e) {
       if (gen !== this._generation) {
@@ -159,6 +169,34 @@ export class TreeModel {
     this._emit();
   }
 
+  /** The namespaces and datasets now expanded (by name). */
+  private _expandedNames(): Set<string> {
+    const open = new Set<string>();
+    const walk = (n: NamespaceNode) => {
+      if (n.expanded) {
+        open.add(`n:${n.info.name}`);
+        n.children.forEach(walk);
+        n.datasets.filter(d => d.expanded).forEach(d => open.add(`d:${d.summary.name}`));
+      }
+    };
+    (this._roots ?? []).forEach(walk);
+    this._results.filter(d => d.expanded).forEach(d => open.add(`d:${d.summary.name}`));
+    return open;
+  }
+
+  /** Expand and load, in fresh nodes, what `open` names (without drawing anything yet). */
+  private async _reopen(namespaces: NamespaceNode[], datasets: DatasetNode[], open: Set<string>): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const n of namespaces.filter(n => open.has(`n:${n.info.name}`))) {
+      n.expanded = true;
+      work.push(this._fetchNamespace(n).then(() => this._reopen(n.children, n.datasets, open)));
+    }
+    for (const d of datasets.filter(d => open.has(`d:${d.summary.name}`))) {
+      d.expanded = true;
+      work.push(this._fetchColumns(d));
+    }
+    await Promise.all(work);
+  }
   /** Switch to search results for `query` (empty: back to the tree). */
   async search(query: string): Promise<void> {
     const q = query.trim();
@@ -167,6 +205,7 @@ export class TreeModel {
     }
     this._query = q;
     this._results = [];
+    this._loading = !!q;
     if (!q) {
       // back to the tree as it was, or load it if it never was
       this._generation++;
@@ -196,17 +235,20 @@ export class TreeModel {
       node.state = 'loading';
       this._emit();
       const gen = this._generation;
-      try {
-        const detail = await this.client.dataset(node.summary.name);
-        node.columns = detail.schema;
-        node.state = 'loaded';
-      } catch (e) {
-        node.error = message(e);
-        node.state = 'error';
-      }
+      await this._fetchColumns(node);
       if (gen === this._generation) {
         this._emit();
       }
+    }
+  }
+
+  private async _fetchColumns(node: DatasetNode): Promise<void> {
+    try {
+      node.columns = (await this.client.dataset(node.summary.name)).schema;
+      node.state = 'loaded';
+    } catch (e) {
+      node.error = message(e);
+      node.state = 'error';
     }
   }
 
@@ -246,14 +288,19 @@ export class TreeModel {
     node.error = '';
     this._emit();
     const gen = this._generation;
+    await this._fetchNamespace(node);
+    if (gen === this._generation) {
+      this._emit();
+    }
+  }
+
+  /** A namespace's children and first page of datasets, into the node (nothing drawn). */
+  private async _fetchNamespace(node: NamespaceNode): Promise<void> {
     try {
       const [children, page] = await Promise.all([
         node.info.has_children ? this.client.namespaces(node.info.name) : Promise.resolve([]),
         this.client.datasets(node.info.name, null, this.pageSize)
       ]);
-      if (gen !== this._generation) {
-        return;
-      }
       node.children = children.map(n => new NamespaceNode(n));
       node.datasets = page.datasets.map(s => new DatasetNode(s));
       node.nextPageToken = page.next_page_token;
@@ -262,7 +309,6 @@ export class TreeModel {
       node.error = message(e);
       node.state = 'error';
     }
-    this._emit();
   }
 
   private _nsNode(row: ITreeRow): NamespaceNode | null {

@@ -113,6 +113,22 @@ describe('TreeModel', () => {
     expect(cols).toEqual(['carrier:string', 'dep_delay:double']);
   });
 
+  it('keeps expanded namespaces and datasets expanded through a refresh, with no loading flash', async () => {
+    const model = new TreeModel(catalog().client());
+    await model.refresh();
+    await model.activate(model.rows.find(r => r.label === 'sales')!);
+    await model.activate(model.rows.find(r => r.label === 'demo')!);
+    await model.activate(model.rows.find(r => r.label === 'flights')!);
+    const before = labels(model);
+    const seen: boolean[] = [];
+    model.changed.connect(() => seen.push(model.loading));
+    await model.refresh();
+    expect(labels(model)).toEqual(before);
+    expect(before).toContain('    column:dep_delay');
+    expect(before).toContain('  namespace:eu');
+    expect(seen).toEqual([false]); // one redraw, with the new tree complete
+  });
+
   it('shows a failed level as an error row with the server message', async () => {
     const model = new TreeModel(catalog().client());
     await model.refresh();

@@ -2,7 +2,7 @@
  * @jest-environment node
  */
 import { WorkspaceStatus, connectCode } from '../src/workspaces/api';
-import { actions, age, facts, formNumber, memory, merge, stoppedRecord } from '../src/workspaces/model';
+import { actions, age, facts, formNumber, memory, stopQuestion, stoppedNote } from '../src/workspaces/model';
 
 /** A record as GET /workspaces/{name} sends it (record plus live `cluster`). */
 function body(extra: Partial<WorkspaceStatus> = {}): WorkspaceStatus {
@@ -57,8 +57,7 @@ describe('workspace formatting', () => {
     const pending = body({ state: 'pending', cluster: null, workers: 2, cpus_per_node: 2 });
     expect(value(pending, 'Nodes')).toBe('3 requested');
     expect(value(pending, 'CPUs')).toBe('6 requested');
-    const stopped = stoppedRecord(body());
-    expect(stopped.state).toBe('stopped');
+    const stopped = body({ state: 'stopped', uptime_s: null, idle_s: null, cluster: null });
     expect(facts(stopped).map(f => f.value)).toEqual(['-', '-', '-', '-', '-', '-']);
   });
 });
@@ -86,18 +85,22 @@ describe('workspace actions', () => {
     expect(actions(body({ has_dashboard: false }), false).dashboard).toBe(false);
   });
 
-  it('keeps a card for a workspace stopped here until the server lists that name again', () => {
-    const a = body({ name: 'a' });
-    const b = body({ name: 'b' });
-    const stopped = new Map([['b', stoppedRecord(b)]]);
-    expect(merge([a], stopped).map(w => [w.name, w.state])).toEqual([
-      ['a', 'running'],
-      ['b', 'stopped']
-    ]);
-    expect(merge([a, b], stopped).map(w => [w.name, w.state])).toEqual([
-      ['a', 'running'],
-      ['b', 'running']
-    ]);
+  it('names the connected kernels in the stop question and the note after it', () => {
+    expect(stopQuestion('w', []).body).toBe('Every Ray process of w ends. No notebook kernel is connected to it.');
+    const two = [
+      { pid: 1, kernel_id: 'abcdef0123', notebook: 'a.ipynb' },
+      { pid: 2, kernel_id: null, notebook: null }
+    ];
+    expect(stopQuestion('w', two)).toEqual({
+      title: 'Stop workspace w?',
+      body:
+        'Connected: a.ipynb, process 2. Stopping disconnects them from Ray first; ' +
+        'their kernels keep running with their variables.'
+    });
+    expect(stoppedNote('w', [{ pid: 1, kernel_id: 'abcdef0123', notebook: null }])).toBe(
+      'Stopped w; disconnected kernel abcdef01 (kernels still running).'
+    );
+    expect(stoppedNote('w', [])).toBe('Stopped w.');
   });
 });
 

@@ -22,6 +22,7 @@ function answer(body: unknown, status = 200): Response {
 class Server {
   calls: string[] = [];
   records = new Map<string, Record<string, unknown>>();
+  connected = [{ pid: 7, kernel_id: 'k1', notebook: 'analysis.ipynb' }];
   get requester(): Requester {
     return async (path, init = {}) => {
       const method = init.method ?? 'GET';
@@ -67,12 +68,13 @@ class Server {
       }
       if (method === 'DELETE') {
         this.records.delete(name);
-        return answer({ name, state: 'stopped' });
+        return answer({ name, state: 'stopped', disconnected: this.connected });
       }
       if (method === 'GET' && this.records.has(name)) {
         return answer({
           ...this.records.get(name),
-          cluster: { node_count: 1, cpus: 1, memory_bytes: 2 ** 30, running_tasks: 0 }
+          cluster: { node_count: 1, cpus: 1, memory_bytes: 2 ** 30, running_tasks: 0 },
+          connected: this.connected
         });
       }
       return answer({ error: { code: 'not_found', message: `no workspace ${name}` } }, 404);
@@ -80,11 +82,12 @@ class Server {
   }
 }
 
-function panelOn(server: Server, inserted: string[] = []): WorkspacePanel {
+function panelOn(server: Server, inserted: string[] = [], asked: string[] = [], accept = true): WorkspacePanel {
   return new WorkspacePanel({
     client: new WorkspacesClient(server.requester),
     dashboardUrl: name => `/base/lakelab/api/v1/workspaces/${name}/dashboard/`,
     insertConnect: name => (inserted.push(name), 'Untitled.ipynb'),
+    confirm: async (title, body) => (asked.push(`${title} ${body}`), accept),
     intervalMs: 5
   });
 }
@@ -144,7 +147,7 @@ describe('WorkspacePanel', () => {
     panel.dispose();
   });
 
-  it('inserts connect code, and after Stop shows the workspace as stopped until dismissed', async () => {
+  it('inserts connect code; Stop asks first, naming the connected notebook, then the card goes', async () => {
     const server = new Server();
     server.records.set('w1', {
       name: 'w1',
@@ -155,19 +158,36 @@ describe('WorkspacePanel', () => {
       has_dashboard: true
     });
     const inserted: string[] = [];
-    const panel = panelOn(server, inserted);
+    const asked: string[] = [];
+    const panel = panelOn(server, inserted, asked);
     Widget.attach(panel, document.body);
     await until(() => text(panel, '.lakelab-ws-card[data-name="w1"] .lakelab-ws-state') === 'running');
     (panel.node.querySelector('.lakelab-ws-connect') as HTMLButtonElement).click();
     expect(inserted).toEqual(['w1']);
     expect(text(panel, '.lakelab-ws-info')).toContain('inserted into Untitled.ipynb');
     (panel.node.querySelector('.lakelab-ws-stop') as HTMLButtonElement).click();
-    await until(() => text(panel, '.lakelab-ws-card[data-name="w1"] .lakelab-ws-state') === 'stopped');
+    await until(() => panel.node.querySelector('.lakelab-ws-card') === null);
+    expect(asked).toEqual([
+      'Stop workspace w1? Connected: analysis.ipynb. Stopping disconnects it from Ray first; its kernel keeps running with its variables.'
+    ]);
     expect(server.calls).toContain('DELETE workspaces/w1');
-    expect((panel.node.querySelector('.lakelab-ws-stop') as HTMLButtonElement).hidden).toBe(true);
-    (panel.node.querySelector('.lakelab-ws-dismiss') as HTMLButtonElement).click();
-    expect(panel.node.querySelector('.lakelab-ws-card')).toBeNull();
+    // no card the server does not have: the panel and `%workspace list` agree
     expect(text(panel, '.lakelab-ws-empty')).toContain('No workspaces yet');
+    expect(text(panel, '.lakelab-ws-info')).toBe('Stopped w1; disconnected analysis.ipynb (kernels still running).');
+    panel.dispose();
+  });
+
+  it('leaves the workspace running when the stop is cancelled', async () => {
+    const server = new Server();
+    server.records.set('w3', { name: 'w3', backend: 'local', state: 'running', workers: 0, has_dashboard: true });
+    const panel = panelOn(server, [], [], false);
+    Widget.attach(panel, document.body);
+    await until(() => text(panel, '.lakelab-ws-card[data-name="w3"] .lakelab-ws-state') === 'running');
+    (panel.node.querySelector('.lakelab-ws-stop') as HTMLButtonElement).click();
+    await until(() => server.calls.includes('GET workspaces/w3'));
+    await settle();
+    expect(server.calls).not.toContain('DELETE workspaces/w3');
+    expect(server.records.has('w3')).toBe(true);
     panel.dispose();
   });
 

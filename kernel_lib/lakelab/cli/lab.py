@@ -1,4 +1,9 @@
-"""`lakelab lab`: JupyterLab on the configured lakehouse, demo datasets seeded, the tutorial open."""
+"""`lakelab lab`: JupyterLab on the configured lakehouse, demo datasets seeded, the tutorial open.
+
+The URL JupyterLab prints is the tutorial's (`--LabApp.default_url`), so opening it by hand
+(a remote machine, a container) lands where `--browser` would; the Lakehouse sidebar shows
+on a first start (ui/src/index.ts).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import shutil
 import sys
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from lakelab.lakehouse import connect
 
@@ -25,8 +31,8 @@ def tutorial_source() -> Path:
     return Path(str(resources.files("lakelab") / "notebook" / "tutorial.ipynb"))
 
 
-def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
-    """Seed what is missing and return (root dir, files to open)."""
+def prepare(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """Seed what is missing and return (root dir, the notebook to open, relative to it)."""
     lh = connect()
     if not args.no_demo and not lh.catalog.table_exists(("demo", "flights")):
         from lakelab.datasets.demo import seed
@@ -39,21 +45,29 @@ def prepare(args: argparse.Namespace) -> tuple[Path, list[str]]:
         ws = Workspace(args.workspace)
         print(f"workspace {args.workspace}: {ws.up().get('state')}")
     if args.root_dir:
-        return Path(args.root_dir).resolve(), []
+        return Path(args.root_dir).resolve(), None
     root = lh.config.home / "notebooks"
     root.mkdir(parents=True, exist_ok=True)
     target = root / "tutorial.ipynb"
     if not target.exists():
         shutil.copyfile(tutorial_source(), target)
-    return root, [str(target)]
+    return root, target.name
+
+
+def lab_url(notebook: str | None, extra: list[str]) -> list[str]:
+    """The option that makes the printed URL (and the browser) open `notebook`, unless the
+    caller chose a default URL of their own."""
+    if notebook is None or any(a.startswith("--LabApp.default_url") for a in extra):
+        return []
+    return [f"--LabApp.default_url=/lab/tree/{quote(notebook)}"]
 
 
 def run(args: argparse.Namespace) -> int:
-    root, open_files = prepare(args)
+    root, notebook = prepare(args)
     extra = [a for a in args.jupyter_args if a != "--"]
     if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI run as root
         extra.append("--allow-root")
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *extra, *open_files]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *lab_url(notebook, extra), *extra]
     print("starting:", " ".join(cmd[2:]))
     os.execv(sys.executable, cmd)
     return 0  # not reached

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from lakelab.errors import Conflict, Unavailable
+from lakelab.workspaces import drivers
 from lakelab.workspaces.manager import WorkspaceManager
 from lakelab.workspaces.state import workspace_name
 
@@ -113,8 +114,13 @@ class Workspace:
         if self.is_connected():
             import ray
 
+            drivers.release()  # this kernel lets go by itself: the stop need not wait for it
             ray.shutdown()
         self.manager.stop(self.name)
+
+    def connected(self) -> list[dict[str, Any]]:
+        """The processes (notebook kernels) connected to this workspace: pid and kernel_id."""
+        return self.manager.connected(self.name)
 
     def is_connected(self) -> bool:
         import ray
@@ -141,6 +147,7 @@ class Workspace:
         if self.is_connected():
             return self
         if ray.is_initialized():
+            drivers.release()
             ray.shutdown()
         if info["token_path"]:
             os.environ["RAY_AUTH_MODE"] = "token"
@@ -163,5 +170,9 @@ class Workspace:
             raise
         os.environ["LAKELAB_WORKSPACE"] = self.name
         os.environ["LAKELAB_WORKSPACE_ADDRESS_CONNECTED"] = info["address"]
+        drivers.register(self.manager.store, self.name)  # a stop disconnects this kernel cleanly
+        from lakelab.notebook.notices import show_at_next_cell
+
+        show_at_next_cell(drivers.take_notice)  # ...and the notebook says so
         self.connect_seconds = time.monotonic() - started
         return self

@@ -17,6 +17,7 @@ from typing import Any
 from lakelab.catalog.metadata import current_user
 from lakelab.config import WorkspaceConfig, lakelab_home, load_config
 from lakelab.errors import Conflict, InvalidInput, LakelabError, Unavailable, Unsupported
+from lakelab.workspaces import drivers
 from lakelab.workspaces.backends import Backend, make_backend
 from lakelab.workspaces.state import (
     ACTIVE,
@@ -99,6 +100,10 @@ class WorkspaceManager:
                 if is_busy(out["cluster"]):
                     self._touch(rec.name)
         return out
+
+    def connected(self, name: str) -> builtins.list[dict[str, Any]]:
+        """The live processes (notebook kernels: pid and kernel_id) connected to the workspace."""
+        return drivers.connected(self.store, workspace_name(name))
 
     def connect_info(self, name: str) -> dict[str, Any]:
         """What a driver needs: the address and the token file (never the token itself)."""
@@ -194,6 +199,11 @@ class WorkspaceManager:
             if rec.state in ACTIVE:
                 rec.state = STOPPING
                 self.store.save(rec)
+                # connected kernels see `stopping` and let go first: a Ray driver whose
+                # cluster vanishes under it exits, taking the kernel with it
+                left = drivers.wait_disconnected(self.store, name, float(self.settings.disconnect_timeout_s))
+                if left:
+                    log.warning("workspace %s: processes %s did not disconnect in time", name, left)
                 impl.stop(rec)
             rec.state, rec.stopped_at, rec.message = STOPPED, time.time(), message
             rec.head, rec.nodes = None, []

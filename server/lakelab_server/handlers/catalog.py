@@ -8,6 +8,7 @@ from typing import Any
 
 from tornado import web
 
+from lakelab.catalog.index import index_for
 from lakelab.datasets import browse, search
 from lakelab.datasets.dataset import MAX_LINEAGE_DEPTH, Dataset
 from lakelab.errors import InvalidInput
@@ -51,6 +52,15 @@ class SearchHandler(LakelabHandler):
             return body
 
         self.reply(await self.run(work))
+
+
+class FingerprintHandler(LakelabHandler):
+    """A value that changes when the catalog's datasets change: the sidebar polls it
+    and reloads only when it moved."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.reply({"fingerprint": await self.run(lambda: index_for(self.lakehouse).fingerprint())})
 
 
 class DatasetResource(LakelabHandler):

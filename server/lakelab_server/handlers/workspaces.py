@@ -55,6 +55,16 @@ class WorkspaceBase(LakelabHandler):
             "max_workspaces_per_user": getattr(s, "max_workspaces_per_user", 4),
         }
 
+    async def connected(self, name: str) -> list[dict[str, Any]]:
+        """The kernels connected to the workspace, each with the notebook of its session
+        (None for a process this server did not start: another server, a script)."""
+        procs = await self.run(self.manager.connected, name)
+        paths: dict[str, str] = {}
+        if procs:
+            for session in await self.session_manager.list_sessions():
+                paths.setdefault(session["kernel"]["id"], session["path"])
+        return [{**p, "notebook": paths.get(p["kernel_id"] or "")} for p in procs]
+
 
 class WorkspacesHandler(WorkspaceBase):
     @web.authenticated
@@ -77,12 +87,14 @@ class WorkspacesHandler(WorkspaceBase):
 class WorkspaceHandler(WorkspaceBase):
     @web.authenticated
     async def get(self, name: str) -> None:
-        self.reply(await self.run(self.manager.status, name))
+        status = await self.run(self.manager.status, name)
+        self.reply({**status, "connected": await self.connected(name)})
 
     @web.authenticated
     async def delete(self, name: str) -> None:
+        connected = await self.connected(name)  # the stop disconnects them first
         rec = await self.run(self.manager.stop, name)
-        self.reply({"name": rec.name, "state": rec.state})
+        self.reply({"name": rec.name, "state": rec.state, "disconnected": connected})
 
 
 class ScaleHandler(WorkspaceBase):

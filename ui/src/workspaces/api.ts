@@ -13,6 +13,8 @@ export type Workspace = Schemas['Workspace'];
 /** A record plus live cluster figures (`status()` of a running workspace). */
 export type WorkspaceStatus = Schemas['WorkspaceStatus'];
 export type WorkspaceState = Workspace['state'];
+/** A notebook kernel (or other process) connected to a workspace. */
+export type ConnectedKernel = Schemas['ConnectedKernel'];
 
 export interface IWorkspaceLimits {
   maxWorkers: number;
@@ -46,8 +48,10 @@ export class WorkspacesClient {
     return request(this.send, 'post', '/workspaces/{name}/scale', { path: { name }, body: { workers } });
   }
 
-  async stop(name: string): Promise<void> {
-    await request(this.send, 'delete', '/workspaces/{name}', { path: { name } });
+  /** Stop a workspace; the kernels that were connected to it (now disconnected, alive). */
+  async stop(name: string): Promise<ConnectedKernel[]> {
+    const body = await request(this.send, 'delete', '/workspaces/{name}', { path: { name } });
+    return body.disconnected ?? [];
   }
 }
 

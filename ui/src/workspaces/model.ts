@@ -2,7 +2,7 @@
  * What the Workspaces panel shows, as plain functions of the REST records (no DOM), so the
  * formatting and the rules for which action is possible are unit-tested in isolation.
  */
-import { WorkspaceState, WorkspaceStatus } from './api';
+import { ConnectedKernel, WorkspaceState, WorkspaceStatus } from './api';
 
 /** "42 s", "3 min", "1.5 h", "2.0 d"; "-" when unknown (a workspace that is not running). */
 export function age(seconds: number | null | undefined): string {
@@ -75,17 +75,32 @@ export function actions(w: WorkspaceStatus, busy: boolean): IActions {
   };
 }
 
-/** A workspace the panel stopped: the server forgets it on DELETE, the panel keeps a
- * "stopped" card so the user sees the outcome (and can start it again or dismiss it). */
-export function stoppedRecord(w: WorkspaceStatus): WorkspaceStatus {
-  return { ...w, state: 'stopped', uptime_s: null, idle_s: null, cluster: null, message: null };
+/** Who a connected process is to the user: its notebook, else its kernel or process id. */
+function who(k: ConnectedKernel): string {
+  return k.notebook ?? (k.kernel_id ? `kernel ${k.kernel_id.slice(0, 8)}` : `process ${k.pid}`);
 }
 
-/** The cards in order: the server's records, then the ones stopped here that the server
- * no longer lists (a record the server has again, e.g. restarted elsewhere, wins). */
-export function merge(server: WorkspaceStatus[], stopped: Map<string, WorkspaceStatus>): WorkspaceStatus[] {
-  const names = new Set(server.map(w => w.name));
-  return [...server, ...[...stopped.values()].filter(w => !names.has(w.name))];
+/** The confirmation a Stop asks for, naming the kernels it will disconnect. */
+export function stopQuestion(name: string, connected: ConnectedKernel[]): { title: string; body: string } {
+  const title = `Stop workspace ${name}?`;
+  if (!connected.length) {
+    return { title, body: `Every Ray process of ${name} ends. No notebook kernel is connected to it.` };
+  }
+  const names = connected.map(who).join(', ');
+  const one = connected.length === 1;
+  return {
+    title,
+    body:
+      `Connected: ${names}. Stopping disconnects ${one ? 'it' : 'them'} from Ray first; ` +
+      (one ? 'its kernel keeps running with its variables.' : 'their kernels keep running with their variables.')
+  };
+}
+
+/** The line the panel shows after a stop. */
+export function stoppedNote(name: string, disconnected: ConnectedKernel[]): string {
+  return disconnected.length
+    ? `Stopped ${name}; disconnected ${disconnected.map(who).join(', ')} (kernels still running).`
+    : `Stopped ${name}.`;
 }
 
 /** A form field's whole number: undefined when left empty, null when it is not a whole

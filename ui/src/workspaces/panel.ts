@@ -9,8 +9,8 @@ import { Widget } from '@lumino/widgets';
 
 import { ApiError } from '../api';
 import { el } from '../dom';
-import { IWorkspaceLimits, Workspace, WorkspacesClient, WorkspaceStatus } from './api';
-import { actions, facts, formNumber, merge, stoppedRecord } from './model';
+import { ConnectedKernel, IWorkspaceLimits, Workspace, WorkspacesClient, WorkspaceStatus } from './api';
+import { actions, facts, formNumber, stopQuestion, stoppedNote } from './model';
 import { ensureStyle } from './style';
 
 export interface IWorkspacePanelOptions {
@@ -19,6 +19,8 @@ export interface IWorkspacePanelOptions {
   dashboardUrl: (name: string) => string;
   /** Puts connect code into the active notebook; returns its name, or null when there is none. */
   insertConnect: (name: string) => string | null;
+  /** Asks the user to confirm (JupyterLab's dialog); resolves true to go ahead. */
+  confirm: (title: string, body: string, action: string) => Promise<boolean>;
   /** Opens a URL in a new browser tab (window.open in JupyterLab). */
   openUrl?: (url: string) => void;
   intervalMs?: number;
@@ -133,7 +135,6 @@ export class WorkspacePanel extends Widget {
   private readonly cpusInput = numberInput('CPUs per node', '1', '1');
   private readonly workersInput = numberInput('workers', '0', '0');
   private readonly cards = new Map<string, Card>();
-  private readonly stopped = new Map<string, WorkspaceStatus>();
   private readonly creating = new Map<string, WorkspaceStatus>();
   private readonly busy = new Set<string>();
   private server: WorkspaceStatus[] = [];
@@ -221,7 +222,6 @@ export class WorkspacePanel extends Widget {
     void this.act(key, async () => {
       try {
         await this.options.client.create(name, cpus, workers);
-        this.stopped.delete(name);
         onDone?.();
       } finally {
         this.creating.delete(name);
@@ -272,7 +272,8 @@ export class WorkspacePanel extends Widget {
 
   private render(): void {
     const pending = [...this.creating.values()].filter(c => !this.server.some(w => w.name === c.name));
-    const shown = [...merge(this.server, this.stopped), ...pending];
+    // the server's records only: the panel, `%workspace list` and the CLI show the same
+    const shown = [...this.server, ...pending];
     const names = new Set(shown.map(w => w.name));
     for (const [name, card] of this.cards) {
       if (!names.has(name)) {
@@ -320,25 +321,37 @@ export class WorkspacePanel extends Widget {
       }
       void this.act(name, () => this.options.client.scale(name, workers).then());
     },
-    stop: card => {
-      const w = card.workspace;
-      void this.act(w.name, async () => {
-        await this.options.client.stop(w.name);
-        this.stopped.set(w.name, stoppedRecord(w));
-      });
-    },
+    stop: card => void this.stop(card.workspace.name),
     start: card => {
       const w = card.workspace;
       this.start(w.name, w.cpus_per_node, w.workers);
     },
     dismiss: card => {
+      // a record the server keeps (culled or failed): forget it there
       const { name } = card.workspace;
-      if (this.stopped.delete(name)) {
-        this.render();
-      } else {
-        // a record the server keeps (culled or failed): forget it there
-        void this.act(name, () => this.options.client.stop(name));
-      }
+      void this.act(name, () => this.options.client.stop(name).then());
     }
   };
+
+  /** Confirm (naming the connected kernels: the stop disconnects them), then stop. */
+  private async stop(name: string): Promise<void> {
+    let connected: ConnectedKernel[];
+    try {
+      connected = (await this.options.client.status(name)).connected ?? [];
+    } catch (e) {
+      this.say(e);
+      return;
+    }
+    const { title, body } = stopQuestion(name, connected);
+    if (!(await this.options.confirm(title, body, 'Stop'))) {
+      return;
+    }
+    let note = '';
+    await this.act(name, async () => {
+      note = stoppedNote(name, await this.options.client.stop(name));
+    });
+    if (note) {
+      this.say(null, note);
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * Register it by adding `workspacesPlugin` to the `plugins` list in src/index.ts.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
@@ -58,7 +58,15 @@ export const workspacesPlugin: JupyterFrontEndPlugin<void> = {
       client: new WorkspacesClient(serverRequester(settings)),
       dashboardUrl: name =>
         URLExt.join(settings.baseUrl, API_PREFIX, 'workspaces', encodeURIComponent(name), 'dashboard/'),
-      insertConnect
+      insertConnect,
+      confirm: async (title, body, action) =>
+        (
+          await showDialog({
+            title,
+            body,
+            buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: action })]
+          })
+        ).button.accept
     });
     panel.title.icon = icon;
     app.shell.add(panel, 'left', { rank: 210 });
