@@ -3,8 +3,12 @@ knows pandas, polars, Arrow, the Arrow C stream protocol and query results. File
 URLs are io/sources.py, which hands everything else to `open_object`.
 
 Each kind of object is one adapter in `ADAPTERS` (a test and a converter), tried in order;
-a new kind (a Ray dataset streaming its blocks to the driver) is one more entry, and every
-write path (ingest, transform, CREATE TABLE AS, publish) takes it from then on.
+a new kind is one more entry, and every write path (ingest, transform, CREATE TABLE AS,
+publish) takes it from then on.
+
+A Ray dataset is a Source whose rows stay on the cluster (`cluster`): the write path has Ray
+tasks write its data files there (write/cluster.py); only an upsert, which needs every key
+in one place, streams its batches to the driver.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Source:
     uris: list[str] = field(default_factory=list)
     total_rows: int | None = None
     label: str = ""
+    cluster: Any = None  # a ray.data.Dataset whose blocks are written where they are
+
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self.batches
@@ -79,6 +85,26 @@ def _from_result(obj: Any) -> Source:
     return table_source(obj.table, f"{obj.engine} result")
 
 
+def _is_ray_dataset(obj: Any) -> bool:
+    return _module(obj) == "ray" and hasattr(obj, "write_datasink") and hasattr(obj, "iter_batches")
+
+
+def _from_ray(ds: Any) -> Source:
+    schema = ds.schema(fetch_if_missing=True)
+    arrow = getattr(schema, "base_schema", None)
+    if not isinstance(arrow, pa.Schema):  # Ray gives a non-Arrow schema for simple (item) blocks
+        raise InvalidInput(
+            "this Ray dataset has no Arrow schema (it holds plain Python items)",
+            hint="give its rows columns first, e.g. ds.map(lambda x: {'value': x})",
+        )
+
+    def batches() -> Iterator[pa.RecordBatch]:  # to the driver: only an upsert asks for them
+        for t in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+            yield from t.to_batches()
+
+    return Source(arrow, batches(), [], None, "ray.data.Dataset", cluster=ds)
+
+
 def _from_to_arrow(obj: Any) -> Source | None:
     t = obj.to_arrow()  # a DuckDB relation, a user's result type, ...
     if isinstance(t, pa.RecordBatchReader):
@@ -95,6 +121,7 @@ def _is_result(obj: Any) -> bool:
 
 # (test, converter) in order: the first whose test holds converts the object
 ADAPTERS: list[tuple[Callable[[Any], bool], Callable[[Any], Source | None]]] = [
+    (_is_ray_dataset, _from_ray),
     (lambda o: isinstance(o, pa.RecordBatchReader), lambda o: _reader_source(o, "arrow.RecordBatchReader")),
     (lambda o: isinstance(o, pa.Table), lambda o: table_source(o, "arrow.Table")),
     (lambda o: isinstance(o, pa.RecordBatch), lambda o: table_source(pa.Table.from_batches([o]), "arrow.RecordBatch")),

@@ -1,0 +1,97 @@
+"""Data files written by Ray tasks where the rows are, for the driver's one commit.
+
+A Ray dataset given to any write (ingest, publish, a Ray transform) is written by a Ray Data
+sink: each write task fits its blocks to the table (types.Conformer, the one type policy)
+and writes Parquet data files with files.write_data_files, named with the write's id. The
+tasks send back only the files' metadata (path, size, statistics); commit.write makes the
+one commit with them, so the driver never holds the rows.
+
+Write tasks are not retried: a worker that dies mid-write fails the whole write, which
+commits nothing and removes this write's files (commit.py); what cannot be removed is what
+`lakelab orphans` lists. Ray Data's own `write_iceberg` commits from the sink instead, without
+lineage or a conflict check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Transaction
+
+from lakelab.errors import EngineError, LakelabError
+from lakelab.io.objects import Source
+from lakelab.write.files import write_data_files
+from lakelab.write.types import Conformer
+
+FILES_PER_TASK = 1 << 20  # file numbers each write task may use (its counter starts at task * this)
+
+
+def _sink(md: Any, io: Any, schema: pa.Schema, conform: Conformer, write_uuid: uuid.UUID) -> Any:
+    from ray.data.datasource import Datasink
+
+    class DataFileSink(Datasink):
+        returns: list[tuple[list[DataFile], int]] = []
+
+        def on_write_complete(self, write_result: Any) -> None:  # on the driver: the files' metadata only
+            self.returns = list(write_result.write_returns)
+
+        def get_name(self) -> str:
+            return "LakelabDataFiles"
+
+        def write(self, blocks: Iterable[Any], ctx: Any) -> tuple[list[DataFile], int]:
+            from ray.data.block import BlockAccessor
+
+            def batches() -> Iterable[pa.RecordBatch]:
+                for block in blocks:
+                    yield from BlockAccessor.for_block(block).to_arrow().to_batches()
+
+            src = Source(schema, iter(batches()), label="ray.data.Dataset")
+            counter = itertools.count(ctx.task_idx * FILES_PER_TASK)
+            return write_data_files(md, io, src, conform, write_uuid, None, counter)
+
+    return DataFileSink()
+
+
+def write_files(
+    tx: Transaction, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any
+) -> tuple[list[DataFile], int]:
+    """Have the cluster write `src.cluster` (a ray.data.Dataset) as data files of `tx`'s table."""
+    import ray
+
+    sink = _sink(tx.table_metadata, tx._table.io, src.schema, conform, write_uuid)
+    try:
+        src.cluster.write_datasink(sink, ray_remote_args={"max_retries": 0})
+    except ray.exceptions.RayError as e:
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, LakelabError):  # the type policy's own error, as it is in the kernel
+            raise cause from None
+        raise EngineError(f"a Ray task failed while writing: {root_cause(e)}") from None
+    files = [f for fs, _ in sink.returns for f in fs]
+    rows = sum(n for _, n in sink.returns)
+    if progress is not None:
+        progress.update(rows)
+    return files, rows
+
+
+_EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+
+
+def root_cause(err: BaseException) -> str:
+    """The exception a Ray task raised, as one line. Ray re-raises it as a RayTaskError whose
+    cause is often a bare UserCodeException; the original survives only in the remote
+    traceback text, where the innermost exception comes first."""
+    cause = getattr(err, "cause", None)
+    if cause is not None and type(cause).__name__ not in ("UserCodeException", "RayTaskError"):
+        return f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"[:500]
+    for line in str(err).splitlines():
+        m = _EXC_LINE.match(line)
+        if m and not m.group(1).endswith(("UserCodeException", "RayTaskError")):
+            return f"{m.group(1).rsplit('.', 1)[-1]}: {m.group(2).strip()}"[:500]
+    lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
+    return f"{type(err).__name__}: {lines[-1].strip() if lines else ''}"[:500]
