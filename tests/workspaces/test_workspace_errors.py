@@ -126,7 +126,9 @@ def test_ray_transform_input_errors_commit_nothing(lh, lakelab_home):
     lh.catalog.create_namespace("demo")
     lh.catalog.create_table("demo.src", schema=pa.schema([("x", pa.int64())]))
     double = lambda b: b
-    with pytest.raises(InvalidInput, match="exactly one input"):
+    with pytest.raises(InvalidInput, match="needs at least one input"):
+        run(lh, "demo.out", double, [], "w")
+    with pytest.raises(InvalidInput, match="names demo.src twice"):
         run(lh, "demo.out", double, ["demo.src", "demo.src"], "w")
     with pytest.raises(InvalidInput, match="mode must be"):
         run(lh, "demo.out", double, ["demo.src"], "w", mode="upsert")

@@ -96,13 +96,15 @@ def _datasource(name: str, state: Any, schema: pa.Schema, tasks: list[FileScanTa
         def estimate_inmemory_data_size(self) -> int | None:
             return sum(t.file.file_size_in_bytes for t in tasks) or None
 
-        def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, **_: Any) -> list[ReadTask]:
+        def get_read_tasks(
+            self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+        ) -> list[ReadTask]:
             out = []
             for group in _groups(tasks, parallelism):
                 meta = BlockMetadata(
                     num_rows=sum(t.file.record_count for t in group) if exact else None,
                     size_bytes=sum(t.file.file_size_in_bytes for t in group),
-                    input_files=[t.file.file_path for t in group],
+                    input_files=tuple(t.file.file_path for t in group),
                     exec_stats=None,
                 )
                 out.append(
@@ -148,7 +150,8 @@ def to_ray(
         notify(ReadEvent(engine="ray", reads=(Read(ds.name, None),), rows=0))
         return ray.data.from_arrow(empty)
     try:
-        scan = ds.table.scan(row_filter=filter if filter is not None else AlwaysTrue(), selected_fields=ds._columns(columns), snapshot_id=sid)
+        row_filter = filter if filter is not None else AlwaysTrue()
+        scan = ds.table.scan(row_filter=row_filter, selected_fields=ds._columns(columns), snapshot_id=sid)
         tasks = list(scan.plan_files())
     except (ValueError, TypeError) as e:  # pyiceberg's parser and binder: a bad filter or column
         raise InvalidInput(

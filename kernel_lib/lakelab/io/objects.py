@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakelab.errors import InvalidInput
+from lakelab.errors import InvalidInput, LakelabError
 
 MEMORY_BATCH = 262_144  # rows per batch when slicing in-memory tables
 
@@ -34,7 +34,6 @@ class Source:
     total_rows: int | None = None
     label: str = ""
     cluster: Any = None  # a ray.data.Dataset whose blocks are written where they are
-
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self.batches
@@ -90,7 +89,13 @@ def _is_ray_dataset(obj: Any) -> bool:
 
 
 def _from_ray(ds: Any) -> Source:
-    schema = ds.schema(fetch_if_missing=True)
+    try:
+        schema = ds.schema(fetch_if_missing=True)  # may run the first block's tasks on the cluster
+    except Exception as e:
+        cause = getattr(e, "cause", None)  # a Ray task error: our own error raised in a task
+        if isinstance(cause, LakelabError):
+            raise cause from None
+        raise
     arrow = getattr(schema, "base_schema", None)
     if not isinstance(arrow, pa.Schema):  # Ray gives a non-Arrow schema for simple (item) blocks
         raise InvalidInput(

@@ -6,9 +6,10 @@ and writes Parquet data files with files.write_data_files, named with the write'
 tasks send back only the files' metadata (path, size, statistics); commit.write makes the
 one commit with them, so the driver never holds the rows.
 
-Write tasks are not retried: a worker that dies mid-write fails the whole write, which
-commits nothing and removes this write's files (commit.py); what cannot be removed is what
-`lakelab orphans` lists. Ray Data's own `write_iceberg` commits from the sink instead, without
+A worker that dies mid-write fails the whole write: Ray re-runs its task, which finds the
+file the dead attempt began and refuses, so nothing is committed and this write's files are
+removed (commit.py); what cannot be removed (the driver died too) is what `lakelab orphans`
+lists. Ray Data's own `write_iceberg` commits from the sink instead, without
 lineage or a conflict check.
 """
 
@@ -32,6 +33,14 @@ from lakelab.write.types import Conformer
 FILES_PER_TASK = 1 << 20  # file numbers each write task may use (its counter starts at task * this)
 
 
+def _first_file(md: Any, number: int, write_uuid: uuid.UUID) -> str:
+    """Where a task's first data file goes (files._FileWriter's naming)."""
+    from pyiceberg.table.locations import load_location_provider
+
+    locations = load_location_provider(table_location=md.location, table_properties=md.properties)
+    return locations.new_data_location(f"00000-{number}-{write_uuid}.parquet")
+
+
 def _sink(md: Any, io: Any, schema: pa.Schema, conform: Conformer, write_uuid: uuid.UUID) -> Any:
     from ray.data.datasource import Datasink
 
@@ -51,9 +60,15 @@ def _sink(md: Any, io: Any, schema: pa.Schema, conform: Conformer, write_uuid: u
                 for block in blocks:
                     yield from BlockAccessor.for_block(block).to_arrow().to_batches()
 
+            first = ctx.task_idx * FILES_PER_TASK
+            if io.new_input(_first_file(md, first, write_uuid)).exists():
+                # Ray re-runs a task whose worker died; a write that lost a worker is never committed
+                raise EngineError(
+                    f"a Ray worker died while writing part {ctx.task_idx} of this write; nothing was committed",
+                    hint="run the write again (`lakelab orphans` lists any files it left)",
+                )
             src = Source(schema, iter(batches()), label="ray.data.Dataset")
-            counter = itertools.count(ctx.task_idx * FILES_PER_TASK)
-            return write_data_files(md, io, src, conform, write_uuid, None, counter)
+            return write_data_files(md, io, src, conform, write_uuid, None, itertools.count(first))
 
     return DataFileSink()
 
@@ -66,7 +81,7 @@ def write_files(
 
     sink = _sink(tx.table_metadata, tx._table.io, src.schema, conform, write_uuid)
     try:
-        src.cluster.write_datasink(sink, ray_remote_args={"max_retries": 0})
+        src.cluster.write_datasink(sink)  # no remote args of its own: fused with the tasks computing the rows
     except ray.exceptions.RayError as e:
         cause = getattr(e, "cause", None)
         if isinstance(cause, LakelabError):  # the type policy's own error, as it is in the kernel

@@ -158,7 +158,7 @@ def _write(
 
 
 def write_data_files(
-    md: Any, io: Any, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any, counter: Iterator[int]
+    md: Any, io: Any, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any, counter: itertools.count
 ) -> tuple[list[DataFile], int]:
     """Write the stream as data files of the table `md` (its metadata) while it is read;
     WRITERS files are encoded at once (the Parquet encoder is single-threaded per file).
