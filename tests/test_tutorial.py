@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 import lakelab
@@ -41,6 +42,7 @@ def test_demo_seeds_real_datasets_with_metadata_and_lineage(lakelab_home):
     assert "already present" in again.stdout
 
 
+@pytest.mark.ray  # its training section starts a workspace and runs Ray Train
 def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     env_home = str(lakelab_home)
     subprocess.run(
@@ -73,4 +75,9 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     lh = lakelab.Lakehouse(load_config())
     assert lh.dataset("scratch.flights_by_origin").metadata["owner"] == "tutorial"
     assert lh.dataset("scratch.routes").preview(10).num_rows == 3
+    trained_on = lh.dataset("demo.flights").snapshots()[-1].snapshot_id
+    model = lh.dataset("ml.delay_model")
+    assert model.metadata["kind"] == "model" and len(model.versions()) == 1
+    edges = [(e.source, e.upstream_snapshot_id) for e in model.lineage().edges if e.target == "ml.delay_model"]
+    assert edges == [("demo.flights", trained_on)]  # the model names the snapshot it was trained on
     shutil.rmtree(workdir)
