@@ -165,3 +165,15 @@ def test_start_abandoned_half_way_is_failed_and_its_processes_ended(mgr):
     finally:
         if orphan.poll() is None:
             orphan.kill()
+
+
+def test_connect_names_each_version_that_differs_from_the_cluster():
+    from lakelab.workspaces.client import local_versions, version_mismatch
+
+    here = local_versions()
+    assert set(here) == {"Python", "Ray", "pyarrow"} and version_mismatch(here, dict(here)) is None
+    assert version_mismatch(here, {}) is None  # no answer from the cluster: nothing to say
+    said = version_mismatch(here, {**here, "pyarrow": "1.0.0", "Python": "3.9.1"})
+    assert said is not None
+    assert f"Python 3.9.1 on the cluster, {here['Python']} in this kernel" in said
+    assert f"pyarrow 1.0.0 on the cluster, {here['pyarrow']} in this kernel" in said and "Ray" not in said

@@ -84,6 +84,20 @@ def _from_result(obj: Any) -> Source:
     return table_source(obj.table, f"{obj.engine} result")
 
 
+def lakelab_error_in(err: BaseException) -> LakelabError | None:
+    """Our own error raised inside a Ray task, found in what Ray re-raised on the driver (a
+    RayTaskError carries it as `cause`, Ray Data's UserCodeException as `__cause__`)."""
+    seen: set[int] = set()
+    e: BaseException | None = err
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        inner = getattr(e, "cause", None) or e.__cause__
+        if isinstance(e, LakelabError) and not isinstance(inner, LakelabError):
+            return e  # the innermost: Ray's RayTaskError(InvalidInput) is one too, wrapping it
+        e = inner
+    return None
+
+
 def _is_ray_dataset(obj: Any) -> bool:
     return _module(obj) == "ray" and hasattr(obj, "write_datasink") and hasattr(obj, "iter_batches")
 
@@ -92,9 +106,9 @@ def _from_ray(ds: Any) -> Source:
     try:
         schema = ds.schema(fetch_if_missing=True)  # may run the first block's tasks on the cluster
     except Exception as e:
-        cause = getattr(e, "cause", None)  # a Ray task error: our own error raised in a task
-        if isinstance(cause, LakelabError):
-            raise cause from None
+        ours = lakelab_error_in(e)
+        if ours is not None:
+            raise ours from None
         raise
     arrow = getattr(schema, "base_schema", None)
     if not isinstance(arrow, pa.Schema):  # Ray gives a non-Arrow schema for simple (item) blocks

@@ -25,8 +25,8 @@ import pyarrow as pa
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 
-from lakelab.errors import EngineError, LakelabError
-from lakelab.io.objects import Source
+from lakelab.errors import EngineError
+from lakelab.io.objects import Source, lakelab_error_in
 from lakelab.write.files import write_data_files
 from lakelab.write.types import Conformer
 
@@ -83,9 +83,9 @@ def write_files(
     try:
         src.cluster.write_datasink(sink)  # no remote args of its own: fused with the tasks computing the rows
     except ray.exceptions.RayError as e:
-        cause = getattr(e, "cause", None)
-        if isinstance(cause, LakelabError):  # the type policy's own error, as it is in the kernel
-            raise cause from None
+        ours = lakelab_error_in(e)
+        if ours is not None:  # the type policy's or a transform's own error, as in the kernel
+            raise ours from None
         raise EngineError(f"a Ray task failed while writing: {root_cause(e)}") from None
     files = [f for fs, _ in sink.returns for f in fs]
     rows = sum(n for _, n in sink.returns)
