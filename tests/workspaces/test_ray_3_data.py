@@ -134,6 +134,7 @@ def slow(batch):
             time.sleep(0.2)
     return batch
 
+ray.data.DataContext.get_current().target_max_block_size = 512 << 10  # each mapped batch its own block
 ds = ray.data.range(300_000, override_num_blocks=1).map_batches(slow, batch_size=150_000)
 try:
     lh.ingest(ds, "raydata.target", mode="append")
