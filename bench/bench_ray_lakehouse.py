@@ -82,6 +82,7 @@ def main() -> int:
     import lakelab
     from lakelab.config import load_config
     from lakelab.workspaces import WorkspaceManager
+    from lakelab.workspaces.client import Workspace
 
     cfg = load_config()
     cfg.workspaces.max_workers = max(cfg.workspaces.max_workers, 2)
@@ -106,7 +107,7 @@ def main() -> int:
         t0 = time.perf_counter()
         mgr.create("raylh", cpus=1, workers=2)
         res["workspace_ready_s"] = round(time.perf_counter() - t0, 1)
-        lakelab.workspace("raylh", mgr).connect()
+        Workspace("raylh", mgr).connect()
         import ray
         import ray.data
 
