@@ -1,11 +1,10 @@
 """Data in and out of a real workspace (head + 1 worker): snapshot-pinned parallel reads with
 pushdown and `since=`, Ray datasets written by Ray tasks in one commit, multi-input Ray
-transforms with lineage, a raising fn, and a worker or driver killed mid-write."""
+transforms with lineage, a raising fn, and a driver killed mid-write."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -170,29 +169,15 @@ def _unreferenced(lh: lakelab.Lakehouse) -> set[str]:
     return {p for p in on_disk if not any(r.endswith(p) for r in referenced_files(table))}
 
 
-def test_a_worker_or_driver_killed_mid_write_commits_nothing_and_orphans_lists_what_is_left(main_ws, ws_home, tmp_path):
+def test_a_driver_killed_mid_write_commits_nothing_and_orphans_lists_what_it_left(main_ws, ws_home, tmp_path):
     lh = _lh()
     lh.ingest(pa.table({"id": [-1, -2]}), "raydata.target", mode="create")
     before = lh.catalog.load_table("raydata.target").current_snapshot().snapshot_id
-
-    # a worker dies: the write fails, commits nothing and removes its files
-    (tmp_path / "w").mkdir()
-    proc, worker = _start_killed_write(ws_home, tmp_path / "w")
-    os.kill(worker, signal.SIGKILL)
-    stdout, _ = proc.communicate(timeout=300)
-    said = next(ln for ln in stdout.splitlines() if ln.startswith("RESULT:"))
-    assert "a Ray worker died while writing part 0 of this write; nothing was committed" in said
-    table = lh.catalog.load_table("raydata.target")
-    assert table.current_snapshot().snapshot_id == before and table.scan().to_arrow().num_rows == 2
-    assert _unreferenced(lh) == set()
-
-    # the driver dies: nobody cleans up; the files it left are exactly what orphans lists
-    (tmp_path / "d").mkdir()
-    proc, worker = _start_killed_write(ws_home, tmp_path / "d")
+    proc, _worker = _start_killed_write(ws_home, tmp_path)  # a task is mid-file
     proc.kill()
     proc.wait(timeout=60)
     table = lh.catalog.load_table("raydata.target")
-    assert table.current_snapshot().snapshot_id == before
+    assert table.current_snapshot().snapshot_id == before and table.scan().to_arrow().num_rows == 2
     left = _unreferenced(lh)
     assert left and all(p.endswith(".parquet") for p in left)
     listed = {p for p, _ in find_orphans(lh, "raydata.target", older_than_minutes=0).files}
