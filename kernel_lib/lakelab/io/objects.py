@@ -13,13 +13,14 @@ in one place, streams its batches to the driver.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from lakelab.errors import InvalidInput, LakelabError
+from lakelab.errors import EngineError, InvalidInput, LakelabError
 
 MEMORY_BATCH = 262_144  # rows per batch when slicing in-memory tables
 
@@ -98,6 +99,26 @@ def lakelab_error_in(err: BaseException) -> LakelabError | None:
     return None
 
 
+_EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+
+
+def root_cause(err: BaseException) -> str:
+    """The exception a Ray task raised, as one line. Ray re-raises it as a RayTaskError whose
+    cause is often a bare UserCodeException; the original survives only in the remote
+    traceback text, where the innermost exception comes first."""
+    cause = getattr(err, "cause", None)
+    if cause is not None and type(cause).__name__ not in ("UserCodeException", "RayTaskError"):
+        return f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"[:500]
+    for line in str(err).splitlines():
+        m = _EXC_LINE.match(line)
+        if m and m.group(1).startswith("lakelab."):  # our own error: its message says it all
+            return m.group(2).strip()[:500]
+        if m and not m.group(1).endswith(("UserCodeException", "RayTaskError")):
+            return f"{m.group(1).rsplit('.', 1)[-1]}: {m.group(2).strip()}"[:500]
+    lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
+    return f"{type(err).__name__}: {lines[-1].strip() if lines else ''}"[:500]
+
+
 def _is_ray_dataset(obj: Any) -> bool:
     return _module(obj) == "ray" and hasattr(obj, "write_datasink") and hasattr(obj, "iter_batches")
 
@@ -105,11 +126,11 @@ def _is_ray_dataset(obj: Any) -> bool:
 def _from_ray(ds: Any) -> Source:
     try:
         schema = ds.schema(fetch_if_missing=True)  # may run the first block's tasks on the cluster
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - a Ray task failed: told as one line below
         ours = lakelab_error_in(e)
         if ours is not None:
             raise ours from None
-        raise
+        raise EngineError(f"the Ray dataset failed: {root_cause(e)}") from None
     arrow = getattr(schema, "base_schema", None)
     if not isinstance(arrow, pa.Schema):  # Ray gives a non-Arrow schema for simple (item) blocks
         raise InvalidInput(

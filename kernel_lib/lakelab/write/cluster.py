@@ -16,7 +16,6 @@ lineage or a conflict check.
 from __future__ import annotations
 
 import itertools
-import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -26,7 +25,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Transaction
 
 from lakelab.errors import EngineError
-from lakelab.io.objects import Source, lakelab_error_in
+from lakelab.io.objects import Source, lakelab_error_in, root_cause
 from lakelab.write.files import write_data_files
 from lakelab.write.types import Conformer
 
@@ -92,21 +91,3 @@ def write_files(
     if progress is not None:
         progress.update(rows)
     return files, rows
-
-
-_EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
-
-
-def root_cause(err: BaseException) -> str:
-    """The exception a Ray task raised, as one line. Ray re-raises it as a RayTaskError whose
-    cause is often a bare UserCodeException; the original survives only in the remote
-    traceback text, where the innermost exception comes first."""
-    cause = getattr(err, "cause", None)
-    if cause is not None and type(cause).__name__ not in ("UserCodeException", "RayTaskError"):
-        return f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"[:500]
-    for line in str(err).splitlines():
-        m = _EXC_LINE.match(line)
-        if m and not m.group(1).endswith(("UserCodeException", "RayTaskError")):
-            return f"{m.group(1).rsplit('.', 1)[-1]}: {m.group(2).strip()}"[:500]
-    lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
-    return f"{type(err).__name__}: {lines[-1].strip() if lines else ''}"[:500]
