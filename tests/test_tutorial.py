@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 import lakelab
 from lakelab.cli.lab import tutorial_source
 from lakelab.config import load_config
+from lakelab.workspaces import WorkspaceManager
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -56,7 +57,12 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     workdir.mkdir()
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
     os.environ["LAKELAB_HOME"] = env_home  # the kernel inherits it (monkeypatched by the fixture)
-    client.execute()
+    try:
+        client.execute()
+    finally:  # a failed run must not leave the tutorial's workspace running
+        manager = WorkspaceManager()
+        for name in manager.store.names():
+            manager.stop(name)
     ARTIFACTS.mkdir(exist_ok=True)
     nbformat.write(nb, ARTIFACTS / "tutorial.executed.ipynb")
     code = [c for c in nb.cells if c.cell_type == "code"]
