@@ -29,6 +29,7 @@ bench:                    ## full-size benchmarks (minutes each); each prints a 
 	$(PY) bench/bench_trino.py --sf 1
 	$(PY) bench/bench_server.py
 	$(PY) bench/bench_workspaces.py --size full
+	$(PY) bench/bench_ray_lakehouse.py --rows 10000000
 	$(PY) bench/bench_artifacts.py
 	$(PY) bench/bench_trino_lineage.py
 	$(PY) bench/bench_load.py
@@ -40,6 +41,7 @@ bench-quick:              ## the same benchmarks at small sizes
 	$(PY) bench/bench_trino.py --quick
 	$(PY) bench/bench_server.py --datasets 1000 --rows 1000000
 	$(PY) bench/bench_workspaces.py --size quick
+	$(PY) bench/bench_ray_lakehouse.py --rows 2000000
 	$(PY) bench/bench_artifacts.py --mb 16 --runs 1
 	$(PY) bench/bench_trino_lineage.py --writes 5
 	$(PY) bench/bench_load.py --seconds 10 --datasets 1000

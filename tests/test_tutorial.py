@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 import lakelab
 from lakelab.cli.lab import tutorial_source
 from lakelab.config import load_config
+from lakelab.workspaces import WorkspaceManager
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -41,6 +43,7 @@ def test_demo_seeds_real_datasets_with_metadata_and_lineage(lakelab_home):
     assert "already present" in again.stdout
 
 
+@pytest.mark.ray  # its training section starts a workspace and runs Ray Train
 def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     env_home = str(lakelab_home)
     subprocess.run(
@@ -54,7 +57,12 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     workdir.mkdir()
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
     os.environ["LAKELAB_HOME"] = env_home  # the kernel inherits it (monkeypatched by the fixture)
-    client.execute()
+    try:
+        client.execute()
+    finally:  # a failed run must not leave the tutorial's workspace running
+        manager = WorkspaceManager()
+        for name in manager.store.names():
+            manager.stop(name)
     ARTIFACTS.mkdir(exist_ok=True)
     nbformat.write(nb, ARTIFACTS / "tutorial.executed.ipynb")
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -77,4 +85,9 @@ def test_tutorial_notebook_runs_clean(lakelab_home, tmp_path):
     assert "Snapshots(2):" in _outputs_text(code[travel])  # what the reader sees: two snapshots
     assert "HPN" not in _outputs_text(code[travel + 1]) and "JFK" in _outputs_text(code[travel + 1])
     assert lh.dataset("scratch.routes").preview(10).num_rows == 4
+    trained_on = lh.dataset("demo.flights").snapshots()[-1].snapshot_id
+    model = lh.dataset("ml.delay_model")
+    assert model.metadata["kind"] == "model" and len(model.versions()) == 1
+    edges = [(e.source, e.upstream_snapshot_id) for e in model.lineage().edges if e.target == "ml.delay_model"]
+    assert edges == [("demo.flights", trained_on)]  # the model names the snapshot it was trained on
     shutil.rmtree(workdir)

@@ -142,6 +142,23 @@ def test_the_publish_magic_publishes_a_model_variable_with_its_inputs(lh):
     assert [n.id for n in ds.lineage().nodes] == ["ml.churn", "demo.penguins"]
 
 
+def test_a_model_names_the_snapshot_it_was_trained_on_not_a_later_one(lh):
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "lakelab")
+    lakelab.connect(reload=True)
+    trained_on = lh.ingest(PENGUINS, "demo.penguins", mode="create").snapshot_id
+    lh.ingest(PENGUINS, "demo.penguins", mode="append")  # newer data the model never saw
+    ip.user_ns.update(model=train(PENGUINS), trained_on=trained_on)
+    ds = ip.run_line_magic("publish", "model --as ml.churn --kind model --inputs demo.penguins@{trained_on}")
+    edges = [(e.source, e.upstream_snapshot_id) for e in ds.lineage().edges]
+    assert edges == [("demo.penguins", trained_on)]
+    with pytest.raises(NotFound, match="demo.penguins has no snapshot 12345"):
+        publish(lh, train(PENGUINS), "ml.churn", kind="model", inputs=["demo.penguins@12345"])
+    assert [v.version for v in lh.dataset("ml.churn").versions()] == [1]
+
+
 # -- bad input: clear errors, nothing half-written ----------------------------------------
 def test_an_unpicklable_object_is_refused_and_leaves_no_table_and_no_file(lh):
     with pytest.raises(InvalidInput, match="cannot store this joblib.*lock"):

@@ -126,7 +126,9 @@ def test_ray_transform_input_errors_commit_nothing(lh, lakelab_home):
     lh.catalog.create_namespace("demo")
     lh.catalog.create_table("demo.src", schema=pa.schema([("x", pa.int64())]))
     double = lambda b: b
-    with pytest.raises(InvalidInput, match="exactly one input"):
+    with pytest.raises(InvalidInput, match="needs at least one input"):
+        run(lh, "demo.out", double, [], "w")
+    with pytest.raises(InvalidInput, match="names demo.src twice"):
         run(lh, "demo.out", double, ["demo.src", "demo.src"], "w")
     with pytest.raises(InvalidInput, match="mode must be"):
         run(lh, "demo.out", double, ["demo.src"], "w", mode="upsert")
@@ -163,3 +165,15 @@ def test_start_abandoned_half_way_is_failed_and_its_processes_ended(mgr):
     finally:
         if orphan.poll() is None:
             orphan.kill()
+
+
+def test_connect_names_each_version_that_differs_from_the_cluster():
+    from lakelab.workspaces.client import local_versions, version_mismatch
+
+    here = local_versions()
+    assert set(here) == {"Python", "Ray", "pyarrow"} and version_mismatch(here, dict(here)) is None
+    assert version_mismatch(here, {}) is None  # no answer from the cluster: nothing to say
+    said = version_mismatch(here, {**here, "pyarrow": "1.0.0", "Python": "3.9.1"})
+    assert said is not None
+    assert f"Python 3.9.1 on the cluster, {here['Python']} in this kernel" in said
+    assert f"pyarrow 1.0.0 on the cluster, {here['pyarrow']} in this kernel" in said and "Ray" not in said

@@ -288,7 +288,8 @@ def version_row(version: int, written: dict[str, Any], meta: dict[str, Any]) -> 
 
 
 def input_lineage(lh: Lakehouse, inputs: Any) -> list[dict[str, Any]]:
-    """`inputs=` as lineage upstream entries, each with the snapshot it was current at."""
+    """`inputs=` as lineage upstream entries, each with the snapshot it was current at, or
+    the one it names as `ns.table@SNAPSHOT_ID` (the snapshot a model was trained on)."""
     from lakelab.catalog.access import load_table
 
     if inputs is None:
@@ -298,8 +299,17 @@ def input_lineage(lh: Lakehouse, inputs: Any) -> list[dict[str, Any]]:
     items = [inputs] if isinstance(inputs, str) or hasattr(inputs, "table_name") else list(inputs)
     out = []
     for item in items:
-        name = item.table_name if hasattr(item, "table_name") else lh.table_name(str(item))
-        snap = load_table(lh.catalog, name).current_snapshot()
+        text, _, pinned = ("" if hasattr(item, "table_name") else str(item)).partition("@")
+        name = item.table_name if hasattr(item, "table_name") else lh.table_name(text)
+        table = load_table(lh.catalog, name)
+        if pinned:
+            if not pinned.strip().isdigit() or table.snapshot_by_id(int(pinned)) is None:
+                raise NotFound(
+                    f"dataset {name} has no snapshot {pinned.strip()[:40]}", hint="list them with .snapshots()"
+                )
+            out.append({"table": name.dotted, "snapshot_id": int(pinned)})
+            continue
+        snap = table.current_snapshot()
         out.append({"table": name.dotted, "snapshot_id": snap.snapshot_id if snap else None})
     return out
 

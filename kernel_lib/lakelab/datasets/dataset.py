@@ -311,6 +311,21 @@ class Dataset:
         self._announce(sid, out.num_rows, "load")
         return out
 
+    def to_ray(
+        self,
+        snapshot_id: int | str | None = None,
+        columns: Any = None,
+        filter: Any = None,
+        since: int | str | None = None,
+    ) -> Any:
+        """The rows as a `ray.data.Dataset` read in parallel by the Ray cluster this kernel is
+        connected to (`lakelab.workspace(name).connect()`), pinned to snapshot `snapshot_id`
+        (default: the current one). `columns` and `filter` (text like "x > 5" or a pyiceberg
+        expression) are pushed down; `since=S` reads only the rows appended after snapshot S."""
+        from lakelab.datasets.to_ray import to_ray
+
+        return to_ray(self, snapshot_id=snapshot_id, columns=columns, filter=filter, since=since)
+
     def versions(self) -> Versions:
         """A model's or report's versions, oldest first (version, uri, sha256, bytes, created_at,
         created_by, metadata)."""

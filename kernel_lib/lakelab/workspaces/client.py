@@ -14,6 +14,8 @@ from __future__ import annotations
 import html
 import os
 import time
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from lakelab.errors import Conflict, Unavailable
@@ -162,6 +164,12 @@ class Workspace:
         except ConnectionError as e:
             raise Unavailable(f"cannot connect to workspace {self.name!r} at {info['address']}: {e}") from None
         except Exception as e:
+            if "version mismatch" in str(e).lower():  # Ray's own check: Python or Ray differ
+                raise Conflict(
+                    f"workspace {self.name!r} runs other Python or Ray versions than this kernel: "
+                    f"{' '.join(str(e).split())[:400]}",
+                    hint="use a kernel with the cluster's Python and Ray versions",
+                ) from None
             if "auth" in str(e).lower() or "token" in str(e).lower():
                 raise Conflict(
                     f"workspace {self.name!r} refused this kernel's token",
@@ -175,4 +183,48 @@ class Workspace:
 
         show_at_next_cell(drivers.take_notice)  # ...and the notebook says so
         self.connect_seconds = time.monotonic() - started
+        self.versions = cluster_versions()
+        differ = version_mismatch(local_versions(), self.versions)
+        if differ:
+            warnings.warn(f"workspace {self.name!r}: {differ}", stacklevel=2)
         return self
+
+
+def _probe() -> Callable[[], dict[str, str]]:
+    def versions() -> dict[str, str]:  # nested: Ray sends it by value, so a cluster needs no lakelab
+        import platform
+
+        import pyarrow
+        import ray
+
+        return {"Python": platform.python_version(), "Ray": ray.__version__, "pyarrow": pyarrow.__version__}
+
+    return versions
+
+
+def local_versions() -> dict[str, str]:
+    """The versions that must match for data to pass between a kernel and a cluster."""
+    return _probe()()
+
+
+def cluster_versions(timeout_s: float = 60.0) -> dict[str, str]:
+    """The versions a worker of the connected cluster runs ({} if none answers in time)."""
+    import ray
+
+    try:
+        return ray.get(ray.remote(num_cpus=0)(_probe()).remote(), timeout=timeout_s)
+    except (ray.exceptions.GetTimeoutError, ray.exceptions.RayError):
+        return {}
+
+
+def version_mismatch(kernel: dict[str, str], cluster: dict[str, str]) -> str | None:
+    """One plain sentence naming each version that differs, or None."""
+    differ = [
+        f"{k} {cluster[k]} on the cluster, {v} in this kernel" for k, v in kernel.items() if cluster.get(k, v) != v
+    ]
+    if not differ:
+        return None
+    return (
+        "versions differ: " + "; ".join(differ) + ". Tasks and data passed between them may fail; "
+        "install the cluster's versions in this kernel (or start the workspace from this environment)"
+    )

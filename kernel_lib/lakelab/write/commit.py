@@ -184,7 +184,12 @@ def write(
                 tx, rows_table, keys or [], summary, write_uuid, reopen, catalog, name, retries, files
             )
         else:
-            files, rows = _write(tx, src, conform, write_uuid, bar)
+            if src.cluster is not None:  # a Ray dataset: its files are written on the cluster
+                from lakelab.write.cluster import write_files
+
+                files, rows = write_files(tx, src, conform, write_uuid, bar)
+            else:
+                files, rows = _write(tx, src, conform, write_uuid, bar)
             replace = mode == "overwrite" and existing is not None
             snapshot_id = _commit_files(tx, files, replace, summary, reopen, catalog, name, retries)
     except BaseException as e:

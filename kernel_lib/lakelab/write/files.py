@@ -153,14 +153,21 @@ def _row_groups(src: Source, conform: Conformer, rows_per_group: int, progress: 
 def _write(
     tx: Transaction, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any
 ) -> tuple[list[DataFile], int]:
-    """Write the stream as data files while it is read; WRITERS files are encoded at once (the
-    Parquet encoder is single-threaded per file). Memory: a few row groups (or, for
-    partitioned tables, a few chunks of CHUNK_BYTES)."""
+    """Write the stream as the data files of transaction `tx`."""
+    return write_data_files(tx.table_metadata, tx._table.io, src, conform, write_uuid, progress, itertools.count(0))
+
+
+def write_data_files(
+    md: Any, io: Any, src: Source, conform: Conformer, write_uuid: uuid.UUID, progress: Any, counter: itertools.count
+) -> tuple[list[DataFile], int]:
+    """Write the stream as data files of the table `md` (its metadata) while it is read;
+    WRITERS files are encoded at once (the Parquet encoder is single-threaded per file).
+    Memory: a few row groups (or, for partitioned tables, a few chunks of CHUNK_BYTES).
+    `counter` numbers the files: writers sharing a write id (Ray tasks) each need their own."""
     from pyiceberg.schema import sanitize_column_names
     from pyiceberg.table import TableProperties
     from pyiceberg.utils.properties import property_as_int
 
-    md, io, counter = tx.table_metadata, tx._table.io, itertools.count(0)
     rows = 0
     inflight: list[Future | None] = [None] * WRITERS
     pools = [ThreadPoolExecutor(1, thread_name_prefix="lakelab-ingest") for _ in range(WRITERS)]

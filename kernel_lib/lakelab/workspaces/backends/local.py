@@ -141,8 +141,10 @@ class LocalBackend(Backend):
         raise Conflict("no free worker-port block left on this machine", hint="stop unused workspaces")
 
     # -- processes --------------------------------------------------------------------
-    def _env(self, rec: WorkspaceRecord) -> dict[str, str]:
+    def _env(self, rec: WorkspaceRecord, dashboard_port: int | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+        if dashboard_port:  # Ray's own tasks (Ray Train's cleaner) look "the" cluster up: several run here
+            env["RAY_API_SERVER_ADDRESS"] = f"http://127.0.0.1:{dashboard_port}"
         env.update(
             RAY_AUTH_MODE="token",
             RAY_AUTH_TOKEN_PATH=str(self.store.token_path(rec.name)),
@@ -216,7 +218,7 @@ class LocalBackend(Backend):
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 cmd,
-                env=self._env(rec),
+                env=self._env(rec, ports["dashboard"] if role == "head" else rec.dashboard_port),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
