@@ -229,7 +229,7 @@ def test_palette_commands_pick_a_dataset_and_menus_act_on_namespaces_and_columns
     expect(menu.locator(".lm-Menu-itemLabel", has_text="Open Report")).to_be_visible()
     page.keyboard.press("Escape")
     row(page, "demo", "namespace").click(button="right")
-    for label in ("New Dataset Here", "Copy Namespace Name"):
+    for label in ("Query Namespace in Notebook", "New Dataset Here", "Copy Namespace Name"):
         expect(menu.locator(".lm-Menu-itemLabel", has_text=label)).to_be_visible()
     shot(page, "walk-namespace-menu")
     page.keyboard.press("Escape")
@@ -247,3 +247,6 @@ def test_palette_commands_pick_a_dataset_and_menus_act_on_namespaces_and_columns
     row(page, "demo", "namespace").click(button="right")
     menu.locator(".lm-Menu-itemLabel", has_text="New Dataset Here").click()
     assert sources(page, path)[-1].startswith("%%trino --into demo.new_dataset\n")
+    row(page, "demo", "namespace").click(button="right")
+    menu.locator(".lm-Menu-itemLabel", has_text="Query Namespace in Notebook").click()
+    assert sources(page, path)[-1] == "%%trino\nSHOW TABLES FROM demo"

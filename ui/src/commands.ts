@@ -13,7 +13,7 @@ import { lakehouseIcon } from './icons';
 import { OPEN_DASHBOARD } from './dashboard';
 import { OPEN_REPORT, registerReports } from './report';
 import { pickDataset } from './datasetPicker';
-import { columnCell, newDatasetCell, selectSql, trinoCell } from './text';
+import { columnCell, namespaceCell, newDatasetCell, selectSql, trinoCell } from './text';
 import { LakehouseSidebar } from './sidebar';
 
 export const CommandIDs = {
@@ -24,6 +24,7 @@ export const CommandIDs = {
   copySelect: 'lakelab:copy-select',
   copyNamespace: 'lakelab:copy-namespace-name',
   newDatasetHere: 'lakelab:new-dataset-here',
+  queryNamespace: 'lakelab:query-namespace',
   copyColumn: 'lakelab:copy-column-name',
   queryColumn: 'lakelab:query-column',
   refresh: 'lakelab:refresh'
@@ -261,6 +262,15 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
       return ns ? insert(newDatasetCell(ns)) : undefined;
     }
   });
+  app.commands.addCommand(CommandIDs.queryNamespace, {
+    label: 'Query Namespace in Notebook',
+    caption: "Insert a %%trino cell listing the namespace's datasets",
+    isEnabled: () => namespaceOf() !== null,
+    execute: () => {
+      const ns = namespaceOf();
+      return ns ? insert(namespaceCell(ns)) : undefined;
+    }
+  });
   app.commands.addCommand(CommandIDs.copyColumn, {
     label: 'Copy Column Name',
     isEnabled: () => columnOf() !== null,
@@ -293,7 +303,7 @@ export function registerCommands(ctx: ICommandContext, restorer: ILayoutRestorer
     app.contextMenu.addItem({ command, selector: datasetRow, rank: rank++, args: { menu: true } });
     ctx.palette?.addItem({ command, category: 'Lakehouse' });
   }
-  for (const command of [CommandIDs.newDatasetHere, CommandIDs.copyNamespace]) {
+  for (const command of [CommandIDs.queryNamespace, CommandIDs.newDatasetHere, CommandIDs.copyNamespace]) {
     app.contextMenu.addItem({ command, selector: '.jp-lakelab-row[data-kind="namespace"]', rank: rank++ });
   }
   for (const command of [CommandIDs.queryColumn, CommandIDs.copyColumn]) {

@@ -35,6 +35,11 @@ export function columnCell(dataset: string, column: string, limit = 100): string
   return `%%trino\nSELECT ${c}, count(*) AS n\nFROM ${dataset}\nGROUP BY ${c}\nORDER BY n DESC\nLIMIT ${limit}`;
 }
 
+/** The cell "Query Namespace in Notebook" inserts: the namespace's datasets. */
+export function namespaceCell(namespace: string): string {
+  return `%%trino\nSHOW TABLES FROM ${namespace}`;
+}
+
 /** The cell "New Dataset Here" inserts: a query whose result becomes a dataset in `namespace`. */
 export function newDatasetCell(namespace: string): string {
   return `%%trino --into ${namespace}.new_dataset\n-- rename new_dataset, write the query; running the cell creates it\nSELECT 1 AS id`;
