@@ -81,6 +81,10 @@ def ol_env(monkeypatch, tmp_path) -> Iterator[Path]:
     yield tmp_path
     openlineage.flush(30)
     openlineage.reset()
+    # what the test configured must not outlive it in os.environ, where every later subprocess
+    # (the CLI, Ray workers) would read it (openlineage-python writes OPENLINEAGE__ variables)
+    leaked = [k for k in os.environ if k.startswith("OPENLINEAGE__")]
+    assert not leaked, f"OpenLineage configuration left in the environment: {leaked}"
 
 
 def _registry() -> Registry:

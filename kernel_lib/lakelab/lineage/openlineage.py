@@ -92,10 +92,16 @@ def make_client() -> Any | None:
         _check_file(source)
     from openlineage.client import OpenLineageClient
 
+    before = {k for k in os.environ if k.startswith("OPENLINEAGE__")}
     try:
         client = OpenLineageClient()
     except Exception as e:  # noqa: BLE001 - the client's own validation, whatever it raises
         raise InvalidInput(f"the OpenLineage configuration ({source}) is malformed: {redact(str(e))}") from None
+    finally:
+        # the client turns OPENLINEAGE_URL into OPENLINEAGE__TRANSPORT__… variables in os.environ;
+        # left there they would configure every subprocess (the CLI, Ray workers) after an unset
+        for k in [k for k in os.environ if k.startswith("OPENLINEAGE__") and k not in before]:
+            del os.environ[k]
     if client.transport is None or client.transport.kind in ("console", "noop"):
         return None
     return client
