@@ -278,12 +278,7 @@ class Dataset:
         scan = self.table.scan(selected_fields=self._columns(columns), snapshot_id=sid, limit=n)
         fast = _first_rows_direct(scan, n)
         out = fast if fast is not None else scan.to_arrow()
-        self._announce(sid, out.num_rows, "preview")
-        shown = sid
-        if shown is None:
-            current = self.table.current_snapshot()
-            shown = current.snapshot_id if current else None
-        return Preview(out, self.name, shown)
+        return Preview(out, self.name, self._announce(sid, out.num_rows, "preview"))
 
     def _read_snapshot(self, sid: int | None) -> int | None:
         """The snapshot a direct read uses: the one asked for, else the one a live dashboard
@@ -291,12 +286,14 @@ class Dataset:
         current schema (a snapshot id would read it with that snapshot's schema)."""
         return sid if sid is not None else pinned_snapshot(self.name)
 
-    def _announce(self, sid: int | None, rows: int, how: str) -> None:
-        """Tell the read listeners (usage, a dashboard publish) about a direct read."""
+    def _announce(self, sid: int | None, rows: int, how: str) -> int | None:
+        """Tell the read listeners (usage, a dashboard publish) about a direct read; returns the
+        snapshot it read (`sid`, or the current one when None)."""
         if sid is None:
             current = self.table.current_snapshot()
             sid = current.snapshot_id if current else None
         notify(ReadEvent(engine="dataset", reads=(Read(self.name, sid),), rows=rows, extra={"call": how}))
+        return sid
 
     def load(self, version: int | str | None = None) -> Any:
         """A table: all rows (at snapshot `version`, default the current one) as Arrow.
