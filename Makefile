@@ -8,7 +8,7 @@ lab: setup-lab            ## install and start JupyterLab on the embedded lakeho
 
 test: setup-test          ## run the whole test suite (UI unit tests, then Python: core, Trino, Ray, browser)
 	cd ui && npm test --silent
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider --durations=30
 
 test-fast: setup-test     ## the fast tier, for every change: UI unit tests, then Python without Trino, PostgreSQL, Ray, browser or slow tests (tests/tiers.py)
 	cd ui && npm test --silent
