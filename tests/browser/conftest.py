@@ -361,6 +361,28 @@ def run_command(page, command: str, args: dict | None = None):
     return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
 
 
+def open_palette(page, text: str):
+    """The command palette opened the way a user does (Ctrl+Shift+C) with `text` typed; returns it.
+    Menus are closed first: a key press while a context menu is still closing goes to the menu."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    menus = page.locator(".lm-Menu")
+    while menus.count():  # Escape reaches a menu only when it has the focus (late, under load)
+        menus.last.focus()
+        page.keyboard.press("Escape")
+        menus.last.wait_for(state="detached", timeout=10_000)
+    palette = page.locator("#command-palette")
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+C")
+        try:
+            palette.locator("input").wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:  # the key press was lost under load: press again
+            continue
+    palette.locator("input").fill(text)
+    return palette
+
+
 def new_notebook(page):
     """A new Python notebook, its first cell on the page; returns the notebook panel."""
     run_command(page, "notebook:create-new", {"kernelName": "python3"})

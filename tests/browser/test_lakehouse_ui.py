@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import TOKEN, Lab, new_notebook, open_lab, run_command, shot
+from .conftest import TOKEN, Lab, new_notebook, open_lab, open_palette, run_command, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -213,10 +213,7 @@ def test_commands_are_in_the_palette_and_the_dataset_context_menu(page: Page, la
     for label in ["Open Dataset", "Open Preview", "Query in Notebook", "Copy Dataset Name", "Copy SELECT"]:
         expect(menu.locator(".lm-Menu-itemLabel", has_text=label).first).to_be_visible()
     shot(page, "sidebar-context-menu")
-    page.keyboard.press("Escape")
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator("#command-palette")
-    palette.locator("input").fill("Query in Notebook")
+    palette = open_palette(page, "Query in Notebook")
     expect(palette.locator(".lm-CommandPalette-itemLabel", has_text="Query in Notebook")).to_be_visible()
 
 

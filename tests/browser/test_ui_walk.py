@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Lab, free_port, new_notebook, open_lab, run_command, shot
+from .conftest import Lab, free_port, new_notebook, open_lab, open_palette, run_command, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 expect.set_options(timeout=30_000)
@@ -183,9 +183,7 @@ def test_the_sidebar_shows_new_datasets_by_itself_keeping_expansion_and_selectio
 
 # -- 10: palette and menus -----------------------------------------------------------------
 def palette(page: Page, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
-    box = page.locator("#command-palette input")
-    box.fill(label)
+    open_palette(page, label)
     page.locator("#command-palette .lm-CommandPalette-item", has_text=label).first.click()
 
 
