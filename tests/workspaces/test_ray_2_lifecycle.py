@@ -109,3 +109,32 @@ def test_a_killed_head_is_marked_failed_and_its_worker_is_ended(manager, main_ws
     assert ours([rec.temp_dir]) == []
     restarted.stop(main_ws)  # `down` of a failed workspace forgets it
     assert main_ws not in restarted.store.names()
+
+
+def test_the_live_widget_shows_a_running_workspace_scales_it_and_stops_it(manager):
+    """`lakelab.workspace(name)` in JupyterLab: the widget's status, Scale and Stop on a real cluster."""
+    from lakelab.notebook.widgets.live import WorkspaceWidget
+    from lakelab.workspaces.client import Workspace
+
+    manager.create("live", cpus=1, workers=0)
+    remember(manager, "live")
+    live = WorkspaceWidget(Workspace("live", manager), poll_s=0)
+    assert live.wait()
+    assert live.state["state"] == RUNNING and "live" in live.card.value
+    assert live.workers.value == 0 and not live.scale_button.disabled and not live.stop_button.disabled
+    assert live.status_line.value == ""
+
+    live.workers.value = 1
+    live.scale_button.click()
+    assert live.wait()
+    remember(manager, "live")
+    assert live.status_line.value == "", live.status_line.value  # no error shown
+    assert manager.get("live").workers == 1
+    assert live.state["cluster"]["node_count"] == 2  # head + the new worker, as the card shows it
+
+    live.stop_button.click()
+    assert live.wait()
+    assert live.state["state"] == STOPPED and "stopped" in live.card.value and live.status_line.value == ""
+    assert "live" not in manager.store.names()  # stopped and forgotten, as `%workspace down` does
+    assert live.stop_button.disabled and live.scale_button.disabled  # nothing left to act on
+    live.close()

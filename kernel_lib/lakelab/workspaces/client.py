@@ -112,13 +112,15 @@ class Workspace:
         self.manager.scale(self.name, workers)
         return self.status()
 
-    def stop(self) -> None:
+    def stop(self) -> WorkspaceStatus:
+        """Stop the cluster; the workspace is then forgotten, so its last status is returned."""
         if self.is_connected():
             import ray
 
             drivers.release()  # this kernel lets go by itself: the stop need not wait for it
             ray.shutdown()
-        self.manager.stop(self.name)
+        rec = self.manager.stop(self.name)
+        return WorkspaceStatus({**rec.public(), "cluster": None})
 
     def connected(self) -> list[dict[str, Any]]:
         """The processes (notebook kernels) connected to this workspace: pid and kernel_id."""

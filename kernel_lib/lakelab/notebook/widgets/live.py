@@ -106,11 +106,7 @@ class WorkspaceWidget(w.VBox):
         self._act("scale", lambda: self.workspace.scale(int(workers)), f"scaling to {int(workers)} workers…")
 
     def stop(self) -> None:
-        def job() -> Any:
-            self.workspace.stop()
-            return self.workspace.status()
-
-        self._act("stop", job, "stopping…")
+        self._act("stop", self.workspace.stop, "stopping…")
 
     def close(self) -> None:
         if self._timer is not None:

@@ -9,6 +9,7 @@ client server, node/object managers and a private worker-port block), a short te
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from lakelab.workspaces.state import NodeProc, WorkspaceRecord
 from lakelab.workspaces.status import dashboard_get
 
 PORT_BLOCK_START, PORT_BLOCK_SIZE, PORT_BLOCKS = 20000, 100, 120  # below Linux's ephemeral range
+log = logging.getLogger("lakelab.workspaces")
 TEMP_ROOT = Path("/tmp/llw")
 _children: dict[int, subprocess.Popen] = {}  # our own `ray start` children, reaped on every call
 
@@ -313,10 +315,7 @@ class LocalBackend(Backend):
             rec.dashboard_port = head.ports["dashboard"]
             self.store.save(rec)  # pids on disk first: a crash from here on leaves nothing untracked
             self._wait_nodes(rec, 1, [head])
-            for _ in range(rec.workers):
-                rec.nodes.append(self._spawn(rec, "worker", taken))
-                self.store.save(rec)
-            self._wait_nodes(rec, 1 + rec.workers, [head, *rec.nodes])
+            self._add_workers(rec, head, rec.workers, taken)
         except BaseException:
             self.stop(rec)
             raise
@@ -331,11 +330,27 @@ class LocalBackend(Backend):
             self._stop_nodes(drop)
             self._wait_nodes(rec, 1 + workers, [head])
             return
-        taken: set[int] = set()
-        while len(rec.nodes) < workers:
-            rec.nodes.append(self._spawn(rec, "worker", taken))
-            self.store.save(rec)
-        self._wait_nodes(rec, 1 + workers, [head, *rec.nodes])
+        self._add_workers(rec, head, workers, set())
+
+    def _add_workers(self, rec: WorkspaceRecord, head: NodeProc, workers: int, taken: set[int]) -> None:
+        """Spawn worker nodes up to `workers` and wait for them. A worker that dies while starting
+        is replaced once: on a busy host its dashboard agent can miss the raylet's fixed wait for
+        the agent's port file ("Timed out waiting for file"), which a second start survives."""
+        for attempt in (1, 2):
+            while len(rec.nodes) < workers:
+                rec.nodes.append(self._spawn(rec, "worker", taken))
+                self.store.save(rec)
+            try:
+                self._wait_nodes(rec, 1 + workers, [head, *rec.nodes])
+                return
+            except Unavailable:
+                dead = [n for n in rec.nodes if not _is_ours(n) or _raylet_died(n)]
+                if attempt == 2 or not dead or not _is_ours(head) or _raylet_died(head):
+                    raise
+                log.warning("workspace %r: a worker node died while starting; starting it again", rec.name)
+                rec.nodes = [n for n in rec.nodes if n not in dead]
+                self.store.save(rec)
+                self._stop_nodes(dead)
 
     def _stop_stragglers(self, temp_dir: str | None) -> None:
         """Worker processes left in the temp dir after their nodes stopped: they exit by
