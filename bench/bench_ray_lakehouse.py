@@ -128,6 +128,8 @@ def main() -> int:
 
     cfg = load_config()
     cfg.workspaces.max_workers = max(cfg.workspaces.max_workers, 2)
+    # on a busy host a raylet gives up on its dashboard agent after 15 s: try the start again
+    cfg.workspaces.start_attempts = max(cfg.workspaces.start_attempts, 5)
     mgr = WorkspaceManager(cfg.workspaces)
     lh = lakelab.Lakehouse(cfg)
     res: dict[str, Any] = {
