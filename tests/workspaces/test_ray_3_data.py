@@ -131,10 +131,11 @@ def hold(batch):
     # the second block's task, once: wait until the other task has written its data file, then
     # hand our process id to the test and hold until it is killed
     if batch["id"][0] >= 1000 and not (signal_dir / "worker.pid").exists():
-        while not set(data_dir.glob("*.parquet")) - committed:
+        for _ in range(3000):  # 5 min; if no file comes, the write ends and the test fails on it
+            if set(data_dir.glob("*.parquet")) - committed:
+                (signal_dir / "worker.pid").write_text(str(os.getpid()))
+                time.sleep(3600)
             time.sleep(0.1)
-        (signal_dir / "worker.pid").write_text(str(os.getpid()))
-        time.sleep(3600)
     return batch
 
 ds = ray.data.range(2000, override_num_blocks=2).map_batches(hold, batch_size=None)  # 2 tasks: read, map, write
