@@ -1,13 +1,16 @@
 """Data in and out of a real workspace (head + 1 worker): snapshot-pinned parallel reads with
 pushdown and `since=`, Ray datasets written by Ray tasks in one commit, multi-input Ray
-transforms with lineage, a raising fn, and a driver killed mid-write."""
+transforms with lineage, files written on both nodes, a raising fn, and a worker killed mid-write."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -109,7 +112,10 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
     squares = lh.catalog.load_table("raydata.squares")
     got = squares.scan().to_arrow().sort_by("id")
     assert got["sq"].to_pylist() == [i * i for i in range(50_000)] and len(squares.snapshots()) == 1
-    assert out["squares"]["files"] >= 2  # one or more per write task, not one file from the driver
+    # the data files were written where the rows were: by Ray workers on both nodes, not the driver
+    for report in (out["transform"], out["squares"]):
+        nodes = {w.split(":")[0] for w in report["writers"]}
+        assert len(nodes) == 2 and set(nodes) == set(out["nodes"]), report["writers"]
     assert ["ray", [["raydata.events", second.snapshot_id]]] in out["heard"]
 
 
@@ -119,47 +125,26 @@ lakelab.workspace("main").connect()
 lh = lakelab.connect()
 signal_dir = pathlib.Path(sys.argv[1])
 data_dir = pathlib.Path(lh.catalog.load_table("raydata.target").location().removeprefix("file://")) / "data"
-
 committed = set(data_dir.glob("*.parquet"))
 
-def slow(batch):
-    # the second batch of the one block, once this write has begun its file (Ray may also map
-    # the block to learn its schema, before any write: then no file comes and the batch passes)
-    if batch["id"][0] >= 150_000:
-        for _ in range(150):
+def hold(batch):
+    # the second block's task, once: wait until the other task has written its data file, then
+    # hand our process id to the test and hold until it is killed
+    if batch["id"][0] >= 1000 and not (signal_dir / "worker.pid").exists():
+        for _ in range(3000):  # 5 min; if no file comes, the write ends and the test fails on it
             if set(data_dir.glob("*.parquet")) - committed:
                 (signal_dir / "worker.pid").write_text(str(os.getpid()))
-                time.sleep(600)
-            time.sleep(0.2)
+                time.sleep(3600)
+            time.sleep(0.1)
     return batch
 
-ray.data.DataContext.get_current().target_max_block_size = 512 << 10  # each mapped batch its own block
-ds = ray.data.range(300_000, override_num_blocks=1).map_batches(slow, batch_size=150_000)
+ds = ray.data.range(2000, override_num_blocks=2).map_batches(hold, batch_size=None)  # 2 tasks: read, map, write
 try:
     lh.ingest(ds, "raydata.target", mode="append")
     print("RESULT:" + json.dumps({"error": None}))
 except Exception as e:
-    print("RESULT:" + json.dumps({"error": str(e)}))
+    print("RESULT:" + json.dumps({"error": str(e), "type": type(e).__name__}))
 """
-
-
-def _start_killed_write(ws_home, tmp_path) -> tuple[subprocess.Popen, int]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env["LAKELAB_HOME"] = str(ws_home)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(KILLED_WRITE), str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    pid_file = tmp_path / "worker.pid"
-    while not pid_file.exists():
-        assert proc.poll() is None, "the writing driver ended before the worker signalled"
-        import time
-
-        time.sleep(0.2)
-    return proc, int(pid_file.read_text())
 
 
 def _unreferenced(lh: lakelab.Lakehouse) -> set[str]:
@@ -169,16 +154,41 @@ def _unreferenced(lh: lakelab.Lakehouse) -> set[str]:
     return {p for p in on_disk if not any(r.endswith(p) for r in referenced_files(table))}
 
 
-def test_a_driver_killed_mid_write_commits_nothing_and_orphans_lists_what_it_left(main_ws, ws_home, tmp_path):
+def test_a_worker_killed_mid_write_fails_the_write_at_once_commits_nothing_and_orphans_lists_its_files(
+    main_ws, ws_home, tmp_path
+):
     lh = _lh()
     lh.ingest(pa.table({"id": [-1, -2]}), "raydata.target", mode="create")
     before = lh.catalog.load_table("raydata.target").current_snapshot().snapshot_id
-    proc, _worker = _start_killed_write(ws_home, tmp_path)  # a task is mid-file
-    proc.kill()
-    proc.wait(timeout=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["LAKELAB_HOME"] = str(ws_home)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(KILLED_WRITE), str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pid_file = tmp_path / "worker.pid"
+        while not pid_file.exists():  # no deadline of our own: the driver ending first fails the test
+            assert proc.poll() is None, "the driver ended before a worker held: " + proc.stderr.read()[-3000:]
+            time.sleep(0.2)
+        written = _unreferenced(lh)  # the other task's data file(s), written before the kill
+        assert written and all(p.endswith(".parquet") for p in written)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the worker process running the held task
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    result = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT:"))[len("RESULT:") :])
+    assert result["type"] == "WorkerLost", err[-3000:]
+    assert "a Ray worker died while writing raydata.target; nothing was committed" in result["error"]
+    assert "lakelab orphans raydata.target" in result["error"]
     table = lh.catalog.load_table("raydata.target")
     assert table.current_snapshot().snapshot_id == before and table.scan().to_arrow().num_rows == 2
     left = _unreferenced(lh)
-    assert left and all(p.endswith(".parquet") for p in left)
+    assert written <= left
     listed = {p for p, _ in find_orphans(lh, "raydata.target", older_than_minutes=0).files}
     assert {p.removeprefix("file://") for p in listed} == left

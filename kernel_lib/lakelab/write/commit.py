@@ -51,6 +51,7 @@ from lakelab.io.sources import open_source
 from lakelab.lineage.openlineage import emits_runs
 from lakelab.names import TableName, ident
 from lakelab.write import upsert
+from lakelab.write.cluster import WorkerLost, write_files
 from lakelab.write.files import _remove_written, _write
 from lakelab.write.report import WriteReport
 from lakelab.write.types import Conformer, storable_type, table_schema
@@ -151,6 +152,7 @@ def write(
     bar = progress_bar(progress, src.total_rows, f"{lineage.operation} {name.dotted}")
     updated: int | None = None
     files: list[DataFile] = []
+    writers: list[str] = []
     rows = 0
     snapshot_id: int | None = None
     files_done: list[DataFile] | None = None
@@ -185,9 +187,7 @@ def write(
             )
         else:
             if src.cluster is not None:  # a Ray dataset: its files are written on the cluster
-                from lakelab.write.cluster import write_files
-
-                files, rows = write_files(tx, src, conform, write_uuid, bar)
+                files, rows, writers = write_files(tx, name.dotted, src, conform, write_uuid, bar)
             else:
                 files, rows = _write(tx, src, conform, write_uuid, bar)
             replace = mode == "overwrite" and existing is not None
@@ -208,7 +208,9 @@ def write(
         if files_done is None:
             if created_apart:
                 _drop_quietly(catalog, name)
-            left = _clean_up(tx, write_uuid, existing is None) if tx is not None else None
+            # a lost Ray worker's write keeps its files for `lakelab orphans` (write/cluster.py)
+            keep = isinstance(e, WorkerLost)
+            left = _clean_up(tx, write_uuid, existing is None) if tx is not None and not keep else None
             drop_namespaces(catalog, created_ns)
             if not isinstance(e, Exception):
                 if left:
@@ -237,6 +239,7 @@ def write(
         rows_updated=updated,
         rows_inserted=None if updated is None else rows - updated,
         operation=lineage.operation,
+        writers=writers,
     )
 
 

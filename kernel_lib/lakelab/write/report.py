@@ -24,6 +24,7 @@ class WriteReport:
     query_id: str | None = None  # Trino's, for --into on Trino
     workspace: str | None = None  # the Ray workspace of a Python transform
     created: bool = True  # False: create_if_not_exists found the table there and wrote nothing
+    writers: list[str] = field(default_factory=list)  # a Ray dataset's: "node id:pid" of each process that wrote files
 
     def _summary(self) -> str:
         what = f"{self.rows:,} row{'s' if self.rows != 1 else ''}"
@@ -31,6 +32,9 @@ class WriteReport:
             what += f" ({self.rows_updated:,} updated, {self.rows_inserted:,} inserted)"
         rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds > 0 and self.rows else ""
         where = f" on {self.workspace}" if self.workspace else (f" on {self.engine}" if self.engine else "")
+        if self.writers:
+            procs, nodes = len(self.writers), len({w.split(":")[0] for w in self.writers})
+            where += f" (written by {procs} Ray worker{'s' * (procs != 1)} on {nodes} node{'s' * (nodes != 1)})"
         return (
             f"{self.mode} {self.table}: {what} in {self.files} file{'s' if self.files != 1 else ''} "
             f"({_human(self.bytes)}), {self.seconds:.2f} s{rate}, snapshot {self.snapshot_id}{where}"
