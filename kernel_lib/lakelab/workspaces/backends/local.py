@@ -333,24 +333,28 @@ class LocalBackend(Backend):
         self._add_workers(rec, head, workers, set())
 
     def _add_workers(self, rec: WorkspaceRecord, head: NodeProc, workers: int, taken: set[int]) -> None:
-        """Spawn worker nodes up to `workers` and wait for them. A worker that dies while starting
-        is replaced once: on a busy host its dashboard agent can miss the raylet's fixed wait for
-        the agent's port file ("Timed out waiting for file"), which a second start survives."""
-        for attempt in (1, 2):
-            while len(rec.nodes) < workers:
-                rec.nodes.append(self._spawn(rec, "worker", taken))
-                self.store.save(rec)
-            try:
-                self._wait_nodes(rec, 1 + workers, [head, *rec.nodes])
-                return
-            except Unavailable:
-                dead = [n for n in rec.nodes if not _is_ours(n) or _raylet_died(n)]
-                if attempt == 2 or not dead or not _is_ours(head) or _raylet_died(head):
-                    raise
-                log.warning("workspace %r: a worker node died while starting; starting it again", rec.name)
-                rec.nodes = [n for n in rec.nodes if n not in dead]
-                self.store.save(rec)
-                self._stop_nodes(dead)
+        """Start worker nodes up to `workers`, all at once, and wait for them. Workers that die
+        while starting are started again one at a time: on a busy host a worker's dashboard agent
+        can miss the raylet's fixed 15 s wait for its port file ("Timed out waiting for file"),
+        and a node started alone makes it."""
+        try:
+            self._grow(rec, head, workers, taken)
+        except Unavailable:
+            dead = [n for n in rec.nodes if not _is_ours(n) or _raylet_died(n)]
+            if not dead or not _is_ours(head) or _raylet_died(head):
+                raise
+            log.warning("workspace %r: %d worker(s) died while starting; starting them one by one", rec.name, len(dead))
+            rec.nodes = [n for n in rec.nodes if n not in dead]
+            self.store.save(rec)
+            self._stop_nodes(dead)
+            for count in range(len(rec.nodes) + 1, workers + 1):
+                self._grow(rec, head, count, taken)
+
+    def _grow(self, rec: WorkspaceRecord, head: NodeProc, workers: int, taken: set[int]) -> None:
+        while len(rec.nodes) < workers:
+            rec.nodes.append(self._spawn(rec, "worker", taken))
+            self.store.save(rec)
+        self._wait_nodes(rec, 1 + workers, [head, *rec.nodes])
 
     def _stop_stragglers(self, temp_dir: str | None) -> None:
         """Worker processes left in the temp dir after their nodes stopped: they exit by
