@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from lakelab.catalog.access import TableCache, load_tables
 from lakelab.engines.base import CtrlC, Result, ctrl_c
-from lakelab.engines.cache import ResultCache, deterministic, hit_note
+from lakelab.engines.cache import ResultCache, hit_note
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
@@ -47,7 +47,7 @@ from lakelab.engines.duckdb.snapshots import (
     register_view,
     travel,
 )
-from lakelab.engines.duckdb.statements import parse, write_target
+from lakelab.engines.duckdb.statements import Parsed, parse, write_target
 from lakelab.engines.observers import Read
 from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
@@ -68,7 +68,7 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
-        self._trees: dict[str, tuple[exp.Expression, str, bool]] = {}
+        self._trees: dict[str, Parsed] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
@@ -150,11 +150,10 @@ class DuckDBEngine:
             shown = show(self.lh, text, default_schema, self._check_catalog)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
-            tree, normal, fixed = self._parsed(text)
+            parsed = self._parsed(text)
+            tree = parsed.tree
             if isinstance(tree, exp.Query):
-                table, has_more, hit = self._query(
-                    tree, normal, values, default_schema, limit, progress, cache and fixed
-                )
+                table, has_more, hit = self._query(parsed, values, default_schema, limit, progress, cache)
                 return Result(
                     table,
                     engine=self.name,
@@ -234,8 +233,7 @@ class DuckDBEngine:
             parts = [default_schema, parts[0]]
         return self.lh.table_name(".".join(parts[-2:]))
 
-    def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
-        name = self._name(node, default_schema)
+    def _resolve(self, node: exp.Table, name: TableName, loaded: dict[TableName, Table]) -> Resolved:
         if name not in loaded:  # one catalog round trip per table per statement
             loaded[name] = self._table_cache().load(name)
         table = loaded[name]
@@ -258,13 +256,11 @@ class DuckDBEngine:
             self._tables = TableCache(self.lh.catalog)
         return self._tables
 
-    def _parsed(self, text: str) -> tuple[exp.Expression, str, bool]:
-        """The statement's tree (shared between runs: copy it before changing it), its text as
-        sqlglot normalises it (the result cache's key) and whether it is deterministic."""
+    def _parsed(self, text: str) -> Parsed:
+        """The statement's tree and what is known about it (shared between runs)."""
         parsed = self._trees.get(text)
         if parsed is None:
-            tree = parse(text)
-            parsed = (tree, tree.sql("trino"), deterministic(tree))
+            parsed = Parsed(text, parse(text))
             if len(self._trees) > 128:
                 self._trees.clear()
             self._trees[text] = parsed
@@ -276,23 +272,29 @@ class DuckDBEngine:
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         return [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
 
-    def _references(self, tree: exp.Expr, default_schema: str) -> list[tuple[exp.Table, Resolved]]:
-        """Every table the statement reads, resolved to the snapshot it will read."""
+    def _references(
+        self, tree: exp.Expr, default_schema: str, parsed: Parsed | None = None
+    ) -> list[tuple[exp.Table, Resolved]]:
+        """Every table the statement reads, resolved to the snapshot it will read (`parsed`:
+        where the references of a statement run again are remembered)."""
         loaded: dict[TableName, Table] = {}
-        nodes = self._table_nodes(tree)
+        found = parsed.tables.get(default_schema) if parsed else None
+        if found is None:
+            found = self._table_nodes(tree), []
+            for n in found[0]:
+                if isinstance(n.this, exp.Func) or isinstance(n.parent, exp.Unnest):
+                    raise Unsupported(f"table functions are {HINT}")
+                found[1].append(self._name(n, default_schema))
+            if parsed:
+                parsed.tables[default_schema] = found
+        nodes, names = found
         # each table is a round trip to the catalog: ask for a statement's tables together
-        plain = [n for n in nodes if not isinstance(n.this, exp.Func) and not isinstance(n.parent, exp.Unnest)]
-        todo = {self._name(n, default_schema) for n in plain}
+        todo = set(names)
         if self._table_cache().reuses:
             loaded.update(self._table_cache().load_many(sorted(todo, key=str)))
         elif len(todo) > 1:
             loaded.update(load_tables(self.lh.catalog, todo))
-        refs = []
-        for node in nodes:
-            if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
-                raise Unsupported(f"table functions are {HINT}")
-            refs.append((node, self._resolve(node, default_schema, loaded)))
-        return refs
+        return [(node, self._resolve(node, name, loaded)) for node, name in zip(nodes, names, strict=True)]
 
     def _prepare(
         self,
@@ -300,10 +302,10 @@ class DuckDBEngine:
         values: list[Any],
         default_schema: str,
         resolved: list[tuple[exp.Table, Resolved]] | None = None,
-        normal: str | None = None,
+        text: Any = None,
     ) -> str:
         """Make a view per table reference and return the DuckDB SQL over them (`tree` is left
-        as it is; `normal`: its text as sqlglot writes it, when the caller has it)."""
+        as it is; `text`: what identifies the tree, when the caller has it: its SQL text)."""
         if resolved is None:
             resolved = self._references(tree, default_schema)
         views: list[str] = []  # one per reference, in tree order
@@ -314,7 +316,7 @@ class DuckDBEngine:
             used.setdefault(views[-1], (res, plan))
         # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
         key = (
-            normal or tree.sql("trino"),
+            text or tree.sql("trino"),
             default_schema,
             tuple((v, str(r.name), p.columns_key) for v, (r, p) in used.items()),
             tuple(python_type(v).sql() for v in values),
@@ -429,8 +431,7 @@ class DuckDBEngine:
 
     def _query(
         self,
-        tree: exp.Expression,
-        normal: str,
+        parsed: Parsed,
         values: list[Any],
         default_schema: str,
         limit: int | None,
@@ -438,21 +439,22 @@ class DuckDBEngine:
         cache: bool = True,
     ) -> tuple[pa.Table, bool, str]:
         hit, key, cached = "off", None, None
-        refs = self._references(tree, default_schema)
-        if cache:
+        tree = parsed.tree
+        refs = self._references(tree, default_schema, parsed)
+        if cache and parsed.deterministic:
             # keyed on the statement and its inputs pinned to snapshots, before any view or
             # translation: a hit costs the catalog look-ups and nothing else
             inputs = [(str(r.name), r.snapshot_id) for _, r in refs]
             catalog = self.lh.config.catalog
             scope = f"{catalog.get('uri')}|{catalog.get('warehouse')}|{default_schema}"
-            key = self.results.key(normal, values, inputs, limit, scope)
+            key = self.results.key(parsed.normal, values, inputs, limit, scope)
             cached = self.results.get(key)
         if cached is not None:
             table, hit = cached, "hit"
             self.last_scans = [Scan(str(r.name), r.snapshot_id, "cache", "inputs unchanged", 0) for _, r in refs]
         else:
             try:
-                duck_sql = self._prepare(tree, values, default_schema, refs, normal)
+                duck_sql = self._prepare(tree, values, default_schema, refs, ("text", parsed.text))
                 if limit is not None:
                     duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
                 table = self._run(duck_sql, values, progress)

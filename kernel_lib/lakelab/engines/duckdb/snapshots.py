@@ -42,6 +42,15 @@ class Plan:
     dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
     columns: dict[str, str] = field(default_factory=dict)  # name -> Trino type, for the translator
     columns_key: str = ""  # `columns` as text: part of the translation cache's key
+    texts: dict[str, str] = field(default_factory=dict)  # SQL pieces of its views, made once
+
+    def text(self, key: str, make: Callable[[], str]) -> str:
+        """A piece of view SQL for this snapshot, made on first use (a kept view's statement
+        is compared with the new one on every query: building it is most of that cost)."""
+        out = self.texts.get(key)
+        if out is None:
+            out = self.texts[key] = make()
+        return out
 
     def __post_init__(self) -> None:
         if not self.columns:
@@ -161,7 +170,11 @@ def register_view(
         local = copies.copies(plan.files, plan.sizes, storage_properties(res.table))
         if local is not None:
             paths, remote, copied = local, False, "; local copies of the store's files"
-    files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
+
+    def listed() -> str:
+        return ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
+
+    files = listed() if copied else plan.text("files", listed)  # copies: their paths are the cache's
     if plan.blocker is None and remote and plan.mapping == "names":
         # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
         # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
@@ -172,16 +185,22 @@ def register_view(
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
     if plan.blocker is None and not remote and plan.mapping == "names":
         # every data file has exactly these columns by name: the plain reader is fastest
-        cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
+        cols = plan.text(
+            "columns",
+            lambda: ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields),
+        )
         union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
         define(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema" + copied, len(plan.files))
     if plan.blocker is None and not remote:
         # renamed or added columns: resolve file columns by Iceberg field id
-        entries = ", ".join(
-            f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-            f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
-            for f in plan.schema.fields
+        entries = plan.text(
+            "ids",
+            lambda: ", ".join(
+                f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
+                f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
+                for f in plan.schema.fields
+            ),
         )
         define(
             f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], schema=MAP {{{entries}}})"
