@@ -76,6 +76,7 @@ class DuckDBEngine:
         self._views: dict[str, str | None] = {}  # the connection's __lk_ views (snapshots.register_view)
         self._stable: dict[tuple[str, int | None], str] = {}  # (table, snapshot) -> its Parquet view
         self._named = 0
+        self._closed = False  # close() was called (a warm-up still preparing tables stops)
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results: ResultCache = lh.result_cache
@@ -122,6 +123,7 @@ class DuckDBEngine:
         self.to_duckdb_sql("SELECT 1")
 
     def close(self) -> None:
+        self._closed = True
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -372,7 +374,7 @@ class DuckDBEngine:
             if time.monotonic() > deadline:
                 break
             with self._lock:
-                if self._con is None:  # closed meanwhile
+                if self._closed:  # closed meanwhile: open nothing again
                     break
                 table = self._table_cache().load(name)
                 snapshot = self._current(name, table)
