@@ -5,8 +5,8 @@ call `lakehouse()`, which waits for it, so two threads never build the same thin
 
 Then a second thread, which nothing waits for, prepares the catalog's tables for the embedded
 engine (`DuckDBEngine.prefetch`: metadata loaded, files planned, views made; a bounded number
-of tables for a bounded time, one at a time under the engine's statement lock), so the first
-query over them pays for none of that.
+of tables for a bounded time, one at a time under the engine's statement lock, stopping once
+the user runs a statement), so the first query over them pays for none of that.
 
 Nothing here may fail a notebook: an error while warming is dropped, and the first query meets
 it again and reports it the usual way."""

@@ -77,6 +77,7 @@ class DuckDBEngine:
         self._stable: dict[tuple[str, int | None], str] = {}  # (table, snapshot) -> its Parquet view
         self._named = 0
         self._closed = False  # close() was called (a warm-up still preparing tables stops)
+        self._started = 0  # statements begun: a prefetch stops once the user runs one
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results: ResultCache = lh.result_cache
@@ -103,6 +104,7 @@ class DuckDBEngine:
         """One statement at a time on the connection, with Ctrl-C routed through a guard: every
         DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
         KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
+        self._started += 1  # a prefetch still running gives way (see prefetch)
         with self._lock, ctrl_c() as guard:
             self._guard, self._owner = guard, threading.get_ident()
             try:
@@ -367,14 +369,16 @@ class DuckDBEngine:
     def prefetch(self, names: Iterable[TableName], budget_s: float = 2.0) -> int:
         """Load, plan and make the views of these tables before any query needs them (the
         notebook's warm-up, while the user writes a cell): a first query over them then reads
-        no metadata and creates no view. One table at a time under the statement lock, so a
-        query waits for at most one; stops after `budget_s`. Returns how many were prepared."""
-        deadline, done = time.monotonic() + budget_s, 0
+        no metadata and creates no view. One table at a time under the statement lock; stops
+        after `budget_s`, or as soon as a statement begins (the user is running cells: each
+        prepares what it reads, as without a prefetch, and nothing competes with it). Returns
+        how many were prepared."""
+        deadline, done, begun = time.monotonic() + budget_s, 0, self._started
         for name in names:
             if time.monotonic() > deadline:
                 break
             with self._lock:
-                if self._closed:  # closed meanwhile: open nothing again
+                if self._closed or self._started != begun:  # closed, or the user runs a statement
                     break
                 table = self._table_cache().load(name)
                 snapshot = self._current(name, table)
