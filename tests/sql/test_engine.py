@@ -278,3 +278,17 @@ def test_tables_prepared_ahead_answer_at_the_snapshot_current_when_queried(lh):
     )
     assert pair.table.to_pylist() == [{"n": 10}] and scans(pair) == [("demo.items", "parquet")] * 2
     assert lh.sql("SELECT max(id) AS m FROM demo.items", engine="duckdb").table.to_pylist() == [{"m": 101}]
+
+
+def test_past_the_kept_view_bound_views_are_made_again_and_answers_stay_right(lh, monkeypatch):
+    """A connection keeps at most MAX_VIEWS table snapshots' views; past it they are dropped
+    and made again, even in the middle of a statement that reads several tables."""
+    import lakelab.engines.duckdb.engine as duck
+
+    monkeypatch.setattr(duck, "MAX_VIEWS", 1)
+    make_table(lh, "demo.a", rows=5)
+    make_table(lh, "demo.b", rows=3)
+    sql = "SELECT count(*) AS n, sum(a.id) AS s FROM demo.a a JOIN demo.b b ON a.id = b.id"
+    for _ in range(2):
+        assert lh.sql(sql, engine="duckdb", cache=False).table.to_pylist() == [{"n": 3, "s": 3}]
+    assert lh.sql("SELECT count(*) AS n FROM demo.a", engine="duckdb", cache=False).table.to_pylist() == [{"n": 5}]

@@ -322,6 +322,7 @@ class DuckDBEngine:
         key = (
             text or tree.sql("trino"),
             default_schema,
+            tuple(views),  # which view each reference reads
             tuple((v, str(r.name), p.columns_key) for v, (r, p) in used.items()),
             tuple(python_type(v).sql() for v in values),
         )
@@ -358,12 +359,14 @@ class DuckDBEngine:
         return name
 
     def _forget_views(self) -> None:
-        """Drop every kept view (so there are never more than MAX_VIEWS)."""
+        """Drop every kept view (so there are never more than MAX_VIEWS); one the running
+        statement has named already is made again when it is registered."""
         if self._con is not None:
             with self._guard.native():
-                for view in self._stable.values():
-                    if self._views.pop(view, None) is not None:
+                for view, ddl in list(self._views.items()):
+                    if ddl is not None:
                         self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                        del self._views[view]
         self._stable.clear()
 
     def prefetch(self, names: Iterable[TableName], budget_s: float = 2.0) -> int:
