@@ -71,6 +71,7 @@ class DuckDBEngine:
         self._trees: dict[str, Parsed] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
+        self.last_run_s = 0.0  # the last query's time in DuckDB (0 on a cache hit); the rest is ours
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         self._owner: int | None = None  # the thread running a statement
         self._views: dict[str, str | None] = {}  # the connection's __lk_ views (snapshots.register_view)
@@ -165,7 +166,7 @@ class DuckDBEngine:
                     limit=limit,
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
-                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
+                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit, "run_s": self.last_run_s},
                     note=hit_note((s.table, s.snapshot_id) for s in self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
@@ -448,7 +449,7 @@ class DuckDBEngine:
         cache: bool = True,
     ) -> tuple[pa.Table, bool, str]:
         hit, key, cached = "off", None, None
-        tree = parsed.tree
+        tree, self.last_run_s = parsed.tree, 0.0
         refs = self._references(tree, default_schema, parsed)
         if cache and parsed.deterministic:
             # keyed on the statement and its inputs pinned to snapshots, before any view or
@@ -466,7 +467,9 @@ class DuckDBEngine:
                 duck_sql = self._prepare(tree, values, default_schema, refs, ("text", parsed.text))
                 if limit is not None:
                     duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
+                began = time.perf_counter()
                 table = self._run(duck_sql, values, progress)
+                self.last_run_s = time.perf_counter() - began
             finally:
                 self._drop_views()
             if key:
