@@ -262,3 +262,33 @@ def test_views_kept_between_statements_follow_each_new_snapshot_and_read_path(lh
     lh.catalog.load_table("demo.items").overwrite(fresh)
     back = lh.sql("SELECT sum(id) AS s FROM demo.items", engine="duckdb", cache=False)
     assert back.table.to_pylist() == [{"s": 6}] and scans(back) == [("demo.items", "parquet")]
+
+
+def test_tables_prepared_ahead_answer_at_the_snapshot_current_when_queried(lh):
+    """The notebook's warm-up prepares tables before any query (`prefetch`); a commit landing
+    afterwards is still seen, and statements sharing a table's kept view (a self-join, other
+    queries over it) each answer right."""
+    table = make_table(lh, rows=10)
+    engine = lh.engine("duckdb")
+    assert engine.prefetch([lh.table_name("demo.items")]) == 1
+    table.append(pa.table({"id": pa.array([100, 101], pa.int64()), "name": ["x", "y"]}))
+    assert lh.sql("SELECT count(*) AS n FROM demo.items", engine="duckdb", cache=False).table.to_pylist() == [{"n": 12}]
+    pair = lh.sql(
+        "SELECT count(*) AS n FROM demo.items a JOIN demo.items b ON a.id + 1 = b.id", engine="duckdb", cache=False
+    )
+    assert pair.table.to_pylist() == [{"n": 10}] and scans(pair) == [("demo.items", "parquet")] * 2
+    assert lh.sql("SELECT max(id) AS m FROM demo.items", engine="duckdb").table.to_pylist() == [{"m": 101}]
+
+
+def test_past_the_kept_view_bound_views_are_made_again_and_answers_stay_right(lh, monkeypatch):
+    """A connection keeps at most MAX_VIEWS table snapshots' views; past it they are dropped
+    and made again, even in the middle of a statement that reads several tables."""
+    import lakelab.engines.duckdb.engine as duck
+
+    monkeypatch.setattr(duck, "MAX_VIEWS", 1)
+    make_table(lh, "demo.a", rows=5)
+    make_table(lh, "demo.b", rows=3)
+    sql = "SELECT count(*) AS n, sum(a.id) AS s FROM demo.a a JOIN demo.b b ON a.id = b.id"
+    for _ in range(2):
+        assert lh.sql(sql, engine="duckdb", cache=False).table.to_pylist() == [{"n": 3, "s": 3}]
+    assert lh.sql("SELECT count(*) AS n FROM demo.a", engine="duckdb", cache=False).table.to_pylist() == [{"n": 5}]

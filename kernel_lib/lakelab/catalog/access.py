@@ -103,33 +103,45 @@ class TableCache:
         return isinstance(self.catalog, SqlCatalog)
 
     def load(self, name: TableName) -> Table:
-        location = self._location(name)
-        cached = self._tables.get(name)
-        if location is not None and cached is not None and cached.metadata_location == location:
-            return cached
-        table = load_table(self.catalog, name)
-        if len(self._tables) >= self.size:
-            self._tables.clear()
-        self._tables[name] = table
-        return table
+        return self.load_many([name])[name]
 
-    def _location(self, name: TableName) -> str | None:
+    def load_many(self, names: Iterable[TableName]) -> dict[TableName, Table]:
+        """Several tables, with one look-up of where their metadata is now (a statement's
+        tables together: one round trip, not one per table)."""
+        todo = list(dict.fromkeys(names))
+        locations = self._locations(todo)
+        out = {}
+        for name in todo:
+            cached = self._tables.get(name)
+            location = locations.get(name)
+            if location is not None and cached is not None and cached.metadata_location == location:
+                out[name] = cached
+                continue
+            table = load_table(self.catalog, name)
+            if len(self._tables) >= self.size:
+                self._tables.clear()
+            self._tables[name] = out[name] = table
+        return out
+
+    def _locations(self, names: list[TableName]) -> dict[TableName, str]:
         from pyiceberg.catalog.sql import SqlCatalog
-        from sqlalchemy import text
+        from sqlalchemy import bindparam, text
 
-        if not isinstance(self.catalog, SqlCatalog):
-            return None
+        if not names or not isinstance(self.catalog, SqlCatalog):
+            return {}
         if self._query is None:  # one text statement, compiled once (an ORM select costs ms)
             self._query = text(
-                "SELECT metadata_location FROM iceberg_tables "
-                "WHERE catalog_name = :c AND table_namespace = :n AND table_name = :t"
-            )
-        binds = {"c": self.catalog.name, "n": self.catalog.namespace_to_string(name.namespace), "t": name.name}
+                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+                "WHERE catalog_name = :c AND table_name IN :t"
+            ).bindparams(bindparam("t", expanding=True))
+        wanted = {(self.catalog.namespace_to_string(n.namespace), n.name): n for n in names}
+        binds = {"c": self.catalog.name, "t": sorted({n.name for n in names})}
         try:
             with self.catalog.engine.connect() as conn:
-                return conn.execute(self._query, binds).scalar()
+                rows = conn.execute(self._query, binds).fetchall()
         except Exception:  # noqa: BLE001 - load_table asks again and reports the problem
-            return None
+            return {}
+        return {wanted[(ns, t)]: loc for ns, t, loc in rows if (ns, t) in wanted and loc}
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 2) -> list[str]:

@@ -7,6 +7,7 @@ exactly with HUGEINT arithmetic."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -51,7 +52,12 @@ def decimal_of(t: exp.DataType | None) -> tuple[int, int] | None:
 
 
 def decimal(p: int, s: int) -> exp.DataType:
-    return exp.DataType.build(f"DECIMAL({min(38, max(p, 1))}, {s})")
+    return _decimal(min(38, max(p, 1)), s).copy()  # a copy: a node's type is its own
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal(p: int, s: int) -> exp.DataType:
+    return exp.DataType.build(f"DECIMAL({p}, {s})")  # parsing the text costs more than a copy
 
 
 def _numeric(self, e: exp.Expression, rule: Callable[[exp.DataType, exp.DataType], exp.DataType | None]):
@@ -159,7 +165,11 @@ def _rounding(self, e):
 # -- exact decimal rewrites ------------------------------------------------------------
 def _unscaled(e: exp.Expression, scale: int) -> str:
     """DuckDB SQL for the unscaled HUGEINT of a decimal/int value with the given scale."""
-    inner = f"CAST({e.sql('duckdb')} AS DECIMAL(38, {scale}))"
+    return _unscaled_sql(e.sql("duckdb"), scale)
+
+
+def _unscaled_sql(value: str, scale: int) -> str:
+    inner = f"CAST({value} AS DECIMAL(38, {scale}))"
     return f"CAST({inner} * {10**scale} AS HUGEINT)" if scale else f"CAST({inner} AS HUGEINT)"
 
 
@@ -168,8 +178,27 @@ def decimal_divide(a: exp.Expression, b: exp.Expression, ta, tb) -> exp.Expressi
     (p1, s1), (_p2, s2) = decimal_of(ta), decimal_of(tb)
     rs = max(s1, s2)
     p = min(38, p1 + s2 + max(s2 - s1, 0))
-    n = f"({_unscaled(a, s1)} * CAST({10 ** (rs - s1 + s2)} AS HUGEINT))"
-    d = f"({_unscaled(b, s2)})"
+    out = _divide(s1, s2, rs, p).copy()
+    # each operand as DuckDB reads its SQL (the whole division was once parsed as one text)
+    operands: dict[str, exp.Expression] = {
+        _A: exp.maybe_parse(a.sql("duckdb"), dialect="duckdb"),
+        _B: exp.maybe_parse(b.sql("duckdb"), dialect="duckdb"),
+    }
+    for col in list(out.find_all(exp.Column)):
+        if col.name in operands and not col.table:
+            col.replace(operands[col.name].copy())
+    return out
+
+
+_A, _B = "__lk_dividend", "__lk_divisor"  # where the operands go in the division's template
+
+
+@functools.lru_cache(maxsize=256)
+def _divide(s1: int, s2: int, rs: int, p: int) -> exp.Expression:
+    """The division's tree for these scales, operands left as the columns _A and _B (each
+    stands as the value of a CAST, as the operand's own SQL did in the text it replaces)."""
+    n = f"({_unscaled_sql(_A, s1)} * CAST({10 ** (rs - s1 + s2)} AS HUGEINT))"
+    d = f"({_unscaled_sql(_B, s2)})"
     # |n| // |d| rounded half up; `//` by zero raises DuckDB's "Division by zero" (TRY -> NULL)
     q = f"(CASE WHEN ({n} < 0) <> ({d} < 0) THEN -1 ELSE 1 END) * ((abs({n}) * 2 + abs({d})) // (abs({d}) * 2))"
     text = (

@@ -13,11 +13,10 @@ or refuses it. docs/embedded-engine.md has the support matrix.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -26,17 +25,17 @@ import pyarrow as pa
 from pyiceberg.table import Table
 from sqlglot import exp
 
-from lakelab.catalog.access import TableCache, load_table, load_tables
+from lakelab.catalog.access import TableCache, load_tables
 from lakelab.engines.base import CtrlC, Result, ctrl_c
-from lakelab.engines.cache import ResultCache, deterministic, hit_note
+from lakelab.engines.cache import ResultCache, hit_note
 from lakelab.engines.duckdb.dialect import (
     HINT,
     column_types,
     python_type,
     translate,
-    trino_type,
 )
 from lakelab.engines.duckdb.functions_text import register_functions
+from lakelab.engines.duckdb.metadata_statements import describe_table, show
 from lakelab.engines.duckdb.running import run_statement
 from lakelab.engines.duckdb.snapshots import (
     Plan,
@@ -46,18 +45,18 @@ from lakelab.engines.duckdb.snapshots import (
     local_path,
     needs_field_ids,
     register_view,
+    travel,
 )
-from lakelab.engines.duckdb.statements import parse, write_target
+from lakelab.engines.duckdb.statements import Parsed, parse, write_target
 from lakelab.engines.observers import Read
 from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filecache import file_cache
+from lakelab.io.filesystems import is_local
 from lakelab.names import TableName, ident
 
-_SHOW_SCHEMAS = re.compile(r"\s*SHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(\"?\w+\"?))?\s*;?\s*\Z", re.I)
-_SHOW_TABLES = re.compile(r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+([\w\".]+))?\s*;?\s*\Z", re.I)
-_DESCRIBE = re.compile(r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+([\w\".]+)\s*;?\s*\Z", re.I)
+MAX_VIEWS = 256  # table snapshots whose views a connection keeps
 
 
 class DuckDBEngine:
@@ -69,12 +68,17 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
-        self._trees: dict[str, tuple[exp.Expression, str, bool]] = {}
+        self._trees: dict[str, Parsed] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
+        self.last_run_s = 0.0  # the last query's time in DuckDB (0 on a cache hit); the rest is ours
         self._guard = CtrlC()  # the running statement's Ctrl-C guard (inert between statements)
         self._owner: int | None = None  # the thread running a statement
         self._views: dict[str, str | None] = {}  # the connection's __lk_ views (snapshots.register_view)
+        self._stable: dict[tuple[str, int | None], str] = {}  # (table, snapshot) -> its Parquet view
+        self._named = 0
+        self._closed = False  # close() was called (a warm-up still preparing tables stops)
+        self._started = 0  # statements begun: a prefetch stops once the user runs one
         # the last Ctrl-C: seconds from it until DuckDB stopped, interrupts sent, abandoned or not
         self.last_interrupt: dict[str, Any] | None = None
         self.results: ResultCache = lh.result_cache
@@ -101,6 +105,7 @@ class DuckDBEngine:
         """One statement at a time on the connection, with Ctrl-C routed through a guard: every
         DuckDB call on this thread runs inside `self._guard.native()`, because DuckDB turns a
         KeyboardInterrupt that lands inside a call into RuntimeError or loses it."""
+        self._started += 1  # a prefetch still running gives way (see prefetch)
         with self._lock, ctrl_c() as guard:
             self._guard, self._owner = guard, threading.get_ident()
             try:
@@ -121,6 +126,7 @@ class DuckDBEngine:
         self.to_duckdb_sql("SELECT 1")
 
     def close(self) -> None:
+        self._closed = True
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -146,14 +152,13 @@ class DuckDBEngine:
         self._check_catalog(catalog)
         default_schema = ident(schema, "schema") if schema else self.default_schema
         with self._statement():
-            shown = self._show(text, default_schema)
+            shown = show(self.lh, text, default_schema, self._check_catalog)
             if shown is not None:
                 return Result(shown, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
-            tree, normal, fixed = self._parsed(text)
+            parsed = self._parsed(text)
+            tree = parsed.tree
             if isinstance(tree, exp.Query):
-                table, has_more, hit = self._query(
-                    tree, normal, values, default_schema, limit, progress, cache and fixed
-                )
+                table, has_more, hit = self._query(parsed, values, default_schema, limit, progress, cache)
                 return Result(
                     table,
                     engine=self.name,
@@ -161,7 +166,7 @@ class DuckDBEngine:
                     limit=limit,
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
-                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit},
+                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit, "run_s": self.last_run_s},
                     note=hit_note((s.table, s.snapshot_id) for s in self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
@@ -171,7 +176,8 @@ class DuckDBEngine:
             if isinstance(tree, exp.Insert):
                 return self._write(sql, tree, values, default_schema, started, progress)
             if isinstance(tree, exp.Describe):
-                return self._describe(sql, tree.this.sql("trino"), default_schema, started)
+                described = describe_table(self.lh, tree.this.sql("trino"), default_schema, self._check_catalog)
+                return Result(described, engine=self.name, sql=sql, elapsed_s=time.monotonic() - started)
             # the statement's own first word: sqlglot may read unknown ones as something else
             # (INSTALL x parses as the alias `INSTALL AS x`)
             first = re.match(r"\s*([A-Za-z]+)\b", text)
@@ -232,91 +238,68 @@ class DuckDBEngine:
             parts = [default_schema, parts[0]]
         return self.lh.table_name(".".join(parts[-2:]))
 
-    def _resolve(self, node: exp.Table, default_schema: str, loaded: dict[TableName, Table]) -> Resolved:
-        name = self._name(node, default_schema)
+    def _resolve(self, node: exp.Table, name: TableName, loaded: dict[TableName, Table]) -> Resolved:
         if name not in loaded:  # one catalog round trip per table per statement
             loaded[name] = self._table_cache().load(name)
         table = loaded[name]
-        pin = pinned_snapshot(name.dotted)  # a live dashboard reading its version's inputs
-        snapshot = table.snapshot_by_id(pin) if pin is not None else None
-        snapshot = snapshot or table.current_snapshot()
         version = node.args.get("version")
-        if version is not None:
-            snapshot = self._travel(table, name, version)
+        snapshot = (
+            travel(self.con, self._guard.native, table, name, version)
+            if version is not None
+            else self._current(name, table)
+        )
         return Resolved(name, table, snapshot.snapshot_id if snapshot else None)
 
-    def _travel(self, table: Table, name: TableName, version: exp.Version):
-        kind = str(version.this).upper()
-        value = version.args.get("expression")
-        if value is None:
-            raise InvalidInput(f"FOR {kind} AS OF needs a value")
-        if kind == "VERSION":
-            if not (isinstance(value, exp.Literal) and value.is_int):
-                raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
-            snap = table.snapshot_by_id(int(value.this))
-            if snap is None:
-                raise NotFound(
-                    f"snapshot {value.this} does not exist in {name}", hint=f"see lh.dataset('{name}').snapshots()"
-                )
-            return snap
-        if kind == "TIMESTAMP":
-            literal = value.this if isinstance(value, exp.Cast) else value
-            if not (isinstance(literal, exp.Literal) and literal.is_string):
-                raise InvalidInput(
-                    f"FOR TIMESTAMP AS OF needs a timestamp literal, got {value.sql('trino')}",
-                    hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'",
-                )
-            try:
-                with self._guard.native():
-                    # fetchall: a result left unfinished blocks the connection's next statement
-                    rows = self.con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchall()
-            except duckdb.Error as e:
-                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
-            row = rows[0] if rows else None
-            if row is None or row[0] is None:
-                raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
-            snap = table.snapshot_as_of_timestamp(int(row[0]))
-            if snap is None:
-                raise NotFound(f"{name} has no snapshot at or before {value.sql('trino')}")
-            return snap
-        raise Unsupported(f"FOR {kind} AS OF is {HINT}")
+    @staticmethod
+    def _current(name: TableName, table: Table) -> Any:
+        pin = pinned_snapshot(name.dotted)  # a live dashboard reading its version's inputs
+        snapshot = table.snapshot_by_id(pin) if pin is not None else None
+        return snapshot or table.current_snapshot()
 
     def _table_cache(self) -> TableCache:
         if self._tables is None:
             self._tables = TableCache(self.lh.catalog)
         return self._tables
 
-    def _parsed(self, text: str) -> tuple[exp.Expression, str, bool]:
-        """The statement's tree (shared between runs: copy it before changing it), its text as
-        sqlglot normalises it (the result cache's key) and whether it is deterministic."""
+    def _parsed(self, text: str) -> Parsed:
+        """The statement's tree and what is known about it (shared between runs)."""
         parsed = self._trees.get(text)
         if parsed is None:
-            tree = parse(text)
-            parsed = (tree, tree.sql("trino"), deterministic(tree))
+            parsed = Parsed(text, parse(text))
             if len(self._trees) > 128:
                 self._trees.clear()
             self._trees[text] = parsed
         return parsed
 
-    def _references(
-        self, tree: exp.Expr, default_schema: str, loaded: dict[TableName, Table] | None = None
-    ) -> list[tuple[exp.Table, Resolved]]:
-        """Every table the statement reads, resolved to the snapshot it will read (`loaded`:
-        tables already loaded for this statement, so a second walk sees the same snapshots)."""
+    @staticmethod
+    def _table_nodes(tree: exp.Expr) -> list[exp.Table]:
+        """The statement's table references (not its CTE names), in tree order."""
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-        loaded = {} if loaded is None else loaded
-        nodes = [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
-        # a remote catalog answers each table in a round trip: ask for a join's tables together
-        plain = [n for n in nodes if not isinstance(n.this, exp.Func) and not isinstance(n.parent, exp.Unnest)]
-        todo = {self._name(n, default_schema) for n in plain} - set(loaded)
-        if len(todo) > 1 and not self._table_cache().reuses:
+        return [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
+
+    def _references(
+        self, tree: exp.Expr, default_schema: str, parsed: Parsed | None = None
+    ) -> list[tuple[exp.Table, Resolved]]:
+        """Every table the statement reads, resolved to the snapshot it will read (`parsed`:
+        where the references of a statement run again are remembered)."""
+        loaded: dict[TableName, Table] = {}
+        found = parsed.tables.get(default_schema) if parsed else None
+        if found is None:
+            found = self._table_nodes(tree), []
+            for n in found[0]:
+                if isinstance(n.this, exp.Func) or isinstance(n.parent, exp.Unnest):
+                    raise Unsupported(f"table functions are {HINT}")
+                found[1].append(self._name(n, default_schema))
+            if parsed:
+                parsed.tables[default_schema] = found
+        nodes, names = found
+        # each table is a round trip to the catalog: ask for a statement's tables together
+        todo = set(names)
+        if self._table_cache().reuses:
+            loaded.update(self._table_cache().load_many(sorted(todo, key=str)))
+        elif len(todo) > 1:
             loaded.update(load_tables(self.lh.catalog, todo))
-        refs = []
-        for node in nodes:
-            if isinstance(node.this, exp.Func) or isinstance(node.parent, exp.Unnest):
-                raise Unsupported(f"table functions are {HINT}")
-            refs.append((node, self._resolve(node, default_schema, loaded)))
-        return refs
+        return [(node, self._resolve(node, name, loaded)) for node, name in zip(nodes, names, strict=True)]
 
     def _prepare(
         self,
@@ -324,39 +307,91 @@ class DuckDBEngine:
         values: list[Any],
         default_schema: str,
         resolved: list[tuple[exp.Table, Resolved]] | None = None,
+        text: Any = None,
     ) -> str:
-        """Register a view per table reference and return the DuckDB SQL over them."""
+        """Make a view per table reference and return the DuckDB SQL over them (`tree` is left
+        as it is; `text`: what identifies the tree, when the caller has it: its SQL text)."""
         if resolved is None:
             resolved = self._references(tree, default_schema)
-        key_text = tree.sql("trino")  # before views replace the names: the translation's key
-        schema: dict[str, dict[str, str]] = {}
-        refs: dict[str, Resolved] = {}
-        for node, res in resolved:
-            view = f"__lk_{len(refs) + 1}"  # views live for one statement (under the lock)
-            refs[view] = res
-            cols = {}
-            for f in self._plan(res).schema.fields:
-                t = column_types(f.field_type)
-                cols[f.name] = t[1] if t else "UNKNOWN"
-            schema[view] = cols
-            alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-            node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+        views: list[str] = []  # one per reference, in tree order
+        used: dict[str, tuple[Resolved, Plan]] = {}
+        for i, (_, res) in enumerate(resolved, 1):
+            plan = self._plan(res)
+            views.append(self._view_name(res, plan, i))
+            used.setdefault(views[-1], (res, plan))
         # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
         key = (
-            key_text,
+            text or tree.sql("trino"),
             default_schema,
-            tuple((v, str(r.name), json.dumps(schema[v])) for v, r in refs.items()),
+            tuple(views),  # which view each reference reads
+            tuple((v, str(r.name), p.columns_key) for v, (r, p) in used.items()),
             tuple(python_type(v).sql() for v in values),
         )
         cached = self._translations.get(key)
         if cached is None:
-            translated = translate(cast(exp.Expression, tree), schema, values)
+            work = tree.copy()  # the views replace its table names
+            for node, view in zip(self._table_nodes(work), views, strict=True):
+                alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+                node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+            schema = {v: p.columns for v, (_, p) in used.items()}
+            translated = translate(cast(exp.Expression, work), schema, values)
             cached = (translated, translated.sql("duckdb"))
             if len(self._translations) > 128:
                 self._translations.clear()
             self._translations[key] = cached
-        self.last_scans = [self._register(view, res, cached[0]) for view, res in refs.items()]
+        scans = {v: self._register(v, r, p, cached[0]) for v, (r, p) in used.items()}
+        self.last_scans = [scans[v] for v in views]
         return cached[1]
+
+    def _view_name(self, res: Resolved, plan: Plan, position: int) -> str:
+        """A table snapshot DuckDB reads from its Parquet files gets a view of its own, kept on
+        the connection for every later statement over it (statements over the same tables then
+        create no views, and the translation cache sees the same names); one read through
+        pyiceberg's Arrow scan gets a name for this reference only (its data lives one statement)."""
+        if plan.blocker is not None:
+            return f"__lk_{position}"
+        key = (str(res.name), res.snapshot_id)
+        name = self._stable.get(key)
+        if name is None:
+            if len(self._stable) >= MAX_VIEWS:
+                self._forget_views()
+            self._named += 1  # never reused: a name stays one table snapshot's within a statement
+            name = self._stable[key] = f"__lk_t{self._named}"
+        return name
+
+    def _forget_views(self) -> None:
+        """Drop every kept view (so there are never more than MAX_VIEWS); one the running
+        statement has named already is made again when it is registered."""
+        if self._con is not None:
+            with self._guard.native():
+                for view, ddl in list(self._views.items()):
+                    if ddl is not None:
+                        self._con.execute(f'DROP VIEW IF EXISTS "{view}"')
+                        del self._views[view]
+        self._stable.clear()
+
+    def prefetch(self, names: Iterable[TableName], budget_s: float = 2.0) -> int:
+        """Load, plan and make the views of these tables before any query needs them (the
+        notebook's warm-up, while the user writes a cell): a first query over them then reads
+        no metadata and creates no view. One table at a time under the statement lock; stops
+        after `budget_s`, or as soon as a statement begins (the user is running cells: each
+        prepares what it reads, as without a prefetch, and nothing competes with it). Returns
+        how many were prepared."""
+        deadline, done, begun = time.monotonic() + budget_s, 0, self._started
+        for name in names:
+            if time.monotonic() > deadline:
+                break
+            with self._lock:
+                if self._closed or self._started != begun:  # closed, or the user runs a statement
+                    break
+                table = self._table_cache().load(name)
+                snapshot = self._current(name, table)
+                res = Resolved(name, table, snapshot.snapshot_id if snapshot else None)
+                plan = self._plan(res)
+                if plan.blocker is None and plan.files and is_local(plan.files[0]):
+                    self._register(self._view_name(res, plan, 0), res, plan, exp.select("*"))
+                    done += 1
+        return done
 
     def _plan(self, res: Resolved) -> Plan:
         """Files and read path for one table snapshot; cached by metadata file, so repeated
@@ -378,10 +413,8 @@ class DuckDBEngine:
             self._plans[key] = plan
         return plan
 
-    def _register(self, view: str, res: Resolved, tree: exp.Expression) -> Scan:
-        return register_view(
-            self.con, self._guard.native, self._views, view, res, self._plan(res), tree, self.file_copies
-        )
+    def _register(self, view: str, res: Resolved, plan: Plan, tree: exp.Expression) -> Scan:
+        return register_view(self.con, self._guard.native, self._views, view, res, plan, tree, self.file_copies)
 
     def _drop_views(self) -> None:
         """Let go of the Arrow data registered for this statement. Views over Parquet files stay
@@ -408,8 +441,7 @@ class DuckDBEngine:
 
     def _query(
         self,
-        tree: exp.Expression,
-        normal: str,
+        parsed: Parsed,
         values: list[Any],
         default_schema: str,
         limit: int | None,
@@ -417,26 +449,27 @@ class DuckDBEngine:
         cache: bool = True,
     ) -> tuple[pa.Table, bool, str]:
         hit, key, cached = "off", None, None
-        loaded: dict[TableName, Table] = {}
-        refs = self._references(tree, default_schema, loaded)
-        if cache:
+        tree, self.last_run_s = parsed.tree, 0.0
+        refs = self._references(tree, default_schema, parsed)
+        if cache and parsed.deterministic:
             # keyed on the statement and its inputs pinned to snapshots, before any view or
             # translation: a hit costs the catalog look-ups and nothing else
             inputs = [(str(r.name), r.snapshot_id) for _, r in refs]
             catalog = self.lh.config.catalog
             scope = f"{catalog.get('uri')}|{catalog.get('warehouse')}|{default_schema}"
-            key = self.results.key(normal, values, inputs, limit, scope)
+            key = self.results.key(parsed.normal, values, inputs, limit, scope)
             cached = self.results.get(key)
         if cached is not None:
             table, hit = cached, "hit"
             self.last_scans = [Scan(str(r.name), r.snapshot_id, "cache", "inputs unchanged", 0) for _, r in refs]
         else:
-            work = tree.copy()  # views replace its table names
             try:
-                duck_sql = self._prepare(work, values, default_schema, self._references(work, default_schema, loaded))
+                duck_sql = self._prepare(tree, values, default_schema, refs, ("text", parsed.text))
                 if limit is not None:
                     duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
+                began = time.perf_counter()
                 table = self._run(duck_sql, values, progress)
+                self.last_run_s = time.perf_counter() - began
             finally:
                 self._drop_views()
             if key:
@@ -460,48 +493,6 @@ class DuckDBEngine:
         return run_statement(con, duck_sql, values, self._guard, progress, self.name, forget, noted)
 
     # -- statements ---------------------------------------------------------------------------
-    def _show(self, text: str, default_schema: str) -> pa.Table | None:
-        if m := _SHOW_SCHEMAS.match(text):
-            if m.group(1):
-                self._check_catalog(m.group(1).strip('"'))
-            names = sorted(".".join(ns) for ns in self.lh.catalog.list_namespaces())
-            return pa.table({"Schema": pa.array(names, pa.string())})
-        if m := _SHOW_TABLES.match(text):
-            parts = [p.strip('"') for p in (m.group(1) or default_schema).split(".")]
-            if len(parts) == 2:
-                self._check_catalog(parts[0])
-                parts = parts[1:]
-            ns = (ident(parts[0], "schema"),)
-            try:
-                tables = sorted(t[-1] for t in self.lh.catalog.list_tables(ns))
-            except Exception:  # noqa: BLE001 - pyiceberg raises NoSuchNamespaceError
-                raise NotFound(f"schema {ns[0]!r} does not exist", hint="SHOW SCHEMAS lists them") from None
-            return pa.table({"Table": pa.array(tables, pa.string())})
-        if m := _DESCRIBE.match(text):
-            return self._describe_table(m.group(1), default_schema)
-        return None
-
-    def _describe(self, sql: str, name: str, default_schema: str, started: float) -> Result:
-        return Result(
-            self._describe_table(name, default_schema), engine=self.name, sql=sql, elapsed_s=time.monotonic() - started
-        )
-
-    def _describe_table(self, name: str, default_schema: str) -> pa.Table:
-        parts = [p.strip('"') for p in name.split(".")]
-        if len(parts) == 1:
-            parts = [default_schema, parts[0]]
-        if len(parts) == 3:
-            self._check_catalog(parts[0])
-        tname = self.lh.table_name(".".join(parts[-2:]))
-        schema = load_table(self.lh.catalog, tname).schema()
-        rows = [(f.name, trino_type(f.field_type), "", f.doc or "") for f in schema.fields]
-        return pa.table(
-            {
-                k: pa.array([r[i] for r in rows], pa.string())
-                for i, k in enumerate(("Column", "Type", "Extra", "Comment"))
-            }
-        )
-
     def _write(
         self,
         sql: str,

@@ -124,5 +124,5 @@ def _progress(con: duckdb.DuckDBPyConnection) -> float | None:
 
 def clean(err: BaseException) -> str:
     """A DuckDB error as the user's query would say it (view names and the caret block gone)."""
-    text = str(err).replace("__lk_", "t")
+    text = str(err).replace("__lk_t", "t").replace("__lk_", "t")
     return text.split("\n\nLINE", 1)[0] if "\n\nLINE" in text else text

@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 from pyiceberg.table import Table
 from sqlglot import exp
 
 from lakelab.engines.duckdb.dialect import HINT, column_types
-from lakelab.errors import Unsupported
+from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filecache import FileCache
 from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
 from lakelab.names import TableName
@@ -38,6 +40,24 @@ class Plan:
     mapping: str | None  # "names" (plain read) or "ids" (field-id schema map)
     sizes: list[int] = field(default_factory=list)  # bytes of each file (object storage: no HEAD)
     dataset: Any = None  # object storage: the pyarrow dataset, footers read once per snapshot
+    columns: dict[str, str] = field(default_factory=dict)  # name -> Trino type, for the translator
+    columns_key: str = ""  # `columns` as text: part of the translation cache's key
+    texts: dict[str, str] = field(default_factory=dict)  # SQL pieces of its views, made once
+
+    def text(self, key: str, make: Callable[[], str]) -> str:
+        """A piece of view SQL for this snapshot, made on first use (a kept view's statement
+        is compared with the new one on every query: building it is most of that cost)."""
+        out = self.texts.get(key)
+        if out is None:
+            out = self.texts[key] = make()
+        return out
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            for f in self.schema.fields:
+                types = column_types(f.field_type)
+                self.columns[f.name] = types[1] if types else "UNKNOWN"
+        self.columns_key = json.dumps(self.columns)
 
 
 @dataclass
@@ -150,7 +170,11 @@ def register_view(
         local = copies.copies(plan.files, plan.sizes, storage_properties(res.table))
         if local is not None:
             paths, remote, copied = local, False, "; local copies of the store's files"
-    files = ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
+
+    def listed() -> str:
+        return ", ".join(exp.Literal.string(f).sql("duckdb") for f in paths)
+
+    files = listed() if copied else plan.text("files", listed)  # copies: their paths are the cache's
     if plan.blocker is None and remote and plan.mapping == "names":
         # object storage: a pyarrow dataset over the snapshot's files on pyarrow's S3/GCS
         # filesystem, as the table's FileIO reaches them; DuckDB pushes projection and
@@ -161,16 +185,22 @@ def register_view(
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema", len(plan.files))
     if plan.blocker is None and not remote and plan.mapping == "names":
         # every data file has exactly these columns by name: the plain reader is fastest
-        cols = ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields)
+        cols = plan.text(
+            "columns",
+            lambda: ", ".join(exp.to_identifier(f.name, quoted=True).sql("duckdb") for f in plan.schema.fields),
+        )
         union = ", union_by_name = true" if len(res.table.metadata.schemas) > 1 else ""
         define(f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT {cols} FROM read_parquet([{files}]{union})")
         return Scan(str(res.name), res.snapshot_id, "parquet", "no delete files; one schema" + copied, len(plan.files))
     if plan.blocker is None and not remote:
         # renamed or added columns: resolve file columns by Iceberg field id
-        entries = ", ".join(
-            f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
-            f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
-            for f in plan.schema.fields
+        entries = plan.text(
+            "ids",
+            lambda: ", ".join(
+                f"{f.field_id}: {{name: {exp.Literal.string(f.name).sql('duckdb')}, "
+                f"type: '{duck_type(f.field_type)}', default_value: NULL}}"
+                for f in plan.schema.fields
+            ),
         )
         define(
             f"CREATE OR REPLACE TEMP VIEW {quoted} AS SELECT * FROM read_parquet([{files}], schema=MAP {{{entries}}})"
@@ -195,3 +225,42 @@ def register_view(
     attach(data)
     reason = plan.blocker or "files on object storage with columns mapped by field id"
     return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))
+
+
+def travel(con: Any, native: Callable[[], Any], table: Table, name: TableName, version: exp.Version) -> Any:
+    """The snapshot `FOR VERSION AS OF` / `FOR TIMESTAMP AS OF` names (`con` evaluates the
+    timestamp as DuckDB would; `native`: the engine's Ctrl-C guard)."""
+    kind = str(version.this).upper()
+    value = version.args.get("expression")
+    if value is None:
+        raise InvalidInput(f"FOR {kind} AS OF needs a value")
+    if kind == "VERSION":
+        if not (isinstance(value, exp.Literal) and value.is_int):
+            raise InvalidInput(f"FOR VERSION AS OF needs a snapshot id (a number), got {value.sql('trino')}")
+        snap = table.snapshot_by_id(int(value.this))
+        if snap is None:
+            raise NotFound(
+                f"snapshot {value.this} does not exist in {name}", hint=f"see lh.dataset('{name}').snapshots()"
+            )
+        return snap
+    if kind == "TIMESTAMP":
+        literal = value.this if isinstance(value, exp.Cast) else value
+        if not (isinstance(literal, exp.Literal) and literal.is_string):
+            raise InvalidInput(
+                f"FOR TIMESTAMP AS OF needs a timestamp literal, got {value.sql('trino')}",
+                hint="e.g. FOR TIMESTAMP AS OF TIMESTAMP '2024-05-01 12:00:00 UTC'",
+            )
+        try:
+            with native():
+                # fetchall: a result left unfinished blocks the connection's next statement
+                rows = con.execute(f"SELECT epoch_ms(CAST(({value.sql('duckdb')}) AS TIMESTAMPTZ))").fetchall()
+        except duckdb.Error as e:
+            raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp: {e}") from None
+        row = rows[0] if rows else None
+        if row is None or row[0] is None:
+            raise InvalidInput(f"FOR TIMESTAMP AS OF needs a timestamp, got {value.sql('trino')}")
+        snap = table.snapshot_as_of_timestamp(int(row[0]))
+        if snap is None:
+            raise NotFound(f"{name} has no snapshot at or before {value.sql('trino')}")
+        return snap
+    raise Unsupported(f"FOR {kind} AS OF is {HINT}")

@@ -88,3 +88,25 @@ def write_target(tree: exp.Expression) -> tuple[list[str], exp.Query, str, list[
         raise InvalidInput("CREATE TABLE / INSERT INTO need a table name")
     parts = [p.name for p in (target.args.get("catalog"), target.args.get("db"), target.this) if p is not None]
     return parts, query, mode, columns
+
+
+class Parsed:
+    """One statement's text and tree, parsed once and shared between its runs (copy the tree
+    before changing it), with what later runs need again: whether it is deterministic, its
+    text as sqlglot normalises it (the result cache's key; made on first use) and, per default
+    schema, its table references and their names."""
+
+    def __init__(self, text: str, tree: exp.Expression):
+        from lakelab.engines.cache import deterministic
+
+        self.text = text
+        self.tree = tree
+        self.deterministic = deterministic(tree)
+        self.tables: dict[str, tuple[list[exp.Table], list[Any]]] = {}
+        self._normal: str | None = None
+
+    @property
+    def normal(self) -> str:
+        if self._normal is None:
+            self._normal = self.tree.sql("trino")
+        return self._normal
