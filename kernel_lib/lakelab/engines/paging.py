@@ -30,6 +30,7 @@ from sqlglot import exp
 from lakelab.catalog.access import load_table
 from lakelab.engines.base import Engine, Result
 from lakelab.engines.ordering import order_by_position
+from lakelab.engines.references import table_nodes
 from lakelab.engines.templating import as_templates, check_value, render
 from lakelab.errors import InvalidInput, LakelabError, Unsupported
 
@@ -134,12 +135,6 @@ class Query:
 
 
 # -- pinning ---------------------------------------------------------------------------------
-def _table_nodes(tree: Any) -> list[exp.Table]:
-    """The table references an engine resolves, in the order the DuckDB engine scans them."""
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    return [n for n in tree.find_all(exp.Table) if n.name and not (not n.args.get("db") and n.name.lower() in ctes)]
-
-
 def _version(snapshot_id: int) -> exp.Version:
     return exp.Version(this="VERSION", kind="AS OF", expression=exp.Literal.number(int(snapshot_id)))
 
@@ -161,7 +156,7 @@ def pin(
         raise InvalidInput(f"cannot page this result: {str(e).splitlines()[0]}") from None
     if not isinstance(tree, exp.Query):
         raise Unsupported("only query results (SELECT / WITH) can be sorted and paged")
-    nodes = _table_nodes(tree)
+    nodes = table_nodes(tree)
     pins: list[dict[str, Any]] = []
     if scans is not None and len(scans) != len(nodes):
         scans = None  # the engine saw the query differently: look the snapshots up instead

@@ -49,6 +49,7 @@ from lakelab.engines.duckdb.snapshots import (
 )
 from lakelab.engines.duckdb.statements import Parsed, parse, write_target
 from lakelab.engines.observers import Read
+from lakelab.engines.references import is_table_function, table_nodes
 from lakelab.engines.run_context import pinned_snapshot
 from lakelab.engines.templating import render
 from lakelab.errors import InvalidInput, NotFound, Unsupported
@@ -271,12 +272,6 @@ class DuckDBEngine:
             self._trees[text] = parsed
         return parsed
 
-    @staticmethod
-    def _table_nodes(tree: exp.Expr) -> list[exp.Table]:
-        """The statement's table references (not its CTE names), in tree order."""
-        ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-        return [n for n in tree.find_all(exp.Table) if n.name and (n.args.get("db") or n.name.lower() not in ctes)]
-
     def _references(
         self, tree: exp.Expr, default_schema: str, parsed: Parsed | None = None
     ) -> list[tuple[exp.Table, Resolved]]:
@@ -285,9 +280,9 @@ class DuckDBEngine:
         loaded: dict[TableName, Table] = {}
         found = parsed.tables.get(default_schema) if parsed else None
         if found is None:
-            found = self._table_nodes(tree), []
+            found = table_nodes(tree), []
             for n in found[0]:
-                if isinstance(n.this, exp.Func) or isinstance(n.parent, exp.Unnest):
+                if is_table_function(n):
                     raise Unsupported(f"table functions are {HINT}")
                 found[1].append(self._name(n, default_schema))
             if parsed:
@@ -330,7 +325,7 @@ class DuckDBEngine:
         cached = self._translations.get(key)
         if cached is None:
             work = tree.copy()  # the views replace its table names
-            for node, view in zip(self._table_nodes(work), views, strict=True):
+            for node, view in zip(table_nodes(work), views, strict=True):
                 alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
                 node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
             schema = {v: p.columns for v, (_, p) in used.items()}

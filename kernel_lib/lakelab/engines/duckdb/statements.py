@@ -3,6 +3,7 @@ writes (its target's name parts, the query, the write mode and the INSERT column
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, cast
 
@@ -103,10 +104,7 @@ class Parsed:
         self.tree = tree
         self.deterministic = deterministic(tree)
         self.tables: dict[str, tuple[list[exp.Table], list[Any]]] = {}
-        self._normal: str | None = None
 
-    @property
+    @functools.cached_property
     def normal(self) -> str:
-        if self._normal is None:
-            self._normal = self.tree.sql("trino")
-        return self._normal
+        return self.tree.sql("trino")

@@ -10,6 +10,7 @@ import sqlglot
 from sqlglot import exp
 
 from lakelab.catalog.access import load_table
+from lakelab.engines.references import is_table_function, table_nodes
 from lakelab.errors import LakelabError
 
 if TYPE_CHECKING:
@@ -33,15 +34,7 @@ def qualify(lh: Lakehouse, node: exp.Table, catalog: str | None, schema: str | N
 
 def references(query: exp.Expression) -> list[exp.Table]:
     """The table references of a query, CTE names and table functions left out."""
-    ctes = {c.alias_or_name.lower() for c in query.find_all(exp.CTE)}
-    return [
-        node
-        for node in query.find_all(exp.Table)
-        if node.name
-        and not isinstance(node.this, exp.Func)
-        and not isinstance(node.parent, exp.Unnest)
-        and not (not node.args.get("db") and node.name.lower() in ctes)
-    ]
+    return [node for node in table_nodes(query) if not is_table_function(node)]
 
 
 def upstream(lh: Lakehouse, node: exp.Table, catalog: str | None, schema: str | None) -> dict[str, Any] | None:
