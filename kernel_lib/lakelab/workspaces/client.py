@@ -53,6 +53,7 @@ class WorkspaceStatus(dict):
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
             f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
             for k, v in rows
+            if v is not None  # a stopped workspace has no address: say nothing rather than "None"
         )
         return (
             f"<div class='lakelab-workspace'><b>workspace {html.escape(str(self.get('name')))}</b>"
