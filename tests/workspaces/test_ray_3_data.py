@@ -38,9 +38,21 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
     lh.ingest(pa.table({"g": [0, 1, 2, 3, 9], "name": ["a", "b", "c", "d", "z"]}), "raydata.groups")
     out = run_driver(
         """
-        import json, lakelab, ray
+        import json, lakelab, pathlib, ray, tempfile, time
         from lakelab.engines.observers import subscribe
         from lakelab.errors import LakelabError
+        meet = pathlib.Path(tempfile.mkdtemp())  # both nodes are processes on this machine
+
+        def together(tag):
+            # a write task waits (up to 2 min) until a task of the same write runs on the other
+            # node too; it passes only if Ray runs the write's tasks in parallel on both nodes
+            d = meet / tag
+            d.mkdir(exist_ok=True)
+            (d / ray.get_runtime_context().get_node_id()).touch()
+            for _ in range(1200):
+                if len(list(d.iterdir())) >= 2:
+                    return
+                time.sleep(0.1)
         lakelab.workspace("main").connect()
         lh = lakelab.connect()
         heard = []
@@ -60,6 +72,7 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
                 errors.append(str(e))
 
         def label(batch, groups):
+            together("label")
             return batch.merge(groups, on="g", how="left")[["id", "g", "name"]]
 
         r = lh.transform("raydata.labelled", fn=label, inputs=["raydata.events", "raydata.groups"], workspace="main")
@@ -73,8 +86,12 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
             lh.transform("raydata.never", fn=broken, inputs=["raydata.events", "raydata.groups"], workspace="main")
         except LakelabError as e:
             errors.append(str(e))
-        w = lh.ingest(ray.data.range(50_000, override_num_blocks=4).map(lambda r: {"id": r["id"], "sq": r["id"] ** 2}),
-                      "raydata.squares", mode="create")
+        def square(b):
+            together("squares")
+            return {"id": b["id"], "sq": b["id"] ** 2}
+
+        squares = ray.data.range(50_000, override_num_blocks=4).map_batches(square, batch_size=None)
+        w = lh.ingest(squares, "raydata.squares", mode="create")
         print("RESULT:" + json.dumps({
             "pinned": pinned.count(), "nodes": nodes, "narrow": sorted(narrow["id"].tolist()),
             "since": sorted(since["g"].unique().tolist()) + [len(since)], "errors": errors,
@@ -113,6 +130,7 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
     got = squares.scan().to_arrow().sort_by("id")
     assert got["sq"].to_pylist() == [i * i for i in range(50_000)] and len(squares.snapshots()) == 1
     # the data files were written where the rows were: by Ray workers on both nodes, not the driver
+    # (together() makes a task wait for the other node, so a busy machine cannot serialise them)
     for report in (out["transform"], out["squares"]):
         nodes = {w.split(":")[0] for w in report["writers"]}
         assert len(nodes) == 2 and set(nodes) == set(out["nodes"]), report["writers"]

@@ -13,13 +13,17 @@ worker died (without end), and a re-run write task refuses before it reads a row
 driver gets one WorkerLost naming the table and nothing is committed. The files the write
 made are left for `lakelab orphans`: Ray cancels the write's other tasks without waiting for
 them, so deleting now would race with files still being finished (commit.py keeps them for
-this error). Ray Data's own `write_iceberg` commits from the sink instead, without lineage
-or a conflict check.
+this error). Any other failed write (a transform's fn that raised, a type the policy refuses)
+is cleaned up by commit.py, but only after the cluster's CPUs that the write took are free
+again (bounded by SETTLE_S): the same cancelled tasks would otherwise still be writing files
+while they are deleted, and the next write would find the cluster busy. Ray Data's own
+`write_iceberg` commits from the sink instead, without lineage or a conflict check.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -34,6 +38,7 @@ from lakelab.write.files import write_data_files
 from lakelab.write.types import Conformer
 
 FILES_PER_TASK = 1 << 20  # file numbers each write task may use (its counter starts at task * this)
+SETTLE_S = 30.0  # how long a failed write waits for its cancelled tasks to end
 
 
 class WorkerLost(EngineError):
@@ -47,6 +52,20 @@ def _attempt() -> int:
     import ray
 
     return int(ray._private.worker.global_worker.core_worker.get_current_task_attempt_number())  # type: ignore[attr-defined]
+
+
+def _free_cpus() -> float:
+    import ray
+
+    return float(ray.available_resources().get("CPU", 0.0))
+
+
+def _settle(free_before: float, timeout: float = SETTLE_S) -> None:
+    """Wait until at least `free_before` CPUs are free again, or `timeout` passes. Ray has no
+    public way to wait for the tasks Ray Data cancelled; CPUs are what those tasks hold."""
+    deadline = time.monotonic() + timeout
+    while _free_cpus() < free_before and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _sink(md: Any, io: Any, schema: pa.Schema, conform: Conformer, write_uuid: uuid.UUID) -> Any:
@@ -91,6 +110,7 @@ def write_files(
     import ray
 
     sink = _sink(tx.table_metadata, tx._table.io, src.schema, conform, write_uuid)
+    free_before = _free_cpus()
     try:
         src.cluster.write_datasink(sink)  # no remote args of its own: fused with the tasks computing the rows
     except ray.exceptions.RayError as e:
@@ -103,6 +123,7 @@ def write_files(
                 f"`lakelab orphans {table} --older-than-minutes 0` lists them once no other write to {table} "
                 "is running (add --delete to remove them); then run the write again",
             ) from None
+        _settle(free_before)  # commit.py deletes the write's files next
         if ours is not None:  # the type policy's or a transform's own error, as in the kernel
             raise ours from None
         raise EngineError(f"a Ray task failed while writing: {root_cause(e)}") from None
