@@ -309,6 +309,10 @@ def _swap(node: exp.Expression, new: exp.Expression, new_type=None) -> None:
     node.replace(new)
 
 
+# nodes no rewrite below touches (about two thirds of a query's nodes): skipped for speed
+_INERT = frozenset({exp.Identifier, exp.Column, exp.Table, exp.TableAlias, exp.Alias, exp.Literal, exp.DataType})
+
+
 def rewrite(tree: exp.Expression) -> exp.Expression:
     """Refuse what can't be answered exactly; rewrite what DuckDB means differently."""
     nodes: list[exp.Expression] = list(tree.walk())  # pre-order: refusals name the outermost function
@@ -322,6 +326,8 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Cast, exp.TryCast)):
             _check_cast(node)
     for node in reversed(nodes):  # children before parents
+        if type(node) in _INERT:
+            continue
         nested = rewrite_nested(node)
         if nested is None:
             nested = rewrite_text(node)

@@ -330,7 +330,9 @@ class DuckDBEngine:
                 node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
             schema = {v: p.columns for v, (_, p) in used.items()}
             translated = translate(cast(exp.Expression, work), schema, values)
-            cached = (translated, translated.sql("duckdb"))
+            # no copy (a third of a cold cell's translation): the generator's own clean-ups may
+            # touch the tree, which later only gives the views their columns (unchanged by them)
+            cached = (translated, translated.sql("duckdb", copy=False))
             if len(self._translations) > 128:
                 self._translations.clear()
             self._translations[key] = cached
