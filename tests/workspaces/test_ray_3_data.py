@@ -112,6 +112,9 @@ def test_reads_are_pinned_parallel_pushed_down_and_incremental_and_writes_commit
     assert "fn broken raised KeyError" in fn_error and "no such group" in fn_error
     assert "raydata.events@" in fn_error and "'main'" in fn_error and "rows, first row" in fn_error
     assert not lh.catalog.table_exists("raydata.never")
+    # nor any file of it: the driver cleaned up after the tasks Ray cancelled had stopped
+    time.sleep(2)  # a task still writing when the clean-up ran would have left its file by now
+    assert not [p for p in lh.config.warehouse.rglob("*.parquet") if "never" in p.parts[-3:-1]]
 
     events_now = lh.catalog.load_table("raydata.events").current_snapshot().snapshot_id
     groups_sid = lh.catalog.load_table("raydata.groups").current_snapshot().snapshot_id
