@@ -189,7 +189,9 @@ def rounds(args: argparse.Namespace) -> int:
             out = Path(tmp) / f"round{i}.json"
             cmd = [sys.executable, __file__, "--sf", str(args.sf), "--runs", str(args.runs)]
             cmd += ["--pause", str(args.pause), "--cache", str(args.cache), "--out", str(out)]
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"round {i + 1} failed:\n{done.stderr[-2000:]}")
             results.append(json.loads(out.read_text()))
             r = results[-1]
             print(
