@@ -96,7 +96,7 @@ def start(services: Path, port: int, timeout: float = 90.0) -> dict:
             "-h",
             "127.0.0.1",
             "-c",
-            "max_connections=50",
+            "max_connections=200",  # Trino, the server and every kernel each pool up to 15
             "-c",
             "shared_buffers=64MB",
         ],
