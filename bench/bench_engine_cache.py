@@ -4,7 +4,9 @@ against DuckDB on the same Parquet files into pandas, in one process (issue 18's
   direct    DuckDB over the tables' data files, `.df()` (the baseline; best of --runs, and its
             own first run of each query, for the cold comparison)
   cold      the first `%%trino --no-cache -o df` of each query after `%load_ext lakelab`
-            (after --pause seconds, as when a user writes the first cell; the warm-up runs then)
+            (after --pause seconds, as when a user writes the first cell; the warm-up runs then),
+            with no stored translation (the lakehouse's translation directory is emptied first;
+            --kept-translations leaves it: a notebook run again in a fresh kernel)
   warm      the same cells again (best of --runs)
   hit       the same cells without --no-cache once stored: answered from the result cache
             (also timed as the engine call alone: the cell adds pandas and display)
@@ -19,6 +21,7 @@ under 5 ms. Writes bench/results/engine_cache.json.
     python bench/bench_engine_cache.py --sf 1            # the issue's size
     python bench/bench_engine_cache.py --sf 0.1 --runs 2   # quick
     python bench/bench_engine_cache.py --sf 1 --rounds 5   # 5 fresh processes; medians of the totals
+                                                           # (each round twice: first run, rerun)
 
 On our shared 2-core machines one process's totals swing by 10-15% from minute to minute (DuckDB's
 best of 3 has come out above its own first runs), so --rounds repeats the whole measure in fresh
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -50,6 +54,9 @@ def main() -> int:
     ap.add_argument("--pause", type=float, default=2.0, help="seconds between %%load_ext and the first cell")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lakelab-bench"))
     ap.add_argument("--rounds", type=int, default=1, help="repeat in this many fresh processes; report medians")
+    ap.add_argument(
+        "--kept-translations", action="store_true", help="cold cells may use translations stored by an earlier run"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "engine_cache.json")
     args = ap.parse_args()
     if args.rounds > 1:
@@ -63,6 +70,8 @@ def main() -> int:
         files = ", ".join(f"'{f}'" for f in data_files(lh, name))
         direct.execute(f"CREATE VIEW tpch.{name} AS SELECT * FROM read_parquet([{files}])")
     lh.close()
+    if not args.kept_translations:
+        shutil.rmtree(home / "cache" / "translations", ignore_errors=True)
     os.environ.update(LAKELAB_HOME=str(home), LAKELAB_ENGINE="duckdb")
     os.environ.pop("LAKELAB_CONFIG", None)
 
@@ -89,7 +98,15 @@ def main() -> int:
         t = time.perf_counter()
         cell(sqls[n])
         cold = time.perf_counter() - t
-        rows.append({"query": n, "cold_s": cold, "cold_own_s": cold - engine.last_run_s, "direct_cold_s": direct_cold})
+        rows.append(
+            {
+                "query": n,
+                "cold_s": cold,
+                "cold_own_s": cold - engine.last_run_s,
+                "direct_cold_s": direct_cold,
+                "cold_translation": engine.translations.last,  # "new" or "disk"
+            }
+        )
     for r in rows:
         sql = sqls[r["query"]]
         warm = []
@@ -159,6 +176,8 @@ def main() -> int:
                 "sf": args.sf,
                 "runs": args.runs,
                 "pause_s": args.pause,
+                "kept_translations": args.kept_translations,
+                "cold_translations": {t: sum(r["cold_translation"] == t for r in rows) for t in ("new", "disk")},
                 "queries": rows,
                 "totals": totals,
                 "cold_over_direct": cold_ratio,
@@ -183,44 +202,48 @@ def rounds(args: argparse.Namespace) -> int:
     import subprocess
     import tempfile
 
-    results = []
+    results: dict[str, list[dict]] = {"first": [], "rerun": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.rounds):
-            out = Path(tmp) / f"round{i}.json"
-            cmd = [sys.executable, __file__, "--sf", str(args.sf), "--runs", str(args.runs)]
-            cmd += ["--pause", str(args.pause), "--cache", str(args.cache), "--out", str(out)]
-            done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"round {i + 1} failed:\n{done.stderr[-2000:]}")
-            results.append(json.loads(out.read_text()))
-            r = results[-1]
-            print(
-                f"round {i + 1}: cold {r['totals']['cold_s']:.3f} warm {r['totals']['warm_s']:.3f} "
-                f"direct {r['totals']['direct_s']:.3f} direct first {r['totals']['direct_cold_s']:.3f}  "
-                f"cold/d {r['cold_over_direct']:.2f} warm/d {r['warm_over_direct']:.2f} "
-                f"own cold {r['totals']['cold_own_s'] * 1000:.0f} ms  load {r['load_1min']:.1f}"
-            )
+            for kind in results:  # a notebook's first run, then the same notebook in a fresh kernel
+                out = Path(tmp) / f"round{i}-{kind}.json"
+                cmd = [sys.executable, __file__, "--sf", str(args.sf), "--runs", str(args.runs)]
+                cmd += ["--pause", str(args.pause), "--cache", str(args.cache), "--out", str(out)]
+                cmd += ["--kept-translations"] if kind == "rerun" else []
+                done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                if done.returncode != 0:
+                    raise SystemExit(f"round {i + 1} ({kind}) failed:\n{done.stderr[-2000:]}")
+                results[kind].append(json.loads(out.read_text()))
+                r = results[kind][-1]
+                print(
+                    f"round {i + 1} {kind:5}: cold {r['totals']['cold_s']:.3f} warm {r['totals']['warm_s']:.3f} "
+                    f"direct {r['totals']['direct_s']:.3f} direct first {r['totals']['direct_cold_s']:.3f}  "
+                    f"cold/d {r['cold_over_direct']:.2f} warm/d {r['warm_over_direct']:.2f} "
+                    f"own cold {r['totals']['cold_own_s'] * 1000:.0f} ms  translations {r['cold_translations']}  "
+                    f"load {r['load_1min']:.1f}"
+                )
 
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in results)
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[kind])
 
-    def med_total(key: str) -> float:
-        return statistics.median(r["totals"][key] for r in results)
+    def med_total(kind: str, key: str) -> float:
+        return statistics.median(r["totals"][key] for r in results[kind])
 
-    print(
-        f"median of {len(results)} rounds: cold/direct {med('cold_over_direct'):.2f}x (goal 1.1x), "
-        f"cold/direct-first {med('cold_over_direct_cold'):.2f}x, warm/direct {med('warm_over_direct'):.2f}x "
-        f"(goal 1.0x), hit p50 {med('hit_engine_p50_s') * 1000:.1f} ms, overhead {med('overhead_s') * 1000:.1f} ms, "
-        f"own cold {med_total('cold_own_s') * 1000:.0f} ms, own warm {med_total('warm_own_s') * 1000:.0f} ms"
-    )
+    for kind, what in (("first", "a notebook's first run"), ("rerun", "the same notebook in a fresh kernel")):
+        print(
+            f"median of {args.rounds} rounds, {what}: cold/direct {med(kind, 'cold_over_direct'):.2f}x (goal 1.1x), "
+            f"cold/direct-first {med(kind, 'cold_over_direct_cold'):.2f}x, "
+            f"warm/direct {med(kind, 'warm_over_direct'):.2f}x (goal 1.0x), "
+            f"hit p50 {med(kind, 'hit_engine_p50_s') * 1000:.1f} ms, overhead {med(kind, 'overhead_s') * 1000:.1f} ms, "
+            f"own cold {med_total(kind, 'cold_own_s') * 1000:.0f} ms, "
+            f"own warm {med_total(kind, 'warm_own_s') * 1000:.0f} ms"
+        )
+    keys = ("cold_over_direct", "cold_over_direct_cold", "warm_over_direct", "hit_engine_p50_s", "overhead_s")
     summary = {
         "benchmark": "engine_cache",
         "sf": args.sf,
         "rounds": results,
-        "median": {
-            k: med(k)
-            for k in ("cold_over_direct", "cold_over_direct_cold", "warm_over_direct", "hit_engine_p50_s", "overhead_s")
-        },
+        "median": {kind: {k: med(kind, k) for k in keys} for kind in results},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))

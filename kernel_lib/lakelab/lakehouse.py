@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lakelab.datasets.dataset import Dataset
     from lakelab.engines.base import Engine, Result
     from lakelab.engines.cache import ResultCache
+    from lakelab.engines.duckdb.translations import Translations
     from lakelab.write.report import WriteReport
 
 
@@ -57,8 +58,19 @@ class Lakehouse:
 
         return ResultCache(self.config.home / "cache" / "results" / default_user())
 
+    @cached_property
+    def translations(self) -> Translations:
+        """The embedded engine's Trino -> DuckDB translations (engines/duckdb/translations.py):
+        in memory, and on disk under <home>/cache/translations/<user>/ for later kernels."""
+        from lakelab.engines.cache import default_user
+        from lakelab.engines.duckdb.translations import Translations
+
+        return Translations(self.config.home / "cache" / "translations" / default_user())
+
     def clear_result_cache(self) -> int:
-        """Forget every stored query result, in this process and on disk; returns how many."""
+        """Forget every stored query result and translation, in this process and on disk;
+        returns how many results there were."""
+        self.translations.clear()
         return self.result_cache.clear()
 
     @property

@@ -16,7 +16,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -48,6 +48,7 @@ from lakelab.engines.duckdb.snapshots import (
     travel,
 )
 from lakelab.engines.duckdb.statements import Parsed, parse, write_target
+from lakelab.engines.duckdb.translations import ALL, Translation, Translations, ViewUse, uses_of
 from lakelab.engines.observers import Read
 from lakelab.engines.references import is_table_function, table_nodes
 from lakelab.engines.run_context import pinned_snapshot
@@ -68,7 +69,8 @@ class DuckDBEngine:
         self.default_schema = lh.config.trino.schema if lh.config.trino else "default"
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
-        self._translations: dict[tuple, tuple[exp.Expression, str]] = {}
+        # translations to DuckDB SQL, in memory and on disk for later kernels (translations.py)
+        self.translations: Translations = lh.translations
         self._trees: dict[str, Parsed] = {}
         self._plans: dict[tuple[str, int | None], Plan] = {}
         self.last_scans: list[Scan] = []
@@ -167,7 +169,12 @@ class DuckDBEngine:
                     limit=limit,
                     has_more=has_more,
                     elapsed_s=time.monotonic() - started,
-                    stats={"scans": [asdict(s) for s in self.last_scans], "cache": hit, "run_s": self.last_run_s},
+                    stats={
+                        "scans": [asdict(s) for s in self.last_scans],
+                        "cache": hit,
+                        "run_s": self.last_run_s,
+                        "translation": self.translations.last if hit != "hit" else "",
+                    },
                     note=hit_note((s.table, s.snapshot_id) for s in self.last_scans) if hit == "hit" else None,
                     reads=tuple(Read(s.table, s.snapshot_id) for s in self.last_scans),
                 ).announce()
@@ -302,7 +309,7 @@ class DuckDBEngine:
         values: list[Any],
         default_schema: str,
         resolved: list[tuple[exp.Table, Resolved]] | None = None,
-        text: Any = None,
+        text: str | None = None,
     ) -> str:
         """Make a view per table reference and return the DuckDB SQL over them (`tree` is left
         as it is; `text`: what identifies the tree, when the caller has it: its SQL text)."""
@@ -314,32 +321,31 @@ class DuckDBEngine:
             plan = self._plan(res)
             views.append(self._view_name(res, plan, i))
             used.setdefault(views[-1], (res, plan))
-        # translation (qualify + typing + rewrites) costs tens of ms; rerunning a cell reuses it
-        key = (
-            text or tree.sql("trino"),
+        distinct = list(dict.fromkeys(views))  # view i + 1 is placeholder i + 1 in the translation
+        text = text or tree.sql("trino")
+        key = self.translations.key(
+            text,
             default_schema,
-            tuple(views),  # which view each reference reads
-            tuple((v, str(r.name), p.columns_key) for v, (r, p) in used.items()),
-            tuple(python_type(v).sql() for v in values),
+            [distinct.index(v) + 1 for v in views],
+            [used[v][1].columns_key for v in distinct],
+            [python_type(v).sql() for v in values],
         )
-        cached = self._translations.get(key)
-        if cached is None:
-            work = tree.copy()  # the views replace its table names
+
+        def make(names: Sequence[str]) -> Translation:  # names: placeholders, or `distinct` itself
+            work = tree.copy()  # `names` replace its table names
             for node, view in zip(table_nodes(work), views, strict=True):
                 alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-                node.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
-            schema = {v: p.columns for v, (_, p) in used.items()}
+                node.replace(exp.Table(this=exp.to_identifier(names[distinct.index(view)]), alias=alias))
+            schema = {name: used[v][1].columns for name, v in zip(names, distinct, strict=True)}
             translated = translate(cast(exp.Expression, work), schema, values)
-            # no copy (it was half of what a cold _prepare spent besides translating): the
-            # generator's own clean-ups may touch the tree, which later only gives the views
-            # their columns (unchanged by them)
-            cached = (translated, translated.sql("duckdb", copy=False))
-            if len(self._translations) > 128:
-                self._translations.clear()
-            self._translations[key] = cached
-        scans = {v: self._register(v, r, p, cached[0]) for v, (r, p) in used.items()}
+            # no tree copy (it was half of what a cold _prepare spent besides translating): the
+            # tree is dropped once its views' uses are read
+            return Translation(translated.sql("duckdb", copy=False), uses_of(translated, names))
+
+        found = self.translations.get(key, text, distinct, make)
+        scans = {v: self._register(v, *used[v], use) for v, use in zip(distinct, found.uses, strict=True)}
         self.last_scans = [scans[v] for v in views]
-        return cached[1]
+        return found.sql
 
     def _view_name(self, res: Resolved, plan: Plan, position: int) -> str:
         """A table snapshot DuckDB reads from its Parquet files gets a view of its own, kept on
@@ -387,7 +393,7 @@ class DuckDBEngine:
                 res = Resolved(name, table, snapshot.snapshot_id if snapshot else None)
                 plan = self._plan(res)
                 if plan.blocker is None and plan.files and is_local(plan.files[0]):
-                    self._register(self._view_name(res, plan, 0), res, plan, exp.select("*"))
+                    self._register(self._view_name(res, plan, 0), res, plan, ALL)
                     done += 1
         return done
 
@@ -411,8 +417,8 @@ class DuckDBEngine:
             self._plans[key] = plan
         return plan
 
-    def _register(self, view: str, res: Resolved, plan: Plan, tree: exp.Expression) -> Scan:
-        return register_view(self.con, self._guard.native, self._views, view, res, plan, tree, self.file_copies)
+    def _register(self, view: str, res: Resolved, plan: Plan, use: ViewUse) -> Scan:
+        return register_view(self.con, self._guard.native, self._views, view, res, plan, use, self.file_copies)
 
     def _drop_views(self) -> None:
         """Let go of the Arrow data registered for this statement. Views over Parquet files stay
@@ -462,7 +468,7 @@ class DuckDBEngine:
             self.last_scans = [Scan(str(r.name), r.snapshot_id, "cache", "inputs unchanged", 0) for _, r in refs]
         else:
             try:
-                duck_sql = self._prepare(tree, values, default_schema, refs, ("text", parsed.text))
+                duck_sql = self._prepare(tree, values, default_schema, refs, parsed.text)
                 if limit is not None:
                     duck_sql = f"SELECT * FROM ({duck_sql}) LIMIT {int(limit) + 1}"
                 began = time.perf_counter()

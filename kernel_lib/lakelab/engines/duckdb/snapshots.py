@@ -15,6 +15,7 @@ from pyiceberg.table import Table
 from sqlglot import exp
 
 from lakelab.engines.duckdb.dialect import HINT, column_types
+from lakelab.engines.duckdb.translations import ViewUse
 from lakelab.errors import InvalidInput, NotFound, Unsupported
 from lakelab.io.filecache import FileCache
 from lakelab.io.filesystems import filesystem, is_local, split, storage_properties
@@ -111,14 +112,6 @@ def _plain(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_type(swap.get(f.type, f.type)) for f in schema])
 
 
-def columns_of(tree: exp.Expression, view: str) -> set[str] | None:
-    """Columns the query reads from one view (projection for the Arrow scan); None = all."""
-    aliases = {t.alias_or_name for t in tree.find_all(exp.Table) if t.name == view}
-    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
-        return None  # a star qualify could not expand: read every column
-    return {c.name for c in tree.find_all(exp.Column) if c.table in aliases}
-
-
 def needs_field_ids(table: Table, schema: Any) -> str:
     """ "names" when every schema the table ever had agrees with `schema` on each column's id,
     name and type (so every data file has exactly these column names), else "ids"."""
@@ -140,7 +133,7 @@ def register_view(
     view: str,
     res: Resolved,
     plan: Plan,
-    tree: exp.Expression,
+    use: ViewUse,
     copies: FileCache | None = None,
 ) -> Scan:
     """Make `view` read one table snapshot on `con`, by the fastest path that is correct for
@@ -212,16 +205,14 @@ def register_view(
             "no delete files; columns mapped by field id" + copied,
             len(plan.files),
         )
-    used = columns_of(tree, view)
     schema = plan.schema
-    wanted = [f.name for f in schema.fields if used is None or f.name in used] or [schema.fields[0].name]
+    wanted = [f.name for f in schema.fields if use.columns is None or f.name in use.columns] or [schema.fields[0].name]
     data: Any = schema.select(*wanted).as_arrow().empty_table()
     if res.snapshot_id is not None:
         # pyiceberg's streaming reader (deletes, schema evolution); a reader is read once,
         # so a view the statement scans more than once gets the whole table
         scan = res.table.scan(snapshot_id=res.snapshot_id, selected_fields=tuple(wanted))
-        once = sum(1 for t in tree.find_all(exp.Table) if t.name == view) <= 1
-        data = scan.to_arrow_batch_reader() if once else scan.to_arrow()
+        data = scan.to_arrow_batch_reader() if use.scans <= 1 else scan.to_arrow()
     attach(data)
     reason = plan.blocker or "files on object storage with columns mapped by field id"
     return Scan(str(res.name), res.snapshot_id, "arrow", reason, len(plan.files))

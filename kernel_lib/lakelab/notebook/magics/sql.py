@@ -171,7 +171,7 @@ class SqlMagics(Magics):
     @line_magic
     @user_errors
     def sql_cache(self, line: str) -> None:
-        """%sql_cache clear: forget every stored query result (this kernel's and on disk)."""
+        """%sql_cache clear: forget every stored query result and translation (this kernel's and on disk)."""
         if line.strip() != "clear":
             raise UsageError("usage: %sql_cache clear", hint="it forgets every result the cache holds")
         n = self.lh.clear_result_cache()
