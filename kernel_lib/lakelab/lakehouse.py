@@ -230,6 +230,10 @@ class Lakehouse:
         for e in self._engines.values():
             e.close()
         self._engines.clear()
+        if "catalog" in self.__dict__:  # opened (a cached_property)
+            from lakelab.catalog.access import close_catalog
+
+            close_catalog(self.catalog)
 
 
 _default: Lakehouse | None = None

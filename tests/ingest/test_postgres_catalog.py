@@ -31,3 +31,24 @@ def test_failed_ingests_on_postgres_leave_nothing(pg_lh, people, tmp_path):
         pg_lh.ingest(str(tmp_path / "bad.csv"), "pg.fresh", mode="create")
     assert current_snapshot_id(pg_lh, "pg.people") == before
     assert not pg_lh.catalog.table_exists("pg.fresh")
+
+
+def test_closing_a_lakehouse_gives_its_database_connections_back(pg_lh, people):
+    import sqlalchemy
+
+    url = pg_lh.config.catalog["uri"]
+    database = url.rsplit("/", 1)[1]
+    admin = sqlalchemy.create_engine(url.rsplit("/", 1)[0] + "/postgres")
+
+    def connections() -> int:
+        with admin.connect() as c:
+            query = sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :db")
+            return int(c.execute(query, {"db": database}).scalar_one())
+
+    pg_lh.ingest(people, "pg.people")
+    assert pg_lh.sql("SELECT count(*) AS n FROM pg.people", engine="duckdb").table.to_pylist() == [{"n": 3}]
+    assert connections() >= 1  # the catalog's pool holds what it used
+    pg_lh.close()
+    assert connections() == 0
+    assert pg_lh.sql("SELECT count(*) AS n FROM pg.people", engine="duckdb").table.to_pylist() == [{"n": 3}]
+    admin.dispose()

@@ -60,7 +60,7 @@ def _ns() -> str:
     return f"t{uuid.uuid4().hex[:8]}"
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILES, scope="session")
 def test_every_user_path_works_on_the_profile(profile, lakehouse_profile, tmp_path, capsys):
     run = lakehouse_profile(*profile)
     lh = run.lakehouse
@@ -221,7 +221,7 @@ def _small_files(lh: lakelab.Lakehouse, name: str) -> None:
 
 # GCS first: it reuses the tour's last profile (rest-gcs); the S3 case starts the one the
 # fault tests after it share
-@pytest.mark.parametrize("profile", [("rest", "gcs", 0), FAULTS], ids=["rest-gcs", "rest-s3-1worker"])
+@pytest.mark.parametrize("profile", [("rest", "gcs", 0), FAULTS], ids=["rest-gcs", "rest-s3-1worker"], scope="session")
 def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_finds(profile, lakehouse_profile):
     run = lakehouse_profile(*profile)
     lh = run.lakehouse
@@ -253,8 +253,9 @@ def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_fin
     fresh.close()
 
 
-def test_slow_and_failing_store_answers_are_retried_then_reported(lakehouse_profile):
-    run = lakehouse_profile(*FAULTS)
+@pytest.mark.parametrize("profile", [FAULTS], ids=["rest-s3-1worker"], scope="session")
+def test_slow_and_failing_store_answers_are_retried_then_reported(profile, lakehouse_profile):
+    run = lakehouse_profile(*profile)
     proxy = FaultProxy(run.lakehouse.catalog.properties["s3.endpoint"])
     try:
         lh = _lakehouse_through(run, proxy, "s3.endpoint")
@@ -298,8 +299,9 @@ def test_slow_and_failing_store_answers_are_retried_then_reported(lakehouse_prof
         proxy.close()
 
 
-def test_a_commit_cut_off_by_a_catalog_restart_happened_or_not_and_is_safe_to_rerun(lakehouse_profile):
-    run = lakehouse_profile(*FAULTS)
+@pytest.mark.parametrize("profile", [FAULTS], ids=["rest-s3-1worker"], scope="session")
+def test_a_commit_cut_off_by_a_catalog_restart_happened_or_not_and_is_safe_to_rerun(profile, lakehouse_profile):
+    run = lakehouse_profile(*profile)
     rest_url = run.lakehouse.catalog.properties["uri"]
     proxy = FaultProxy(rest_url)
     try:

@@ -49,6 +49,16 @@ def open_catalog(config: Config) -> Catalog:
         ) from None
 
 
+def close_catalog(catalog: Catalog) -> None:
+    """Release the catalog's database connections: pyiceberg's SqlCatalog keeps a pool of up to
+    15 per catalog, open until the garbage collector finds it, and a server that opens many
+    lakehouses would run the database out of connections. The catalog stays usable (it
+    connects again on its next call)."""
+    dispose = getattr(getattr(catalog, "engine", None), "dispose", None)
+    if callable(dispose):
+        dispose()
+
+
 def load_table(catalog: Catalog, name: TableName) -> Table:
     try:
         return catalog.load_table(name.identifier)

@@ -10,12 +10,12 @@ import pytest
 
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
 
-PROFILE = ("rest", "s3", 1)  # test_objstore.py's last profile: no restart between the modules
+PROFILE = ("rest", "s3", 1)  # test_objstore.py's fault tests' profile: the session param runs them together
 
 
 @pytest.fixture
-def s3_house(lakehouse_profile):
-    run = lakehouse_profile(*PROFILE)  # sets LAKELAB_HOME before the server is built
+def s3_house(lakehouse_profile, profile):
+    run = lakehouse_profile(*profile)  # sets LAKELAB_HOME before the server is built
     run.lakehouse.ingest(pd.DataFrame({"id": range(50), "city": ["Oslo", "Lima"] * 25}), "api.cities", mode="overwrite")
     return run
 
@@ -25,6 +25,7 @@ def jp_server_config(s3_house):
     return {"ServerApp": {"jpserver_extensions": {"lakelab_server": True}}}
 
 
+@pytest.mark.parametrize("profile", [PROFILE], ids=["rest-s3-1worker"], scope="session")
 async def test_a_dataset_on_s3_previews_through_the_server_without_secrets(s3_house, jp_fetch):
     r = await jp_fetch("lakelab/api/v1", "datasets", "api.cities", "preview", params={"limit": "5"})
     body = json.loads(r.body)
