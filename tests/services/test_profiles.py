@@ -39,7 +39,7 @@ def _listening_ports(pids: list[int]) -> dict[int, list[tuple[str, int]]]:
 
 @pytest.mark.trino
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", SERVICE_PROFILES, scope="session")
+@pytest.mark.parametrize("profile", SERVICE_PROFILES)
 def test_profile_runs_both_engines_on_one_catalog_and_stops_clean(profile, lakehouse_profile, capsys):
     run = lakehouse_profile(*profile)
     home = run.home
