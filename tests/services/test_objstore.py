@@ -219,8 +219,7 @@ def _small_files(lh: lakelab.Lakehouse, name: str) -> None:
         tx.set_properties({"write.target-file-size-bytes": str(1 << 20)})
 
 
-# GCS first: it reuses the tour's last profile (rest-gcs); the S3 case starts the one the
-# fault tests after it share
+# the session-scoped profile parameter runs each case with the other tests on its profile
 @pytest.mark.parametrize("profile", [("rest", "gcs", 0), FAULTS], ids=["rest-gcs", "rest-s3-1worker"], scope="session")
 def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_finds(profile, lakehouse_profile):
     run = lakehouse_profile(*profile)

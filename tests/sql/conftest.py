@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -53,3 +54,12 @@ def tpch_lh(tmp_path_factory, tpch_data) -> lakelab.Lakehouse:
     ingest_tpch(house, tpch_data)
     yield house
     house.close()
+
+
+@pytest.fixture
+def flights(lh):
+    """demo.flights: ids 0-9, origins alternating JFK and LGA."""
+    lh.catalog.create_namespace("demo")
+    table = lh.catalog.create_table("demo.flights", schema=pa.schema([("id", pa.int64()), ("origin", pa.string())]))
+    table.append(pa.table({"id": pa.array(range(10), pa.int64()), "origin": ["JFK", "LGA"] * 5}))
+    return table

@@ -15,14 +15,6 @@ from lakelab.engines.cache import ResultCache
 QUERY = "SELECT origin, count(*) AS n FROM demo.flights GROUP BY origin ORDER BY origin"
 
 
-@pytest.fixture
-def flights(lh):
-    lh.catalog.create_namespace("demo")
-    table = lh.catalog.create_table("demo.flights", schema=pa.schema([("id", pa.int64()), ("origin", pa.string())]))
-    table.append(pa.table({"id": pa.array(range(10), pa.int64()), "origin": ["JFK", "LGA"] * 5}))
-    return table
-
-
 def test_rerunning_an_unchanged_query_returns_the_stored_result_and_says_so(lh, flights):
     first = lh.sql(QUERY, engine="duckdb")
     again = lh.sql(QUERY, engine="duckdb")

@@ -21,14 +21,6 @@ QUERY = "SELECT origin, count(*) AS n, sum(id) AS s FROM demo.flights WHERE id <
 
 
 @pytest.fixture
-def flights(lh):
-    lh.catalog.create_namespace("demo")
-    table = lh.catalog.create_table("demo.flights", schema=pa.schema([("id", pa.int64()), ("origin", pa.string())]))
-    table.append(pa.table({"id": pa.array(range(10), pa.int64()), "origin": ["JFK", "LGA"] * 5}))
-    return table
-
-
-@pytest.fixture
 def kernel(lh):
     """Open another kernel's lakehouse on the same home (nothing shared in memory)."""
     opened: list[lakelab.Lakehouse] = []

@@ -322,11 +322,12 @@ class DuckDBEngine:
             views.append(self._view_name(res, plan, i))
             used.setdefault(views[-1], (res, plan))
         distinct = list(dict.fromkeys(views))  # view i + 1 is placeholder i + 1 in the translation
+        slot = {v: i for i, v in enumerate(distinct)}
         text = text or tree.sql("trino")
         key = self.translations.key(
             text,
             default_schema,
-            [distinct.index(v) + 1 for v in views],
+            [slot[v] + 1 for v in views],
             [used[v][1].columns_key for v in distinct],
             [python_type(v).sql() for v in values],
         )
@@ -335,7 +336,7 @@ class DuckDBEngine:
             work = tree.copy()  # `names` replace its table names
             for node, view in zip(table_nodes(work), views, strict=True):
                 alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-                node.replace(exp.Table(this=exp.to_identifier(names[distinct.index(view)]), alias=alias))
+                node.replace(exp.Table(this=exp.to_identifier(names[slot[view]]), alias=alias))
             schema = {name: used[v][1].columns for name, v in zip(names, distinct, strict=True)}
             translated = translate(cast(exp.Expression, work), schema, values)
             # no tree copy (it was half of what a cold _prepare spent besides translating): the

@@ -121,12 +121,11 @@ class Translations:
             found = self._memory.get(key)
             if found is not None:
                 self._memory.move_to_end(key)
-        self.last = "memory"
+                self.last = "memory"
         if found is None:
-            found = self._read(key)
-            self.last = "disk" if found is not None else "new"
+            found, self.last = self._read(key), "disk"
             if found is None:
-                found = make([placeholder(i) for i in range(1, len(views) + 1)])
+                found, self.last = make([placeholder(i) for i in range(1, len(views) + 1)]), "new"
                 self._write(key, found)
             with self._lock:
                 self._memory[key] = found
