@@ -42,6 +42,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
 
 from lakelab.engines.duckdb.decimals import (
     FLOATS,
@@ -462,15 +463,16 @@ def translate(
     unify_values_decimals(tree)
     if isinstance(tree, exp.Query):
         name_unnamed_columns(tree if isinstance(tree, exp.Select) else tree.find(exp.Select))
+    typed = MappingSchema(schema, dialect="trino")  # once: qualify and annotate_types each normalize a dict
     try:
         tree = qualify(
-            tree, schema=schema, dialect="trino", validate_qualify_columns=True, quote_identifiers=True, identify=True
+            tree, schema=typed, dialect="trino", validate_qualify_columns=True, quote_identifiers=True, identify=True
         )
     except Unsupported:
         raise
     except Exception as e:  # noqa: BLE001 - sqlglot's resolution errors are the user's SQL
         raise EngineError(f"cannot resolve the query: {_unresolved(str(e), schema)}") from None
-    tree = annotate_types(tree, schema=schema, expression_metadata=_metadata(params), dialect="trino")
+    tree = annotate_types(tree, schema=typed, expression_metadata=_metadata(params), dialect="trino")
     tree = rewrite(tree)
     # numbered placeholders: a rewrite may repeat an operand that holds one
     for ph in list(tree.find_all(exp.Placeholder)):
