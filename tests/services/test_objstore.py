@@ -21,6 +21,8 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from objstore_helpers import FaultProxy, bucket_url, store_fs
 
 import lakelab
@@ -29,6 +31,8 @@ from lakelab.catalog.metadata import current_user
 from lakelab.catalog.orphans import delete_orphans, find_orphans
 from lakelab.config import load_config
 from lakelab.errors import LakelabError, Unavailable
+from lakelab.notebook.magics import MagicError
+from lakelab.notebook.magics.ingest import IngestMagics
 
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
 
@@ -221,7 +225,9 @@ def _small_files(lh: lakelab.Lakehouse, name: str) -> None:
 
 # the session-scoped profile parameter runs each case with the other tests on its profile
 @pytest.mark.parametrize("profile", [("rest", "gcs", 0), FAULTS], ids=["rest-gcs", "rest-s3-1worker"], scope="session")
-def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_finds(profile, lakehouse_profile):
+def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_finds(
+    profile, lakehouse_profile, monkeypatch
+):
     run = lakehouse_profile(*profile)
     lh = run.lakehouse
     name = f"{_ns()}.big"
@@ -239,6 +245,19 @@ def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_fin
         lh.ingest(_big(30, on_batch=kill_store), name)
     assert isinstance(err.value, Unavailable), repr(err.value)
     assert "object store" in str(err.value) and "orphans" in str(err.value), str(err.value)
+
+    # the store still down: the REST catalog cannot read the table's metadata (it retries for 1.5
+    # min on S3, 11 on GCS before its 500); the next %ingest cell fails on lakelab's bound, in one line
+    monkeypatch.setattr("lakelab.lakehouse._default", lh)  # the magic's lakehouse
+    shell = InteractiveShell.instance()
+    shell.register_magics(IngestMagics)
+    shell.user_ns["more"] = _frame(10)
+    with capture_output() as shown, pytest.raises(MagicError) as cell:
+        shell.run_line_magic("ingest", f"more --into {name} --no-progress")
+    line = cell.value.line
+    assert line.startswith("lakelab error: the catalog 'lakelab' did not answer within 60 s"), line
+    assert "lakelab services status" in line and "\n" not in line and not shown.stdout + shown.stderr, line
+    InteractiveShell.clear_instance()
 
     services.up(home=run.home, catalog="rest", storage=run.storage, trino_workers=run.workers)  # restarts the store
     fresh = lakelab.Lakehouse(load_config(run.home / "config.yaml"))

@@ -8,16 +8,19 @@ from typing import Any
 
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.exceptions import (
+    BadRequestError,
     ForbiddenError,
     NoSuchNamespaceError,
     NoSuchTableError,
     OAuthError,
+    RESTError,
     UnauthorizedError,
 )
 from pyiceberg.table import Table
+from requests.adapters import HTTPAdapter
 
 from lakelab.config import Config, redact
-from lakelab.errors import NotFound, Unavailable
+from lakelab.errors import InvalidInput, LakelabError, NotFound, Unavailable
 from lakelab.io import fileio
 from lakelab.names import TableName
 
@@ -38,7 +41,7 @@ def open_catalog(config: Config) -> Catalog:
         config.home.mkdir(parents=True, exist_ok=True)
         config.warehouse.mkdir(parents=True, exist_ok=True)
     try:
-        return load_catalog(config.catalog_name, **props)
+        catalog = load_catalog(config.catalog_name, **props)
     except AUTH_ERRORS as e:
         raise refused(e, config.catalog_name) from None
     except Exception as e:  # noqa: BLE001 - any driver error means "cannot open"
@@ -47,6 +50,33 @@ def open_catalog(config: Config) -> Catalog:
             f"{type(e).__name__}: {redact(str(e))}",
             hint="check the catalog section of the lakelab config, or run `lakelab doctor`",
         ) from None
+    _bound_requests(catalog)
+    return catalog
+
+
+REST_TIMEOUT_S = (10.0, 60.0)  # connect, read
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Requests without a timeout of their own get REST_TIMEOUT_S."""
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args and kwargs.get("timeout") is None:  # Session.send passes its options by keyword
+            kwargs["timeout"] = REST_TIMEOUT_S
+        return super().send(request, *args, **kwargs)
+
+
+def _bound_requests(catalog: Catalog) -> None:
+    """pyiceberg's REST client sends every call without a timeout, so a catalog that hangs hangs
+    the notebook. Measured: Iceberg's REST server with its GCS store down took 644 s to answer a
+    table look-up with a 500 (Iceberg retries the metadata read 20 times, each retried by the GCS
+    client). A call that times out is reported as the catalog's failure (catalog_failure), and a
+    commit whose answer is lost is looked for before anything is cleaned up (write/commit.py)."""
+    session = getattr(catalog, "_session", None)
+    if session is not None and hasattr(session, "mount"):
+        adapter = _TimeoutAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
 
 
 def close_catalog(catalog: Catalog) -> None:
@@ -68,8 +98,37 @@ def load_table(catalog: Catalog, name: TableName) -> Table:
             f"dataset {name} does not exist" + (f"; did you mean {' or '.join(near)}?" if near else ""),
             hint="list datasets with lh.datasets() or create it with %ingest",
         ) from None
-    except AUTH_ERRORS as e:
-        raise refused(e, catalog.name) from None
+    except Exception as e:
+        failed = catalog_failure(e, catalog.name, connections=True)
+        if failed is None:
+            raise
+        raise failed from None
+
+
+def catalog_failure(e: BaseException, catalog: str | None = None, connections: bool = False) -> LakelabError | None:
+    """A REST catalog's error answer as the user's one line; None for any other error.
+    `connections`: also a refused or timed-out connection (only where the call was certainly
+    the catalog's: Trino's client raises the same requests errors).
+
+    A REST catalog reads and writes table metadata in the object store, so a store that is down
+    reaches the user as the catalog's 500; the hint says where to look."""
+    import requests
+
+    which = f"the catalog {catalog!r}" if catalog else "the catalog"
+    text = f"{type(e).__name__}: {redact(str(e).splitlines()[0])}" if str(e) else type(e).__name__
+    if isinstance(e, AUTH_ERRORS):
+        return refused(e, catalog or "?")
+    if isinstance(e, BadRequestError):
+        return InvalidInput(f"{which} refused the request ({text})")
+    hint = (
+        "it, or the object store it keeps metadata in, may be down: `lakelab services status` shows the "
+        "services lakelab started and `lakelab doctor` checks the config; then run it again"
+    )
+    if connections and isinstance(e, requests.Timeout):
+        return Unavailable(f"{which} did not answer within {REST_TIMEOUT_S[1]:g} s", hint=hint)
+    if isinstance(e, RESTError) or (connections and isinstance(e, requests.ConnectionError)):
+        return Unavailable(f"{which} failed to answer ({text})", hint=hint)
+    return None
 
 
 def refused(e: Exception, catalog: str) -> Unavailable:
@@ -186,6 +245,11 @@ def table_exists(catalog: Catalog, name: TableName) -> bool:
         return catalog.table_exists(name.identifier)
     except NoSuchNamespaceError:
         return False
+    except Exception as e:
+        failed = catalog_failure(e, catalog.name, connections=True)
+        if failed is None:
+            raise
+        raise failed from None
 
 
 def ensure_namespace(catalog: Catalog, namespace: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -40,7 +40,14 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import CreateTableTransaction, StagedTable, Table, Transaction
 from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
 
-from lakelab.catalog.access import WRITE_PROPERTIES, drop_namespaces, ensure_namespace, table_exists
+from lakelab.catalog.access import (
+    WRITE_PROPERTIES,
+    catalog_failure,
+    drop_namespaces,
+    ensure_namespace,
+    load_table,
+    table_exists,
+)
 from lakelab.catalog.metadata import Lineage
 from lakelab.config import redact
 from lakelab.errors import Conflict, InvalidInput, LakelabError, NotFound, Unavailable
@@ -111,7 +118,7 @@ def write(
         )
     if not exists and must_exist and mode in ("append", "upsert"):
         raise NotFound(f"dataset {name} does not exist", hint="create it first (mode='create' / CREATE TABLE AS)")
-    existing = base if base is not None else catalog.load_table(name.identifier) if exists else None
+    existing = base if base is not None else load_table(catalog, name) if exists else None
     column_types = None
     if existing is not None:  # parse CSV text straight into the table's types
         column_types = {f.name: f.type for f in existing.schema().as_arrow() if not pa.types.is_nested(f.type)}
@@ -533,6 +540,9 @@ def _pyiceberg_error(e: Exception, table: str, operation: str, location: str | N
         return Unavailable(
             f"cannot write {table}: the catalog cannot be reached ({msg}); nothing was committed", hint=again
         )
+    failed = catalog_failure(e)
+    if failed is not None:
+        return type(failed)(f"cannot write {table}: {failed.message}; nothing was committed", hint=failed.hint)
     if isinstance(e, (ValueError, TypeError, pa.ArrowException, OSError, UnsupportedPyArrowTypeException)):
         return InvalidInput(f"cannot write {table}: {msg}")
     return e

@@ -13,11 +13,18 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from lakelab.catalog.access import catalog_failure
 from lakelab.errors import InvalidInput, LakelabError, Unavailable
 
 from ..serialize import to_json
 
 HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def domain_error(exc: BaseException | None) -> BaseException | None:
+    """`exc`, or the domain error it stands for: a REST catalog's error answer that reached a
+    handler unwrapped is the catalog's failure (503), not the server's (500)."""
+    return (catalog_failure(exc) or exc) if exc is not None and not isinstance(exc, LakelabError) else exc
 
 
 class JSONErrors(JupyterHandler):
@@ -26,7 +33,7 @@ class JSONErrors(JupyterHandler):
     service), Tornado's HTTP errors with theirs, anything else a 500 showing no internals."""
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
+        exc = domain_error(kwargs.get("exc_info", (None, None, None))[1])
         if isinstance(exc, LakelabError):
             code, message = exc.code, str(exc)
         elif isinstance(exc, web.HTTPError) or (exc is None and status_code < 500):
@@ -39,14 +46,15 @@ class JSONErrors(JupyterHandler):
         self.finish(json.dumps({"error": {"code": code, "message": message}}))
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
+        exc = domain_error(kwargs.get("exc_info", (None, None, None))[1])
         if isinstance(exc, LakelabError):
             status_code = exc.http_status  # the one mapping: domain error -> its HTTP status
         super().send_error(status_code, **kwargs)
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, LakelabError):
-            self.log.info("lakelab %s: %s", value.code, value)  # a user's mistake, not a server fault
+        domain = domain_error(value)
+        if isinstance(domain, LakelabError):
+            self.log.info("lakelab %s: %s", domain.code, domain)  # a user's mistake, not a server fault
             return
         super().log_exception(typ, value, tb)
 

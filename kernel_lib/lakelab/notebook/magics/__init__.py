@@ -63,8 +63,8 @@ def error_line(err: BaseException) -> str:
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Decorator for magic methods: domain errors, bad options and Ctrl-C fail the cell with
-    one line and no traceback; anything else (a bug) keeps its traceback."""
+    """Decorator for magic methods: domain errors, a catalog's error answers, bad options and
+    Ctrl-C fail the cell with one line and no traceback; anything else (a bug) keeps its traceback."""
     stopped = "the query was cancelled" if fn.__name__ == "trino" else f"%{fn.__name__} was stopped"
 
     @functools.wraps(fn)
@@ -83,6 +83,13 @@ def user_errors(fn: Callable) -> Callable:
             raise
         except KeyboardInterrupt as e:
             raise MagicInterrupted(error_line(LakelabError(f"interrupted: {stopped}"))) from e
+        except Exception as e:
+            from lakelab.catalog.access import catalog_failure
+
+            failed = catalog_failure(e)  # a catalog's error answer the library did not wrap
+            if failed is None:
+                raise
+            raise MagicError(error_line(failed)) from e
 
     return wrapper
 
