@@ -247,7 +247,9 @@ def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_fin
     assert "object store" in str(err.value) and "orphans" in str(err.value), str(err.value)
 
     # the store still down: the REST catalog cannot read the table's metadata (it retries for 1.5
-    # min on S3, 11 on GCS before its 500); the next %ingest cell fails on lakelab's bound, in one line
+    # min on S3, 11 on GCS before its 500); the next %ingest cell fails on lakelab's bound, in one
+    # line (the read timeout cut from 60 s to 5 here, to keep the suite short)
+    monkeypatch.setattr("lakelab.catalog.access.REST_TIMEOUT_S", (10.0, 5.0))
     monkeypatch.setattr("lakelab.lakehouse._default", lh)  # the magic's lakehouse
     shell = InteractiveShell.instance()
     shell.register_magics(IngestMagics)
@@ -255,7 +257,7 @@ def test_the_store_stopped_mid_ingest_fails_clearly_and_leaves_files_orphans_fin
     with capture_output() as shown, pytest.raises(MagicError) as cell:
         shell.run_line_magic("ingest", f"more --into {name} --no-progress")
     line = cell.value.line
-    assert line.startswith("lakelab error: the catalog 'lakelab' did not answer within 60 s"), line
+    assert line.startswith("lakelab error: the catalog 'lakelab' did not answer within 5 s"), line
     assert "lakelab services status" in line and "\n" not in line and not shown.stdout + shown.stderr, line
     InteractiveShell.clear_instance()
 
