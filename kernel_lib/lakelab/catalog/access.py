@@ -117,13 +117,15 @@ def catalog_failure(e: BaseException, catalog: str | None = None, connections: b
     which = f"the catalog {catalog!r}" if catalog else "the catalog"
     text = f"{type(e).__name__}: {redact(str(e).splitlines()[0])}" if str(e) else type(e).__name__
     if isinstance(e, AUTH_ERRORS):
-        return refused(e, catalog or "?")
+        return refused(e, catalog)
     if isinstance(e, BadRequestError):
         return InvalidInput(f"{which} refused the request ({text})")
     hint = (
         "it, or the object store it keeps metadata in, may be down: `lakelab services status` shows the "
         "services lakelab started and `lakelab doctor` checks the config; then run it again"
     )
+    if connections and isinstance(e, requests.ConnectTimeout):
+        return Unavailable(f"{which} could not be reached within {REST_TIMEOUT_S[0]:g} s", hint=hint)
     if connections and isinstance(e, requests.Timeout):
         return Unavailable(f"{which} did not answer within {REST_TIMEOUT_S[1]:g} s", hint=hint)
     if isinstance(e, RESTError) or (connections and isinstance(e, requests.ConnectionError)):
@@ -131,11 +133,12 @@ def catalog_failure(e: BaseException, catalog: str | None = None, connections: b
     return None
 
 
-def refused(e: Exception, catalog: str) -> Unavailable:
+def refused(e: BaseException, catalog: str | None) -> Unavailable:
     """A REST catalog (or its OAuth2 server) refused lakelab's credentials: say so, and which
     settings to look at, never their values (the server's own text is redacted as well)."""
     return Unavailable(
-        f"the catalog {catalog!r} refused the credentials in the lakelab config ({type(e).__name__}: {redact(str(e))})",
+        f"the catalog{f' {catalog!r}' if catalog else ''} refused the credentials in the lakelab config "
+        f"({type(e).__name__}: {redact(str(e))})",
         hint="check `token` (a bearer token), or `credential` (client_id:client_secret) with `oauth2-server-uri`, "
         "in the catalog section of the lakelab config; an expired token must be replaced",
     )
