@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -91,13 +92,21 @@ def close_catalog(catalog: Catalog) -> None:
 
 def load_table(catalog: Catalog, name: TableName) -> Table:
     try:
-        return catalog.load_table(name.identifier)
+        with answered(catalog):
+            return catalog.load_table(name.identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
         near = closest_tables(catalog, name.identifier)
         raise NotFound(
             f"dataset {name} does not exist" + (f"; did you mean {' or '.join(near)}?" if near else ""),
             hint="list datasets with lh.datasets() or create it with %ingest",
         ) from None
+
+
+@contextlib.contextmanager
+def answered(catalog: Catalog) -> Iterator[None]:
+    """Calls to `catalog` inside: its failures (catalog_failure) raised as the user's error."""
+    try:
+        yield
     except Exception as e:
         failed = catalog_failure(e, catalog.name, connections=True)
         if failed is None:
@@ -245,14 +254,10 @@ def closest_tables(catalog: Catalog, identifier: tuple[str, ...], n: int = 2) ->
 
 def table_exists(catalog: Catalog, name: TableName) -> bool:
     try:
-        return catalog.table_exists(name.identifier)
+        with answered(catalog):
+            return catalog.table_exists(name.identifier)
     except NoSuchNamespaceError:
         return False
-    except Exception as e:
-        failed = catalog_failure(e, catalog.name, connections=True)
-        if failed is None:
-            raise
-        raise failed from None
 
 
 def ensure_namespace(catalog: Catalog, namespace: tuple[str, ...]) -> list[tuple[str, ...]]:
